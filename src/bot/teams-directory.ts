@@ -1,0 +1,116 @@
+import { TeamsInfo, type TurnContext } from 'botbuilder';
+import { UpstreamError } from '../core/errors.js';
+import type { ChatDirectory, MeetingDetails, MeetingRole } from '../core/ports.js';
+import { TtlCache } from '../core/ttl-cache.js';
+
+/** Caches shared by every turn: member ids and meeting details do not change during a meeting. */
+export class TeamsLookupCaches {
+  readonly members = new TtlCache<{ userId?: string; displayName?: string } | null>(60 * 60_000, 10_000);
+  readonly meetings = new TtlCache<MeetingDetails | null>(10 * 60_000, 1_000);
+}
+
+interface TeamsChannelDataLike {
+  meeting?: { id?: string };
+  tenant?: { id?: string };
+}
+
+/** ChatDirectory over the Bot Connector's Teams APIs (TeamsInfo), for one turn. */
+export class TeamsChatDirectory implements ChatDirectory {
+  constructor(
+    private readonly context: TurnContext,
+    private readonly caches: TeamsLookupCaches,
+  ) {}
+
+  private get channelData(): TeamsChannelDataLike {
+    return (this.context.activity.channelData ?? {}) as TeamsChannelDataLike;
+  }
+
+  async getUser(chatUserId: string): Promise<{ userId?: string; displayName?: string } | undefined> {
+    const key = `${this.context.activity.conversation.id}|${chatUserId}`;
+    const found = await this.caches.members.getOrLoad(key, async () => {
+      try {
+        const member = await TeamsInfo.getMember(this.context, chatUserId);
+        return { userId: member.aadObjectId?.toLowerCase(), displayName: member.name };
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw teamsFailure('member lookup', err);
+      }
+    });
+    return found ?? undefined;
+  }
+
+  async getActorMeetingRole(): Promise<MeetingRole> {
+    const meetingId = this.channelData.meeting?.id;
+    const actorUserId = this.context.activity.from?.aadObjectId;
+    if (!meetingId || !actorUserId) return 'unknown';
+    try {
+      const participant = await TeamsInfo.getMeetingParticipant(
+        this.context,
+        meetingId,
+        actorUserId,
+        this.channelData.tenant?.id,
+      );
+      return toRole(participant.meeting?.role);
+    } catch (err) {
+      if (isNotFound(err)) return 'unknown';
+      throw teamsFailure('meeting role lookup', err);
+    }
+  }
+
+  async getMeeting(): Promise<MeetingDetails | undefined> {
+    const meetingId = this.channelData.meeting?.id;
+    if (!meetingId) return undefined;
+    const found = await this.caches.meetings.getOrLoad(meetingId, async () => {
+      try {
+        const info = await TeamsInfo.getMeetingInfo(this.context, meetingId);
+        if (!info.details?.joinUrl) return null;
+        return {
+          meetingId,
+          joinUrl: info.details.joinUrl,
+          organizerUserId: info.organizer?.aadObjectId?.toLowerCase(),
+          tenantId: info.organizer?.tenantId ?? this.channelData.tenant?.id,
+        };
+      } catch (err) {
+        if (isNotFound(err)) return null;
+        throw teamsFailure('meeting lookup', err);
+      }
+    });
+    return found ?? undefined;
+  }
+}
+
+function toRole(role: string | undefined): MeetingRole {
+  switch (role?.toLowerCase()) {
+    case 'organizer':
+      return 'organizer';
+    case 'presenter':
+      return 'presenter';
+    case 'attendee':
+    case 'guest':
+      return 'attendee';
+    default:
+      return 'unknown';
+  }
+}
+
+function statusOf(err: unknown): number | undefined {
+  const status = (err as { statusCode?: unknown } | undefined)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+function isNotFound(err: unknown): boolean {
+  return statusOf(err) === 404;
+}
+
+function teamsFailure(what: string, err: unknown): UpstreamError {
+  const status = statusOf(err);
+  const requestId = (err as { response?: { headers?: { get?(n: string): string | undefined } } })?.response?.headers?.get?.(
+    'x-ms-request-id',
+  );
+  return new UpstreamError('teams', `Teams ${what} failed${status ? `: ${status}` : ''}`, {
+    status,
+    requestId: requestId ?? undefined,
+    retryable: status === undefined || status === 429 || status >= 500,
+    cause: err,
+  });
+}

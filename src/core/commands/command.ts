@@ -1,0 +1,57 @@
+import type { Actor, ModerationService } from '../moderation-service.js';
+import type { Outcome } from '../outcome.js';
+import type { ChatDirectory, RequestSource } from '../ports.js';
+
+/** A person mentioned in the command (never the bot itself). */
+export interface Mention {
+  /** Chat id (Teams `29:…`). */
+  chatId: string;
+  displayName?: string;
+}
+
+/** A chat message reduced to what commands need: its words and its mentions, in order. */
+export interface CommandInput {
+  /** The message text with mention tags removed, entities decoded and whitespace collapsed. */
+  text: string;
+  mentions: Mention[];
+}
+
+/** Why a message could not become a command; each has its own reply. */
+export type ParseProblem =
+  | { kind: 'empty' }
+  | { kind: 'unknown_command'; name: string }
+  | { kind: 'no_target'; command: string }
+  | { kind: 'several_targets'; command: string; names: string[] };
+
+export type ParseResult<A> = { ok: true; args: A } | { ok: false; problem: ParseProblem };
+
+/** What every command needs to run, from whichever transport it came. */
+export interface CommandContext {
+  service: ModerationService;
+  directory: ChatDirectory;
+  source: RequestSource;
+  requestId: string;
+  conversationId: string;
+  serviceUrl?: string;
+  botChatId?: string;
+  actor: Actor;
+}
+
+export type CommandResult =
+  | { type: 'outcome'; outcome: Outcome }
+  | { type: 'help'; commands: Array<Pick<CommandDefinition<unknown>, 'name' | 'usage' | 'summary'>> };
+
+/** One chat command. Adding a command is one file like kick.ts plus one line in registry.ts. */
+export interface CommandDefinition<A> {
+  name: string;
+  usage: string;
+  summary: string;
+  /** `rest` is the text after the command word; `input.mentions` are the mentioned people. */
+  parse(rest: string, input: CommandInput): ParseResult<A>;
+  run(args: A, ctx: CommandContext, registry: readonly CommandDefinition<unknown>[]): Promise<CommandResult>;
+}
+
+/** Helper that keeps each command's argument type while storing them in one list. */
+export function defineCommand<A>(command: CommandDefinition<A>): CommandDefinition<unknown> {
+  return command as CommandDefinition<unknown>;
+}

@@ -1,0 +1,7 @@
+import { bindCommand } from './bind.js';
+import type { CommandDefinition } from './command.js';
+import { helpCommand } from './help.js';
+import { kickCommand } from './kick.js';
+
+/** Every chat command, in the order /help lists them. */
+export const commandRegistry: readonly CommandDefinition<unknown>[] = [kickCommand, bindCommand, helpCommand];

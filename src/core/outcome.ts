@@ -1,0 +1,34 @@
+/**
+ * What a moderation request came to. Expected results are values, never exceptions
+ * (DESIGN.md, habit 1). Every outcome carries the audit case it was recorded as.
+ */
+export type Outcome =
+  | { kind: 'removed'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
+  | { kind: 'already_gone'; caseId: number; target: TargetSummary; callId: string }
+  | { kind: 'bound'; caseId: number; callId: string; alreadyBound: boolean }
+  | { kind: 'denied'; caseId: number; reason: DenialReason; target?: TargetSummary }
+  | { kind: 'target_not_found'; caseId: number; target: TargetSummary; callId: string }
+  | { kind: 'not_bound'; caseId: number; reason: NotBoundReason }
+  | { kind: 'not_configured'; caseId: number; missing: string[] }
+  | { kind: 'upstream_failed'; caseId: number; service: string; requestId?: string; retryable: boolean };
+
+export type OutcomeKind = Outcome['kind'];
+
+export type DenialReason =
+  | 'not_permitted' // attendee, or not in the meeting
+  | 'unknown_role' // the meeting role could not be established
+  | 'self'
+  | 'bot'
+  | 'organizer'; // a presenter tried to remove the organizer
+
+export type NotBoundReason =
+  | 'not_a_meeting' // the chat has no meeting, so there is no call to join
+  | 'join_timeout' // Bouncer asked to join but the call is not established yet
+  | 'call_ended';
+
+/** Who the request was about, for replies and the audit log. */
+export interface TargetSummary {
+  displayName?: string;
+  /** Entra object id, when known. */
+  userId?: string;
+}

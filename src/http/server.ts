@@ -1,0 +1,58 @@
+import type { CloudAdapter } from 'botbuilder';
+import type { ActivityHandler } from 'botbuilder';
+import restify, { type Server } from 'restify';
+import type { Logger, Store } from '../core/ports.js';
+import type { CallNotificationHandler } from '../providers/graph/call-notifications.js';
+import type { CallsTokenVerifier } from '../providers/graph/notification-auth.js';
+import { callsRoute } from './calls-route.js';
+
+export interface HttpServerDeps {
+  adapter: CloudAdapter;
+  bot: ActivityHandler;
+  store: Store;
+  callsVerifier?: CallsTokenVerifier;
+  notifications: CallNotificationHandler;
+  logger: Logger;
+  /** What /healthz reports as configured (booleans only, never values). */
+  configured: Record<string, boolean>;
+  version: string;
+}
+
+const MAX_BODY_BYTES = 512 * 1024;
+
+/** The restify server with every route. Transports only: authenticate → parse → act → render. */
+export function createHttpServer(deps: HttpServerDeps): Server {
+  const server = restify.createServer({ name: 'bouncer', handleUncaughtExceptions: false });
+  server.use(restify.plugins.queryParser({ mapParams: false }));
+  server.use(restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false, rejectUnknown: true }));
+
+  server.post('/api/messages', async (req, res) => {
+    await deps.adapter.process(req, res, (context) => deps.bot.run(context));
+  });
+
+  server.post(
+    '/api/calls',
+    callsRoute({ verifier: deps.callsVerifier, handler: deps.notifications, logger: deps.logger }),
+  );
+
+  server.get('/healthz', async (_req, res) => {
+    try {
+      await deps.store.ping();
+      res.send(200, { status: 'ok', version: deps.version, configured: deps.configured });
+    } catch (err) {
+      deps.logger.error({ err }, 'health check failed');
+      res.send(503, { status: 'unavailable', version: deps.version });
+    }
+  });
+
+  server.on('restifyError', (req, res, err, callback) => {
+    // Never leak internal messages: log the error, answer with its status and a generic body.
+    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+    if (status >= 500) deps.logger.error({ err, path: req.path() }, 'request failed');
+    err.toJSON = () => ({ error: status >= 500 ? 'internal error' : (err.body?.code ?? 'bad request') });
+    err.toString = () => (status >= 500 ? 'internal error' : 'bad request');
+    return callback();
+  });
+
+  return server;
+}

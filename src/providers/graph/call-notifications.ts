@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import type { CallStateEvents } from '../../core/call-events.js';
+import type { CallState } from '../../core/participant.js';
+import type { Clock, Logger, Store } from '../../core/ports.js';
+import { callStateSchema, graphParticipantSchema, toParticipant } from './graph-schemas.js';
+
+// https://learn.microsoft.com/graph/api/resources/commsnotifications
+const notificationSchema = z
+  .object({
+    changeType: z.enum(['created', 'updated', 'deleted']),
+    resourceUrl: z.string().nullish(),
+    resource: z.string().nullish(),
+    resourceData: z.unknown(),
+  })
+  .loose();
+
+export const commsNotificationsSchema = z.object({ value: z.array(notificationSchema) }).loose();
+
+const callResourceData = z.object({ state: callStateSchema.nullish() }).loose();
+const participantsResourceData = z.array(graphParticipantSchema);
+
+const CALL_PATH = /^\/?(?:v1\.0\/|beta\/)?(?:app\/)?communications\/calls\/([^/]+)(\/participants)?\/?$/i;
+
+/**
+ * Applies Graph call notifications: call state (established, terminated ends the binding) and the
+ * roster (participant deltas). Unknown resources are ignored; malformed ones are skipped, logged.
+ */
+export class CallNotificationHandler {
+  constructor(
+    private readonly deps: { store: Store; events: CallStateEvents; clock: Clock; logger: Logger },
+  ) {}
+
+  /** Returns how many notifications were applied. */
+  async handle(payload: z.infer<typeof commsNotificationsSchema>): Promise<number> {
+    let applied = 0;
+    for (const n of payload.value) {
+      const path = n.resourceUrl ?? n.resource ?? '';
+      const match = CALL_PATH.exec(path);
+      if (!match) {
+        this.deps.logger.debug({ resource: path }, 'ignored notification for an unknown resource');
+        continue;
+      }
+      const callId = decodeURIComponent(match[1]!);
+      const ok = match[2] ? await this.roster(callId, n) : await this.callState(callId, n);
+      if (ok) applied++;
+    }
+    return applied;
+  }
+
+  private async callState(callId: string, n: z.infer<typeof notificationSchema>): Promise<boolean> {
+    let state: CallState | undefined;
+    if (n.changeType === 'deleted') state = 'terminated';
+    else {
+      const data = callResourceData.safeParse(n.resourceData);
+      if (!data.success) return this.skip(callId, 'call state did not parse', data.error);
+      const s = data.data.state;
+      state = s === 'established' ? 'established' : s === 'terminated' ? 'terminated' : undefined;
+    }
+    if (!state) return true;
+    const binding = await this.deps.store.setCallState(callId, state, this.deps.clock.now().toISOString());
+    this.deps.events.emit(callId, state);
+    this.deps.logger.info({ callId, state, conversationId: binding?.conversationId }, 'call state changed');
+    return true;
+  }
+
+  private async roster(callId: string, n: z.infer<typeof notificationSchema>): Promise<boolean> {
+    const data = participantsResourceData.safeParse(n.resourceData);
+    if (!data.success) return this.skip(callId, 'roster did not parse', data.error);
+    if (n.changeType === 'deleted') {
+      const ids = data.data.map((p) => p.id).filter((id): id is string => !!id);
+      await this.deps.store.removeParticipants(callId, ids);
+    } else {
+      const participants = data.data.map((p) => toParticipant(callId, p)).filter((p) => p !== undefined);
+      await this.deps.store.upsertParticipants(callId, participants);
+    }
+    this.deps.logger.debug({ callId, changeType: n.changeType, count: data.data.length }, 'roster updated');
+    return true;
+  }
+
+  private skip(callId: string, why: string, err: unknown): boolean {
+    this.deps.logger.warn({ callId, err }, `skipped notification: ${why}`);
+    return false;
+  }
+}

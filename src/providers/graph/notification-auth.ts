@@ -1,0 +1,81 @@
+import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { z } from 'zod';
+import { BouncerError, UpstreamError } from '../../core/errors.js';
+
+export interface CallsTokenVerifierOptions {
+  /** OpenID configuration document whose `jwks_uri` lists the signing keys. */
+  openIdMetadataUrl: string;
+  issuer: string;
+  /** The Graph application (client) id the notifications are addressed to. */
+  audience: string;
+  fetch?: typeof fetch;
+  /** Allowed clock difference, seconds. */
+  clockToleranceSec?: number;
+}
+
+// https://learn.microsoft.com/microsoftteams/platform/bots/calls-and-meetings/call-notifications
+const openIdSchema = z.object({ jwks_uri: z.url() }).loose();
+
+const METADATA_TTL_MS = 24 * 60 * 60_000;
+
+/**
+ * Verifies the bearer token Graph puts on call notifications: RS256, the configured issuer and
+ * audience, signed by a key from the calling platform's OpenID metadata (cached, refreshed daily).
+ */
+export class CallsTokenVerifier {
+  private jwks?: { getKey: JWTVerifyGetKey; fetchedAt: number };
+  private pending?: Promise<JWTVerifyGetKey>;
+  private readonly fetch: typeof fetch;
+
+  constructor(private readonly options: CallsTokenVerifierOptions) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+  }
+
+  /**
+   * Resolves when the Authorization header carries a valid token; throws NOTIFICATION_UNAUTHORIZED
+   * otherwise, or UpstreamError when the signing keys cannot be had (the sender should retry).
+   */
+  async verify(authorization: string | undefined): Promise<void> {
+    const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
+    if (!token) throw new BouncerError('NOTIFICATION_UNAUTHORIZED', 'no bearer token');
+    const getKey = await this.keys();
+    try {
+      await jwtVerify(token, getKey, {
+        algorithms: ['RS256'],
+        issuer: this.options.issuer,
+        audience: this.options.audience,
+        clockTolerance: this.options.clockToleranceSec ?? 300,
+        requiredClaims: ['exp'],
+      });
+    } catch (err) {
+      throw new BouncerError('NOTIFICATION_UNAUTHORIZED', 'invalid bearer token', { cause: err });
+    }
+  }
+
+  private async keys(): Promise<JWTVerifyGetKey> {
+    if (this.jwks && Date.now() - this.jwks.fetchedAt < METADATA_TTL_MS) return this.jwks.getKey;
+    this.pending ??= this.loadKeys().finally(() => {
+      this.pending = undefined;
+    });
+    return this.pending;
+  }
+
+  private async loadKeys(): Promise<JWTVerifyGetKey> {
+    let res: Response;
+    try {
+      res = await this.fetch(this.options.openIdMetadataUrl, { headers: { accept: 'application/json' } });
+    } catch (err) {
+      throw new UpstreamError('calls-openid', 'cannot reach the calls OpenID metadata', { retryable: true, cause: err });
+    }
+    const parsed = openIdSchema.safeParse(res.ok ? await res.json().catch(() => undefined) : undefined);
+    if (!parsed.success) {
+      throw new UpstreamError('calls-openid', `calls OpenID metadata unusable (HTTP ${res.status})`, {
+        status: res.status,
+        retryable: true,
+      });
+    }
+    const getKey = createRemoteJWKSet(new URL(parsed.data.jwks_uri), { cooldownDuration: 30_000 });
+    this.jwks = { getKey, fetchedAt: Date.now() };
+    return getKey;
+  }
+}

@@ -1,0 +1,84 @@
+import { BouncerError } from '../../core/errors.js';
+import type { CallState, Participant } from '../../core/participant.js';
+import type { CallProvider, Logger, MeetingToJoin } from '../../core/ports.js';
+import type { GraphClient } from './graph-client.js';
+import { createdCallSchema, participantListSchema, toParticipant } from './graph-schemas.js';
+import { parseJoinUrl } from './join-url.js';
+
+const MAX_PAGES = 20;
+
+/** Teams calls through Microsoft Graph's cloud communications API (application permissions). */
+export class TeamsCallProvider implements CallProvider {
+  readonly kind = 'teams' as const;
+
+  constructor(
+    private readonly graph: GraphClient,
+    private readonly logger: Logger,
+  ) {}
+
+  /**
+   * Joins a scheduled meeting with service-hosted media (the bot processes no audio).
+   * https://learn.microsoft.com/graph/api/application-post-calls (join scheduled meeting)
+   */
+  async joinMeeting(meeting: MeetingToJoin): Promise<{ callId: string; state: CallState }> {
+    const m = parseJoinUrl(meeting.joinUrl);
+    const tenantId = meeting.tenantId ?? m.tenantId;
+    const body = {
+      '@odata.type': '#microsoft.graph.call',
+      callbackUri: meeting.callbackUrl,
+      requestedModalities: ['audio'],
+      mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
+      chatInfo: { '@odata.type': '#microsoft.graph.chatInfo', threadId: m.threadId, messageId: m.messageId },
+      meetingInfo: {
+        '@odata.type': '#microsoft.graph.organizerMeetingInfo',
+        organizer: {
+          '@odata.type': '#microsoft.graph.identitySet',
+          user: { '@odata.type': '#microsoft.graph.identity', id: m.organizerId, tenantId: m.tenantId },
+        },
+        allowConversationWithoutHost: true,
+      },
+      tenantId,
+    };
+    const res = await this.graph.request('POST', '/communications/calls', { body });
+    const parsed = createdCallSchema.safeParse(res.body);
+    if (!parsed.success) {
+      throw new BouncerError('UPSTREAM_INVALID_RESPONSE', 'Graph answered the join without a call id', {
+        cause: parsed.error,
+      });
+    }
+    const state = parsed.data.state === 'established' ? 'established' : 'establishing';
+    return { callId: parsed.data.id, state };
+  }
+
+  /** https://learn.microsoft.com/graph/api/call-list-participants */
+  async listParticipants(callId: string): Promise<Participant[]> {
+    const out: Participant[] = [];
+    let next: string | undefined = `/communications/calls/${encodeURIComponent(callId)}/participants`;
+    for (let page = 0; next && page < MAX_PAGES; page++) {
+      const res = await this.graph.request('GET', next);
+      const parsed = participantListSchema.safeParse(res.body);
+      if (!parsed.success) {
+        throw new BouncerError('UPSTREAM_INVALID_RESPONSE', 'Graph participant list did not parse', {
+          cause: parsed.error,
+        });
+      }
+      for (const p of parsed.data.value) {
+        const participant = toParticipant(callId, p);
+        if (participant) out.push(participant);
+      }
+      next = parsed.data['@odata.nextLink'] ?? undefined;
+    }
+    if (next) this.logger.warn({ callId, pages: MAX_PAGES }, 'participant list truncated');
+    return out;
+  }
+
+  /** https://learn.microsoft.com/graph/api/participant-delete — 404 means the person already left. */
+  async removeParticipant(callId: string, participantId: string): Promise<'removed' | 'already_gone'> {
+    const res = await this.graph.request(
+      'DELETE',
+      `/communications/calls/${encodeURIComponent(callId)}/participants/${encodeURIComponent(participantId)}`,
+      { accept: [404] },
+    );
+    return res.status === 404 ? 'already_gone' : 'removed';
+  }
+}

@@ -1,0 +1,56 @@
+/**
+ * SQLite schema, applied in order; `user_version` records how far a database has come.
+ * Append new steps, never edit old ones.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE bindings (
+    conversation_id TEXT PRIMARY KEY,
+    provider        TEXT NOT NULL,
+    call_id         TEXT NOT NULL,
+    state           TEXT NOT NULL,
+    meeting_id      TEXT,
+    join_url        TEXT,
+    tenant_id       TEXT,
+    service_url     TEXT,
+    created_at      TEXT NOT NULL,
+    updated_at      TEXT NOT NULL
+  );
+  CREATE INDEX bindings_call_id ON bindings (call_id);
+
+  CREATE TABLE roster (
+    call_id        TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    identity_id    TEXT,
+    display_name   TEXT,
+    tenant_id      TEXT,
+    is_in_lobby    INTEGER NOT NULL,
+    PRIMARY KEY (call_id, participant_id)
+  );
+  CREATE INDEX roster_identity ON roster (call_id, identity_id);
+
+  CREATE TABLE cases (
+    id              INTEGER PRIMARY KEY AUTOINCREMENT,
+    created_at      TEXT NOT NULL,
+    completed_at    TEXT,
+    status          TEXT NOT NULL CHECK (status IN ('pending', 'completed')),
+    source          TEXT NOT NULL,
+    action          TEXT NOT NULL,
+    request_id      TEXT NOT NULL,
+    conversation_id TEXT,
+    call_id         TEXT,
+    actor_user_id   TEXT,
+    actor_chat_id   TEXT,
+    actor_name      TEXT,
+    target_user_id  TEXT,
+    target_chat_id  TEXT,
+    target_name     TEXT,
+    participant_ids TEXT NOT NULL DEFAULT '[]',
+    reason          TEXT,
+    outcome         TEXT,
+    detail          TEXT NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX cases_conversation ON cases (conversation_id, id);
+  `,
+];

@@ -5,6 +5,7 @@ import type { AddressInfo } from 'node:net';
 import { ClientSecretCredential } from '@azure/identity';
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { Logger as PinoLogger } from 'pino';
+import { customLoginCredentialsFactory } from './bot/bot-credentials.js';
 import { BouncerBot } from './bot/bouncer-bot.js';
 import type { Config } from './config/config.js';
 import { loadConfig, readEnvFile } from './config/load-config.js';
@@ -76,13 +77,20 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     joinTimeoutMs: config.calls.joinTimeoutMs,
   });
 
-  const auth = new ConfigurationBotFrameworkAuthentication({
-    MicrosoftAppId: config.bot.appId,
-    MicrosoftAppPassword: config.bot.appPassword,
-    MicrosoftAppTenantId: config.bot.appTenantId,
-    MicrosoftAppType: config.bot.appType,
-    ...config.bot.endpointOverrides,
-  });
+  const auth = new ConfigurationBotFrameworkAuthentication(
+    {
+      MicrosoftAppId: config.bot.appId,
+      MicrosoftAppPassword: config.bot.appPassword,
+      MicrosoftAppTenantId: config.bot.appTenantId,
+      MicrosoftAppType: config.bot.appType,
+      ...config.bot.endpointOverrides,
+    },
+    customLoginCredentialsFactory({
+      appId: config.bot.appId,
+      appPassword: config.bot.appPassword,
+      loginUrl: config.bot.endpointOverrides.ToChannelFromBotLoginUrl,
+    }),
+  );
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context, error) => {
     logger.error({ err: error, conversationId: context.activity.conversation?.id }, 'unhandled error in turn');

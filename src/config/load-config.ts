@@ -13,6 +13,20 @@ const BOT_ENDPOINT_KEYS = [
 ] as const;
 
 /**
+ * Public-cloud Bot Framework endpoints (botframework-connector's AuthenticationConstants). Once any
+ * endpoint is overridden botbuilder uses only what it is given, so the rest come from here.
+ */
+const BOT_ENDPOINT_DEFAULTS: Record<string, string> = {
+  ToBotFromChannelOpenIdMetadataUrl: 'https://login.botframework.com/v1/.well-known/openidconfiguration',
+  ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+  ToChannelFromBotLoginUrl: 'https://login.microsoftonline.com/botframework.com',
+  ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+  ToBotFromEmulatorOpenIdMetadataUrl: 'https://login.microsoftonline.com/common/v2.0/.well-known/openid-configuration',
+  OAuthUrl: 'https://api.botframework.com',
+  CallerId: 'urn:botframework:azure',
+};
+
+/**
  * Validates the environment. Returns every problem at once (never the first only), or the config
  * plus notices that say what is not configured (local mode is legitimate, but should be said).
  */
@@ -69,11 +83,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     notices.push('PUBLIC_BASE_URL is not set: Bouncer cannot join meeting calls, because Graph needs a public callback URL.');
   }
 
-  const endpointOverrides: Record<string, string> = {};
-  for (const key of BOT_ENDPOINT_KEYS) {
-    const value = e[key];
-    if (value !== undefined) endpointOverrides[key] = value;
-  }
+  const given = Object.fromEntries(
+    BOT_ENDPOINT_KEYS.flatMap((key) => (e[key] === undefined ? [] : [[key, e[key]]])),
+  ) as Record<string, string>;
+  const endpointOverrides = Object.keys(given).length > 0 ? { ...BOT_ENDPOINT_DEFAULTS, ...given } : {};
 
   const config: Config = {
     server: { port: e.PORT, host: e.HOST, publicBaseUrl: e.PUBLIC_BASE_URL },

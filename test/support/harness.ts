@@ -1,0 +1,212 @@
+import { randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { Writable } from 'node:stream';
+import Database from 'better-sqlite3';
+import { loadConfig } from '../../src/config/load-config.js';
+import { createLogger } from '../../src/logger.js';
+import { startBouncer, type RunningBouncer } from '../../src/main.js';
+import { FakeConnector, type ConnectorMember } from './protocol/fake-connector.js';
+import { FakeGraph } from './protocol/fake-graph.js';
+import { JwtIssuer } from './protocol/jwt-issuer.js';
+import { contractFile, OpenApiContract } from './protocol/openapi-contract.js';
+import { TokenServer } from './protocol/token-server.js';
+
+export const APP_ID = '2891555a-92ff-42e6-80fa-6e1300c6b5c6';
+export const APP_PASSWORD = 'test-app-password-not-a-secret';
+export const TENANT_ID = '72f988bf-86f1-41af-91ab-2d7cd011db47';
+export const BOT_CHAT_ID = `28:${APP_ID}`;
+export const MEETING_ID = 'MCMxOTptZWV0aW5nX05qQTVabVF4TkRZdE9HSmhaQzAwWVRCbExXSXhaV1V0WW1GbE1UWmhPVGhtTWpCaUB0aHJlYWQudjIjMA==';
+export const MEETING_CHAT_ID = '19:meeting_NjA5ZmQxNDYtOGJhZC00YTBlLWIxZWUtYmFlMTZhOThmMjBi@thread.v2';
+
+/** The people of the test meeting. `inCall` people are in the Graph call when Bouncer joins. */
+export const PEOPLE = {
+  olivia: person('29:olivia', 'Olivia Organizer', '0a0a0a0a-0000-4000-8000-000000000001', 'Organizer', true),
+  pete: person('29:pete', 'Pete Presenter', '0a0a0a0a-0000-4000-8000-000000000002', 'Presenter', true),
+  ann: person('29:ann', 'Ann Attendee', '0a0a0a0a-0000-4000-8000-000000000003', 'Attendee', true),
+  mallory: person('29:mallory', 'Mallory', '0a0a0a0a-0000-4000-8000-000000000004', 'Attendee', true),
+  nora: person('29:nora', 'Nora Notincall', '0a0a0a0a-0000-4000-8000-000000000005', 'Attendee', false),
+} as const;
+
+export type Person = ReturnType<typeof person>;
+
+function person(chatId: string, name: string, aadObjectId: string, role: string, inCall: boolean) {
+  return { chatId, name, aadObjectId, role, inCall };
+}
+
+export function joinUrlFor(threadId: string, organizerId: string, tenantId: string): string {
+  const context = encodeURIComponent(JSON.stringify({ Tid: tenantId, Oid: organizerId }));
+  return `https://teams.microsoft.com/l/meetup-join/${encodeURIComponent(threadId)}/0?context=${context}`;
+}
+
+export interface Harness {
+  bouncer: RunningBouncer;
+  graph: FakeGraph;
+  connector: FakeConnector;
+  tokens: TokenServer;
+  botIssuer: JwtIssuer;
+  callsIssuer: JwtIssuer;
+  dbFile: string;
+  /** Everything the service logged, one JSON object per line. */
+  logs: string[];
+  /** Sends a Teams message activity from `from` (signed like the Bot Framework does); returns the HTTP status. */
+  send(from: Person, text: string, mentions: Person[], options?: { mentionBot?: boolean; conversationId?: string; meetingId?: string | null }): Promise<number>;
+  /** The text of the reply to the last message sent. */
+  lastReply(): string;
+  /** Rows of the cases table, read straight from the SQLite file. */
+  cases(): Array<Record<string, unknown>>;
+  close(): Promise<void>;
+}
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as net.AddressInfo;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts the real server on 127.0.0.1 with every vendor endpoint pointed at local protocol servers:
+ * a TLS token endpoint, a Bot Connector, Microsoft Graph, and the two JWT issuers.
+ */
+export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
+  const tokens = await TokenServer.start({ secrets: { [APP_ID]: APP_PASSWORD } });
+  const botIssuer = await JwtIssuer.start({ endorsements: ['msteams'] });
+  const callsIssuer = await JwtIssuer.start();
+  const graphContract = contractFile('graph_v1.0.calls.prism.yml');
+  const graph = await FakeGraph.start({
+    tokens,
+    callsIssuer,
+    callsTokenIssuer: 'https://api.botframework.com',
+    appId: APP_ID,
+    contract: graphContract ? new OpenApiContract(graphContract) : undefined,
+  });
+  const connector = await FakeConnector.start({ tokens });
+
+  const members: ConnectorMember[] = Object.values(PEOPLE).map((p) => ({
+    id: p.chatId,
+    name: p.name,
+    aadObjectId: p.aadObjectId,
+    tenantId: TENANT_ID,
+    userPrincipalName: `${p.name.split(' ')[0]!.toLowerCase()}@contoso.com`,
+  }));
+  for (const m of members) connector.members.set(m.id, m);
+  connector.members.set(BOT_CHAT_ID, { id: BOT_CHAT_ID, name: 'Bouncer', aadObjectId: APP_ID, tenantId: TENANT_ID });
+  connector.meetings.set(MEETING_ID, {
+    id: MEETING_ID,
+    joinUrl: joinUrlFor(MEETING_CHAT_ID, PEOPLE.olivia.aadObjectId, TENANT_ID),
+    organizer: members[0]!,
+    roles: Object.fromEntries(Object.values(PEOPLE).map((p) => [p.aadObjectId, p.role])),
+  });
+  graph.seedMeeting(
+    MEETING_CHAT_ID,
+    Object.values(PEOPLE)
+      .filter((p) => p.inCall)
+      .map((p) => ({ userId: p.aadObjectId, displayName: p.name })),
+  );
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-it-'));
+  const dbFile = path.join(dir, 'bouncer.sqlite');
+  const port = await freePort();
+  const result = loadConfig(
+    {
+      PORT: String(port),
+      HOST: '127.0.0.1',
+      PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
+      MicrosoftAppId: APP_ID,
+      MicrosoftAppPassword: APP_PASSWORD,
+      MicrosoftAppType: 'MultiTenant',
+      ToBotFromChannelOpenIdMetadataUrl: botIssuer.openIdMetadataUrl,
+      ToChannelFromBotLoginUrl: `${tokens.url}/botframework.com`,
+      GRAPH_TENANT_ID: TENANT_ID,
+      GRAPH_BASE_URL: graph.url,
+      AZURE_AUTHORITY_HOST: tokens.url,
+      CALLS_OPENID_METADATA_URL: callsIssuer.openIdMetadataUrl,
+      CALL_JOIN_TIMEOUT_MS: '5000',
+      DATABASE_URL: `sqlite:${dbFile}`,
+      LOG_LEVEL: 'debug',
+      ...extraEnv,
+    },
+    dir,
+  );
+  if (!result.ok) throw new Error(`test configuration invalid: ${result.problems.join('; ')}`);
+  const logs: string[] = [];
+  const sink = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      logs.push(...chunk.toString('utf8').split('\n').filter(Boolean));
+      done();
+    },
+  });
+  const bouncer = await startBouncer(result.config, { logger: createLogger('debug', sink) });
+
+  let lastSentId = '';
+  const harness: Harness = {
+    bouncer,
+    graph,
+    connector,
+    tokens,
+    botIssuer,
+    callsIssuer,
+    dbFile,
+    logs,
+    async send(from, text, mentions, options = {}) {
+      const conversationId = options.conversationId ?? MEETING_CHAT_ID;
+      const serviceUrl = `${connector.url}/`;
+      const mentionBot = options.mentionBot ?? true;
+      const entities = [
+        ...(mentionBot ? [{ type: 'mention', mentioned: { id: BOT_CHAT_ID, name: 'Bouncer' }, text: '<at>Bouncer</at>' }] : []),
+        ...mentions.map((m) => ({ type: 'mention', mentioned: { id: m.chatId, name: m.name }, text: `<at>${m.name}</at>` })),
+      ];
+      lastSentId = randomUUID();
+      const meetingId = options.meetingId === undefined ? MEETING_ID : options.meetingId;
+      const activity = {
+        type: 'message',
+        id: lastSentId,
+        timestamp: new Date().toISOString(),
+        channelId: 'msteams',
+        serviceUrl,
+        from: { id: from.chatId, name: from.name, aadObjectId: from.aadObjectId },
+        conversation: { id: conversationId, isGroup: true, conversationType: 'groupChat', tenantId: TENANT_ID },
+        recipient: { id: BOT_CHAT_ID, name: 'Bouncer' },
+        text: `${mentionBot ? '<at>Bouncer</at> ' : ''}${text}\n`,
+        textFormat: 'plain',
+        entities,
+        channelData: { tenant: { id: TENANT_ID }, ...(meetingId ? { meeting: { id: meetingId } } : {}) },
+      };
+      const token = await botIssuer.sign({ iss: 'https://api.botframework.com', aud: APP_ID, serviceurl: serviceUrl });
+      const res = await fetch(`${bouncer.url}/api/messages`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify(activity),
+      });
+      await res.arrayBuffer();
+      return res.status;
+    },
+    lastReply() {
+      const reply = connector.activities.filter((a) => a.replyToId === lastSentId).at(-1);
+      if (!reply) throw new Error(`no reply to ${lastSentId}; replies so far: ${JSON.stringify(connector.activities.map((a) => a.activity.text))}`);
+      return String(reply.activity.text ?? '');
+    },
+    cases() {
+      const db = new Database(dbFile, { readonly: true });
+      try {
+        return db.prepare('SELECT * FROM cases ORDER BY id').all() as Array<Record<string, unknown>>;
+      } finally {
+        db.close();
+      }
+    },
+    async close() {
+      await graph.settle();
+      await bouncer.close();
+      await Promise.all([graph.close(), connector.close(), tokens.close(), botIssuer.close(), callsIssuer.close()]);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return harness;
+}

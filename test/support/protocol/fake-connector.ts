@@ -1,0 +1,143 @@
+import { randomUUID } from 'node:crypto';
+import { json, listen, type LocalServer } from './http-util.js';
+import type { TokenServer } from './token-server.js';
+
+export interface ConnectorMember {
+  id: string;
+  name: string;
+  aadObjectId: string;
+  tenantId?: string;
+  userPrincipalName?: string;
+}
+
+export interface ConnectorMeeting {
+  id: string;
+  joinUrl: string;
+  title?: string;
+  organizer: ConnectorMember;
+  /** Entra object id → meeting role ("Organizer", "Presenter", "Attendee"). */
+  roles: Record<string, string>;
+}
+
+export interface PostedActivity {
+  conversationId: string;
+  replyToId?: string;
+  activity: { type?: string; text?: string; attachments?: unknown[]; [k: string]: unknown };
+}
+
+/**
+ * A local server speaking the Bot Connector protocol Teams bots use: replies
+ * (`POST /v3/conversations/{id}/activities[/{replyToId}]`), members
+ * (`GET /v3/conversations/{id}/members/{userId}`) and meetings (`GET /v1/meetings/{id}`,
+ * `GET /v1/meetings/{id}/participants/{aadId}?tenantId=`). With a token server, every call must
+ * carry a token issued for the Bot Framework scope.
+ */
+export class FakeConnector {
+  readonly activities: PostedActivity[] = [];
+  readonly members = new Map<string, ConnectorMember>();
+  readonly meetings = new Map<string, ConnectorMeeting>();
+  readonly calls: Array<{ method: string; path: string; authorized: boolean }> = [];
+  private waiters: Array<() => void> = [];
+
+  private constructor(
+    private readonly server: LocalServer,
+    private readonly tokens?: TokenServer,
+  ) {}
+
+  static async start(options: { tokens?: TokenServer } = {}): Promise<FakeConnector> {
+    let self: FakeConnector | undefined;
+    const server = await listen((req, res) => {
+      const me = self!;
+      const url = new URL(req.url, 'http://127.0.0.1');
+      const path = url.pathname;
+      const holder = me.tokens?.whoHolds(req.headers.authorization);
+      const authorized = !me.tokens || holder?.scope === 'https://api.botframework.com/.default';
+      me.calls.push({ method: req.method ?? 'GET', path, authorized });
+      if (!authorized) {
+        json(res, 401, { error: { code: 'Unauthorized', message: 'Authorization has been denied for this request.' } });
+        return;
+      }
+      let m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(path);
+      if (m && req.method === 'POST') {
+        me.activities.push({
+          conversationId: decodeURIComponent(m[1]!),
+          replyToId: m[2] && decodeURIComponent(m[2]),
+          activity: JSON.parse(req.body) as PostedActivity['activity'],
+        });
+        for (const w of me.waiters.splice(0)) w();
+        json(res, 201, { id: randomUUID() });
+        return;
+      }
+      m = /^\/v3\/conversations\/([^/]+)\/members\/([^/]+)$/.exec(path);
+      if (m && req.method === 'GET') {
+        const member = me.members.get(decodeURIComponent(m[2]!));
+        if (!member) json(res, 404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found' } });
+        else json(res, 200, { ...member, givenName: member.name.split(' ')[0], email: member.userPrincipalName });
+        return;
+      }
+      m = /^\/v1\/meetings\/([^/]+)\/participants\/([^/]+)$/.exec(path);
+      if (m && req.method === 'GET') {
+        const meeting = me.meetings.get(decodeURIComponent(m[1]!));
+        const aad = decodeURIComponent(m[2]!);
+        const role = meeting?.roles[aad];
+        const member = [...me.members.values()].find((x) => x.aadObjectId === aad);
+        if (!meeting || !role || !member) {
+          json(res, 404, { error: { code: 'NotFound', message: 'participant not found' } });
+          return;
+        }
+        json(res, 200, {
+          user: { ...member, tenantId: url.searchParams.get('tenantId') ?? member.tenantId },
+          meeting: { role, inMeeting: true },
+          conversation: { id: `19:meeting_${meeting.id}@thread.v2`, isGroup: true, conversationType: 'groupChat' },
+        });
+        return;
+      }
+      m = /^\/v1\/meetings\/([^/]+)$/.exec(path);
+      if (m && req.method === 'GET') {
+        const meeting = me.meetings.get(decodeURIComponent(m[1]!));
+        if (!meeting) {
+          json(res, 404, { error: { code: 'NotFound', message: 'meeting not found' } });
+          return;
+        }
+        json(res, 200, {
+          details: { id: meeting.id, joinUrl: meeting.joinUrl, title: meeting.title ?? 'Meeting', type: 'Scheduled', msGraphResourceId: 'x' },
+          conversation: { id: `19:meeting_${meeting.id}@thread.v2`, isGroup: true, conversationType: 'groupChat' },
+          organizer: meeting.organizer,
+        });
+        return;
+      }
+      json(res, 404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
+    });
+    self = new FakeConnector(server, options.tokens);
+    return self;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** Resolves with the first posted activity in the conversation matching `predicate` (polls new posts). */
+  async waitForActivity(
+    predicate: (a: PostedActivity) => boolean,
+    timeoutMs = 10_000,
+  ): Promise<PostedActivity> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const found = this.activities.find(predicate);
+      if (found) return found;
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`no matching activity within ${timeoutMs} ms; got ${JSON.stringify(this.activities.map((a) => a.activity.text))}`);
+      await new Promise<void>((resolve) => {
+        const t = setTimeout(resolve, left);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          resolve();
+        });
+      });
+    }
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+}

@@ -1,0 +1,307 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { json, listen, type LocalServer } from './http-util.js';
+import type { JwtIssuer } from './jwt-issuer.js';
+import type { OpenApiContract } from './openapi-contract.js';
+import type { TokenServer } from './token-server.js';
+
+export interface SeedPerson {
+  userId: string;
+  displayName: string;
+  tenantId?: string;
+}
+
+interface FakeCall {
+  id: string;
+  threadId: string;
+  callbackUri: string;
+  state: 'establishing' | 'established' | 'terminated';
+  participants: Map<string, GraphParticipantJson>;
+}
+
+type GraphParticipantJson = Record<string, unknown> & { id: string };
+
+export interface RecordedRequest {
+  method: string;
+  path: string;
+  headers: IncomingMessage['headers'];
+  body?: unknown;
+}
+
+export interface ScriptedResponse {
+  status: number;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+/**
+ * A local server speaking Microsoft Graph's cloud communications protocol (v1.0 calls and
+ * participants): it accepts an app's join, sends signed call and roster notifications to the
+ * callback URI, lists participants and honours DELETE. Paths have no version prefix, so
+ * GRAPH_BASE_URL is simply this server's URL.
+ */
+export class FakeGraph {
+  readonly requests: RecordedRequest[] = [];
+  readonly violations: string[] = [];
+  readonly notificationsSent: Array<{ callbackUri: string; status: number; payload: unknown }> = [];
+  private readonly meetings = new Map<string, SeedPerson[]>();
+  private readonly calls = new Map<string, FakeCall>();
+  private readonly scripts: Array<{ method: string; path: RegExp; responses: ScriptedResponse[] }> = [];
+  /** When set, list calls return at most this many participants (Graph's lists are often incomplete). */
+  listLimit?: number;
+  /** When false, joins are answered but no notification is sent (to test a cold roster). */
+  sendRoster = true;
+
+  private constructor(
+    private readonly server: LocalServer,
+    private readonly opts: FakeGraphOptions,
+  ) {}
+
+  static async start(opts: FakeGraphOptions): Promise<FakeGraph> {
+    let self: FakeGraph | undefined;
+    const server = await listen(async (req, res) => {
+      const requestId = randomUUID();
+      const path = req.url;
+      let body: unknown;
+      if (req.body) {
+        try {
+          body = JSON.parse(req.body);
+        } catch {
+          json(res, 400, graphError('BadRequest', 'body is not JSON', requestId), { 'request-id': requestId });
+          return;
+        }
+      }
+      const me = self!;
+      me.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+      if (me.opts.contract) {
+        me.violations.push(...me.opts.contract.check({ method: req.method ?? 'GET', path, headers: req.headers, body }));
+      }
+      const holder = me.opts.tokens.whoHolds(req.headers.authorization);
+      if (!holder || holder.scope !== 'https://graph.microsoft.com/.default') {
+        json(res, 401, graphError('InvalidAuthenticationToken', 'Access token is empty or invalid.', requestId), {
+          'request-id': requestId,
+        });
+        return;
+      }
+      const scripted = me.takeScripted(req.method ?? 'GET', path);
+      if (scripted) {
+        json(res, scripted.status, scripted.body, { 'request-id': requestId, ...scripted.headers });
+        return;
+      }
+      const r = me.route(req.method ?? 'GET', path.split('?')[0]!, body, holder.tenant);
+      json(res, r.status, r.body ?? (r.status >= 400 ? graphError(r.code ?? 'Error', r.code ?? 'error', requestId) : undefined), {
+        'request-id': requestId,
+      });
+    });
+    self = new FakeGraph(server, opts);
+    return self;
+  }
+
+  get url(): string {
+    return this.server.url;
+  }
+
+  /** People in a meeting's call, keyed by the meeting chat's thread id. */
+  seedMeeting(threadId: string, people: SeedPerson[]): void {
+    this.meetings.set(threadId, people);
+  }
+
+  /** The next matching requests get these answers, in order, before the normal behaviour. */
+  script(method: string, path: RegExp, responses: ScriptedResponse[]): void {
+    this.scripts.push({ method, path, responses: [...responses] });
+  }
+
+  call(callId: string): FakeCall | undefined {
+    return this.calls.get(callId);
+  }
+
+  get callIds(): string[] {
+    return [...this.calls.keys()];
+  }
+
+  /** Someone joins a live call: the roster notification is sent as Graph would. */
+  async addPerson(callId: string, person: SeedPerson): Promise<string> {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    const p = participantJson(person);
+    call.participants.set(p.id, p);
+    await this.notify(call, [
+      { changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [p] },
+    ]);
+    return p.id;
+  }
+
+  /** The meeting ends for everyone. */
+  async endCall(callId: string): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    call.state = 'terminated';
+    await this.notify(call, [
+      {
+        changeType: 'deleted',
+        resourceUrl: `/communications/calls/${call.id}`,
+        resourceData: { '@odata.type': '#microsoft.graph.call', state: 'terminated', id: call.id },
+      },
+    ]);
+  }
+
+  /** Resolves when every notification posted so far has been answered. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  close(): Promise<void> {
+    return this.server.close();
+  }
+
+  private readonly inFlight = new Set<Promise<void>>();
+
+  private takeScripted(method: string, path: string): ScriptedResponse | undefined {
+    for (const s of this.scripts) {
+      if (s.method === method && s.path.test(path) && s.responses.length > 0) return s.responses.shift();
+    }
+    return undefined;
+  }
+
+  private route(
+    method: string,
+    path: string,
+    body: unknown,
+    tenant: string,
+  ): { status: number; body?: unknown; code?: string } {
+    if (method === 'POST' && path === '/communications/calls') return this.join(body, tenant);
+    const m = /^\/communications\/calls\/([^/]+)(?:\/participants(?:\/([^/]+))?)?$/.exec(path);
+    const call = m && this.calls.get(decodeURIComponent(m[1]!));
+    if (!m || !call) return { status: 404, code: 'NotFound' };
+    const participantsPath = path.includes('/participants');
+    const participantId = m[2] && decodeURIComponent(m[2]);
+    if (method === 'GET' && participantsPath && !participantId) {
+      const all = [...call.participants.values()];
+      return { status: 200, body: { value: this.listLimit === undefined ? all : all.slice(0, this.listLimit) } };
+    }
+    if (method === 'DELETE' && participantId) {
+      const p = call.participants.get(participantId);
+      if (!p) return { status: 404, code: '8507' };
+      call.participants.delete(participantId);
+      this.notifyLater(call, [
+        { changeType: 'deleted', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [p] },
+      ]);
+      return { status: 204 };
+    }
+    if (method === 'GET' && !participantsPath) {
+      return { status: 200, body: { '@odata.type': '#microsoft.graph.call', id: call.id, state: call.state } };
+    }
+    return { status: 405, code: 'MethodNotAllowed' };
+  }
+
+  private join(body: unknown, tenant: string): { status: number; body?: unknown; code?: string } {
+    const b = body as { callbackUri?: string; chatInfo?: { threadId?: string } } | undefined;
+    const threadId = b?.chatInfo?.threadId;
+    if (!b?.callbackUri || !threadId) return { status: 400, code: 'BadRequest' };
+    const people = this.meetings.get(threadId);
+    if (!people) return { status: 404, code: 'MeetingNotFound' };
+    const call: FakeCall = {
+      id: randomUUID(),
+      threadId,
+      callbackUri: b.callbackUri,
+      state: 'establishing',
+      participants: new Map(),
+    };
+    for (const person of people) {
+      const p = participantJson({ tenantId: tenant, ...person });
+      call.participants.set(p.id, p);
+    }
+    const bot = {
+      '@odata.type': '#microsoft.graph.participant',
+      id: randomUUID(),
+      info: { identity: { application: { id: this.opts.appId, displayName: 'Bouncer' } } },
+      isMuted: false,
+      isInLobby: false,
+    };
+    call.participants.set(bot.id, bot);
+    this.calls.set(call.id, call);
+    // As Graph does: the 201 first, then "established", then the roster.
+    setImmediate(() => {
+      call.state = 'established';
+      const established = {
+        changeType: 'updated',
+        resourceUrl: `/communications/calls/${call.id}`,
+        resourceData: { '@odata.type': '#microsoft.graph.call', state: 'established', id: call.id, chatInfo: b.chatInfo },
+      };
+      const roster = {
+        changeType: 'updated',
+        resourceUrl: `/communications/calls/${call.id}/participants`,
+        resourceData: [...call.participants.values()],
+      };
+      this.notifyLater(call, this.sendRoster ? [established, roster] : [established], true);
+    });
+    return {
+      status: 201,
+      body: { '@odata.type': '#microsoft.graph.call', id: call.id, state: 'establishing', callbackUri: b.callbackUri, chatInfo: b.chatInfo },
+    };
+  }
+
+  /** One POST per notification, in order, like Graph. */
+  private notifyLater(call: FakeCall, items: object[], oneByOne = false): void {
+    const run = async () => {
+      if (oneByOne) for (const item of items) await this.notify(call, [item]);
+      else await this.notify(call, items);
+    };
+    const p = run().finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
+  }
+
+  private async notify(call: FakeCall, items: object[]): Promise<void> {
+    const payload = {
+      '@odata.type': '#microsoft.graph.commsNotifications',
+      value: items.map((i) => ({ '@odata.type': '#microsoft.graph.commsNotification', callbackUri: call.callbackUri, ...i })),
+    };
+    const token = await this.opts.callsIssuer.sign({ iss: this.opts.callsTokenIssuer, aud: this.opts.appId });
+    const res = await fetch(call.callbackUri, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(payload),
+    });
+    await res.arrayBuffer();
+    this.notificationsSent.push({ callbackUri: call.callbackUri, status: res.status, payload });
+  }
+}
+
+export interface FakeGraphOptions {
+  tokens: TokenServer;
+  callsIssuer: JwtIssuer;
+  callsTokenIssuer: string;
+  /** The app (client) id: audience of notifications, identity of the bot participant. */
+  appId: string;
+  contract?: OpenApiContract;
+}
+
+function participantJson(person: SeedPerson): GraphParticipantJson {
+  return {
+    '@odata.type': '#microsoft.graph.participant',
+    id: randomUUID(),
+    info: {
+      '@odata.type': '#microsoft.graph.participantInfo',
+      identity: {
+        '@odata.type': '#microsoft.graph.identitySet',
+        user: {
+          '@odata.type': '#microsoft.graph.identity',
+          id: person.userId,
+          displayName: person.displayName,
+          tenantId: person.tenantId,
+        },
+      },
+      languageId: 'en-US',
+    },
+    mediaStreams: [
+      { '@odata.type': '#microsoft.graph.mediaStream', mediaType: 'audio', sourceId: '1', direction: 'sendReceive', serverMuted: false },
+    ],
+    isMuted: false,
+    isInLobby: false,
+  };
+}
+
+/** Graph's error body: https://learn.microsoft.com/graph/errors */
+export function graphError(code: string, message: string, requestId: string): unknown {
+  return { error: { code, message, innerError: { 'request-id': requestId, date: new Date().toISOString() } } };
+}

@@ -1,0 +1,87 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Ajv, type ValidateFunction } from 'ajv';
+import addFormatsModule from 'ajv-formats';
+import { parse as parseYaml } from 'yaml';
+
+/** `../shared/contracts` beside the repository; absent in a user's fresh clone. */
+export const CONTRACTS_DIR = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../shared/contracts');
+
+export function contractFile(name: string): string | undefined {
+  const file = path.join(CONTRACTS_DIR, name);
+  return existsSync(file) ? file : undefined;
+}
+
+interface Operation {
+  method: string;
+  template: string;
+  matcher: RegExp;
+  bodyValidator?: ValidateFunction;
+  bodyRequired: boolean;
+  secured: boolean;
+}
+
+const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
+
+/**
+ * Checks requests against a vendor's OpenAPI 3.0 document: the operation exists, the caller is
+ * authenticated as the document's security requires, and the JSON body fits the request schema.
+ */
+export class OpenApiContract {
+  private readonly operations: Operation[] = [];
+
+  constructor(file: string) {
+    const text = readFileSync(file, 'utf8');
+    const doc = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as {
+      paths: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: unknown }> }; security?: unknown[] }>>;
+      security?: unknown[];
+    };
+    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
+    addFormats(ajv);
+    for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'base64url', 'decimal']) ajv.addFormat(f, true);
+    ajv.addSchema(doc as object, 'doc');
+    for (const [template, item] of Object.entries(doc.paths)) {
+      const pattern = template
+        .split(/(\{[^}]+\})/)
+        .map((part) => (part.startsWith('{') ? '([^/]+)' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
+        .join('');
+      for (const method of ['get', 'post', 'put', 'patch', 'delete']) {
+        const op = item[method];
+        if (!op) continue;
+        const schema = op.requestBody?.content?.['application/json']?.schema ?? op.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
+        this.operations.push({
+          method: method.toUpperCase(),
+          template,
+          matcher: new RegExp(`^${pattern}$`),
+          bodyValidator: schema ? ajv.compile(rebase(schema)) : undefined,
+          bodyRequired: op.requestBody?.required ?? false,
+          secured: (op.security ?? doc.security ?? []).length > 0,
+        });
+      }
+    }
+  }
+
+  /** Returns the violations of one request (empty when it fits the document). */
+  check(request: { method: string; path: string; headers: Record<string, string | string[] | undefined>; body?: unknown }): string[] {
+    const route = request.path.split('?')[0]!;
+    const op = this.operations.find((o) => o.method === request.method && o.matcher.test(route));
+    if (!op) return [`${request.method} ${route}: no such operation in the document`];
+    const problems: string[] = [];
+    const where = `${request.method} ${op.template}`;
+    if (op.secured && !request.headers.authorization) problems.push(`${where}: no Authorization header`);
+    if (op.bodyValidator) {
+      if (request.body === undefined) {
+        if (op.bodyRequired) problems.push(`${where}: request body required`);
+      } else if (!op.bodyValidator(request.body)) {
+        for (const e of op.bodyValidator.errors ?? []) problems.push(`${where}: body${e.instancePath} ${e.message}`);
+      }
+    }
+    return problems;
+  }
+}
+
+/** Local `#/…` refs inside an operation schema point into the registered document. */
+function rebase(schema: unknown): object {
+  return JSON.parse(JSON.stringify(schema).replace(/"\$ref":"#\//g, '"$ref":"doc#/')) as object;
+}

@@ -1,5 +1,7 @@
 import { z } from 'zod';
 
+export const DEFAULT_DATABASE_URL = 'sqlite:./data/bouncer.sqlite';
+
 /** Log levels pino understands. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -81,7 +83,7 @@ export const envSchema = z.object({
       ),
     ),
 
-  DATABASE_URL: z.string().trim().default('sqlite:./data/bouncer.sqlite'),
+  DATABASE_URL: z.string().trim().default(DEFAULT_DATABASE_URL),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 

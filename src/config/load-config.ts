@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { envSchema, type ParsedEnv } from './config-schema.js';
+import { DEFAULT_DATABASE_URL, envSchema, type ParsedEnv } from './config-schema.js';
 import { parseDatabaseUrl, type Config } from './config.js';
 
 export type LoadConfigResult = { ok: true; config: Config; notices: string[] } | { ok: false; problems: string[] };
@@ -31,32 +31,38 @@ const BOT_ENDPOINT_DEFAULTS: Record<string, string> = {
  * plus notices that say what is not configured (local mode is legitimate, but should be said).
  */
 export function loadConfig(env: Record<string, string | undefined>, cwd = process.cwd()): LoadConfigResult {
-  const parsed = envSchema.safeParse(env);
-  const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      const key = issue.path.join('.');
-      problems.push(issue.message.includes(key) ? issue.message : `${key}: ${issue.message}`);
-    }
-    return { ok: false, problems };
-  }
-  const e: ParsedEnv = parsed.data;
+  // `NAME=` (blank) means "use the default", as it does for every dotenv user.
+  const given = Object.fromEntries(
+    Object.entries(env).filter((entry): entry is [string, string] => entry[1] !== undefined && entry[1].trim() !== ''),
+  );
+  const parsed = envSchema.safeParse(given);
+  const problems: string[] = parsed.success
+    ? []
+    : parsed.error.issues.map((issue) => {
+        const key = issue.path.join('.');
+        return issue.message.includes(key) ? issue.message : `${key}: ${issue.message}`;
+      });
 
-  const database = parseDatabaseUrl(e.DATABASE_URL, cwd);
+  // Checks across variables run on the raw values too, so that every problem is listed at once.
+  const appId = given.MicrosoftAppId?.trim() ?? '';
+  const appPassword = given.MicrosoftAppPassword ?? '';
+  const appTenantId = given.MicrosoftAppTenantId?.trim() ?? '';
+  const appType = given.MicrosoftAppType?.trim() ?? 'MultiTenant';
+  const database = parseDatabaseUrl(given.DATABASE_URL?.trim() ?? DEFAULT_DATABASE_URL, cwd);
   if ('problem' in database) problems.push(database.problem);
 
-  const localMode = e.MicrosoftAppId === '';
-  if (!localMode && e.MicrosoftAppType !== 'UserAssignedMSI' && e.MicrosoftAppPassword === '') {
+  const localMode = appId === '';
+  if (!localMode && appType !== 'UserAssignedMSI' && appPassword === '') {
     problems.push('MicrosoftAppPassword is required when MicrosoftAppId is set');
   }
-  if (e.MicrosoftAppType === 'SingleTenant' && e.MicrosoftAppTenantId === '') {
+  if (appType === 'SingleTenant' && appTenantId === '') {
     problems.push('MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant');
   }
 
-  const tenantId = e.GRAPH_TENANT_ID ?? (e.MicrosoftAppTenantId || undefined);
-  const clientId = e.GRAPH_CLIENT_ID ?? (e.MicrosoftAppId || undefined);
-  const clientSecret = e.GRAPH_CLIENT_SECRET ?? (e.MicrosoftAppPassword || undefined);
-  const graphGiven = [e.GRAPH_TENANT_ID, e.GRAPH_CLIENT_ID, e.GRAPH_CLIENT_SECRET].some((v) => v !== undefined);
+  const tenantId = given.GRAPH_TENANT_ID?.trim() ?? (appTenantId || undefined);
+  const clientId = given.GRAPH_CLIENT_ID?.trim() ?? (appId || undefined);
+  const clientSecret = given.GRAPH_CLIENT_SECRET ?? (appPassword || undefined);
+  const graphGiven = [given.GRAPH_TENANT_ID, given.GRAPH_CLIENT_ID, given.GRAPH_CLIENT_SECRET].some((v) => v !== undefined);
   if (graphGiven && !(tenantId && clientId && clientSecret)) {
     const missing = [
       !tenantId && 'GRAPH_TENANT_ID (or MicrosoftAppTenantId)',
@@ -65,7 +71,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     ].filter(Boolean);
     problems.push(`Graph is partly configured; also set ${missing.join(', ')}`);
   }
-  if (problems.length > 0 || 'problem' in database) return { ok: false, problems };
+  if (!parsed.success || problems.length > 0 || 'problem' in database) return { ok: false, problems };
+  const e: ParsedEnv = parsed.data;
 
   const notices: string[] = [];
   if (localMode) {
@@ -83,10 +90,10 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     notices.push('PUBLIC_BASE_URL is not set: Bouncer cannot join meeting calls, because Graph needs a public callback URL.');
   }
 
-  const given = Object.fromEntries(
+  const overridden = Object.fromEntries(
     BOT_ENDPOINT_KEYS.flatMap((key) => (e[key] === undefined ? [] : [[key, e[key]]])),
   ) as Record<string, string>;
-  const endpointOverrides = Object.keys(given).length > 0 ? { ...BOT_ENDPOINT_DEFAULTS, ...given } : {};
+  const endpointOverrides = Object.keys(overridden).length > 0 ? { ...BOT_ENDPOINT_DEFAULTS, ...overridden } : {};
 
   const config: Config = {
     server: { port: e.PORT, host: e.HOST, publicBaseUrl: e.PUBLIC_BASE_URL },

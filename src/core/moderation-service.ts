@@ -91,6 +91,9 @@ export class ModerationService {
     if (req.actor.chatId && req.target.chatId === req.actor.chatId) {
       return this.record(base, { kind: 'denied', reason: 'self', target: summary });
     }
+    // Without a backend nothing can happen; say so before asking Teams anything.
+    const provider = this.deps.provider;
+    if (!provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig });
 
     let looked: Lookups & { target?: { userId?: string; displayName?: string } };
     try {
@@ -114,8 +117,6 @@ export class ModerationService {
       targetIsOrganizer: !!targetUserId && targetUserId === looked.meeting?.organizerUserId?.toLowerCase(),
     });
     if (!decision.allowed) return this.record(base, { kind: 'denied', reason: decision.reason, target: summary });
-
-    if (!this.deps.provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig });
 
     let binding: CallBinding;
     try {
@@ -143,7 +144,7 @@ export class ModerationService {
     try {
       // The same person may be in the call from several devices: remove every endpoint.
       const results: Array<'removed' | 'already_gone'> = [];
-      for (const id of participantIds) results.push(await this.deps.provider.removeParticipant(binding.callId, id));
+      for (const id of participantIds) results.push(await provider.removeParticipant(binding.callId, id));
       await this.deps.store.removeParticipants(binding.callId, participantIds);
       const outcome: Outcome = results.includes('removed')
         ? { kind: 'removed', caseId, target: summary, callId: binding.callId, participantIds }
@@ -163,6 +164,7 @@ export class ModerationService {
 
   private async bind(req: BindRequest, directory: ChatDirectory): Promise<Outcome> {
     const base = this.caseBase(req, 'bind');
+    if (!this.deps.provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig });
     let looked: Lookups;
     try {
       looked = await this.lookups(req, directory);
@@ -174,7 +176,6 @@ export class ModerationService {
       const reason: DenialReason = looked.role === 'unknown' ? 'unknown_role' : 'not_permitted';
       return this.record(base, { kind: 'denied', reason });
     }
-    if (!this.deps.provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig });
     const alreadyBound = !!looked.binding && looked.binding.state !== 'terminated';
     try {
       const ensured = await this.ensureCall(req, looked.binding, looked.meeting);

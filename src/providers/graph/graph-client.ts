@@ -146,10 +146,11 @@ function graphErrorCode(body: unknown): string | undefined {
 
 /** Retry-After in seconds or as an HTTP date; otherwise exponential backoff from 500 ms. */
 export function retryDelay(retryAfter: string | null, attempt: number, now = Date.now()): number {
-  if (retryAfter) {
-    const seconds = Number(retryAfter);
-    if (Number.isFinite(seconds) && seconds >= 0) return Math.ceil(seconds * 1000);
-    const date = Date.parse(retryAfter);
+  const value = retryAfter?.trim() ?? '';
+  if (/^\d+(\.\d+)?$/.test(value)) return Math.ceil(Number(value) * 1000);
+  // IMF-fixdate, e.g. "Wed, 21 Oct 2015 07:28:00 GMT" (RFC 9110); Date.parse alone accepts nonsense.
+  if (/^[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT$/.test(value)) {
+    const date = Date.parse(value);
     if (!Number.isNaN(date)) return Math.max(0, date - now);
   }
   return 500 * 2 ** attempt;

@@ -45,9 +45,9 @@ export class FakeConnector {
   ) {}
 
   static async start(options: { tokens?: TokenServer } = {}): Promise<FakeConnector> {
-    let self: FakeConnector | undefined;
+    const ref: { self?: FakeConnector } = {};
     const server = await listen((req, res) => {
-      const me = self!;
+      const me = ref.self!;
       const url = new URL(req.url, 'http://127.0.0.1');
       const path = url.pathname;
       const holder = me.tokens?.whoHolds(req.headers.authorization);
@@ -108,8 +108,8 @@ export class FakeConnector {
       }
       json(res, 404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
     });
-    self = new FakeConnector(server, options.tokens);
-    return self;
+    ref.self = new FakeConnector(server, options.tokens);
+    return ref.self;
   }
 
   get url(): string {

@@ -58,7 +58,7 @@ export class FakeGraph {
   ) {}
 
   static async start(opts: FakeGraphOptions): Promise<FakeGraph> {
-    let self: FakeGraph | undefined;
+    const ref: { self?: FakeGraph } = {};
     const server = await listen(async (req, res) => {
       const requestId = randomUUID();
       const path = req.url;
@@ -71,7 +71,7 @@ export class FakeGraph {
           return;
         }
       }
-      const me = self!;
+      const me = ref.self!;
       me.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
       if (me.opts.contract) {
         me.violations.push(...me.opts.contract.check({ method: req.method ?? 'GET', path, headers: req.headers, body }));
@@ -93,8 +93,8 @@ export class FakeGraph {
         'request-id': requestId,
       });
     });
-    self = new FakeGraph(server, opts);
-    return self;
+    ref.self = new FakeGraph(server, opts);
+    return ref.self;
   }
 
   get url(): string {

@@ -13,15 +13,19 @@ export interface TokenRequest {
  * `/{tenant}/v2.0/.well-known/openid-configuration` and `/{tenant}/oauth2/v2.0/token`, over TLS.
  * Tokens are opaque strings recorded with the client and scope they were issued to.
  */
+/**
+ * token → who it was issued to, shared by every token server in the process: botbuilder caches
+ * tokens in a static map across adapters, as a real client keeps a token across restarts of a peer.
+ */
+const issued = new Map<string, TokenRequest>();
+
 export class TokenServer {
   readonly requests: TokenRequest[] = [];
-  /** token → who it was issued to. */
-  readonly issued = new Map<string, TokenRequest>();
 
   private constructor(private readonly server: LocalServer) {}
 
   static async start(options: { secrets?: Record<string, string> } = {}): Promise<TokenServer> {
-    let self: TokenServer | undefined;
+    const ref: { self?: TokenServer } = {};
     const server = await listen(
       (req, res) => {
         const url = new URL(req.url, 'https://127.0.0.1');
@@ -55,9 +59,9 @@ export class TokenServer {
             scope: form.get('scope') ?? '',
             grantType: form.get('grant_type') ?? '',
           };
-          self!.requests.push(record);
+          ref.self!.requests.push(record);
           const token = `test-token-${randomUUID()}`;
-          self!.issued.set(token, record);
+          issued.set(token, record);
           json(res, 200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: token });
           return;
         }
@@ -65,8 +69,8 @@ export class TokenServer {
       },
       { tls: true },
     );
-    self = new TokenServer(server);
-    return self;
+    ref.self = new TokenServer(server);
+    return ref.self;
   }
 
   get url(): string {
@@ -76,7 +80,7 @@ export class TokenServer {
   /** Who a bearer token was issued to, if this server issued it. */
   whoHolds(authorization: string | undefined): TokenRequest | undefined {
     const token = /^Bearer (.+)$/.exec(authorization ?? '')?.[1];
-    return token ? this.issued.get(token) : undefined;
+    return token ? issued.get(token) : undefined;
   }
 
   close(): Promise<void> {

@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { BouncerError } from '../../src/core/errors.js';
+import { MIGRATIONS } from '../../src/store/sqlite/schema.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { binding, newCase, participant, runStoreContract } from './store-contract.js';
+
+runStoreContract("SqliteStore ':memory:'", async () => SqliteStore.open(':memory:'));
+
+// One folder for the file-backed contract run; each test gets its own fresh database file in it.
+const contractDir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-store-contract-'));
+let fileCounter = 0;
+runStoreContract('SqliteStore file', async () => SqliteStore.open(path.join(contractDir, `store-${++fileCounter}.sqlite`)));
+afterAll(() => {
+  rmSync(contractDir, { recursive: true, force: true });
+});
+
+describe('SqliteStore on disk', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-store-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('creates missing folders for the database file', async () => {
+    const store = SqliteStore.open(path.join(dir, 'nested', 'deeper', 'bouncer.sqlite'));
+    try {
+      await expect(store.ping()).resolves.toBeUndefined();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('keeps cases, bindings and rosters across close and reopen, without re-applying migrations', async () => {
+    const file = path.join(dir, 'bouncer.sqlite');
+    const first = SqliteStore.open(file);
+    const caseId = await first.openCase(newCase(), { outcome: 'removed', participantIds: ['p1'] }, '2026-11-22T10:00:01.000Z');
+    await first.saveBinding(binding());
+    await first.upsertParticipants('call-1', [participant('p1')]);
+    await first.close();
+
+    const inspect = new Database(file, { readonly: true });
+    const version = inspect.pragma('user_version', { simple: true });
+    inspect.close();
+    expect(version).toBe(MIGRATIONS.length);
+
+    // Re-running the first migration would fail on CREATE TABLE; reopening must not.
+    const second = SqliteStore.open(file);
+    try {
+      expect(await second.getCase(caseId)).toMatchObject({ status: 'completed', outcome: 'removed', participantIds: ['p1'] });
+      expect(await second.getBinding(binding().conversationId)).toEqual(binding());
+      expect(await second.listRoster('call-1')).toEqual([participant('p1')]);
+      expect(await second.openCase(newCase({ requestId: 'after-reopen' }))).toBeGreaterThan(caseId);
+    } finally {
+      await second.close();
+    }
+  });
+
+  it('closing twice is harmless', async () => {
+    const store = SqliteStore.open(path.join(dir, 'bouncer.sqlite'));
+    await store.close();
+    await expect(store.close()).resolves.toBeUndefined();
+  });
+
+  it('fails to open with STORE_FAILED, keeping the cause, when the path cannot be a database', () => {
+    const notAFolder = path.join(dir, 'plain-file');
+    writeFileSync(notAFolder, 'not a folder');
+
+    let thrown: unknown;
+    try {
+      SqliteStore.open(path.join(notAFolder, 'bouncer.sqlite'));
+    } catch (err) {
+      thrown = err;
+    }
+    expect(thrown).toBeInstanceOf(BouncerError);
+    expect((thrown as BouncerError).code).toBe('STORE_FAILED');
+    expect((thrown as BouncerError).cause).toBeDefined();
+  });
+});

@@ -1,0 +1,383 @@
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { envSchema } from '../../src/config/config-schema.js';
+import { parseDatabaseUrl, type Config } from '../../src/config/config.js';
+import { loadConfig, readEnvFile, type LoadConfigResult } from '../../src/config/load-config.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+const cwd = path.resolve(os.tmpdir(), 'bouncer-config-test');
+
+/** Asserts the environment is valid and returns its config and notices. */
+function expectOk(result: LoadConfigResult): { config: Config; notices: string[] } {
+  if (!result.ok) throw new Error(`expected a valid configuration, got problems:\n${result.problems.join('\n')}`);
+  return result;
+}
+
+/** Asserts the environment is invalid and returns its problems. */
+function expectProblems(result: LoadConfigResult): string[] {
+  if (result.ok) throw new Error('expected configuration problems, got a valid configuration');
+  return result.problems;
+}
+
+const botRegistration = {
+  MicrosoftAppId: 'bot-app-id',
+  MicrosoftAppPassword: 'bot-app-password',
+  MicrosoftAppTenantId: 'bot-tenant-id',
+};
+
+describe('loadConfig: defaults', () => {
+  it('accepts an empty environment in local mode with the documented defaults', () => {
+    const { config } = expectOk(loadConfig({}, cwd));
+
+    expect(config.bot.localMode).toBe(true);
+    expect(config.bot.appType).toBe('MultiTenant');
+    expect(config.bot.endpointOverrides).toEqual({});
+    expect(config.server).toEqual({ port: 3978, host: '0.0.0.0', publicBaseUrl: undefined });
+    expect(config.graph).toEqual({
+      credentials: undefined,
+      clientId: undefined,
+      baseUrl: 'https://graph.microsoft.com/v1.0',
+      authorityHost: 'https://login.microsoftonline.com',
+    });
+    expect(config.calls).toEqual({
+      openIdMetadataUrl: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
+      tokenIssuer: 'https://api.botframework.com',
+      joinTimeoutMs: 15000,
+    });
+    expect(config.adminUserIds.size).toBe(0);
+    expect(config.database).toEqual({ kind: 'sqlite', path: path.join(cwd, 'data', 'bouncer.sqlite') });
+    expect(config.logLevel).toBe('info');
+  });
+
+  it('says in its notices what is not configured', () => {
+    const { notices } = expectOk(loadConfig({}, cwd));
+
+    expect(notices).toHaveLength(3);
+    expect(notices.some((n) => n.includes('MicrosoftAppId') && n.includes('local mode'))).toBe(true);
+    expect(notices.some((n) => n.includes('Microsoft Graph is not configured'))).toBe(true);
+    expect(notices.some((n) => n.includes('PUBLIC_BASE_URL'))).toBe(true);
+  });
+
+  it('has no notices once the bot, Graph and the public URL are configured', () => {
+    const { config, notices } = expectOk(
+      loadConfig({ ...botRegistration, PUBLIC_BASE_URL: 'https://bouncer.example.com' }, cwd),
+    );
+
+    expect(notices).toEqual([]);
+    expect(config.bot.localMode).toBe(false);
+    expect(config.server.publicBaseUrl).toBe('https://bouncer.example.com');
+  });
+});
+
+describe('loadConfig: problems', () => {
+  it('lists every problem at once, not only the first', () => {
+    const problems = expectProblems(
+      loadConfig({ PORT: 'abc', LOG_LEVEL: 'loud', GRAPH_BASE_URL: 'not-a-url', ADMIN_USER_IDS: 'bob' }, cwd),
+    );
+
+    expect(problems).toHaveLength(4);
+    expect(problems.some((p) => p.includes('PORT') && p.includes('number'))).toBe(true);
+    expect(problems.some((p) => p.includes('LOG_LEVEL') && p.includes('info'))).toBe(true);
+    expect(problems.some((p) => p.includes('GRAPH_BASE_URL') && p.includes('http(s) URL'))).toBe(true);
+    expect(problems.some((p) => p.includes('ADMIN_USER_IDS') && p.includes('GUID'))).toBe(true);
+  });
+
+  it('lists schema problems and cross-field problems together', () => {
+    // The contract is "every problem at once": a bad PORT must not hide a missing password or a
+    // PostgreSQL URL, or the operator fixes one line, restarts, and meets the next problem.
+    const problems = expectProblems(
+      loadConfig({ PORT: 'abc', MicrosoftAppId: 'bot-app-id', DATABASE_URL: 'postgres://db/bouncer' }, cwd),
+    );
+
+    expect(problems.some((p) => p.includes('PORT'))).toBe(true);
+    expect(problems.some((p) => p.includes('MicrosoftAppPassword'))).toBe(true);
+    expect(problems.some((p) => p.includes('PostgreSQL'))).toBe(true);
+  });
+
+  it('rejects a port out of range', () => {
+    const problems = expectProblems(loadConfig({ PORT: '70000' }, cwd));
+    expect(problems).toEqual([expect.stringContaining('PORT must be between 0 and 65535')]);
+  });
+
+  it('rejects an unknown MicrosoftAppType', () => {
+    const problems = expectProblems(loadConfig({ MicrosoftAppType: 'Anything' }, cwd));
+    expect(problems).toEqual([expect.stringContaining('MicrosoftAppType must be')]);
+  });
+});
+
+describe('loadConfig: bot registration and Graph', () => {
+  it('uses the bot registration for Graph when no GRAPH_* variable is set', () => {
+    const { config } = expectOk(loadConfig(botRegistration, cwd));
+
+    expect(config.graph.credentials).toEqual({
+      tenantId: 'bot-tenant-id',
+      clientId: 'bot-app-id',
+      clientSecret: 'bot-app-password',
+    });
+    expect(config.graph.clientId).toBe('bot-app-id');
+    expect(config.bot).toMatchObject({
+      appId: 'bot-app-id',
+      appPassword: 'bot-app-password',
+      appTenantId: 'bot-tenant-id',
+      localMode: false,
+    });
+  });
+
+  it('lets explicit GRAPH_* values win over the bot registration', () => {
+    const { config, notices } = expectOk(
+      loadConfig(
+        {
+          ...botRegistration,
+          GRAPH_TENANT_ID: 'graph-tenant',
+          GRAPH_CLIENT_ID: 'graph-client',
+          GRAPH_CLIENT_SECRET: 'graph-secret',
+        },
+        cwd,
+      ),
+    );
+
+    expect(config.graph.credentials).toEqual({
+      tenantId: 'graph-tenant',
+      clientId: 'graph-client',
+      clientSecret: 'graph-secret',
+    });
+    expect(config.graph.clientId).toBe('graph-client');
+    expect(notices.some((n) => n.includes('Microsoft Graph is not configured'))).toBe(false);
+  });
+
+  it('configures Graph from GRAPH_* alone in local mode', () => {
+    const { config } = expectOk(
+      loadConfig({ GRAPH_TENANT_ID: 't', GRAPH_CLIENT_ID: 'c', GRAPH_CLIENT_SECRET: 's' }, cwd),
+    );
+    expect(config.bot.localMode).toBe(true);
+    expect(config.graph.credentials).toEqual({ tenantId: 't', clientId: 'c', clientSecret: 's' });
+  });
+
+  it('fills a single GRAPH_* override from the bot registration', () => {
+    const { config } = expectOk(loadConfig({ ...botRegistration, GRAPH_CLIENT_SECRET: 'graph-secret' }, cwd));
+    expect(config.graph.credentials).toEqual({
+      tenantId: 'bot-tenant-id',
+      clientId: 'bot-app-id',
+      clientSecret: 'graph-secret',
+    });
+  });
+
+  it('reports partly-set GRAPH_* values, naming what is missing', () => {
+    const problems = expectProblems(loadConfig({ GRAPH_CLIENT_ID: 'graph-client' }, cwd));
+
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toContain('Graph is partly configured');
+    expect(problems[0]).toContain('GRAPH_TENANT_ID');
+    expect(problems[0]).toContain('GRAPH_CLIENT_SECRET');
+    expect(problems[0]).not.toContain('GRAPH_CLIENT_ID');
+  });
+
+  it('treats blank GRAPH_* values as unset', () => {
+    const { config } = expectOk(loadConfig({ GRAPH_TENANT_ID: '  ', GRAPH_CLIENT_ID: '' }, cwd));
+    expect(config.graph.credentials).toBeUndefined();
+  });
+
+  it('requires MicrosoftAppPassword when MicrosoftAppId is set', () => {
+    const problems = expectProblems(loadConfig({ MicrosoftAppId: 'bot-app-id' }, cwd));
+    expect(problems).toEqual(['MicrosoftAppPassword is required when MicrosoftAppId is set']);
+  });
+
+  it('does not require a password for a user-assigned managed identity', () => {
+    const { config } = expectOk(loadConfig({ MicrosoftAppId: 'bot-app-id', MicrosoftAppType: 'UserAssignedMSI' }, cwd));
+    expect(config.bot.appType).toBe('UserAssignedMSI');
+    expect(config.graph.credentials).toBeUndefined();
+  });
+
+  it('requires MicrosoftAppTenantId for a SingleTenant bot', () => {
+    const problems = expectProblems(
+      loadConfig({ MicrosoftAppId: 'bot-app-id', MicrosoftAppPassword: 'pw', MicrosoftAppType: 'SingleTenant' }, cwd),
+    );
+    expect(problems).toEqual(['MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant']);
+  });
+
+  it('overrides Bot Framework endpoints only when one is set, completing the rest with public-cloud values', () => {
+    const { config } = expectOk(
+      loadConfig(
+        {
+          ToBotFromChannelOpenIdMetadataUrl: 'http://127.0.0.1:4000/openid',
+          ToChannelFromBotLoginUrl: ' http://127.0.0.1:4000/login ',
+          ToBotFromChannelTokenIssuer: '',
+        },
+        cwd,
+      ),
+    );
+    // botbuilder uses only what it is given once anything is overridden, so unset (or blank) keys
+    // must still arrive, with the public-cloud value.
+    expect(config.bot.endpointOverrides).toMatchObject({
+      ToBotFromChannelOpenIdMetadataUrl: 'http://127.0.0.1:4000/openid',
+      ToChannelFromBotLoginUrl: 'http://127.0.0.1:4000/login',
+      ToBotFromChannelTokenIssuer: 'https://api.botframework.com',
+      ToChannelFromBotOAuthScope: 'https://api.botframework.com',
+    });
+  });
+});
+
+describe('loadConfig: value normalisation', () => {
+  it('splits, trims and lower-cases ADMIN_USER_IDS', () => {
+    const { config } = expectOk(
+      loadConfig(
+        { ADMIN_USER_IDS: ' 6B703CE3-6D14-4FE6-B90C-DC5F03657AE4 ,, 6d415fdd-f97e-4f70-ac45-e69601e4ecb2 ' },
+        cwd,
+      ),
+    );
+    expect([...config.adminUserIds]).toEqual([
+      '6b703ce3-6d14-4fe6-b90c-dc5f03657ae4',
+      '6d415fdd-f97e-4f70-ac45-e69601e4ecb2',
+    ]);
+  });
+
+  it('removes trailing slashes from URLs', () => {
+    const { config } = expectOk(
+      loadConfig(
+        {
+          GRAPH_BASE_URL: 'http://127.0.0.1:4011/v1.0/',
+          AZURE_AUTHORITY_HOST: 'http://127.0.0.1:4012//',
+          PUBLIC_BASE_URL: 'https://bouncer.example.com/',
+          CALLS_OPENID_METADATA_URL: 'http://127.0.0.1:4013/openid/',
+        },
+        cwd,
+      ),
+    );
+    expect(config.graph.baseUrl).toBe('http://127.0.0.1:4011/v1.0');
+    expect(config.graph.authorityHost).toBe('http://127.0.0.1:4012');
+    expect(config.server.publicBaseUrl).toBe('https://bouncer.example.com');
+    expect(config.calls.openIdMetadataUrl).toBe('http://127.0.0.1:4013/openid');
+  });
+
+  it('rejects URLs that are not http(s)', () => {
+    const problems = expectProblems(loadConfig({ PUBLIC_BASE_URL: 'ftp://bouncer.example.com' }, cwd));
+    expect(problems).toEqual([expect.stringContaining('PUBLIC_BASE_URL must be an absolute http(s) URL')]);
+  });
+
+  it('reads numbers and the log level', () => {
+    const { config } = expectOk(loadConfig({ PORT: ' 8080 ', CALL_JOIN_TIMEOUT_MS: '500', LOG_LEVEL: 'debug' }, cwd));
+    expect(config.server.port).toBe(8080);
+    expect(config.calls.joinTimeoutMs).toBe(500);
+    expect(config.logLevel).toBe('debug');
+  });
+
+  // A copied .env often keeps `NAME=` with nothing after it; that must mean "use the default", as it
+  // already does for GRAPH_* (blank → unset), not port 0, a 0 ms join timeout or the cwd as database.
+  it.each([
+    ['PORT', (c: Config) => c.server.port, 3978],
+    ['CALL_JOIN_TIMEOUT_MS', (c: Config) => c.calls.joinTimeoutMs, 15000],
+    ['DATABASE_URL', (c: Config) => c.database, { kind: 'sqlite', path: path.join(cwd, 'data', 'bouncer.sqlite') }],
+    ['PUBLIC_BASE_URL', (c: Config) => c.server.publicBaseUrl, undefined],
+  ] as const)('treats a blank %s like an unset one', (name, read, expected) => {
+    const { config } = expectOk(loadConfig({ [name]: '' }, cwd));
+    expect(read(config)).toEqual(expected);
+  });
+
+  it('reports a postgres:// DATABASE_URL as a clear problem', () => {
+    const problems = expectProblems(loadConfig({ DATABASE_URL: 'postgres://user:pw@db:5432/bouncer' }, cwd));
+    expect(problems).toEqual([expect.stringContaining('PostgreSQL is not supported yet')]);
+  });
+
+  it('resolves a relative sqlite: DATABASE_URL against cwd', () => {
+    const { config } = expectOk(loadConfig({ DATABASE_URL: 'sqlite:var/bouncer.db' }, cwd));
+    expect(config.database).toEqual({ kind: 'sqlite', path: path.join(cwd, 'var', 'bouncer.db') });
+  });
+
+  it("accepts ':memory:' as DATABASE_URL", () => {
+    const { config } = expectOk(loadConfig({ DATABASE_URL: ':memory:' }, cwd));
+    expect(config.database).toEqual({ kind: 'sqlite', path: ':memory:' });
+  });
+});
+
+describe('parseDatabaseUrl', () => {
+  it.each([
+    ['sqlite:./data/bouncer.sqlite', path.join(cwd, 'data', 'bouncer.sqlite')],
+    ['sqlite:data.db', path.join(cwd, 'data.db')],
+    ['file:./x/y.db', path.join(cwd, 'x', 'y.db')],
+    ['sqlite:///var/lib/bouncer.db', '/var/lib/bouncer.db'],
+    ['plain/relative.db', path.join(cwd, 'plain', 'relative.db')],
+    [':memory:', ':memory:'],
+    ['sqlite::memory:', ':memory:'],
+  ])('%s → %s', (url, expected) => {
+    expect(parseDatabaseUrl(url, cwd)).toEqual({ kind: 'sqlite', path: expected });
+  });
+
+  it.each(['postgres://db/bouncer', 'postgresql://db/bouncer', 'POSTGRES://db/bouncer'])(
+    'explains that %s is not supported yet',
+    (url) => {
+      expect(parseDatabaseUrl(url, cwd)).toEqual({ problem: expect.stringContaining('PostgreSQL is not supported yet') });
+    },
+  );
+
+  it('rejects other schemes', () => {
+    expect(parseDatabaseUrl('mysql://db/bouncer', cwd)).toEqual({ problem: expect.stringContaining('unsupported scheme') });
+  });
+});
+
+describe('readEnvFile', () => {
+  let dir: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-env-'));
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('returns {} when the file does not exist', () => {
+    expect(readEnvFile(path.join(dir, 'missing.env'))).toEqual({});
+  });
+
+  it('parses KEY=value lines, quotes and comments', () => {
+    const file = path.join(dir, '.env');
+    writeFileSync(
+      file,
+      [
+        '# Bouncer settings',
+        'PORT=4000',
+        'LOG_LEVEL="debug"',
+        "MicrosoftAppPassword='p#ss word'",
+        'ADMIN_USER_IDS="6b703ce3-6d14-4fe6-b90c-dc5f03657ae4, 6d415fdd-f97e-4f70-ac45-e69601e4ecb2"',
+        '',
+      ].join('\n'),
+    );
+
+    expect(readEnvFile(file)).toEqual({
+      PORT: '4000',
+      LOG_LEVEL: 'debug',
+      MicrosoftAppPassword: 'p#ss word',
+      ADMIN_USER_IDS: '6b703ce3-6d14-4fe6-b90c-dc5f03657ae4, 6d415fdd-f97e-4f70-ac45-e69601e4ecb2',
+    });
+  });
+
+  it('throws when the path exists but cannot be read as a file', () => {
+    expect(() => readEnvFile(dir)).toThrow();
+  });
+});
+
+describe('.env.example documents envSchema', () => {
+  const exampleFile = path.join(repoRoot, '.env.example');
+  const schemaNames = Object.keys(envSchema.shape).sort();
+
+  /** `NAME=` at the start of a line, or commented out as `# NAME=`. */
+  function documentedNames(): string[] {
+    expect(existsSync(exampleFile), `${exampleFile} is missing: it must document every variable of envSchema`).toBe(true);
+    const names = new Set<string>();
+    for (const line of readFileSync(exampleFile, 'utf8').split(/\r?\n/)) {
+      const match = /^(?:#\s*)?([A-Za-z_][A-Za-z0-9_]*)=/.exec(line);
+      if (match) names.add(match[1]!);
+    }
+    return [...names].sort();
+  }
+
+  it('names every schema variable', () => {
+    const documented = new Set(documentedNames());
+    expect(schemaNames.filter((name) => !documented.has(name))).toEqual([]);
+  });
+
+  it('names no variable the schema does not read', () => {
+    expect(documentedNames().filter((name) => !schemaNames.includes(name))).toEqual([]);
+  });
+});

@@ -26,7 +26,8 @@ export interface Actor {
   displayName?: string;
 }
 
-interface RequestBase {
+/** What every moderation request carries, whatever its action. */
+export interface RequestBase {
   source: RequestSource;
   requestId: string;
   /** The chat the request came from; its binding names the call. */

@@ -45,6 +45,13 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     }
   });
 
+  // One access line per request: method, route, status, time. Never headers or bodies.
+  server.on('after', (req: restify.Request, res: restify.Response) => {
+    const line = { method: req.method, path: req.path(), status: res.statusCode, ms: Date.now() - req.time() };
+    if (req.path() === '/healthz') deps.logger.debug(line, 'request');
+    else deps.logger.info(line, 'request');
+  });
+
   server.on('restifyError', (req, res, err, callback) => {
     // Never leak internal messages: log the error, answer with its status and a generic body.
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;

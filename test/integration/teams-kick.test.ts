@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { contractFile } from '../support/protocol/openapi-contract.js';
-import { BOT_CHAT_ID, MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { APP_PASSWORD, BOT_CHAT_ID, MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
 
 const hasContracts = !!contractFile('graph_v1.0.calls.prism.yml');
 if (!hasContracts) console.warn('../shared/contracts not found: Graph requests are not checked against the vendor OpenAPI document.');
@@ -14,6 +14,11 @@ describe('Teams /kick through the real server', () => {
     await h.graph.settle();
     // Every Graph request any test made must fit Microsoft's own OpenAPI document.
     expect(h.graph.violations).toEqual([]);
+    // Nothing secret reaches the logs: not the app password, not any bearer token.
+    const logs = h.logs.join('\n');
+    expect(logs).toContain('"msg":"request"');
+    expect(logs).not.toContain(APP_PASSWORD);
+    expect(logs).not.toMatch(/test-token-|Bearer ey/);
     await h.close();
   });
 

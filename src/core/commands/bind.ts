@@ -1,4 +1,4 @@
-import { defineCommand } from './command.js';
+import { defineCommand, requestBase } from './command.js';
 
 /** `/bind`: join this meeting's call now, so that later kicks are immediate. */
 export const bindCommand = defineCommand<Record<string, never>>({
@@ -9,18 +9,7 @@ export const bindCommand = defineCommand<Record<string, never>>({
     return { ok: true, args: {} };
   },
   async run(_args, ctx) {
-    const outcome = await ctx.service.execute(
-      {
-        action: 'bind',
-        source: ctx.source,
-        requestId: ctx.requestId,
-        conversationId: ctx.conversationId,
-        serviceUrl: ctx.serviceUrl,
-        botChatId: ctx.botChatId,
-        actor: ctx.actor,
-      },
-      ctx.directory,
-    );
+    const outcome = await ctx.service.execute({ ...requestBase(ctx), action: 'bind' }, ctx.directory);
     return { type: 'outcome', outcome };
   },
 });

@@ -1,6 +1,6 @@
-import type { Actor, ModerationService } from '../moderation-service.js';
+import type { ModerationService, RequestBase } from '../moderation-service.js';
 import type { Outcome } from '../outcome.js';
-import type { ChatDirectory, RequestSource } from '../ports.js';
+import type { ChatDirectory } from '../ports.js';
 
 /** A person mentioned in the command (never the bot itself). */
 export interface Mention {
@@ -26,15 +26,15 @@ export type ParseProblem =
 export type ParseResult<A> = { ok: true; args: A } | { ok: false; problem: ParseProblem };
 
 /** What every command needs to run, from whichever transport it came. */
-export interface CommandContext {
+export interface CommandContext extends RequestBase {
   service: ModerationService;
   directory: ChatDirectory;
-  source: RequestSource;
-  requestId: string;
-  conversationId: string;
-  serviceUrl?: string;
-  botChatId?: string;
-  actor: Actor;
+}
+
+/** The request fields of a command context, for building a ModerationRequest. */
+export function requestBase(ctx: CommandContext): RequestBase {
+  const { source, requestId, conversationId, serviceUrl, botChatId, actor } = ctx;
+  return { source, requestId, conversationId, serviceUrl, botChatId, actor };
 }
 
 export type CommandResult =

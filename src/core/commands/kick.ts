@@ -1,4 +1,4 @@
-import { defineCommand, type Mention } from './command.js';
+import { defineCommand, requestBase, type Mention } from './command.js';
 
 /** `/kick @user [reason]`: remove the mentioned person from the chat's call. */
 export const kickCommand = defineCommand<{ target: Mention; reason?: string }>({
@@ -17,17 +17,7 @@ export const kickCommand = defineCommand<{ target: Mention; reason?: string }>({
   },
   async run(args, ctx) {
     const outcome = await ctx.service.execute(
-      {
-        action: 'kick',
-        source: ctx.source,
-        requestId: ctx.requestId,
-        conversationId: ctx.conversationId,
-        serviceUrl: ctx.serviceUrl,
-        botChatId: ctx.botChatId,
-        actor: ctx.actor,
-        target: { chatId: args.target.chatId, displayName: args.target.displayName },
-        reason: args.reason,
-      },
+      { ...requestBase(ctx), action: 'kick', target: args.target, reason: args.reason },
       ctx.directory,
     );
     return { type: 'outcome', outcome };

@@ -33,7 +33,13 @@ export function callsRoute(deps: {
       }
       throw err;
     }
-    const parsed = commsNotificationsSchema.safeParse(req.body);
+    let body: unknown;
+    try {
+      body = JSON.parse(typeof req.body === 'string' ? req.body : String(req.body ?? ''));
+    } catch {
+      body = undefined;
+    }
+    const parsed = commsNotificationsSchema.safeParse(body);
     if (!parsed.success) {
       deps.logger.warn({ issues: parsed.error.issues.slice(0, 5) }, 'malformed call notification');
       res.send(400, { error: 'invalid notification body' });

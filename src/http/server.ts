@@ -24,14 +24,19 @@ const MAX_BODY_BYTES = 512 * 1024;
 export function createHttpServer(deps: HttpServerDeps): Server {
   const server = restify.createServer({ name: 'bouncer', handleUncaughtExceptions: false });
   server.use(restify.plugins.queryParser({ mapParams: false }));
-  server.use(restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false, rejectUnknown: true }));
-
-  server.post('/api/messages', async (req, res) => {
-    await deps.adapter.process(req, res, (context) => deps.bot.run(context));
-  });
 
   server.post(
+    '/api/messages',
+    restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false, rejectUnknown: true }),
+    async (req: restify.Request, res: restify.Response) => {
+      await deps.adapter.process(req, res, (context) => deps.bot.run(context));
+    },
+  );
+
+  // Read, not parsed: the body is only looked at once the sender is authenticated.
+  server.post(
     '/api/calls',
+    restify.plugins.bodyReader({ maxBodySize: MAX_BODY_BYTES }),
     callsRoute({ verifier: deps.callsVerifier, handler: deps.notifications, logger: deps.logger }),
   );
 

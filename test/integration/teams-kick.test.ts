@@ -220,6 +220,9 @@ describe('Graph call notifications on /api/calls', () => {
     });
     expect(res.status).toBe(401);
     expect(await h.bouncer.store.listRoster('call-x')).toEqual([]);
+    // Not even a malformed body is looked at before authentication.
+    const garbage = await fetch(`${h.bouncer.url}/api/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
+    expect(garbage.status).toBe(401);
   });
 
   it('tokens with the wrong audience, issuer or signer get 401; a valid one is applied', async () => {

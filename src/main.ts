@@ -12,13 +12,18 @@ import { loadConfig, readEnvFile } from './config/load-config.js';
 import { CallStateEvents } from './core/call-events.js';
 import { commandRegistry } from './core/commands/registry.js';
 import { ModerationService } from './core/moderation-service.js';
-import type { CallProvider, Clock, Store } from './core/ports.js';
+import type { ProviderKind } from './core/participant.js';
+import type { CallProvider, Clock, Store, UserPhoneDirectory } from './core/ports.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
 import { CallNotificationHandler } from './providers/graph/call-notifications.js';
 import { GraphClient } from './providers/graph/graph-client.js';
 import { CallsTokenVerifier } from './providers/graph/notification-auth.js';
 import { TeamsCallProvider } from './providers/graph/teams-call-provider.js';
+import { GraphUserPhones } from './providers/graph/user-phones.js';
+import { ConferenceEventHandler } from './providers/twilio/conference-events.js';
+import { TwilioConferenceProvider } from './providers/twilio/conference-provider.js';
+import { createTwilioClient } from './providers/twilio/twilio-client.js';
 import { openStore } from './store/open-store.js';
 
 const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
@@ -44,8 +49,10 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   const store = openStore(config.database);
   const events = new CallStateEvents();
 
-  let provider: CallProvider | undefined;
-  const missingConfig: string[] = [];
+  // Adding a backend is one folder under providers/ plus its line here.
+  const providers: Partial<Record<ProviderKind, CallProvider>> = {};
+  const missingConfig: Partial<Record<ProviderKind, string[]>> = {};
+  let phones: UserPhoneDirectory | undefined;
   const graphCredentials = config.graph.credentials;
   if (graphCredentials) {
     const credential = new ClientSecretCredential(
@@ -59,16 +66,27 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       },
     );
     const graph = new GraphClient({ baseUrl: config.graph.baseUrl, credential, logger, fetch: options.fetch });
-    provider = new TeamsCallProvider(graph, logger);
+    providers.teams = new TeamsCallProvider(graph, logger);
+    phones = new GraphUserPhones(graph);
     graph.warmUp().catch((err: unknown) => logger.warn({ err }, 'could not get a Graph token at start'));
   } else {
-    missingConfig.push('GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET');
+    missingConfig.teams = ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET'];
+  }
+
+  let twilioEvents: ConferenceEventHandler | undefined;
+  if (config.twilio) {
+    const twilio = new TwilioConferenceProvider({ client: createTwilioClient(config.twilio), logger });
+    providers.twilio = twilio;
+    twilioEvents = new ConferenceEventHandler({ accountSid: config.twilio.accountSid, provider: twilio, store, events, clock, logger });
+  } else {
+    missingConfig.twilio = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)'];
   }
 
   const service = new ModerationService({
     store,
-    provider,
+    providers,
     missingConfig,
+    phones,
     events,
     clock,
     logger,
@@ -117,10 +135,12 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     store,
     callsVerifier,
     notifications: new CallNotificationHandler({ store, events, clock, logger }),
+    twilioEvents: { handler: twilioEvents, authToken: config.twilio?.authToken, publicBaseUrl: config.server.publicBaseUrl },
     logger,
     configured: {
       botAuthentication: !config.bot.localMode,
       graph: !!graphCredentials,
+      twilio: !!config.twilio,
       publicBaseUrl: !!config.server.publicBaseUrl,
     },
     version: packageVersion(),
@@ -136,7 +156,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
-  logger.info({ url, graph: !!graphCredentials, localMode: config.bot.localMode }, 'Bouncer is listening');
+  logger.info({ url, graph: !!graphCredentials, twilio: !!config.twilio, localMode: config.bot.localMode }, 'Bouncer is listening');
 
   return {
     url,

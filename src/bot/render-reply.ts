@@ -10,7 +10,16 @@ export function renderResult(result: CommandResult): string {
   return renderOutcome(result.outcome);
 }
 
-const who = (t: TargetSummary | undefined) => (t?.displayName ? `**${escapeMarkdown(t.displayName)}**` : 'That person');
+/** How a target is named in replies: display name, else label, number or participant id. */
+function who(t: TargetSummary | undefined): string {
+  const name = t?.displayName ?? (t?.label !== undefined ? `label "${t.label}"` : undefined) ?? t?.phoneNumber ?? t?.participantId;
+  return name ? `**${escapeMarkdown(name)}**` : 'That person';
+}
+
+function callName(o: { provider: string; callName?: string }): string {
+  if (o.provider === 'twilio') return o.callName ? `the phone conference **${escapeMarkdown(o.callName)}**` : 'the phone conference';
+  return "this meeting's call";
+}
 
 /** Chat text for one moderation outcome; always names the case. */
 export function renderOutcome(o: Outcome): string {
@@ -22,8 +31,16 @@ export function renderOutcome(o: Outcome): string {
       return `${who(o.target)} had already left the call. ${ref}`;
     case 'bound':
       return o.alreadyBound
-        ? `I'm already connected to this meeting's call; /kick works here. ${ref}`
-        : `Connected to this meeting's call; /kick works here now. ${ref}`;
+        ? `I'm already connected to ${callName(o)}; /kick works here. ${ref}`
+        : `Connected to ${callName(o)}; /kick works here now. ${ref}`;
+    case 'unbound':
+      return `Disconnected from ${callName(o)}. ${ref}`;
+    case 'ambiguous_target': {
+      const list = o.candidates.map((c) => `- ${who(c)}${c.participantId ? ` (${c.participantId})` : ''}`).join('\n');
+      return `${who(o.target)} matches more than one participant, so nobody was removed. Kick one of these by label or CallSid:\n${list}\n${ref}`;
+    }
+    case 'unsupported':
+      return `That isn't possible with ${o.provider === 'twilio' ? 'Twilio conferences' : 'Teams calls'} (${o.capability}). ${ref}`;
     case 'target_not_found':
       return `${who(o.target)} is not in this meeting's call right now, so nobody was removed. ${ref}`;
     case 'denied':
@@ -47,14 +64,24 @@ export function renderOutcome(o: Outcome): string {
         case 'join_timeout':
           return `I've asked to join this meeting's call, but it hasn't connected yet. Try again in a moment. ${ref}`;
         case 'call_ended':
-          return `This meeting's call has ended. ${ref}`;
+          return `The call this chat was connected to has ended. ${ref}`;
+        case 'no_binding':
+          return `This chat isn't connected to a call or conference. Use \`/bind\` first. ${ref}`;
+        case 'conference_not_found':
+          return `I couldn't find that Twilio conference. ${ref}`;
+        case 'conference_not_in_progress':
+          return `That Twilio conference is not in progress. ${ref}`;
       }
       break;
     case 'not_configured':
-      return `Bouncer can't reach Teams calls yet: an administrator needs to set ${o.missing.join(', ')}. ${ref}`;
+      return `Bouncer can't reach that kind of call yet: an administrator needs to set ${o.missing.join(', ')}. ${ref}`;
     case 'upstream_failed': {
-      const service = o.service === 'graph' ? 'Microsoft Graph' : o.service === 'teams' ? 'Teams' : o.service;
-      const id = o.requestId ? ` (request-id ${o.requestId})` : '';
+      const service = SERVICE_NAMES[o.service] ?? o.service;
+      const id = o.requestId
+        ? ` (request-id ${o.requestId})`
+        : o.code
+          ? ` (error ${o.code}${o.moreInfo ? `, ${o.moreInfo}` : ''})`
+          : '';
       const next = o.retryable ? 'Please try again in a moment.' : 'Please tell your Bouncer administrator.';
       return `${service} didn't complete the request${id}, so nobody was removed. ${next} ${ref}`;
     }
@@ -73,8 +100,14 @@ export function renderProblem(problem: ParseProblem): string {
       return 'Who should I remove? Mention them: `/kick @person [reason]`.';
     case 'several_targets':
       return `I remove one person at a time, and you mentioned ${problem.names.map(escapeMarkdown).join(', ')}. Send one \`/kick\` for each.`;
+    case 'invalid_label':
+      return `Twilio labels can't contain "/", so "${escapeMarkdown(problem.label)}" can't name a participant. Kick by phone number or CallSid instead.`;
+    case 'bad_arguments':
+      return `Usage: \`${problem.usage}\`.`;
   }
 }
+
+const SERVICE_NAMES: Record<string, string> = { graph: 'Microsoft Graph', teams: 'Teams', twilio: 'Twilio', entra: 'Microsoft Entra ID' };
 
 function escapeMarkdown(text: string): string {
   return text.replace(/([\\`*_[\]<>#])/g, '\\$1');

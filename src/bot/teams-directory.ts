@@ -1,11 +1,11 @@
 import { TeamsInfo, type TurnContext } from 'botbuilder';
 import { UpstreamError } from '../core/errors.js';
-import type { ChatDirectory, MeetingDetails, MeetingRole } from '../core/ports.js';
+import type { ChatDirectory, ChatUser, MeetingDetails, MeetingRole } from '../core/ports.js';
 import { TtlCache } from '../core/ttl-cache.js';
 
 /** Caches shared by every turn: member ids and meeting details do not change during a meeting. */
 export class TeamsLookupCaches {
-  readonly members = new TtlCache<{ userId?: string; displayName?: string } | null>(60 * 60_000, 10_000);
+  readonly members = new TtlCache<ChatUser | null>(60 * 60_000, 10_000);
   readonly meetings = new TtlCache<MeetingDetails | null>(10 * 60_000, 1_000);
 }
 
@@ -25,12 +25,16 @@ export class TeamsChatDirectory implements ChatDirectory {
     return (this.context.activity.channelData ?? {}) as TeamsChannelDataLike;
   }
 
-  async getUser(chatUserId: string): Promise<{ userId?: string; displayName?: string } | undefined> {
+  async getUser(chatUserId: string): Promise<ChatUser | undefined> {
     const key = `${this.context.activity.conversation.id}|${chatUserId}`;
     const found = await this.caches.members.getOrLoad(key, async () => {
       try {
         const member = await TeamsInfo.getMember(this.context, chatUserId);
-        return { userId: member.aadObjectId?.toLowerCase(), displayName: member.name };
+        return {
+          userId: member.aadObjectId?.toLowerCase(),
+          displayName: member.name,
+          userPrincipalName: member.userPrincipalName ?? member.email,
+        };
       } catch (err) {
         if (isNotFound(err)) return null;
         throw teamsFailure('member lookup', err);

@@ -66,6 +66,13 @@ export const envSchema = z.object({
     z.coerce.number<string>({ message: 'CALL_JOIN_TIMEOUT_MS must be a number' }).int().min(0).max(120000),
   ),
 
+  // Twilio phone conferences: an auth token, or an API key (the auth token still verifies callbacks).
+  TWILIO_ACCOUNT_SID: z.string().trim().regex(/^AC[0-9a-fA-F]{32}$/, { message: 'TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits' }).optional(),
+  TWILIO_AUTH_TOKEN: optionalString,
+  TWILIO_API_KEY_SID: z.string().trim().regex(/^SK[0-9a-fA-F]{32}$/, { message: 'TWILIO_API_KEY_SID must look like SK followed by 32 hex digits' }).optional(),
+  TWILIO_API_KEY_SECRET: optionalString,
+  TWILIO_API_BASE_URL: url('TWILIO_API_BASE_URL').default('https://api.twilio.com'),
+
   ADMIN_USER_IDS: z
     .string()
     .default('')

@@ -34,12 +34,22 @@ export interface CallsConfig {
   joinTimeoutMs: number;
 }
 
+export interface TwilioConfig {
+  accountSid: string;
+  /** Verifies conference callbacks; also authenticates the API when no API key is set. */
+  authToken?: string;
+  apiKey?: { sid: string; secret: string };
+  baseUrl: string;
+}
+
 /** The whole validated configuration; built once by loadConfig and passed down. */
 export interface Config {
   server: { port: number; host: string; publicBaseUrl?: string };
   bot: BotConfig;
   graph: GraphConfig;
   calls: CallsConfig;
+  /** Present only when an account and a way to authenticate are configured. */
+  twilio?: TwilioConfig;
   adminUserIds: ReadonlySet<string>;
   database: DatabaseConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';

@@ -71,6 +71,15 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     ].filter(Boolean);
     problems.push(`Graph is partly configured; also set ${missing.join(', ')}`);
   }
+  const twilioSid = given.TWILIO_ACCOUNT_SID?.trim();
+  const twilioToken = given.TWILIO_AUTH_TOKEN?.trim();
+  const keySid = given.TWILIO_API_KEY_SID?.trim();
+  const keySecret = given.TWILIO_API_KEY_SECRET?.trim();
+  if ((twilioToken || keySid || keySecret) && !twilioSid) problems.push('TWILIO_ACCOUNT_SID is required when other TWILIO_ credentials are set');
+  if (!!keySid !== !!keySecret) problems.push('TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET go together');
+  if (twilioSid && !twilioToken && !(keySid && keySecret)) {
+    problems.push('TWILIO_ACCOUNT_SID needs TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)');
+  }
   if (!parsed.success || problems.length > 0 || 'problem' in database) return { ok: false, problems };
   const e: ParsedEnv = parsed.data;
 
@@ -85,6 +94,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     notices.push(
       'Microsoft Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET or the MicrosoftApp* values): /kick will explain that Teams calls cannot be reached.',
     );
+  }
+  if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_AUTH_TOKEN) {
+    notices.push('TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants.');
   }
   if (!e.PUBLIC_BASE_URL) {
     notices.push('PUBLIC_BASE_URL is not set: Bouncer cannot join meeting calls, because Graph needs a public callback URL.');
@@ -111,6 +123,14 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       tokenIssuer: e.CALLS_TOKEN_ISSUER,
       joinTimeoutMs: e.CALL_JOIN_TIMEOUT_MS,
     },
+    twilio: e.TWILIO_ACCOUNT_SID
+      ? {
+          accountSid: e.TWILIO_ACCOUNT_SID,
+          authToken: e.TWILIO_AUTH_TOKEN,
+          apiKey: e.TWILIO_API_KEY_SID && e.TWILIO_API_KEY_SECRET ? { sid: e.TWILIO_API_KEY_SID, secret: e.TWILIO_API_KEY_SECRET } : undefined,
+          baseUrl: e.TWILIO_API_BASE_URL,
+        }
+      : undefined,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     database,
     logLevel: e.LOG_LEVEL,

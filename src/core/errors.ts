@@ -24,10 +24,20 @@ export class UpstreamError extends BouncerError {
   /** The service's own request id (Graph: `request-id`), so an operator can quote it to the vendor. */
   readonly requestId?: string;
   readonly retryable: boolean;
+  /** The vendor's error code and documentation link, when it gives them. */
+  readonly vendorCode?: string;
+  readonly moreInfo?: string;
   constructor(
     service: string,
     message: string,
-    details: { status?: number; requestId?: string; retryable?: boolean; cause?: unknown } = {},
+    details: {
+      status?: number;
+      requestId?: string;
+      retryable?: boolean;
+      vendorCode?: string;
+      moreInfo?: string;
+      cause?: unknown;
+    } = {},
   ) {
     super('UPSTREAM_FAILED', message, { cause: details.cause });
     this.name = 'UpstreamError';
@@ -35,5 +45,7 @@ export class UpstreamError extends BouncerError {
     this.status = details.status;
     this.requestId = details.requestId;
     this.retryable = details.retryable ?? false;
+    this.vendorCode = details.vendorCode;
+    this.moreInfo = details.moreInfo;
   }
 }

@@ -1,12 +1,13 @@
 import type { CallStateEvents } from './call-events.js';
 import { UpstreamError } from './errors.js';
 import type { DenialReason, NotBoundReason, Outcome, TargetSummary } from './outcome.js';
-import type { CallBinding, Participant } from './participant.js';
+import type { CallBinding, Participant, ProviderKind } from './participant.js';
 import { decideKick } from './policy.js';
 import type {
   CallProvider,
   CaseResult,
   ChatDirectory,
+  ChatUser,
   Clock,
   Logger,
   MeetingDetails,
@@ -15,6 +16,7 @@ import type {
   NewCase,
   RequestSource,
   Store,
+  UserPhoneDirectory,
 } from './ports.js';
 
 /** Who asked, as the transport authenticated them. */
@@ -39,23 +41,38 @@ export interface RequestBase {
   actor: Actor;
 }
 
+/** Whom to remove: a mentioned chat member, a phone number (E.164), a label, or a participant id / CallSid. */
+export type TargetRef =
+  | { kind: 'mention'; chatId: string; displayName?: string }
+  | { kind: 'phone'; number: string }
+  | { kind: 'label'; label: string }
+  | { kind: 'participant'; participantId: string };
+
 export interface KickRequest extends RequestBase {
   action: 'kick';
-  target: { chatId: string; displayName?: string };
+  target: TargetRef;
   reason?: string;
 }
 
 export interface BindRequest extends RequestBase {
   action: 'bind';
+  /** Bind to a Twilio conference (SID or friendly name) instead of the chat's Teams meeting. */
+  twilioConference?: string;
 }
 
-export type ModerationRequest = KickRequest | BindRequest;
+export interface UnbindRequest extends RequestBase {
+  action: 'unbind';
+}
+
+export type ModerationRequest = KickRequest | BindRequest | UnbindRequest;
 
 export interface ModerationServiceDeps {
   store: Store;
-  /** Absent when the backend is not configured; `missingConfig` then says what to set. */
-  provider?: CallProvider;
-  missingConfig: string[];
+  /** The configured backends; a missing one answers `not_configured` with `missingConfig[kind]`. */
+  providers: Partial<Record<ProviderKind, CallProvider>>;
+  missingConfig: Partial<Record<ProviderKind, string[]>>;
+  /** Phone numbers of directory users (Graph), to match a mention to a phone participant. */
+  phones?: UserPhoneDirectory;
   events: CallStateEvents;
   clock: Clock;
   logger: Logger;
@@ -67,6 +84,7 @@ export interface ModerationServiceDeps {
 
 type Unrecorded = DistributiveOmit<Outcome, 'caseId'>;
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+type Ensured = { binding: CallBinding } | { outcome: Unrecorded };
 
 /**
  * The one place moderation happens, whatever the transport: authorize → resolve → act → audit.
@@ -76,39 +94,52 @@ export class ModerationService {
   constructor(private readonly deps: ModerationServiceDeps) {}
 
   execute(request: ModerationRequest, directory: ChatDirectory): Promise<Outcome> {
-    return request.action === 'kick' ? this.kick(request, directory) : this.bind(request, directory);
+    switch (request.action) {
+      case 'kick':
+        return this.kick(request, directory);
+      case 'bind':
+        return this.bind(request, directory);
+      case 'unbind':
+        return this.unbind(request, directory);
+    }
   }
 
   private async kick(req: KickRequest, directory: ChatDirectory): Promise<Outcome> {
     const base = this.caseBase(req, 'kick');
-    base.targetChatId = req.target.chatId;
-    base.targetName = req.target.displayName;
     base.reason = req.reason;
-    const summary: TargetSummary = { displayName: req.target.displayName };
+    const summary = summarize(req.target);
+    describeTarget(base, summary, req.target);
 
-    if (req.botChatId && req.target.chatId === req.botChatId) {
+    const t = req.target;
+    if (t.kind === 'mention' && req.botChatId && t.chatId === req.botChatId) {
       return this.record(base, { kind: 'denied', reason: 'bot', target: summary });
     }
-    if (req.actor.chatId && req.target.chatId === req.actor.chatId) {
+    if (t.kind === 'mention' && req.actor.chatId && t.chatId === req.actor.chatId) {
       return this.record(base, { kind: 'denied', reason: 'self', target: summary });
     }
-    // Without a backend nothing can happen; say so before asking Teams anything.
-    const provider = this.deps.provider;
-    if (!provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig });
 
-    let looked: Lookups & { target?: { userId?: string; displayName?: string } };
+    // With no backend at all nothing can happen: say so before asking Teams anything.
+    if (Object.keys(this.deps.providers).length === 0) {
+      return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig.teams ?? [] });
+    }
+
+    let looked: Lookups & { user?: ChatUser };
     try {
       // Independent lookups run together: target identity, actor role, meeting, binding.
-      const [target, rest] = await Promise.all([directory.getUser(req.target.chatId), this.lookups(req, directory)]);
-      looked = { ...rest, target };
+      const [user, rest] = await Promise.all([
+        t.kind === 'mention' ? directory.getUser(t.chatId) : undefined,
+        this.lookups(req, directory),
+      ]);
+      looked = { ...rest, user };
     } catch (err) {
       return this.recordUpstreamFailure(base, err);
     }
-    const targetUserId = looked.target?.userId?.toLowerCase();
-    summary.userId = targetUserId;
-    summary.displayName = looked.target?.displayName ?? summary.displayName;
-    base.targetUserId = targetUserId;
-    base.targetName = summary.displayName;
+    const targetUserId = looked.user?.userId?.toLowerCase();
+    if (looked.user) {
+      summary.userId = targetUserId;
+      summary.displayName = looked.user.displayName ?? summary.displayName;
+      describeTarget(base, summary, t);
+    }
 
     const decision = decideKick({
       actorRole: looked.role,
@@ -119,11 +150,15 @@ export class ModerationService {
     });
     if (!decision.allowed) return this.record(base, { kind: 'denied', reason: decision.reason, target: summary });
 
+    const live = looked.binding && looked.binding.state !== 'terminated' ? looked.binding : undefined;
+    const kind: ProviderKind = live?.provider ?? 'teams';
+    const provider = this.deps.providers[kind];
+    if (!provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig[kind] ?? [] });
+
     let binding: CallBinding;
     try {
-      const ensured = await this.ensureCall(req, looked.binding, looked.meeting);
-      if ('reason' in ensured) return this.record(base, { kind: 'not_bound', reason: ensured.reason });
-      if ('missing' in ensured) return this.record(base, { kind: 'not_configured', missing: ensured.missing });
+      const ensured = await this.ensureCall(req, provider, live, looked.meeting);
+      if ('outcome' in ensured) return this.record(base, ensured.outcome);
       binding = ensured.binding;
     } catch (err) {
       return this.recordUpstreamFailure(base, err);
@@ -132,31 +167,50 @@ export class ModerationService {
 
     let matches: Participant[];
     try {
-      matches = targetUserId ? await this.findParticipants(binding.callId, targetUserId) : [];
+      matches = await this.findParticipants(provider, binding.callId, t, looked.user);
     } catch (err) {
       return this.recordUpstreamFailure(base, err);
     }
-    if (matches.length === 0) {
-      return this.record(base, { kind: 'target_not_found', target: summary, callId: binding.callId });
+
+    // The same Teams user in the call from several devices is one person: remove every endpoint.
+    const samePerson = t.kind === 'mention' && matches.length > 1 && matches.every((m) => m.kind === 'user' && m.identityId === targetUserId);
+    if (matches.length > 1 && !samePerson) {
+      return this.record(base, {
+        kind: 'ambiguous_target',
+        target: summary,
+        candidates: matches.map((m) => ({
+          participantId: m.participantId,
+          displayName: m.displayName,
+          label: m.label,
+          phoneNumber: m.phoneNumbers?.[0],
+        })),
+      });
     }
 
-    const participantIds = matches.map((p) => p.participantId);
+    // A label names a Twilio participant by itself: even with a cold roster, one DELETE does it.
+    const byLabelOnly = matches.length === 0 && t.kind === 'label' && kind === 'twilio';
+    if (matches.length === 0 && !byLabelOnly) {
+      return this.record(base, { kind: 'target_not_found', target: summary, callId: binding.callId });
+    }
+    const keys = byLabelOnly ? [(t as { label: string }).label] : matches.map((p) => p.participantId);
+
     const caseId = await this.deps.store.openCase(base);
     try {
-      // The same person may be in the call from several devices: remove every endpoint.
       const results: Array<'removed' | 'already_gone'> = [];
-      for (const id of participantIds) results.push(await provider.removeParticipant(binding.callId, id));
-      await this.deps.store.removeParticipants(binding.callId, participantIds);
+      for (const key of keys) results.push(await provider.removeParticipant(binding.callId, key));
+      if (!byLabelOnly) await this.deps.store.removeParticipants(binding.callId, keys);
       const outcome: Outcome = results.includes('removed')
-        ? { kind: 'removed', caseId, target: summary, callId: binding.callId, participantIds }
-        : { kind: 'already_gone', caseId, target: summary, callId: binding.callId };
-      await this.deps.store.closeCase(caseId, { outcome: outcome.kind, callId: binding.callId, participantIds }, this.now());
+        ? { kind: 'removed', caseId, target: summary, callId: binding.callId, participantIds: keys }
+        : byLabelOnly
+          ? { kind: 'target_not_found', caseId, target: summary, callId: binding.callId }
+          : { kind: 'already_gone', caseId, target: summary, callId: binding.callId };
+      await this.deps.store.closeCase(caseId, { outcome: outcome.kind, callId: binding.callId, participantIds: keys }, this.now());
       return outcome;
     } catch (err) {
       const failure = this.upstreamFailure(err);
       await this.deps.store.closeCase(
         caseId,
-        { outcome: failure.kind, callId: binding.callId, participantIds, detail: detailOf(failure) },
+        { outcome: failure.kind, callId: binding.callId, participantIds: keys, detail: detailOf(failure) },
         this.now(),
       );
       return { ...failure, caseId };
@@ -165,28 +219,87 @@ export class ModerationService {
 
   private async bind(req: BindRequest, directory: ChatDirectory): Promise<Outcome> {
     const base = this.caseBase(req, 'bind');
-    if (!this.deps.provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig });
+    const kind: ProviderKind = req.twilioConference !== undefined ? 'twilio' : 'teams';
+    const provider = this.deps.providers[kind];
+    if (!provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig[kind] ?? [] });
     let looked: Lookups;
     try {
       looked = await this.lookups(req, directory);
     } catch (err) {
       return this.recordUpstreamFailure(base, err);
     }
-    const isAdmin = this.isAdmin(req.actor.userId);
-    if (!isAdmin && looked.role !== 'organizer' && looked.role !== 'presenter') {
-      const reason: DenialReason = looked.role === 'unknown' ? 'unknown_role' : 'not_permitted';
-      return this.record(base, { kind: 'denied', reason });
-    }
-    const alreadyBound = !!looked.binding && looked.binding.state !== 'terminated';
+    const denial = this.manageDenial(req, looked.role);
+    if (denial) return this.record(base, { kind: 'denied', reason: denial });
+    const live = looked.binding && looked.binding.state !== 'terminated' ? looked.binding : undefined;
+
     try {
-      const ensured = await this.ensureCall(req, looked.binding, looked.meeting);
-      if ('reason' in ensured) return this.record(base, { kind: 'not_bound', reason: ensured.reason });
-      if ('missing' in ensured) return this.record(base, { kind: 'not_configured', missing: ensured.missing });
-      base.callId = ensured.binding.callId;
-      return this.record(base, { kind: 'bound', callId: ensured.binding.callId, alreadyBound });
+      if (kind === 'teams') {
+        const ensured = await this.ensureCall(req, provider, live?.provider === 'teams' ? live : undefined, looked.meeting);
+        if ('outcome' in ensured) return this.record(base, ensured.outcome);
+        base.callId = ensured.binding.callId;
+        return this.record(base, {
+          kind: 'bound',
+          provider: kind,
+          callId: ensured.binding.callId,
+          alreadyBound: live?.callId === ensured.binding.callId,
+        });
+      }
+      if (!provider.findConference) return this.record(base, { kind: 'unsupported', provider: kind, capability: 'bind' });
+      const found = await provider.findConference(req.twilioConference!);
+      if (found.kind !== 'found') {
+        const reason: NotBoundReason = found.kind === 'not_found' ? 'conference_not_found' : 'conference_not_in_progress';
+        return this.record(base, { kind: 'not_bound', reason });
+      }
+      base.callId = found.sid;
+      const alreadyBound = live?.provider === 'twilio' && live.callId === found.sid;
+      if (!alreadyBound) {
+        const now = this.now();
+        await this.deps.store.saveBinding({
+          conversationId: req.conversationId,
+          provider: 'twilio',
+          callId: found.sid,
+          callName: found.friendlyName,
+          state: 'established',
+          serviceUrl: req.serviceUrl,
+          createdAt: now,
+          updatedAt: now,
+        });
+        // Warm the roster now, so that the first kick costs a single call.
+        await this.deps.store.replaceRoster(found.sid, await provider.listParticipants(found.sid));
+      }
+      return this.record(base, { kind: 'bound', provider: kind, callId: found.sid, callName: found.friendlyName, alreadyBound });
     } catch (err) {
       return this.recordUpstreamFailure(base, err);
     }
+  }
+
+  private async unbind(req: UnbindRequest, directory: ChatDirectory): Promise<Outcome> {
+    const base = this.caseBase(req, 'unbind');
+    let looked: Lookups;
+    try {
+      looked = await this.lookups(req, directory);
+    } catch (err) {
+      return this.recordUpstreamFailure(base, err);
+    }
+    const denial = this.manageDenial(req, looked.role);
+    if (denial) return this.record(base, { kind: 'denied', reason: denial });
+    const live = looked.binding && looked.binding.state !== 'terminated' ? looked.binding : undefined;
+    if (!live) return this.record(base, { kind: 'not_bound', reason: 'no_binding' });
+    base.callId = live.callId;
+    await this.deps.store.saveBinding({ ...live, state: 'terminated', updatedAt: this.now() });
+    try {
+      await this.deps.providers[live.provider]?.leaveCall?.(live.callId);
+    } catch (err) {
+      // The chat is unbound either way; a call leg left behind ends with the meeting.
+      this.deps.logger.warn({ err, callId: live.callId }, 'could not leave the call');
+    }
+    return this.record(base, { kind: 'unbound', provider: live.provider, callId: live.callId, callName: live.callName });
+  }
+
+  /** Binding and unbinding: organizers, presenters and admins. */
+  private manageDenial(req: RequestBase, role: MeetingRole): DenialReason | undefined {
+    if (this.isAdmin(req.actor.userId) || role === 'organizer' || role === 'presenter') return undefined;
+    return role === 'unknown' ? 'unknown_role' : 'not_permitted';
   }
 
   private async lookups(req: RequestBase, directory: ChatDirectory): Promise<Lookups> {
@@ -198,20 +311,20 @@ export class ModerationService {
     return { role, meeting, binding };
   }
 
-  /** The chat's live call, joining the meeting's call when there is none yet. */
+  /** The chat's live call; for Teams, joins the meeting's call when there is none yet. */
   private async ensureCall(
     req: RequestBase,
-    existing: CallBinding | undefined,
+    provider: CallProvider,
+    live: CallBinding | undefined,
     meeting: MeetingDetails | undefined,
-  ): Promise<{ binding: CallBinding } | { reason: NotBoundReason } | { missing: string[] }> {
-    const { provider, events, store, callbackUrl, joinTimeoutMs } = this.deps;
-    if (existing && existing.state === 'established') return { binding: existing };
-    if (!provider) throw new Error('ensureCall needs a provider');
-
-    let binding = existing && existing.state === 'establishing' ? existing : undefined;
+  ): Promise<Ensured> {
+    const { events, store, callbackUrl, joinTimeoutMs } = this.deps;
+    if (live && live.state === 'established') return { binding: live };
+    let binding = live && live.state === 'establishing' ? live : undefined;
     if (!binding) {
-      if (!meeting) return { reason: 'not_a_meeting' };
-      if (!callbackUrl) return { missing: ['PUBLIC_BASE_URL'] };
+      if (!meeting) return { outcome: { kind: 'not_bound', reason: 'not_a_meeting' } };
+      if (!provider.joinMeeting) return { outcome: { kind: 'unsupported', provider: provider.kind, capability: 'join' } };
+      if (!callbackUrl) return { outcome: { kind: 'not_configured', missing: ['PUBLIC_BASE_URL'] } };
       const joined = await provider.joinMeeting({ joinUrl: meeting.joinUrl, tenantId: meeting.tenantId, callbackUrl });
       const now = this.now();
       binding = {
@@ -232,20 +345,26 @@ export class ModerationService {
     if (binding.state === 'established') return { binding };
     const state = await events.waitFor(binding.callId, ['established', 'terminated'], joinTimeoutMs);
     if (state === 'established') return { binding: { ...binding, state } };
-    if (state === 'terminated') return { reason: 'call_ended' };
-    return { reason: 'join_timeout' };
+    return { outcome: { kind: 'not_bound', reason: state === 'terminated' ? 'call_ended' : 'join_timeout' } };
   }
 
-  /** The target's endpoints in the call: from the roster, else (cold or stale) from a list call. */
-  private async findParticipants(callId: string, userId: string): Promise<Participant[]> {
-    const match = (roster: Participant[]) =>
-      roster.filter((p) => p.kind === 'user' && p.identityId?.toLowerCase() === userId);
-    const roster = await this.deps.store.listRoster(callId);
-    const fromRoster = match(roster);
-    if (fromRoster.length > 0 || !this.deps.provider) return fromRoster;
-    const listed = await this.deps.provider.listParticipants(callId);
+  /** The target's participants: from the roster, else (cold or stale) from a list call. */
+  private async findParticipants(
+    provider: CallProvider,
+    callId: string,
+    target: TargetRef,
+    user: ChatUser | undefined,
+  ): Promise<Participant[]> {
+    const phones =
+      target.kind === 'mention' && provider.kind !== 'teams' && user?.userId && this.deps.phones
+        ? await this.deps.phones.getPhoneNumbers(user.userId)
+        : [];
+    const matcher = participantMatcher(target, user, phones);
+    const fromRoster = (await this.deps.store.listRoster(callId)).filter(matcher);
+    if (fromRoster.length > 0) return fromRoster;
+    const listed = await provider.listParticipants(callId);
     await this.deps.store.upsertParticipants(callId, listed);
-    return match(listed);
+    return listed.filter(matcher);
   }
 
   private caseBase(req: RequestBase, action: ModerationAction): NewCase {
@@ -279,7 +398,14 @@ export class ModerationService {
   private upstreamFailure(err: unknown): Extract<Unrecorded, { kind: 'upstream_failed' }> {
     if (!(err instanceof UpstreamError)) throw err;
     this.deps.logger.warn({ err, service: err.service, requestId: err.requestId }, 'upstream failure');
-    return { kind: 'upstream_failed', service: err.service, requestId: err.requestId, retryable: err.retryable };
+    return {
+      kind: 'upstream_failed',
+      service: err.service,
+      requestId: err.requestId,
+      code: err.vendorCode,
+      moreInfo: err.moreInfo,
+      retryable: err.retryable,
+    };
   }
 
   private isAdmin(userId: string | undefined): boolean {
@@ -297,6 +423,53 @@ interface Lookups {
   binding?: CallBinding;
 }
 
+/**
+ * Which roster entries a target names. A mention matches a Teams user by Entra id, or a phone
+ * participant whose label is the user's id, UPN or display name (case-insensitive) or whose number
+ * is one of the user's phone numbers.
+ */
+export function participantMatcher(target: TargetRef, user: ChatUser | undefined, userPhones: string[]) {
+  switch (target.kind) {
+    case 'phone':
+      return (p: Participant) => !!p.phoneNumbers?.includes(target.number);
+    case 'label':
+      return (p: Participant) => p.label === target.label;
+    case 'participant':
+      return (p: Participant) => p.participantId === target.participantId;
+    case 'mention': {
+      const userId = user?.userId?.toLowerCase();
+      const names = new Set(
+        [userId, user?.userPrincipalName, user?.displayName, target.displayName]
+          .filter((n): n is string => !!n)
+          .map((n) => n.toLowerCase()),
+      );
+      return (p: Participant) =>
+        (p.kind === 'user' && !!userId && p.identityId?.toLowerCase() === userId) ||
+        (p.label !== undefined && names.has(p.label.toLowerCase())) ||
+        (p.kind !== 'user' && !!p.phoneNumbers?.some((n) => userPhones.includes(n)));
+    }
+  }
+}
+
+function summarize(target: TargetRef): TargetSummary {
+  switch (target.kind) {
+    case 'mention':
+      return { displayName: target.displayName };
+    case 'phone':
+      return { phoneNumber: target.number };
+    case 'label':
+      return { label: target.label };
+    case 'participant':
+      return { participantId: target.participantId };
+  }
+}
+
+function describeTarget(base: NewCase, summary: TargetSummary, target: TargetRef): void {
+  base.targetChatId = target.kind === 'mention' ? target.chatId : undefined;
+  base.targetUserId = summary.userId;
+  base.targetName = summary.displayName ?? summary.label ?? summary.phoneNumber ?? summary.participantId;
+}
+
 function detailOf(outcome: Unrecorded): Record<string, unknown> {
   switch (outcome.kind) {
     case 'denied':
@@ -304,8 +477,18 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
       return { reason: outcome.reason };
     case 'not_configured':
       return { missing: outcome.missing };
+    case 'ambiguous_target':
+      return { candidates: outcome.candidates };
+    case 'unsupported':
+      return { provider: outcome.provider, capability: outcome.capability };
     case 'upstream_failed':
-      return { service: outcome.service, requestId: outcome.requestId, retryable: outcome.retryable };
+      return {
+        service: outcome.service,
+        requestId: outcome.requestId,
+        code: outcome.code,
+        moreInfo: outcome.moreInfo,
+        retryable: outcome.retryable,
+      };
     default:
       return {};
   }

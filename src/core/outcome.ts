@@ -1,3 +1,5 @@
+import type { ProviderKind } from './participant.js';
+
 /**
  * What a moderation request came to. Expected results are values, never exceptions
  * (DESIGN.md, habit 1). Every outcome carries the audit case it was recorded as.
@@ -5,12 +7,24 @@
 export type Outcome =
   | { kind: 'removed'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
   | { kind: 'already_gone'; caseId: number; target: TargetSummary; callId: string }
-  | { kind: 'bound'; caseId: number; callId: string; alreadyBound: boolean }
+  | { kind: 'bound'; caseId: number; provider: ProviderKind; callId: string; callName?: string; alreadyBound: boolean }
+  | { kind: 'unbound'; caseId: number; provider: ProviderKind; callId: string; callName?: string }
+  | { kind: 'ambiguous_target'; caseId: number; target: TargetSummary; candidates: TargetSummary[] }
+  | { kind: 'unsupported'; caseId: number; provider: ProviderKind; capability: string }
   | { kind: 'denied'; caseId: number; reason: DenialReason; target?: TargetSummary }
   | { kind: 'target_not_found'; caseId: number; target: TargetSummary; callId: string }
   | { kind: 'not_bound'; caseId: number; reason: NotBoundReason }
   | { kind: 'not_configured'; caseId: number; missing: string[] }
-  | { kind: 'upstream_failed'; caseId: number; service: string; requestId?: string; retryable: boolean };
+  | {
+      kind: 'upstream_failed';
+      caseId: number;
+      service: string;
+      requestId?: string;
+      /** The vendor's own error code and documentation link (Twilio: 20003 and its more_info). */
+      code?: string;
+      moreInfo?: string;
+      retryable: boolean;
+    };
 
 export type OutcomeKind = Outcome['kind'];
 
@@ -24,11 +38,18 @@ export type DenialReason =
 export type NotBoundReason =
   | 'not_a_meeting' // the chat has no meeting, so there is no call to join
   | 'join_timeout' // Bouncer asked to join but the call is not established yet
-  | 'call_ended';
+  | 'call_ended'
+  | 'no_binding' // nothing to unbind, or a phone target in a chat bound to no conference
+  | 'conference_not_found'
+  | 'conference_not_in_progress';
 
 /** Who the request was about, for replies and the audit log. */
 export interface TargetSummary {
   displayName?: string;
   /** Entra object id, when known. */
   userId?: string;
+  label?: string;
+  phoneNumber?: string;
+  /** Teams participant id or Twilio CallSid. */
+  participantId?: string;
 }

@@ -8,13 +8,23 @@ export interface Participant {
   displayName?: string;
   tenantId?: string;
   isInLobby: boolean;
+  /** Twilio participant label, when one was given. */
+  label?: string;
+  /** Phone numbers the participant is calling from or to (E.164), when known. */
+  phoneNumbers?: string[];
 }
+
+/** The calling backends Bouncer knows. */
+export type ProviderKind = 'teams' | 'twilio';
 
 /** How a chat is bound to a call. */
 export interface CallBinding {
   conversationId: string;
-  provider: 'teams';
+  provider: ProviderKind;
+  /** Teams: the bot's own call leg id. Twilio: the ConferenceSid. */
   callId: string;
+  /** A human name for the call (Twilio: the conference's friendly name). */
+  callName?: string;
   state: CallState;
   meetingId?: string;
   joinUrl?: string;

@@ -1,15 +1,35 @@
-import type { CallBinding, CallState, Participant } from './participant.js';
+import type { CallBinding, CallState, Participant, ProviderKind } from './participant.js';
 import type { OutcomeKind } from './outcome.js';
 
-/** A calling backend. One implementation per folder under src/providers/. */
+/**
+ * A calling backend. One implementation per folder under src/providers/. Optional methods are
+ * capabilities: where one is missing, core answers `unsupported`.
+ */
 export interface CallProvider {
-  readonly kind: 'teams';
-  /** Joins the meeting's call so that the app may manage its participants. */
-  joinMeeting(meeting: MeetingToJoin): Promise<{ callId: string; state: CallState }>;
+  readonly kind: ProviderKind;
+  /** Teams: joins the meeting's call so that the app may manage its participants. */
+  joinMeeting?(meeting: MeetingToJoin): Promise<{ callId: string; state: CallState }>;
+  /** Twilio: the in-progress conference named by a ConferenceSid or a friendly name. */
+  findConference?(sidOrName: string): Promise<ConferenceLookup>;
+  /** Leaves the call when a chat is unbound (Teams: hangs up the bot's own call leg). */
+  leaveCall?(callId: string): Promise<void>;
   /** Lists the call's participants (may be incomplete for large meetings; the roster is preferred). */
   listParticipants(callId: string): Promise<Participant[]>;
-  /** Removes one participant. Resolves 'already_gone' when the backend no longer knows it. */
-  removeParticipant(callId: string, participantId: string): Promise<'removed' | 'already_gone'>;
+  /**
+   * Removes one participant by its id (Teams participant id, Twilio CallSid) or, where the backend
+   * has them, its label. Resolves 'already_gone' when the backend no longer knows it.
+   */
+  removeParticipant(callId: string, participantIdOrLabel: string): Promise<'removed' | 'already_gone'>;
+}
+
+export type ConferenceLookup =
+  | { kind: 'found'; sid: string; friendlyName: string }
+  | { kind: 'not_found' }
+  | { kind: 'not_in_progress'; sid: string; status: string };
+
+/** Phone numbers of a directory user (Graph profile), to match phone participants to a mention. */
+export interface UserPhoneDirectory {
+  getPhoneNumbers(userId: string): Promise<string[]>;
 }
 
 export interface MeetingToJoin {
@@ -17,6 +37,12 @@ export interface MeetingToJoin {
   tenantId?: string;
   /** Where the backend posts call and roster notifications. */
   callbackUrl: string;
+}
+
+export interface ChatUser {
+  userId?: string;
+  displayName?: string;
+  userPrincipalName?: string;
 }
 
 export type MeetingRole = 'organizer' | 'presenter' | 'attendee' | 'unknown';
@@ -34,8 +60,8 @@ export interface MeetingDetails {
  * They throw UpstreamError on outages and return "unknown"/undefined for facts that do not exist.
  */
 export interface ChatDirectory {
-  /** The Entra object id and name of a chat member (Teams `29:` id). Cacheable. */
-  getUser(chatUserId: string): Promise<{ userId?: string; displayName?: string } | undefined>;
+  /** The Entra object id, name and UPN of a chat member (Teams `29:` id). Cacheable. */
+  getUser(chatUserId: string): Promise<ChatUser | undefined>;
   /** The actor's role in this chat's meeting, never cached; 'unknown' when Teams does not say. */
   getActorMeetingRole(): Promise<MeetingRole>;
   /** The chat's meeting, or undefined when the chat is not a meeting chat. Cacheable. */
@@ -66,7 +92,7 @@ export interface AuditCase {
   detail: Record<string, unknown>;
 }
 
-export type ModerationAction = 'kick' | 'bind';
+export type ModerationAction = 'kick' | 'bind' | 'unbind';
 
 export type RequestSource = 'chat' | 'webhook' | 'admin' | 'card';
 

@@ -5,6 +5,8 @@ import type { Logger, Store } from '../core/ports.js';
 import type { CallNotificationHandler } from '../providers/graph/call-notifications.js';
 import type { CallsTokenVerifier } from '../providers/graph/notification-auth.js';
 import { callsRoute } from './calls-route.js';
+import { TWILIO_EVENTS_PATH, twilioEventsRoute } from './twilio-events-route.js';
+import type { ConferenceEventHandler } from '../providers/twilio/conference-events.js';
 
 export interface HttpServerDeps {
   adapter: CloudAdapter;
@@ -12,6 +14,8 @@ export interface HttpServerDeps {
   store: Store;
   callsVerifier?: CallsTokenVerifier;
   notifications: CallNotificationHandler;
+  /** Twilio conference callbacks; refused (403) when Twilio or PUBLIC_BASE_URL is not configured. */
+  twilioEvents: { handler?: ConferenceEventHandler; authToken?: string; publicBaseUrl?: string };
   logger: Logger;
   /** What /healthz reports as configured (booleans only, never values). */
   configured: Record<string, boolean>;
@@ -38,6 +42,12 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     '/api/calls',
     restify.plugins.bodyReader({ maxBodySize: MAX_BODY_BYTES }),
     callsRoute({ verifier: deps.callsVerifier, handler: deps.notifications, logger: deps.logger }),
+  );
+
+  server.post(
+    TWILIO_EVENTS_PATH,
+    restify.plugins.bodyReader({ maxBodySize: MAX_BODY_BYTES }),
+    twilioEventsRoute({ ...deps.twilioEvents, logger: deps.logger }),
   );
 
   server.get('/healthz', async (_req, res) => {

@@ -58,7 +58,7 @@ describe('local mode (no .env at all)', () => {
       { type: 'mention', mentioned: { id: 'user-2', name: 'Mallory' }, text: '<at>Mallory</at>' },
     ]);
     expect(reply).toBe(
-      "Bouncer can't reach Teams calls yet: an administrator needs to set GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET. Case #1.",
+      "Bouncer can't reach that kind of call yet: an administrator needs to set GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET. Case #1.",
     );
     expect(await say('hello')).toBe('I don\'t know the command "hello". Try `/help`.');
   });

@@ -146,6 +146,8 @@ describe('Teams /kick through the real server', () => {
     expect(h.lastReply()).toBe("Connected to this meeting's call; /kick works here now. Case #1.");
     const [firstCall] = h.graph.callIds;
     await h.graph.endCall(firstCall!);
+    // A roster notification that arrives after the end must not bring the roster back.
+    await h.graph.settle();
     expect((await h.bouncer.store.getBinding(MEETING_CHAT_ID))?.state).toBe('terminated');
     expect(await h.bouncer.store.listRoster(firstCall!)).toEqual([]);
     await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);

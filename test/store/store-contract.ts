@@ -29,6 +29,7 @@ export function participant(participantId: string, overrides: Partial<Participan
     displayName: `Person ${participantId}`,
     tenantId: 'tenant-1',
     isInLobby: false,
+    phoneNumbers: [],
     ...overrides,
   };
 }
@@ -169,11 +170,19 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
           displayName: 'Visitor',
           isInLobby: true,
         });
-        await store.upsertParticipants('call-1', [participant('p1'), guest]);
+        const caller = participant('CA1', {
+          kind: 'phone',
+          identityId: undefined,
+          tenantId: undefined,
+          displayName: undefined,
+          label: 'Guest #3 ✓',
+          phoneNumbers: ['+15551234567'],
+        });
+        await store.upsertParticipants('call-1', [participant('p1'), guest, caller]);
 
         const roster = await store.listRoster('call-1');
-        expect(roster).toHaveLength(2);
-        expect(roster).toEqual(expect.arrayContaining([participant('p1'), guest]));
+        expect(roster).toHaveLength(3);
+        expect(roster).toEqual(expect.arrayContaining([participant('p1'), guest, caller]));
       });
 
       it('upsert updates a known participant and adds new ones', async () => {
@@ -183,6 +192,15 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         const roster = await store.listRoster('call-1');
         expect(ids(roster)).toEqual(['p1', 'p2']);
         expect(roster.find((p) => p.participantId === 'p1')?.isInLobby).toBe(false);
+      });
+
+      it('keeps a label and phone numbers when a later upsert has none', async () => {
+        await store.upsertParticipants('call-1', [participant('CA1', { kind: 'phone', label: 'Guest 3', phoneNumbers: ['+15551234567'] })]);
+        await store.upsertParticipants('call-1', [participant('CA1', { kind: 'phone' })]);
+
+        expect(await store.listRoster('call-1')).toEqual([
+          participant('CA1', { kind: 'phone', label: 'Guest 3', phoneNumbers: ['+15551234567'] }),
+        ]);
       });
 
       it('keeps a display name when a later upsert has none', async () => {

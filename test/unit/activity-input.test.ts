@@ -106,7 +106,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
     expect(input.addressedToBot).toBe(true);
     expect(input.text).toBe('/kick too loud');
     expect(expectCommand(parse(input), 'kick')).toEqual({
-      target: { chatId: mallory.id, displayName: 'Mallory' },
+      target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
       reason: 'too loud',
     });
   });
@@ -118,7 +118,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
     const input = toCommandInput(variant(text, [mallory]));
 
     expect(expectCommand(parse(input), 'kick')).toEqual({
-      target: { chatId: mallory.id, displayName: 'Mallory' },
+      target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
       reason: 'spam',
     });
   });
@@ -129,7 +129,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
     ['/Kick in mixed case', '<at>My Combined</at> /Kick <at>Mallory</at> spam'],
   ])('accepts %s', (_label, text) => {
     const args = expectCommand(parse(toCommandInput(variant(text, [mallory]))), 'kick');
-    expect(args).toEqual({ target: { chatId: mallory.id, displayName: 'Mallory' }, reason: 'spam' });
+    expect(args).toEqual({ target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' }, reason: 'spam' });
   });
 
   it('decodes HTML entities in the reason', () => {
@@ -142,7 +142,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
   it('has no reason when nothing follows the target', () => {
     const input = toCommandInput(variant('<at>My Combined</at>/kick <at>Mallory</at>\n', [mallory]));
     expect(expectCommand(parse(input), 'kick')).toEqual({
-      target: { chatId: mallory.id, displayName: 'Mallory' },
+      target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
       reason: undefined,
     });
   });
@@ -171,7 +171,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
 
     expect(input.mentions).toEqual([{ chatId: mallory.id, displayName: 'Mallory' }]);
     expect(expectCommand(parse(input), 'kick')).toEqual({
-      target: { chatId: mallory.id, displayName: 'Mallory' },
+      target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
       reason: 'because spams',
     });
   });
@@ -233,7 +233,7 @@ describe('parseCommand', () => {
     expect(parsed).toEqual({ ok: false, problem: { kind: 'several_targets', command: 'kick', names: ['29:a', 'Bee'] } });
   });
 
-  it('lists kick, bind and help in the registry, in that order', () => {
-    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'bind', 'help']);
+  it('lists kick, bind, unbind and help in the registry, in that order', () => {
+    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'bind', 'unbind', 'help']);
   });
 });

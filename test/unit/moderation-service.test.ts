@@ -77,7 +77,7 @@ describe('ModerationService', () => {
     conversationId: CONV,
     botChatId: '28:bot',
     actor: { chatId: '29:olivia', userId: ORGANIZER, displayName: 'Olivia' },
-    target: { chatId: '29:mallory', displayName: 'Mallory' },
+    target: { kind: 'mention', chatId: '29:mallory', displayName: 'Mallory' },
     reason: 'spam',
   });
 
@@ -90,8 +90,8 @@ describe('ModerationService', () => {
     ]);
     service = new ModerationService({
       store,
-      provider,
-      missingConfig: [],
+      providers: { teams: provider },
+      missingConfig: {},
       events,
       clock: { now: () => new Date('2026-11-23T10:00:00Z') },
       logger: createLogger('silent'),
@@ -139,8 +139,8 @@ describe('ModerationService', () => {
 
     const asAdmin = new ModerationService({
       store,
-      provider,
-      missingConfig: [],
+      providers: { teams: provider },
+      missingConfig: {},
       events,
       clock: { now: () => new Date() },
       logger: createLogger('silent'),

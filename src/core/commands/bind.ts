@@ -1,15 +1,24 @@
 import { defineCommand, requestBase } from './command.js';
 
-/** `/bind`: join this meeting's call now, so that later kicks are immediate. */
-export const bindCommand = defineCommand<Record<string, never>>({
+const USAGE = '/bind [twilio <ConferenceSid | conference name>]';
+
+/** `/bind` joins this meeting's call; `/bind twilio <ConferenceSid | friendly name>` binds a phone conference. */
+export const bindCommand = defineCommand<{ twilioConference?: string }>({
   name: 'bind',
-  usage: '/bind',
-  summary: "Join this meeting's call ahead of time (the first /kick does it too).",
-  parse() {
-    return { ok: true, args: {} };
+  usage: USAGE,
+  summary: "Connect this chat to its meeting's call now, or to a Twilio conference.",
+  parse(rest) {
+    const text = rest.trim();
+    if (text === '') return { ok: true, args: {} };
+    const twilio = /^twilio\s+(.+)$/i.exec(text);
+    if (!twilio) return { ok: false, problem: { kind: 'bad_arguments', command: 'bind', usage: USAGE } };
+    return { ok: true, args: { twilioConference: twilio[1]!.trim() } };
   },
-  async run(_args, ctx) {
-    const outcome = await ctx.service.execute({ ...requestBase(ctx), action: 'bind' }, ctx.directory);
+  async run(args, ctx) {
+    const outcome = await ctx.service.execute(
+      { ...requestBase(ctx), action: 'bind', twilioConference: args.twilioConference },
+      ctx.directory,
+    );
     return { type: 'outcome', outcome };
   },
 });

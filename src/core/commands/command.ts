@@ -21,7 +21,9 @@ export type ParseProblem =
   | { kind: 'empty' }
   | { kind: 'unknown_command'; name: string }
   | { kind: 'no_target'; command: string }
-  | { kind: 'several_targets'; command: string; names: string[] };
+  | { kind: 'several_targets'; command: string; names: string[] }
+  | { kind: 'invalid_label'; label: string }
+  | { kind: 'bad_arguments'; command: string; usage: string };
 
 export type ParseResult<A> = { ok: true; args: A } | { ok: false; problem: ParseProblem };
 

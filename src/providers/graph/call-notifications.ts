@@ -66,6 +66,11 @@ export class CallNotificationHandler {
   private async roster(callId: string, n: z.infer<typeof notificationSchema>): Promise<boolean> {
     const data = participantsResourceData.safeParse(n.resourceData);
     if (!data.success) return this.skip(callId, 'roster did not parse', data.error);
+    if (this.deps.events.lastState(callId) === 'terminated') {
+      // Notifications can arrive out of order; a late roster must not revive an ended call.
+      this.deps.logger.debug({ callId }, 'roster for an ended call ignored');
+      return true;
+    }
     if (n.changeType === 'deleted') {
       const ids = data.data.map((p) => p.id).filter((id): id is string => !!id);
       await this.deps.store.removeParticipants(callId, ids);

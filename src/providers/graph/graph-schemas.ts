@@ -72,5 +72,7 @@ export function toParticipant(callId: string, p: GraphParticipant): Participant 
     displayName: who?.displayName ?? undefined,
     tenantId: who?.tenantId ?? undefined,
     isInLobby: p.isInLobby ?? false,
+    // PSTN dial-ins carry their number as the phone identity's id.
+    phoneNumbers: kind === 'phone' && who?.id && /^\+[1-9]\d{6,14}$/.test(who.id) ? [who.id] : undefined,
   };
 }

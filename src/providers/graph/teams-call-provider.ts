@@ -72,6 +72,11 @@ export class TeamsCallProvider implements CallProvider {
     return out;
   }
 
+  /** Hangs up Bouncer's own leg (https://learn.microsoft.com/graph/api/call-delete); 404 = already gone. */
+  async leaveCall(callId: string): Promise<void> {
+    await this.graph.request('DELETE', `/communications/calls/${encodeURIComponent(callId)}`, { accept: [404] });
+  }
+
   /** https://learn.microsoft.com/graph/api/participant-delete — 404 means the person already left. */
   async removeParticipant(callId: string, participantId: string): Promise<'removed' | 'already_gone'> {
     const res = await this.graph.request(

@@ -53,4 +53,9 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX cases_conversation ON cases (conversation_id, id);
   `,
+  `
+  ALTER TABLE bindings ADD COLUMN call_name TEXT;
+  ALTER TABLE roster ADD COLUMN label TEXT;
+  ALTER TABLE roster ADD COLUMN phone_numbers TEXT NOT NULL DEFAULT '[]';
+  `,
 ];

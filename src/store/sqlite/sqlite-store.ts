@@ -15,6 +15,7 @@ interface BindingRow {
   join_url: string | null;
   tenant_id: string | null;
   service_url: string | null;
+  call_name: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -27,6 +28,8 @@ interface RosterRow {
   display_name: string | null;
   tenant_id: string | null;
   is_in_lobby: number;
+  label: string | null;
+  phone_numbers: string;
 }
 
 interface CaseRow {
@@ -91,10 +94,10 @@ export class SqliteStore implements Store {
   async saveBinding(b: CallBinding): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO bindings (conversation_id, provider, call_id, state, meeting_id, join_url, tenant_id, service_url, created_at, updated_at)
-         VALUES (@conversationId, @provider, @callId, @state, @meetingId, @joinUrl, @tenantId, @serviceUrl, @createdAt, @updatedAt)
+        `INSERT INTO bindings (conversation_id, provider, call_id, call_name, state, meeting_id, join_url, tenant_id, service_url, created_at, updated_at)
+         VALUES (@conversationId, @provider, @callId, @callName, @state, @meetingId, @joinUrl, @tenantId, @serviceUrl, @createdAt, @updatedAt)
          ON CONFLICT (conversation_id) DO UPDATE SET provider = excluded.provider, call_id = excluded.call_id,
-           state = excluded.state, meeting_id = excluded.meeting_id, join_url = excluded.join_url,
+           call_name = excluded.call_name, state = excluded.state, meeting_id = excluded.meeting_id, join_url = excluded.join_url,
            tenant_id = excluded.tenant_id, service_url = excluded.service_url, created_at = excluded.created_at,
            updated_at = excluded.updated_at`,
       )
@@ -102,6 +105,7 @@ export class SqliteStore implements Store {
         conversationId: b.conversationId,
         provider: b.provider,
         callId: b.callId,
+        callName: b.callName ?? null,
         state: b.state,
         meetingId: b.meetingId ?? null,
         joinUrl: b.joinUrl ?? null,
@@ -124,11 +128,12 @@ export class SqliteStore implements Store {
 
   async upsertParticipants(callId: string, participants: Participant[]): Promise<void> {
     const stmt = this.db.prepare(
-      `INSERT INTO roster (call_id, participant_id, kind, identity_id, display_name, tenant_id, is_in_lobby)
-       VALUES (@callId, @participantId, @kind, @identityId, @displayName, @tenantId, @isInLobby)
+      `INSERT INTO roster (call_id, participant_id, kind, identity_id, display_name, tenant_id, is_in_lobby, label, phone_numbers)
+       VALUES (@callId, @participantId, @kind, @identityId, @displayName, @tenantId, @isInLobby, @label, @phoneNumbers)
        ON CONFLICT (call_id, participant_id) DO UPDATE SET kind = excluded.kind, identity_id = excluded.identity_id,
          display_name = COALESCE(excluded.display_name, roster.display_name), tenant_id = excluded.tenant_id,
-         is_in_lobby = excluded.is_in_lobby`,
+         is_in_lobby = excluded.is_in_lobby, label = COALESCE(excluded.label, roster.label),
+         phone_numbers = CASE WHEN excluded.phone_numbers = '[]' THEN roster.phone_numbers ELSE excluded.phone_numbers END`,
     );
     this.db.transaction((list: Participant[]) => {
       for (const p of list) {
@@ -140,6 +145,8 @@ export class SqliteStore implements Store {
           displayName: p.displayName ?? null,
           tenantId: p.tenantId ?? null,
           isInLobby: p.isInLobby ? 1 : 0,
+          label: p.label ?? null,
+          phoneNumbers: JSON.stringify(p.phoneNumbers ?? []),
         });
       }
     })(participants);
@@ -171,6 +178,8 @@ export class SqliteStore implements Store {
         displayName: opt(r.display_name),
         tenantId: opt(r.tenant_id),
         isInLobby: r.is_in_lobby === 1,
+        label: opt(r.label),
+        phoneNumbers: JSON.parse(r.phone_numbers) as string[],
       }));
   }
 
@@ -265,6 +274,7 @@ function toBinding(r: BindingRow): CallBinding {
     conversationId: r.conversation_id,
     provider: r.provider as CallBinding['provider'],
     callId: r.call_id,
+    callName: opt(r.call_name),
     state: r.state as CallState,
     meetingId: opt(r.meeting_id),
     joinUrl: opt(r.join_url),

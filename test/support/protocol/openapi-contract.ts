@@ -19,7 +19,8 @@ interface Operation {
   matcher: RegExp;
   bodyValidator?: ValidateFunction;
   bodyRequired: boolean;
-  secured: boolean;
+  /** Authorization schemes any one of which satisfies the operation's security; empty when open. */
+  schemes: string[];
 }
 
 const addFormats = addFormatsModule as unknown as (ajv: Ajv) => Ajv;
@@ -34,13 +35,27 @@ export class OpenApiContract {
   constructor(file: string) {
     const text = readFileSync(file, 'utf8');
     const doc = (file.endsWith('.json') ? JSON.parse(text) : parseYaml(text)) as {
-      paths: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: unknown }> }; security?: unknown[] }>>;
-      security?: unknown[];
+      paths: Record<string, Record<string, { requestBody?: { required?: boolean; content?: Record<string, { schema?: unknown }> }; security?: Array<Record<string, unknown>> }>>;
+      security?: Array<Record<string, unknown>>;
+      components?: { securitySchemes?: Record<string, { type?: string; scheme?: string }> };
     };
-    const ajv = new Ajv({ strict: false, allErrors: true, validateFormats: true });
-    addFormats(ajv);
-    for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'base64url', 'decimal']) ajv.addFormat(f, true);
-    ajv.addSchema(doc as object, 'doc');
+    // Form-urlencoded values are all strings on the wire: let "true" pass as a boolean, "5" as an integer.
+    const [ajv, formAjv] = [false, true].map((coerceTypes) => {
+      const a = new Ajv({ strict: false, allErrors: true, validateFormats: true, coerceTypes });
+      addFormats(a);
+      // OpenAPI's own formats and Twilio's vendor formats, accepted as they come.
+      for (const f of ['int32', 'int64', 'float', 'double', 'byte', 'binary', 'base64url', 'decimal', 'http-method', 'endpoint', 'twiml', 'date-time-rfc-2822', 'uri-map', 'phone-number']) {
+        a.addFormat(f, true);
+      }
+      a.addSchema(doc as object, 'doc');
+      return a;
+    }) as [Ajv, Ajv];
+    const schemeOf = (name: string): string => {
+      const s = doc.components?.securitySchemes?.[name];
+      if (s?.type === 'http') return (s.scheme ?? '').toLowerCase();
+      // Other kinds (apiKey, mutualTLS): any Authorization header will do.
+      return s?.type === 'oauth2' || s?.type === 'openIdConnect' ? 'bearer' : '';
+    };
     for (const [template, item] of Object.entries(doc.paths)) {
       const pattern = template
         .split(/(\{[^}]+\})/)
@@ -49,14 +64,16 @@ export class OpenApiContract {
       for (const method of ['get', 'post', 'put', 'patch', 'delete']) {
         const op = item[method];
         if (!op) continue;
-        const schema = op.requestBody?.content?.['application/json']?.schema ?? op.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
+        const jsonSchema = op.requestBody?.content?.['application/json']?.schema;
+        const formSchema = op.requestBody?.content?.['application/x-www-form-urlencoded']?.schema;
+        const schema = jsonSchema ?? formSchema;
         this.operations.push({
           method: method.toUpperCase(),
           template,
           matcher: new RegExp(`^${pattern}$`),
-          bodyValidator: schema ? ajv.compile(rebase(schema)) : undefined,
+          bodyValidator: schema ? (jsonSchema ? ajv : formAjv).compile(rebase(schema)) : undefined,
           bodyRequired: op.requestBody?.required ?? false,
-          secured: (op.security ?? doc.security ?? []).length > 0,
+          schemes: (op.security ?? doc.security ?? []).flatMap((requirement) => Object.keys(requirement).map(schemeOf)),
         });
       }
     }
@@ -69,11 +86,16 @@ export class OpenApiContract {
     if (!op) return [`${request.method} ${route}: no such operation in the document`];
     const problems: string[] = [];
     const where = `${request.method} ${op.template}`;
-    if (op.secured && !request.headers.authorization) problems.push(`${where}: no Authorization header`);
+    const authorization = request.headers.authorization;
+    const header = Array.isArray(authorization) ? authorization[0] : authorization;
+    if (op.schemes.length > 0 && !header) problems.push(`${where}: no Authorization header`);
+    else if (op.schemes.length > 0 && !op.schemes.some((s) => s === '' || header!.toLowerCase().startsWith(`${s} `))) {
+      problems.push(`${where}: Authorization is not ${op.schemes.join(' or ')}`);
+    }
     if (op.bodyValidator) {
       if (request.body === undefined) {
         if (op.bodyRequired) problems.push(`${where}: request body required`);
-      } else if (!op.bodyValidator(request.body)) {
+      } else if (!op.bodyValidator(structuredClone(request.body))) {
         for (const e of op.bodyValidator.errors ?? []) problems.push(`${where}: body${e.instancePath} ${e.message}`);
       }
     }

@@ -42,7 +42,7 @@ export function renderOutcome(o: Outcome): string {
     case 'unsupported':
       return `That isn't possible with ${o.provider === 'twilio' ? 'Twilio conferences' : 'Teams calls'} (${o.capability}). ${ref}`;
     case 'target_not_found':
-      return `${who(o.target)} is not in this meeting's call right now, so nobody was removed. ${ref}`;
+      return `${who(o.target)} is not in the call right now, so nobody was removed. ${ref}`;
     case 'denied':
       switch (o.reason) {
         case 'bot':

@@ -151,6 +151,8 @@ export class ModerationService {
     if (!decision.allowed) return this.record(base, { kind: 'denied', reason: decision.reason, target: summary });
 
     const live = looked.binding && looked.binding.state !== 'terminated' ? looked.binding : undefined;
+    // A chat whose conference ended (or was unbound) is not silently switched to its Teams meeting.
+    if (!live && looked.binding?.provider === 'twilio') return this.record(base, { kind: 'not_bound', reason: 'no_binding' });
     const kind: ProviderKind = live?.provider ?? 'teams';
     const provider = this.deps.providers[kind];
     if (!provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig[kind] ?? [] });
@@ -361,7 +363,8 @@ export class ModerationService {
         : [];
     const matcher = participantMatcher(target, user, phones);
     const fromRoster = (await this.deps.store.listRoster(callId)).filter(matcher);
-    if (fromRoster.length > 0) return fromRoster;
+    // A Twilio label addresses the participant by itself: no list call, the DELETE will tell.
+    if (fromRoster.length > 0 || (target.kind === 'label' && provider.kind === 'twilio')) return fromRoster;
     const listed = await provider.listParticipants(callId);
     await this.deps.store.upsertParticipants(callId, listed);
     return listed.filter(matcher);

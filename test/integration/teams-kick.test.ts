@@ -101,7 +101,7 @@ describe('Teams /kick through the real server', () => {
 
   it('kicking someone who is not in the call removes nobody and says so', async () => {
     await h.send(PEOPLE.olivia, '/kick <at>Nora Notincall</at>', [PEOPLE.nora]);
-    expect(h.lastReply()).toBe("**Nora Notincall** is not in this meeting's call right now, so nobody was removed. Case #1.");
+    expect(h.lastReply()).toBe("**Nora Notincall** is not in the call right now, so nobody was removed. Case #1.");
     expect(h.graph.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
     expect(h.cases()[0]).toMatchObject({ outcome: 'target_not_found', status: 'completed' });
   });

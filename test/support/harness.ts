@@ -10,6 +10,8 @@ import { createLogger } from '../../src/logger.js';
 import { startBouncer, type RunningBouncer } from '../../src/main.js';
 import { FakeConnector, type ConnectorMember } from './protocol/fake-connector.js';
 import { FakeGraph } from './protocol/fake-graph.js';
+import { FakeTwilio } from './protocol/fake-twilio.js';
+import twilio from 'twilio';
 import { JwtIssuer } from './protocol/jwt-issuer.js';
 import { contractFile, OpenApiContract } from './protocol/openapi-contract.js';
 import { TokenServer } from './protocol/token-server.js';
@@ -41,7 +43,19 @@ export function joinUrlFor(threadId: string, organizerId: string, tenantId: stri
   return `https://teams.microsoft.com/l/meetup-join/${encodeURIComponent(threadId)}/0?context=${context}`;
 }
 
+export const TWILIO_ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
+export const TWILIO_AUTH_TOKEN = 'test-twilio-auth-token';
+export const TWILIO_API_KEY = { sid: `SK${'b2'.repeat(16)}`, secret: 'test-twilio-key-secret' };
+
+export interface TwilioSide {
+  fake: FakeTwilio;
+  /** Posts a conference status callback to Bouncer, signed with the twilio package's own helper. */
+  postEvent(params: Record<string, string>, options?: { signature?: string; signWith?: Record<string, string> }): Promise<number>;
+}
+
 export interface Harness {
+  /** Present when the harness was started with `{ twilio: true }`. */
+  twilio?: TwilioSide;
   bouncer: RunningBouncer;
   graph: FakeGraph;
   connector: FakeConnector;
@@ -75,7 +89,10 @@ async function freePort(): Promise<number> {
  * Starts the real server on 127.0.0.1 with every vendor endpoint pointed at local protocol servers:
  * a TLS token endpoint, a Bot Connector, Microsoft Graph, and the two JWT issuers.
  */
-export async function startHarness(extraEnv: Record<string, string> = {}): Promise<Harness> {
+export async function startHarness(
+  extraEnv: Record<string, string> = {},
+  options: { twilio?: boolean } = {},
+): Promise<Harness> {
   const tokens = await TokenServer.start({ secrets: { [APP_ID]: APP_PASSWORD } });
   const botIssuer = await JwtIssuer.start({ endorsements: ['msteams'] });
   const callsIssuer = await JwtIssuer.start();
@@ -88,6 +105,15 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
     contract: graphContract ? new OpenApiContract(graphContract) : undefined,
   });
   const connector = await FakeConnector.start({ tokens });
+  const twilioContract = contractFile('twilio_api_v2010.conferences.json');
+  const fakeTwilio = options.twilio
+    ? await FakeTwilio.start({
+        accountSid: TWILIO_ACCOUNT_SID,
+        authToken: TWILIO_AUTH_TOKEN,
+        apiKey: TWILIO_API_KEY,
+        contract: twilioContract ? new OpenApiContract(twilioContract) : undefined,
+      })
+    : undefined;
 
   const members: ConnectorMember[] = Object.values(PEOPLE).map((p) => ({
     id: p.chatId,
@@ -131,6 +157,15 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
       CALL_JOIN_TIMEOUT_MS: '5000',
       DATABASE_URL: `sqlite:${dbFile}`,
       LOG_LEVEL: 'debug',
+      ...(fakeTwilio
+        ? {
+            TWILIO_ACCOUNT_SID,
+            TWILIO_AUTH_TOKEN,
+            TWILIO_API_KEY_SID: TWILIO_API_KEY.sid,
+            TWILIO_API_KEY_SECRET: TWILIO_API_KEY.secret,
+            TWILIO_API_BASE_URL: fakeTwilio.url,
+          }
+        : {}),
       ...extraEnv,
     },
     dir,
@@ -146,7 +181,21 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
   const bouncer = await startBouncer(result.config, { logger: createLogger('debug', sink) });
 
   let lastSentId = '';
+  const eventsUrl = `http://127.0.0.1:${port}/api/twilio/conference-events`;
   const harness: Harness = {
+    twilio: fakeTwilio && {
+      fake: fakeTwilio,
+      async postEvent(params, opts = {}) {
+        const signature = opts.signature ?? twilio.getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, eventsUrl, opts.signWith ?? params);
+        const res = await fetch(`${bouncer.url}/api/twilio/conference-events`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signature },
+          body: new URLSearchParams(params).toString(),
+        });
+        await res.arrayBuffer();
+        return res.status;
+      },
+    },
     bouncer,
     graph,
     connector,
@@ -204,7 +253,7 @@ export async function startHarness(extraEnv: Record<string, string> = {}): Promi
     async close() {
       await graph.settle();
       await bouncer.close();
-      await Promise.all([graph.close(), connector.close(), tokens.close(), botIssuer.close(), callsIssuer.close()]);
+      await Promise.all([graph.close(), connector.close(), tokens.close(), botIssuer.close(), callsIssuer.close(), fakeTwilio?.close()]);
       rmSync(dir, { recursive: true, force: true });
     },
   };

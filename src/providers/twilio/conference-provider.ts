@@ -55,8 +55,11 @@ export class TwilioConferenceProvider implements CallProvider {
     // Twilio keeps friendly names unique among in-progress conferences; take the newest if not.
     const newest = [...live].sort((a, b) => b.dateCreated.getTime() - a.dateCreated.getTime())[0];
     if (newest) return { kind: 'found', sid: newest.sid, friendlyName: newest.friendlyName };
-    const any = await this.call('list conferences', () => this.client.conferences.list({ friendlyName: sidOrName, limit: 1 }));
-    return any[0] ? { kind: 'not_in_progress', sid: any[0].sid, status: any[0].status } : { kind: 'not_found' };
+    // Listing defaults to in-progress conferences (since 2026-09-30): ask for ended ones by name.
+    const ended = await this.call('list conferences', () =>
+      this.client.conferences.list({ friendlyName: sidOrName, status: 'completed', limit: 1 }),
+    );
+    return ended[0] ? { kind: 'not_in_progress', sid: ended[0].sid, status: ended[0].status } : { kind: 'not_found' };
   }
 
   /** Live participants with their phone numbers (one Calls fetch each, a few at a time). */

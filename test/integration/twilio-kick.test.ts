@@ -98,6 +98,24 @@ describe('Twilio conferences through the real server', () => {
     expect(bridge.participants.has(sids.mallory)).toBe(false);
   });
 
+  it('binds by ConferenceSid too', async () => {
+    await h.send(PEOPLE.olivia, `/bind twilio ${bridge.sid}`, []);
+    expect(h.lastReply()).toBe('Connected to the phone conference **Support bridge**; /kick works here now. Case #1.');
+  });
+
+  it("kicks a mentioned user whose label is their UPN, or whose Graph profile has the caller's number", async () => {
+    const ann = tw.fake.addParticipant(bridge.sid, { from: '+15550000077', label: 'ANN@contoso.com' }).callSid;
+    const pete = tw.fake.addParticipant(bridge.sid, { from: '+15550000088' }).callSid;
+    h.graph.users.set(PEOPLE.pete.aadObjectId, { businessPhones: ['+1 (555) 000-0088'], mobilePhone: null });
+    await bind();
+    await h.send(PEOPLE.olivia, '/kick <at>Ann Attendee</at>', [PEOPLE.ann]);
+    expect(h.lastReply()).toBe('Removed **Ann Attendee** from the call. Case #2.');
+    expect(bridge.participants.has(ann)).toBe(false);
+    await h.send(PEOPLE.olivia, '/kick <at>Pete Presenter</at>', [PEOPLE.pete]);
+    expect(h.lastReply()).toBe('Removed **Pete Presenter** from the call. Case #3.');
+    expect(bridge.participants.has(pete)).toBe(false);
+  });
+
   it('kicks by CallSid', async () => {
     await bind();
     await h.send(PEOPLE.olivia, `/kick ${sids.guest}`, []);

@@ -47,6 +47,8 @@ export class FakeGraph {
   private readonly meetings = new Map<string, SeedPerson[]>();
   private readonly calls = new Map<string, FakeCall>();
   private readonly scripts: Array<{ method: string; path: RegExp; responses: ScriptedResponse[] }> = [];
+  /** User profiles (GET /users/{id}): phone numbers, as Graph returns them. */
+  readonly users = new Map<string, { businessPhones: string[]; mobilePhone: string | null }>();
   /** When set, list calls return at most this many participants (Graph's lists are often incomplete). */
   listLimit?: number;
   /** When false, joins are answered but no notification is sent (to test a cold roster). */
@@ -73,7 +75,8 @@ export class FakeGraph {
       }
       const me = ref.self!;
       me.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
-      if (me.opts.contract) {
+      // The calls document covers /communications only; user profiles are outside it.
+      if (me.opts.contract && path.startsWith('/communications')) {
         me.violations.push(...me.opts.contract.check({ method: req.method ?? 'GET', path, headers: req.headers, body }));
       }
       const holder = me.opts.tokens.whoHolds(req.headers.authorization);
@@ -170,6 +173,11 @@ export class FakeGraph {
     tenant: string,
   ): { status: number; body?: unknown; code?: string } {
     if (method === 'POST' && path === '/communications/calls') return this.join(body, tenant);
+    const user = /^\/users\/([^/]+)$/.exec(path);
+    if (method === 'GET' && user) {
+      const profile = this.users.get(decodeURIComponent(user[1]!).toLowerCase());
+      return profile ? { status: 200, body: { id: decodeURIComponent(user[1]!), ...profile } } : { status: 404, code: 'Request_ResourceNotFound' };
+    }
     const m = /^\/communications\/calls\/([^/]+)(?:\/participants(?:\/([^/]+))?)?$/.exec(path);
     const call = m && this.calls.get(decodeURIComponent(m[1]!));
     if (!m || !call) return { status: 404, code: 'NotFound' };

@@ -150,7 +150,7 @@ export class ModerationService {
     });
     if (!decision.allowed) return this.record(base, { kind: 'denied', reason: decision.reason, target: summary });
 
-    const live = looked.binding && looked.binding.state !== 'terminated' ? looked.binding : undefined;
+    const live = liveBinding(looked.binding);
     // A chat whose conference ended (or was unbound) is not silently switched to its Teams meeting.
     if (!live && looked.binding?.provider === 'twilio') return this.record(base, { kind: 'not_bound', reason: 'no_binding' });
     const kind: ProviderKind = live?.provider ?? 'teams';
@@ -224,15 +224,9 @@ export class ModerationService {
     const kind: ProviderKind = req.twilioConference !== undefined ? 'twilio' : 'teams';
     const provider = this.deps.providers[kind];
     if (!provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig[kind] ?? [] });
-    let looked: Lookups;
-    try {
-      looked = await this.lookups(req, directory);
-    } catch (err) {
-      return this.recordUpstreamFailure(base, err);
-    }
-    const denial = this.manageDenial(req, looked.role);
-    if (denial) return this.record(base, { kind: 'denied', reason: denial });
-    const live = looked.binding && looked.binding.state !== 'terminated' ? looked.binding : undefined;
+    const managed = await this.authorizeManagement(req, base, directory);
+    if ('outcome' in managed) return managed.outcome;
+    const { looked, live } = managed;
 
     try {
       if (kind === 'teams') {
@@ -277,15 +271,9 @@ export class ModerationService {
 
   private async unbind(req: UnbindRequest, directory: ChatDirectory): Promise<Outcome> {
     const base = this.caseBase(req, 'unbind');
-    let looked: Lookups;
-    try {
-      looked = await this.lookups(req, directory);
-    } catch (err) {
-      return this.recordUpstreamFailure(base, err);
-    }
-    const denial = this.manageDenial(req, looked.role);
-    if (denial) return this.record(base, { kind: 'denied', reason: denial });
-    const live = looked.binding && looked.binding.state !== 'terminated' ? looked.binding : undefined;
+    const managed = await this.authorizeManagement(req, base, directory);
+    if ('outcome' in managed) return managed.outcome;
+    const { live } = managed;
     if (!live) return this.record(base, { kind: 'not_bound', reason: 'no_binding' });
     base.callId = live.callId;
     await this.deps.store.saveBinding({ ...live, state: 'terminated', updatedAt: this.now() });
@@ -298,10 +286,24 @@ export class ModerationService {
     return this.record(base, { kind: 'unbound', provider: live.provider, callId: live.callId, callName: live.callName });
   }
 
-  /** Binding and unbinding: organizers, presenters and admins. */
-  private manageDenial(req: RequestBase, role: MeetingRole): DenialReason | undefined {
-    if (this.isAdmin(req.actor.userId) || role === 'organizer' || role === 'presenter') return undefined;
-    return role === 'unknown' ? 'unknown_role' : 'not_permitted';
+  /** Binding and unbinding: organizers, presenters and admins. Returns the lookups, or the recorded outcome. */
+  private async authorizeManagement(
+    req: RequestBase,
+    base: NewCase,
+    directory: ChatDirectory,
+  ): Promise<{ looked: Lookups; live?: CallBinding } | { outcome: Outcome }> {
+    let looked: Lookups;
+    try {
+      looked = await this.lookups(req, directory);
+    } catch (err) {
+      return { outcome: await this.recordUpstreamFailure(base, err) };
+    }
+    const role = looked.role;
+    if (!this.isAdmin(req.actor.userId) && role !== 'organizer' && role !== 'presenter') {
+      const reason: DenialReason = role === 'unknown' ? 'unknown_role' : 'not_permitted';
+      return { outcome: await this.record(base, { kind: 'denied', reason }) };
+    }
+    return { looked, live: liveBinding(looked.binding) };
   }
 
   private async lookups(req: RequestBase, directory: ChatDirectory): Promise<Lookups> {
@@ -418,6 +420,10 @@ export class ModerationService {
   private now(): string {
     return this.deps.clock.now().toISOString();
   }
+}
+
+function liveBinding(binding: CallBinding | undefined): CallBinding | undefined {
+  return binding && binding.state !== 'terminated' ? binding : undefined;
 }
 
 interface Lookups {

@@ -359,17 +359,31 @@ export class ModerationService {
     target: TargetRef,
     user: ChatUser | undefined,
   ): Promise<Participant[]> {
-    const phones =
-      target.kind === 'mention' && provider.kind !== 'teams' && user?.userId && this.deps.phones
-        ? await this.deps.phones.getPhoneNumbers(user.userId)
-        : [];
-    const matcher = participantMatcher(target, user, phones);
-    const fromRoster = (await this.deps.store.listRoster(callId)).filter(matcher);
+    const roster = await this.deps.store.listRoster(callId);
+    let matcher = participantMatcher(target, user, []);
+    let found = roster.filter(matcher);
     // A Twilio label addresses the participant by itself: no list call, the DELETE will tell.
-    if (fromRoster.length > 0 || (target.kind === 'label' && provider.kind === 'twilio')) return fromRoster;
+    if (found.length > 0 || (target.kind === 'label' && provider.kind === 'twilio')) return found;
+    // Phone callers can be matched to a mention through the user's profile numbers (one lookup).
+    if (target.kind === 'mention' && provider.kind !== 'teams' && user?.userId) {
+      matcher = participantMatcher(target, user, await this.profilePhones(user.userId));
+      found = roster.filter(matcher);
+      if (found.length > 0) return found;
+    }
     const listed = await provider.listParticipants(callId);
     await this.deps.store.upsertParticipants(callId, listed);
     return listed.filter(matcher);
+  }
+
+  /** Profile phone numbers, or none when the directory is missing or fails (the kick goes on). */
+  private async profilePhones(userId: string): Promise<string[]> {
+    if (!this.deps.phones) return [];
+    try {
+      return await this.deps.phones.getPhoneNumbers(userId);
+    } catch (err) {
+      this.deps.logger.warn({ err, userId }, 'could not read the user\'s phone numbers');
+      return [];
+    }
   }
 
   private caseBase(req: RequestBase, action: ModerationAction): NewCase {

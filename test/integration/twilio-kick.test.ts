@@ -116,6 +116,14 @@ describe('Twilio conferences through the real server', () => {
     expect(bridge.participants.has(pete)).toBe(false);
   });
 
+  it('a profile lookup Graph refuses does not fail the kick: the person is just not found', async () => {
+    await bind();
+    h.graph.script('GET', /^\/users\//, [{ status: 403, body: { error: { code: 'Authorization_RequestDenied', message: 'no' } } }]);
+    await h.send(PEOPLE.olivia, '/kick <at>Nora Notincall</at>', [PEOPLE.nora]);
+    expect(h.lastReply()).toBe('**Nora Notincall** is not in the call right now, so nobody was removed. Case #2.');
+    expect(h.logs.join('\n')).toContain("could not read the user's phone numbers");
+  });
+
   it('kicks by CallSid', async () => {
     await bind();
     await h.send(PEOPLE.olivia, `/kick ${sids.guest}`, []);

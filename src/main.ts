@@ -7,6 +7,10 @@ import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilde
 import type { Logger as PinoLogger } from 'pino';
 import { customLoginCredentialsFactory } from './bot/bot-credentials.js';
 import { BouncerBot } from './bot/bouncer-bot.js';
+import { ChatNotifier } from './bot/chat-notifier.js';
+import { renderSystemRemoval } from './bot/render-reply.js';
+import { moderationKickRoute } from './http/moderation-api/kick-route.js';
+import { buildOpenApiDocument } from './http/moderation-api/openapi.js';
 import type { Config } from './config/config.js';
 import { loadConfig, readEnvFile } from './config/load-config.js';
 import { CallStateEvents } from './core/call-events.js';
@@ -129,18 +133,40 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       })
     : undefined;
 
+  const notifier = new ChatNotifier(adapter, config.bot.appId, logger);
+  const moderationKick = moderationKickRoute({
+    service,
+    store,
+    secrets: config.webhookSecrets,
+    clock,
+    logger,
+    onRemoved: (outcome, body) => {
+      // Tell the chat bound to the call, if any, without holding up the API's answer.
+      void (async () => {
+        const binding = await store.findBindingByCallId(outcome.callId);
+        if (!binding?.conversationId || !binding.serviceUrl) return;
+        await notifier.notify(
+          { conversationId: binding.conversationId, serviceUrl: binding.serviceUrl, tenantId: binding.tenantId },
+          renderSystemRemoval(outcome, body.actor ?? 'webhook', body.reason),
+        );
+      })().catch((err: unknown) => logger.warn({ err }, 'could not notify the bound chat'));
+    },
+  });
+
   const server = createHttpServer({
     adapter,
     bot,
     store,
     callsVerifier,
     notifications: new CallNotificationHandler({ store, events, clock, logger }),
+    moderationApi: { kick: moderationKick, openApiDocument: buildOpenApiDocument(packageVersion()) },
     twilioEvents: { handler: twilioEvents, authToken: config.twilio?.authToken, publicBaseUrl: config.server.publicBaseUrl },
     logger,
     configured: {
       botAuthentication: !config.bot.localMode,
       graph: !!graphCredentials,
       twilio: !!config.twilio,
+      webhooks: config.webhookSecrets.length > 0,
       publicBaseUrl: !!config.server.publicBaseUrl,
     },
     version: packageVersion(),

@@ -29,6 +29,8 @@ export function renderOutcome(o: Outcome): string {
       return `Removed ${who(o.target)} from the call. ${ref}`;
     case 'already_gone':
       return `${who(o.target)} had already left the call. ${ref}`;
+    case 'dry_run':
+      return `Dry run: I would remove ${who(o.target)} (${o.participantIds.join(', ')}) from the call. Nobody was removed. ${ref}`;
     case 'bound':
       return o.alreadyBound
         ? `I'm already connected to ${callName(o)}; /kick works here. ${ref}`
@@ -87,6 +89,12 @@ export function renderOutcome(o: Outcome): string {
     }
   }
   return ref;
+}
+
+/** Chat text telling a bound chat that an automated system removed someone. */
+export function renderSystemRemoval(o: Extract<Outcome, { kind: 'removed' }>, system: string, reason?: string): string {
+  const why = reason ? ` Reason: ${escapeMarkdown(reason)}.` : '';
+  return `${who(o.target)} was removed from the call by the moderation system **${escapeMarkdown(system)}**.${why} Case #${o.caseId}.`;
 }
 
 /** Chat text for a message that did not become a command. */

@@ -73,6 +73,24 @@ export const envSchema = z.object({
   TWILIO_API_KEY_SECRET: optionalString,
   TWILIO_API_BASE_URL: url('TWILIO_API_BASE_URL').default('https://api.twilio.com'),
 
+  // Webhook-triggered moderation (Standard Webhooks): whsec_ secrets, comma-separated for rotation.
+  WEBHOOK_SECRETS: z
+    .string()
+    .default('')
+    .transform((v) =>
+      v
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0),
+    )
+    .pipe(
+      z.array(
+        z.string().refine((s) => /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(s) && Buffer.from(s.slice(6), 'base64').length >= 16, {
+          message: 'WEBHOOK_SECRETS must be whsec_<base64 of at least 16 random bytes>, comma-separated',
+        }),
+      ),
+    ),
+
   ADMIN_USER_IDS: z
     .string()
     .default('')

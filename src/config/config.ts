@@ -51,6 +51,8 @@ export interface Config {
   /** Present only when an account and a way to authenticate are configured. */
   twilio?: TwilioConfig;
   adminUserIds: ReadonlySet<string>;
+  /** Standard Webhooks secrets (whsec_…) for POST /api/moderation/kick; empty = API closed. */
+  webhookSecrets: string[];
   database: DatabaseConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
 }

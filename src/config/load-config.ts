@@ -98,6 +98,9 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_AUTH_TOKEN) {
     notices.push('TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants.');
   }
+  if (e.WEBHOOK_SECRETS.length === 0) {
+    notices.push('WEBHOOK_SECRETS is not set: POST /api/moderation/kick refuses every request.');
+  }
   if (!e.PUBLIC_BASE_URL) {
     notices.push('PUBLIC_BASE_URL is not set: Bouncer cannot join meeting calls, because Graph needs a public callback URL.');
   }
@@ -132,6 +135,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
         }
       : undefined,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
+    webhookSecrets: e.WEBHOOK_SECRETS,
     database,
     logLevel: e.LOG_LEVEL,
   };

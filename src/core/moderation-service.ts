@@ -32,8 +32,8 @@ export interface Actor {
 export interface RequestBase {
   source: RequestSource;
   requestId: string;
-  /** The chat the request came from; its binding names the call. */
-  conversationId: string;
+  /** The chat the request came from; its binding names the call. Absent for webhook calls named directly. */
+  conversationId?: string;
   /** Bot Framework service URL of the chat, kept with the binding for later messages. */
   serviceUrl?: string;
   /** The bot's own chat id, so that nobody can make it remove itself. */
@@ -44,24 +44,37 @@ export interface RequestBase {
 /** Whom to remove: a mentioned chat member, a phone number (E.164), a label, or a participant id / CallSid. */
 export type TargetRef =
   | { kind: 'mention'; chatId: string; displayName?: string }
+  | { kind: 'user'; userId: string }
   | { kind: 'phone'; number: string }
   | { kind: 'label'; label: string }
   | { kind: 'participant'; participantId: string };
+
+/** A call named directly (webhooks), instead of through the chat's binding. */
+export type CallRef =
+  | { kind: 'conversation'; conversationId: string }
+  | { kind: 'teams_call'; callId: string }
+  | { kind: 'twilio_conference'; sidOrName: string };
 
 export interface KickRequest extends RequestBase {
   action: 'kick';
   target: TargetRef;
   reason?: string;
+  /** Names the call directly; otherwise the call bound to `conversationId` (joined on demand for Teams). */
+  call?: CallRef;
+  /** Resolve and authorize, but remove nobody; audited as a dry run. */
+  dryRun?: boolean;
 }
 
 export interface BindRequest extends RequestBase {
   action: 'bind';
+  conversationId: string;
   /** Bind to a Twilio conference (SID or friendly name) instead of the chat's Teams meeting. */
   twilioConference?: string;
 }
 
 export interface UnbindRequest extends RequestBase {
   action: 'unbind';
+  conversationId: string;
 }
 
 export type ModerationRequest = KickRequest | BindRequest | UnbindRequest;
@@ -127,7 +140,7 @@ export class ModerationService {
     try {
       // Independent lookups run together: target identity, actor role, meeting, binding.
       const [user, rest] = await Promise.all([
-        t.kind === 'mention' ? directory.getUser(t.chatId) : undefined,
+        t.kind === 'mention' ? directory.getUser(t.chatId) : t.kind === 'user' ? { userId: t.userId } : undefined,
         this.lookups(req, directory),
       ]);
       looked = { ...rest, user };
@@ -143,39 +156,34 @@ export class ModerationService {
 
     const decision = decideKick({
       actorRole: looked.role,
-      actorIsAdmin: this.isAdmin(req.actor.userId),
+      // A webhook sender proved it holds a configured secret: it acts as an admin.
+      actorIsAdmin: req.source === 'webhook' || this.isAdmin(req.actor.userId),
       targetIsActor: !!targetUserId && targetUserId === req.actor.userId?.toLowerCase(),
       targetIsBot: false,
       targetIsOrganizer: !!targetUserId && targetUserId === looked.meeting?.organizerUserId?.toLowerCase(),
     });
     if (!decision.allowed) return this.record(base, { kind: 'denied', reason: decision.reason, target: summary });
 
-    const live = liveBinding(looked.binding);
-    // A chat whose conference ended (or was unbound) is not silently switched to its Teams meeting.
-    if (!live && looked.binding?.provider === 'twilio') return this.record(base, { kind: 'not_bound', reason: 'no_binding' });
-    const kind: ProviderKind = live?.provider ?? 'teams';
-    const provider = this.deps.providers[kind];
-    if (!provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig[kind] ?? [] });
-
-    let binding: CallBinding;
-    try {
-      const ensured = await this.ensureCall(req, provider, live, looked.meeting);
-      if ('outcome' in ensured) return this.record(base, ensured.outcome);
-      binding = ensured.binding;
-    } catch (err) {
-      return this.recordUpstreamFailure(base, err);
-    }
+    const call = await this.callFor(req, looked);
+    if ('outcome' in call) return this.record(base, call.outcome);
+    if ('error' in call) return this.recordUpstreamFailure(base, call.error);
+    const { provider, binding } = call;
+    const kind = provider.kind;
+    base.conversationId ??= binding.conversationId || undefined;
     base.callId = binding.callId;
 
     let matches: Participant[];
     try {
-      matches = await this.findParticipants(provider, binding.callId, t, looked.user);
+      matches = await this.findParticipants(provider, binding.callId, t, looked.user, req.dryRun === true);
     } catch (err) {
       return this.recordUpstreamFailure(base, err);
     }
 
     // The same Teams user in the call from several devices is one person: remove every endpoint.
-    const samePerson = t.kind === 'mention' && matches.length > 1 && matches.every((m) => m.kind === 'user' && m.identityId === targetUserId);
+    const samePerson =
+      (t.kind === 'mention' || t.kind === 'user') &&
+      matches.length > 1 &&
+      matches.every((m) => m.kind === 'user' && m.identityId === targetUserId);
     if (matches.length > 1 && !samePerson) {
       return this.record(base, {
         kind: 'ambiguous_target',
@@ -189,12 +197,21 @@ export class ModerationService {
       });
     }
 
+    // Name the person as the call knows them when the request did not (webhooks give ids).
+    if (!summary.displayName && matches[0]?.displayName) {
+      summary.displayName = matches[0].displayName;
+      describeTarget(base, summary, t);
+    }
+
     // A label names a Twilio participant by itself: even with a cold roster, one DELETE does it.
     const byLabelOnly = matches.length === 0 && t.kind === 'label' && kind === 'twilio';
     if (matches.length === 0 && !byLabelOnly) {
       return this.record(base, { kind: 'target_not_found', target: summary, callId: binding.callId });
     }
     const keys = byLabelOnly ? [(t as { label: string }).label] : matches.map((p) => p.participantId);
+    if (req.dryRun) {
+      return this.record(base, { kind: 'dry_run', target: summary, callId: binding.callId, participantIds: keys });
+    }
 
     const caseId = await this.deps.store.openCase(base);
     try {
@@ -216,6 +233,62 @@ export class ModerationService {
         this.now(),
       );
       return { ...failure, caseId };
+    }
+  }
+
+  /** The provider and call a kick acts on: named directly, or the chat's binding (Teams joins on demand). */
+  private async callFor(
+    req: KickRequest,
+    looked: Lookups,
+  ): Promise<{ provider: CallProvider; binding: CallBinding } | { outcome: Unrecorded } | { error: unknown }> {
+    try {
+      let live: CallBinding | undefined;
+      if (req.call) {
+        const explicit = await this.explicitCall(req.call);
+        if ('outcome' in explicit) return explicit;
+        live = explicit.binding;
+      } else {
+        live = liveBinding(looked.binding);
+        // A chat whose conference ended (or was unbound) is not silently switched to its Teams meeting.
+        if (!live && looked.binding?.provider === 'twilio') return { outcome: { kind: 'not_bound', reason: 'no_binding' } };
+      }
+      const kind: ProviderKind = live?.provider ?? 'teams';
+      const provider = this.deps.providers[kind];
+      if (!provider) return { outcome: { kind: 'not_configured', missing: this.deps.missingConfig[kind] ?? [] } };
+      const ensured = await this.ensureCall(req, provider, live, looked.meeting);
+      return 'outcome' in ensured ? ensured : { provider, binding: ensured.binding };
+    } catch (err) {
+      return { error: err };
+    }
+  }
+
+  /** A call named by a webhook: a bound chat, a Teams call id, or a Twilio conference (SID or name). */
+  private async explicitCall(call: CallRef): Promise<{ binding: CallBinding } | { outcome: Unrecorded }> {
+    const { store } = this.deps;
+    const adHoc = (provider: ProviderKind, callId: string, callName?: string): CallBinding => {
+      const now = this.now();
+      return { conversationId: '', provider, callId, callName, state: 'established', createdAt: now, updatedAt: now };
+    };
+    switch (call.kind) {
+      case 'conversation': {
+        const bound = liveBinding(await store.getBinding(call.conversationId));
+        return bound ? { binding: bound } : { outcome: { kind: 'not_bound', reason: 'no_binding' } };
+      }
+      case 'teams_call': {
+        const bound = liveBinding(await store.findBindingByCallId(call.callId));
+        return { binding: bound ?? adHoc('teams', call.callId) };
+      }
+      case 'twilio_conference': {
+        const twilio = this.deps.providers.twilio;
+        if (!twilio) return { outcome: { kind: 'not_configured', missing: this.deps.missingConfig.twilio ?? [] } };
+        if (!twilio.findConference) return { outcome: { kind: 'unsupported', provider: 'twilio', capability: 'find conference' } };
+        const found = await twilio.findConference(call.sidOrName);
+        if (found.kind !== 'found') {
+          return { outcome: { kind: 'not_bound', reason: found.kind === 'not_found' ? 'conference_not_found' : 'conference_not_in_progress' } };
+        }
+        const bound = liveBinding(await store.findBindingByCallId(found.sid));
+        return { binding: bound ?? adHoc('twilio', found.sid, found.friendlyName) };
+      }
     }
   }
 
@@ -310,7 +383,7 @@ export class ModerationService {
     const [role, meeting, binding] = await Promise.all([
       directory.getActorMeetingRole(),
       directory.getMeeting(),
-      this.deps.store.getBinding(req.conversationId),
+      req.conversationId === undefined ? undefined : this.deps.store.getBinding(req.conversationId),
     ]);
     return { role, meeting, binding };
   }
@@ -326,13 +399,14 @@ export class ModerationService {
     if (live && live.state === 'established') return { binding: live };
     let binding = live && live.state === 'establishing' ? live : undefined;
     if (!binding) {
-      if (!meeting) return { outcome: { kind: 'not_bound', reason: 'not_a_meeting' } };
+      const conversationId = req.conversationId;
+      if (!meeting || conversationId === undefined) return { outcome: { kind: 'not_bound', reason: 'not_a_meeting' } };
       if (!provider.joinMeeting) return { outcome: { kind: 'unsupported', provider: provider.kind, capability: 'join' } };
       if (!callbackUrl) return { outcome: { kind: 'not_configured', missing: ['PUBLIC_BASE_URL'] } };
       const joined = await provider.joinMeeting({ joinUrl: meeting.joinUrl, tenantId: meeting.tenantId, callbackUrl });
       const now = this.now();
       binding = {
-        conversationId: req.conversationId,
+        conversationId,
         provider: provider.kind,
         callId: joined.callId,
         state: events.lastState(joined.callId) ?? joined.state,
@@ -358,14 +432,16 @@ export class ModerationService {
     callId: string,
     target: TargetRef,
     user: ChatUser | undefined,
+    verify: boolean,
   ): Promise<Participant[]> {
     const roster = await this.deps.store.listRoster(callId);
     let matcher = participantMatcher(target, user, []);
     let found = roster.filter(matcher);
-    // A Twilio label addresses the participant by itself: no list call, the DELETE will tell.
-    if (found.length > 0 || (target.kind === 'label' && provider.kind === 'twilio')) return found;
+    // A Twilio label addresses the participant by itself: no list call, the DELETE will tell
+    // (unless nothing will be deleted, as in a dry run: then look).
+    if (found.length > 0 || (target.kind === 'label' && provider.kind === 'twilio' && !verify)) return found;
     // Phone callers can be matched to a mention through the user's profile numbers (one lookup).
-    if (target.kind === 'mention' && provider.kind !== 'teams' && user?.userId) {
+    if ((target.kind === 'mention' || target.kind === 'user') && provider.kind !== 'teams' && user?.userId) {
       matcher = participantMatcher(target, user, await this.profilePhones(user.userId));
       found = roster.filter(matcher);
       if (found.length > 0) return found;
@@ -459,10 +535,11 @@ export function participantMatcher(target: TargetRef, user: ChatUser | undefined
       return (p: Participant) => p.label === target.label;
     case 'participant':
       return (p: Participant) => p.participantId === target.participantId;
+    case 'user':
     case 'mention': {
       const userId = user?.userId?.toLowerCase();
       const names = new Set(
-        [userId, user?.userPrincipalName, user?.displayName, target.displayName]
+        [userId, user?.userPrincipalName, user?.displayName, target.kind === 'mention' ? target.displayName : undefined]
           .filter((n): n is string => !!n)
           .map((n) => n.toLowerCase()),
       );
@@ -478,6 +555,8 @@ function summarize(target: TargetRef): TargetSummary {
   switch (target.kind) {
     case 'mention':
       return { displayName: target.displayName };
+    case 'user':
+      return { userId: target.userId.toLowerCase() };
     case 'phone':
       return { phoneNumber: target.number };
     case 'label':

@@ -7,6 +7,7 @@ import type { ProviderKind } from './participant.js';
 export type Outcome =
   | { kind: 'removed'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
   | { kind: 'already_gone'; caseId: number; target: TargetSummary; callId: string }
+  | { kind: 'dry_run'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
   | { kind: 'bound'; caseId: number; provider: ProviderKind; callId: string; callName?: string; alreadyBound: boolean }
   | { kind: 'unbound'; caseId: number; provider: ProviderKind; callId: string; callName?: string }
   | { kind: 'ambiguous_target'; caseId: number; target: TargetSummary; candidates: TargetSummary[] }

@@ -129,9 +129,34 @@ export interface Store {
   getCase(id: number): Promise<AuditCase | undefined>;
   listCases(query: { conversationId?: string; limit: number }): Promise<AuditCase[]>;
 
+  /**
+   * Claims an idempotency key for a request (expired keys are purged first). Returns undefined when
+   * this caller now owns the key, or the existing record when another request got there first.
+   */
+  claimIdempotencyKey(key: string, requestHash: string, at: string, expiresAt: string): Promise<IdempotencyRecord | undefined>;
+  /** Stores the response of a claimed key, for every later request with the same key. */
+  completeIdempotencyKey(key: string, response: StoredResponse): Promise<void>;
+  /** Gives a claimed key up (the request failed unexpectedly), so that a retry can run. */
+  releaseIdempotencyKey(key: string): Promise<void>;
+  getIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined>;
+
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  requestHash: string;
+  state: 'pending' | 'done';
+  response?: StoredResponse;
+  createdAt: string;
+  expiresAt: string;
 }
 
 export interface Clock {

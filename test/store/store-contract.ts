@@ -360,5 +360,45 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
         expect((await store.listCases({ limit: 3 })).map((c) => c.id)).toEqual([a3, a2, b1]);
       });
     });
+
+    describe('idempotency keys', () => {
+      const T0 = '2026-11-22T10:00:00.000Z';
+      const DAY_LATER = '2026-11-23T10:00:00.000Z';
+
+      it('the first claim owns the key; later claims see it pending, then done with the response', async () => {
+        expect(await store.claimIdempotencyKey('msg_1', 'hash-a', T0, DAY_LATER)).toBeUndefined();
+        expect(await store.claimIdempotencyKey('msg_1', 'hash-b', T0, DAY_LATER)).toMatchObject({
+          key: 'msg_1',
+          requestHash: 'hash-a',
+          state: 'pending',
+        });
+        await store.completeIdempotencyKey('msg_1', { status: 200, body: { caseId: 7, outcome: 'removed' } });
+        expect(await store.claimIdempotencyKey('msg_1', 'hash-a', T0, DAY_LATER)).toEqual({
+          key: 'msg_1',
+          requestHash: 'hash-a',
+          state: 'done',
+          response: { status: 200, body: { caseId: 7, outcome: 'removed' } },
+          createdAt: T0,
+          expiresAt: DAY_LATER,
+        });
+      });
+
+      it('a released key can be claimed again; a done key cannot be released', async () => {
+        await store.claimIdempotencyKey('msg_2', 'h', T0, DAY_LATER);
+        await store.releaseIdempotencyKey('msg_2');
+        expect(await store.getIdempotencyKey('msg_2')).toBeUndefined();
+        expect(await store.claimIdempotencyKey('msg_2', 'h', T0, DAY_LATER)).toBeUndefined();
+        await store.completeIdempotencyKey('msg_2', { status: 404, body: { type: 'x' } });
+        await store.releaseIdempotencyKey('msg_2');
+        expect((await store.getIdempotencyKey('msg_2'))?.state).toBe('done');
+      });
+
+      it('expired keys are purged when a key is claimed', async () => {
+        await store.claimIdempotencyKey('old', 'h', T0, '2026-11-22T11:00:00.000Z');
+        expect(await store.claimIdempotencyKey('new', 'h', '2026-11-22T12:00:00.000Z', DAY_LATER)).toBeUndefined();
+        expect(await store.getIdempotencyKey('old')).toBeUndefined();
+        expect(await store.claimIdempotencyKey('old', 'h2', '2026-11-22T12:00:00.000Z', DAY_LATER)).toBeUndefined();
+      });
+    });
   });
 }

@@ -55,20 +55,31 @@ describe('loadConfig: defaults', () => {
   it('says in its notices what is not configured', () => {
     const { notices } = expectOk(loadConfig({}, cwd));
 
-    expect(notices).toHaveLength(3);
+    expect(notices).toHaveLength(4);
+    expect(notices.some((n) => n.includes('WEBHOOK_SECRETS'))).toBe(true);
     expect(notices.some((n) => n.includes('MicrosoftAppId') && n.includes('local mode'))).toBe(true);
     expect(notices.some((n) => n.includes('Microsoft Graph is not configured'))).toBe(true);
     expect(notices.some((n) => n.includes('PUBLIC_BASE_URL'))).toBe(true);
   });
 
-  it('has no notices once the bot, Graph and the public URL are configured', () => {
+  it('has no notices once the bot, Graph, webhooks and the public URL are configured', () => {
     const { config, notices } = expectOk(
-      loadConfig({ ...botRegistration, PUBLIC_BASE_URL: 'https://bouncer.example.com' }, cwd),
+      loadConfig(
+        { ...botRegistration, PUBLIC_BASE_URL: 'https://bouncer.example.com', WEBHOOK_SECRETS: `whsec_${Buffer.alloc(24, 7).toString('base64')}` },
+        cwd,
+      ),
     );
 
     expect(notices).toEqual([]);
     expect(config.bot.localMode).toBe(false);
     expect(config.server.publicBaseUrl).toBe('https://bouncer.example.com');
+    expect(config.webhookSecrets).toHaveLength(1);
+  });
+
+  it('refuses webhook secrets that are not whsec_ with enough random bytes', () => {
+    const result = loadConfig({ WEBHOOK_SECRETS: 'whsec_c2hvcnQ=,plain-password' }, cwd);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.problems.join('\n')).toContain('WEBHOOK_SECRETS must be whsec_');
   });
 });
 

@@ -29,12 +29,14 @@ export type ParseResult<A> = { ok: true; args: A } | { ok: false; problem: Parse
 
 /** What every command needs to run, from whichever transport it came. */
 export interface CommandContext extends RequestBase {
+  /** Chat commands always come from a chat. */
+  conversationId: string;
   service: ModerationService;
   directory: ChatDirectory;
 }
 
 /** The request fields of a command context, for building a ModerationRequest. */
-export function requestBase(ctx: CommandContext): RequestBase {
+export function requestBase(ctx: CommandContext): RequestBase & { conversationId: string } {
   const { source, requestId, conversationId, serviceUrl, botChatId, actor } = ctx;
   return { source, requestId, conversationId, serviceUrl, botChatId, actor };
 }

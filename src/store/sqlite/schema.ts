@@ -58,4 +58,16 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE roster ADD COLUMN label TEXT;
   ALTER TABLE roster ADD COLUMN phone_numbers TEXT NOT NULL DEFAULT '[]';
   `,
+  `
+  CREATE TABLE idempotency_keys (
+    key             TEXT PRIMARY KEY,
+    request_hash    TEXT NOT NULL,
+    state           TEXT NOT NULL CHECK (state IN ('pending', 'done')),
+    response_status INTEGER,
+    response_body   TEXT,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT NOT NULL
+  );
+  CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+  `,
 ];

@@ -3,7 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BouncerError } from '../../core/errors.js';
 import type { CallBinding, CallState, Participant } from '../../core/participant.js';
-import type { AuditCase, CaseResult, NewCase, Store } from '../../core/ports.js';
+import type { AuditCase, CaseResult, IdempotencyRecord, NewCase, Store, StoredResponse } from '../../core/ports.js';
 import { MIGRATIONS } from './schema.js';
 
 interface BindingRow {
@@ -248,6 +248,50 @@ export class SqliteStore implements Store {
             .prepare<[string, number], CaseRow>('SELECT * FROM cases WHERE conversation_id = ? ORDER BY id DESC LIMIT ?')
             .all(query.conversationId, query.limit);
     return rows.map(toCase);
+  }
+
+  async claimIdempotencyKey(key: string, requestHash: string, at: string, expiresAt: string): Promise<IdempotencyRecord | undefined> {
+    return this.db.transaction(() => {
+      this.db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?').run(at);
+      const inserted = this.db
+        .prepare(
+          `INSERT INTO idempotency_keys (key, request_hash, state, created_at, expires_at) VALUES (?, ?, 'pending', ?, ?)
+           ON CONFLICT (key) DO NOTHING`,
+        )
+        .run(key, requestHash, at, expiresAt);
+      return inserted.changes === 1 ? undefined : this.readIdempotencyKey(key);
+    }).immediate();
+  }
+
+  async completeIdempotencyKey(key: string, response: StoredResponse): Promise<void> {
+    this.db
+      .prepare(`UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? WHERE key = ?`)
+      .run(response.status, JSON.stringify(response.body ?? null), key);
+  }
+
+  async releaseIdempotencyKey(key: string): Promise<void> {
+    this.db.prepare(`DELETE FROM idempotency_keys WHERE key = ? AND state = 'pending'`).run(key);
+  }
+
+  async getIdempotencyKey(key: string): Promise<IdempotencyRecord | undefined> {
+    return this.readIdempotencyKey(key);
+  }
+
+  private readIdempotencyKey(key: string): IdempotencyRecord | undefined {
+    const row = this.db
+      .prepare<[string], { key: string; request_hash: string; state: 'pending' | 'done'; response_status: number | null; response_body: string | null; created_at: string; expires_at: string }>(
+        'SELECT * FROM idempotency_keys WHERE key = ?',
+      )
+      .get(key);
+    if (!row) return undefined;
+    return {
+      key: row.key,
+      requestHash: row.request_hash,
+      state: row.state,
+      response: row.response_status === null ? undefined : { status: row.response_status, body: JSON.parse(row.response_body ?? 'null') as unknown },
+      createdAt: row.created_at,
+      expiresAt: row.expires_at,
+    };
   }
 
   async ping(): Promise<void> {

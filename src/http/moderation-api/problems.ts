@@ -1,0 +1,81 @@
+import type { Outcome } from '../../core/outcome.js';
+import type { Problem } from './schemas.js';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** Every problem type the API answers with: status and title. Documented in the OpenAPI file. */
+export const PROBLEM_TYPES = {
+  'invalid-body': { status: 400, title: 'The request body is invalid' },
+  unauthorized: { status: 401, title: 'The request is not signed with a valid secret' },
+  'not-authorized': { status: 403, title: 'The request is not allowed' },
+  'target-not-found': { status: 404, title: 'The target is not in the call' },
+  'conference-not-found': { status: 404, title: 'No such conference' },
+  'ambiguous-target': { status: 409, title: 'The target matches several participants' },
+  'not-bound': { status: 409, title: 'There is no live call to act on' },
+  'request-in-progress': { status: 409, title: 'A request with this idempotency key is still being processed' },
+  'payload-too-large': { status: 413, title: 'The request body is too large' },
+  'unsupported-media-type': { status: 415, title: 'The body must be application/json' },
+  'idempotency-key-reused': { status: 422, title: 'This idempotency key was used with a different body' },
+  'unsupported': { status: 501, title: 'The backend cannot do that' },
+  'upstream-failure': { status: 502, title: 'The calling service failed' },
+  'not-configured': { status: 503, title: 'Bouncer is not configured for this kind of call' },
+} as const;
+
+export type ProblemType = keyof typeof PROBLEM_TYPES;
+
+export function problem(type: ProblemType, extra: Omit<Partial<Problem>, 'type' | 'title'> = {}): Problem {
+  const { status, title } = PROBLEM_TYPES[type];
+  return { type: `urn:bouncer:problem:${type}`, title, status, ...extra };
+}
+
+/** Outcome → HTTP status and body. Successes are 200 with the result; everything else a problem. */
+export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
+  switch (o.kind) {
+    case 'removed':
+    case 'already_gone':
+    case 'dry_run':
+      return {
+        status: 200,
+        body: {
+          caseId: o.caseId,
+          outcome: o.kind,
+          callId: o.callId,
+          participantIds: o.kind === 'already_gone' ? [] : o.participantIds,
+          target: o.target,
+        },
+      };
+    case 'denied':
+      return respond(problem('not-authorized', { caseId: o.caseId, reason: o.reason, retryable: false }));
+    case 'target_not_found':
+      return respond(problem('target-not-found', { caseId: o.caseId, retryable: false }));
+    case 'ambiguous_target':
+      return respond(problem('ambiguous-target', { caseId: o.caseId, candidates: o.candidates, retryable: false }));
+    case 'not_bound':
+      return respond(
+        o.reason === 'conference_not_found'
+          ? problem('conference-not-found', { caseId: o.caseId, retryable: false })
+          : problem('not-bound', { caseId: o.caseId, reason: o.reason, retryable: o.reason === 'join_timeout' }),
+      );
+    case 'not_configured':
+      return respond(problem('not-configured', { caseId: o.caseId, detail: `Set ${o.missing.join(', ')}.`, retryable: false }));
+    case 'unsupported':
+      return respond(problem('unsupported', { caseId: o.caseId, detail: `${o.provider}: ${o.capability}`, retryable: false }));
+    case 'upstream_failed':
+      return respond(
+        problem('upstream-failure', {
+          status: o.retryable ? 503 : 502,
+          caseId: o.caseId,
+          detail: [o.service, o.requestId && `request-id ${o.requestId}`, o.code && `code ${o.code}`].filter(Boolean).join(', '),
+          retryable: o.retryable,
+        }),
+      );
+    case 'bound':
+    case 'unbound':
+      // Not produced by a kick.
+      throw new Error(`unexpected outcome ${o.kind} for a kick`);
+  }
+}
+
+function respond(p: Problem): { status: number; body: Problem } {
+  return { status: p.status, body: p };
+}

@@ -1,0 +1,81 @@
+import { z } from 'zod';
+
+const E164 = /^\+[1-9]\d{6,14}$/;
+
+/** Which call to act on. Exactly one way of naming it. */
+export const callRefSchema = z.union([
+  z.object({ conversationId: z.string().min(1).max(512).describe('A Teams conversation already bound to a call (see /bind).') }).strict(),
+  z.object({ teamsCallId: z.string().min(1).max(128).describe("Bouncer's Graph call id for a Teams meeting it has joined.") }).strict(),
+  z
+    .object({ twilioConference: z.string().min(1).max(256).describe('A Twilio ConferenceSid, or a friendly name (resolved to the in-progress conference).') })
+    .strict(),
+]);
+
+/** Whom to remove. Exactly one way of naming them. */
+export const targetRefSchema = z.union([
+  z.object({ userId: z.guid().describe('Entra object id of a Teams user.') }).strict(),
+  z.object({ participantId: z.string().min(1).max(128).describe('Graph participant id (Teams) or CallSid (Twilio).') }).strict(),
+  z
+    .object({
+      label: z
+        .string()
+        .min(1)
+        .max(128)
+        .refine((l) => !l.includes('/'), { message: 'a Twilio label cannot contain "/"' })
+        .describe('Twilio participant label.'),
+    })
+    .strict(),
+  z.object({ callSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/).describe('Twilio CallSid.') }).strict(),
+  z.object({ phoneNumber: z.string().regex(E164).describe('The caller’s number in E.164, e.g. +15551234567.') }).strict(),
+]);
+
+/** POST /api/moderation/kick request body. */
+export const kickRequestSchema = z
+  .object({
+    call: callRefSchema,
+    target: targetRefSchema,
+    reason: z.string().max(500).optional().describe('Why; shown in the chat and kept in the audit log.'),
+    actor: z.string().min(1).max(100).optional().describe('Name of the system acting, for the audit log and the chat (e.g. "toxicity-classifier").'),
+    dryRun: z.boolean().default(false).describe('Resolve and authorize, remove nobody.'),
+  })
+  .strict();
+
+export type KickRequestBody = z.output<typeof kickRequestSchema>;
+
+const targetSummarySchema = z
+  .object({
+    displayName: z.string().optional(),
+    userId: z.string().optional(),
+    label: z.string().optional(),
+    phoneNumber: z.string().optional(),
+    participantId: z.string().optional(),
+  })
+  .strict();
+
+/** 200 response. */
+export const kickResultSchema = z
+  .object({
+    caseId: z.number().int().describe('The audit case number.'),
+    outcome: z.enum(['removed', 'already_gone', 'dry_run']),
+    callId: z.string(),
+    participantIds: z.array(z.string()).describe('Who was (or, in a dry run, would be) removed.'),
+    target: targetSummarySchema,
+  })
+  .strict();
+
+/** RFC 9457 problem details, with Bouncer's extension members. */
+export const problemSchema = z
+  .object({
+    type: z.string().describe('A stable URN per kind of problem, e.g. urn:bouncer:problem:target-not-found.'),
+    title: z.string(),
+    status: z.number().int(),
+    detail: z.string().optional(),
+    caseId: z.number().int().optional().describe('The audit case, when the request got that far.'),
+    retryable: z.boolean().optional().describe('Whether sending the same request again later may succeed.'),
+    reason: z.string().optional(),
+    candidates: z.array(targetSummarySchema).optional().describe('Participants an ambiguous target matched.'),
+    errors: z.array(z.object({ path: z.string(), message: z.string() }).strict()).optional().describe('What is wrong with an invalid body.'),
+  })
+  .strict();
+
+export type Problem = z.infer<typeof problemSchema>;

@@ -1,0 +1,42 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+
+/** Standard Webhooks' default tolerance for webhook-timestamp, both ways. */
+export const TIMESTAMP_TOLERANCE_SEC = 5 * 60;
+
+export interface SignedRequest {
+  id: string | undefined;
+  timestamp: string | undefined;
+  signature: string | undefined;
+  /** The raw body, exactly as received. */
+  body: Buffer;
+}
+
+/**
+ * Verifies a request signed per the Standard Webhooks specification
+ * (https://www.standardwebhooks.com): `webhook-signature` holds space-separated `v1,<base64>`
+ * entries, each an HMAC-SHA256 of `${id}.${timestamp}.${body}` keyed with a secret's bytes
+ * (`whsec_<base64>`). Any configured secret may match (rotation); comparison is constant-time;
+ * the timestamp must be within the tolerance. Returns true only for a valid request.
+ */
+export function verifyStandardWebhook(req: SignedRequest, secrets: readonly string[], nowSec: number): boolean {
+  const { id, timestamp, signature } = req;
+  if (!id || !timestamp || !signature || secrets.length === 0) return false;
+  if (!/^\d{1,12}$/.test(timestamp)) return false;
+  if (Math.abs(nowSec - Number(timestamp)) > TIMESTAMP_TOLERANCE_SEC) return false;
+  const offered = signature
+    .split(' ')
+    .map((entry) => /^v1,([A-Za-z0-9+/]+={0,2})$/.exec(entry)?.[1])
+    .filter((sig): sig is string => sig !== undefined)
+    .map((sig) => Buffer.from(sig, 'base64'));
+  if (offered.length === 0) return false;
+  const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), req.body]);
+  let valid = false;
+  for (const secret of secrets) {
+    const expected = createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).update(signed).digest();
+    for (const sig of offered) {
+      // Compare every pair (no early exit), each in constant time.
+      if (sig.length === expected.length && timingSafeEqual(sig, expected)) valid = true;
+    }
+  }
+  return valid;
+}

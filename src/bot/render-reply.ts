@@ -1,13 +1,64 @@
 import type { CommandResult, ParseProblem } from '../core/commands/command.js';
+import type { ReadResult } from '../core/moderation-service.js';
 import type { Outcome, TargetSummary } from '../core/outcome.js';
+import type { Participant } from '../core/participant.js';
+import type { AuditCase } from '../core/ports.js';
 
 /** Chat text for a command result. One mapper for the chat transport (DESIGN.md: rendering). */
 export function renderResult(result: CommandResult): string {
-  if (result.type === 'help') {
-    const lines = result.commands.map((c) => `- \`${c.usage}\`: ${c.summary}`);
-    return ['**Bouncer** removes disruptive people from this meeting\'s call.', '', ...lines].join('\n');
+  switch (result.type) {
+    case 'help': {
+      const lines = result.commands.map((c) => `- \`${c.usage}\`: ${c.summary}`);
+      const more = result.hidden > 0 ? ['', `${result.hidden} more commands are for meeting organizers, presenters and Bouncer admins.`] : [];
+      return ['**Bouncer** removes disruptive people from calls.', '', ...lines, ...more].join('\n');
+    }
+    case 'outcome':
+      return renderOutcome(result.outcome);
+    case 'read':
+      return renderRead(result.result);
   }
-  return renderOutcome(result.outcome);
+}
+
+/** Chat text for /status, /participants and /modlog (also the cards' fallback text). */
+export function renderRead(r: ReadResult): string {
+  switch (r.kind) {
+    case 'denied':
+      return r.reason === 'unknown_role'
+        ? "I couldn't confirm your role in this meeting. Only the organizer, presenters and Bouncer admins can do that."
+        : 'Only the meeting organizer, presenters and Bouncer admins can do that.';
+    case 'upstream_failed':
+      return `${SERVICE_NAMES[r.service] ?? r.service} didn't answer${r.requestId ? ` (request-id ${r.requestId})` : ''}. Please try again in a moment.`;
+    case 'status': {
+      const b = r.binding;
+      const connected = !b
+        ? 'Not connected to a call. Use `/bind`.'
+        : r.live
+          ? `Connected to ${callName(b)} (${b.state}), ${r.rosterSize} ${r.rosterSize === 1 ? 'person' : 'people'} in it.`
+          : `Was connected to ${callName(b)}; that has ended.`;
+      const configured = `Teams calls: ${r.configured.teams ? 'configured' : 'not configured'}. Twilio: ${r.configured.twilio ? 'configured' : 'not configured'}.`;
+      return `${connected}\n${configured}`;
+    }
+    case 'roster':
+      if (!r.binding) return "This chat isn't connected to a call. Use `/bind` first.";
+      if (r.participants.length === 0) return `Nobody else is in ${callName(r.binding)}.`;
+      return [`In ${callName(r.binding)}:`, ...r.participants.map((p) => `- ${escapeMarkdown(participantName(p))}`)].join('\n');
+    case 'modlog':
+      if (r.cases.length === 0) return 'No cases in this chat yet.';
+      return ['Recent cases:', ...r.cases.map((c) => `- ${caseLine(c)}`)].join('\n');
+  }
+}
+
+/** How a roster entry is named: display name, else label, number, id. */
+export function participantName(p: Participant): string {
+  return p.displayName ?? p.label ?? p.phoneNumbers?.[0] ?? p.participantId;
+}
+
+/** One audit case on one line: number, time, actor, target, reason, outcome. */
+export function caseLine(c: AuditCase): string {
+  const when = c.createdAt.replace('T', ' ').slice(0, 16);
+  const what = c.action === 'kick' ? `${c.actorName ?? 'someone'} → ${c.targetName ?? 'someone'}` : `${c.actorName ?? 'someone'}: /${c.action}`;
+  const reason = c.reason ? ` ("${c.reason}")` : '';
+  return `#${c.id} ${when} UTC · ${escapeMarkdown(what)}${escapeMarkdown(reason)} · ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`;
 }
 
 /** How a target is named in replies: display name, else label, number or participant id. */
@@ -16,7 +67,7 @@ function who(t: TargetSummary | undefined): string {
   return name ? `**${escapeMarkdown(name)}**` : 'That person';
 }
 
-function callName(o: { provider: string; callName?: string }): string {
+export function callName(o: { provider: string; callName?: string }): string {
   if (o.provider === 'twilio') return o.callName ? `the phone conference **${escapeMarkdown(o.callName)}**` : 'the phone conference';
   return "this meeting's call";
 }
@@ -73,6 +124,10 @@ export function renderOutcome(o: Outcome): string {
           return `I couldn't find that Twilio conference. ${ref}`;
         case 'conference_not_in_progress':
           return `That Twilio conference is not in progress. ${ref}`;
+        case 'card_stale':
+          return `That card is out of date: this chat is no longer connected to that call. Send \`/participants\` for a fresh one. ${ref}`;
+        case 'invalid_join_link':
+          return `That isn't a Teams meeting join link I can use. ${ref}`;
       }
       break;
     case 'not_configured':
@@ -117,6 +172,6 @@ export function renderProblem(problem: ParseProblem): string {
 
 const SERVICE_NAMES: Record<string, string> = { graph: 'Microsoft Graph', teams: 'Teams', twilio: 'Twilio', entra: 'Microsoft Entra ID' };
 
-function escapeMarkdown(text: string): string {
+export function escapeMarkdown(text: string): string {
   return text.replace(/([\\`*_[\]<>#])/g, '\\$1');
 }

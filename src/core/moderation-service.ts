@@ -4,6 +4,7 @@ import type { DenialReason, NotBoundReason, Outcome, TargetSummary } from './out
 import type { CallBinding, Participant, ProviderKind } from './participant.js';
 import { decideKick } from './policy.js';
 import type {
+  AuditCase,
   CallProvider,
   CaseResult,
   ChatDirectory,
@@ -49,6 +50,15 @@ export type TargetRef =
   | { kind: 'label'; label: string }
   | { kind: 'participant'; participantId: string };
 
+export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number };
+
+export type ReadResult =
+  | { kind: 'status'; binding?: CallBinding; live: boolean; rosterSize: number; configured: Record<ProviderKind, boolean> }
+  | { kind: 'roster'; binding?: CallBinding; participants: Participant[] }
+  | { kind: 'modlog'; cases: AuditCase[] }
+  | { kind: 'denied'; reason: DenialReason }
+  | Extract<Unrecorded, { kind: 'upstream_failed' }>;
+
 /** A call named directly (webhooks), instead of through the chat's binding. */
 export type CallRef =
   | { kind: 'conversation'; conversationId: string }
@@ -63,11 +73,15 @@ export interface KickRequest extends RequestBase {
   call?: CallRef;
   /** Resolve and authorize, but remove nobody; audited as a dry run. */
   dryRun?: boolean;
+  /** The call a card button was made for: when the chat's call has changed, the card is stale. */
+  expectedCallId?: string;
 }
 
 export interface BindRequest extends RequestBase {
   action: 'bind';
   conversationId: string;
+  /** Bind to the meeting of this Teams join link (from any chat) instead of the chat's own meeting. */
+  joinUrl?: string;
   /** Bind to a Twilio conference (SID or friendly name) instead of the chat's Teams meeting. */
   twilioConference?: string;
 }
@@ -197,6 +211,20 @@ export class ModerationService {
       });
     }
 
+    // Targets named by number, label or id are only known now: apply the same rules to who they are.
+    if (t.kind !== 'mention') {
+      const actorId = req.actor.userId?.toLowerCase();
+      const organizer = looked.meeting?.organizerUserId?.toLowerCase();
+      const late = decideKick({
+        actorRole: looked.role,
+        actorIsAdmin: req.source === 'webhook' || this.isAdmin(req.actor.userId),
+        targetIsActor: !!actorId && matches.some((m) => m.kind === 'user' && m.identityId === actorId),
+        targetIsBot: matches.some((m) => m.kind === 'application'),
+        targetIsOrganizer: !!organizer && matches.some((m) => m.kind === 'user' && m.identityId === organizer),
+      });
+      if (!late.allowed) return this.record(base, { kind: 'denied', reason: late.reason, target: summary });
+    }
+
     // Name the person as the call knows them when the request did not (webhooks give ids).
     if (!summary.displayName && matches[0]?.displayName) {
       summary.displayName = matches[0].displayName;
@@ -249,6 +277,9 @@ export class ModerationService {
         live = explicit.binding;
       } else {
         live = liveBinding(looked.binding);
+        if (req.expectedCallId !== undefined && live?.callId !== req.expectedCallId) {
+          return { outcome: { kind: 'not_bound', reason: 'card_stale' } };
+        }
         // A chat whose conference ended (or was unbound) is not silently switched to its Teams meeting.
         if (!live && looked.binding?.provider === 'twilio') return { outcome: { kind: 'not_bound', reason: 'no_binding' } };
       }
@@ -297,13 +328,18 @@ export class ModerationService {
     const kind: ProviderKind = req.twilioConference !== undefined ? 'twilio' : 'teams';
     const provider = this.deps.providers[kind];
     if (!provider) return this.record(base, { kind: 'not_configured', missing: this.deps.missingConfig[kind] ?? [] });
-    const managed = await this.authorizeManagement(req, base, directory);
+    // A join link names a meeting of another chat: its organizer (from the link) or an admin may bind it.
+    const meeting = req.joinUrl !== undefined ? provider.meetingFromJoinUrl?.(req.joinUrl) : undefined;
+    if (req.joinUrl !== undefined && !meeting) return this.record(base, { kind: 'not_bound', reason: 'invalid_join_link' });
+    const managed = await this.authorizeManagement(req, base, directory, meeting?.organizerUserId);
     if ('outcome' in managed) return managed.outcome;
-    const { looked, live } = managed;
+    const { looked } = managed;
+    // Binding to another meeting replaces whatever this chat was bound to.
+    const live = meeting && managed.live?.joinUrl !== meeting.joinUrl ? undefined : managed.live;
 
     try {
       if (kind === 'teams') {
-        const ensured = await this.ensureCall(req, provider, live?.provider === 'teams' ? live : undefined, looked.meeting);
+        const ensured = await this.ensureCall(req, provider, live?.provider === 'teams' ? live : undefined, meeting ?? looked.meeting);
         if ('outcome' in ensured) return this.record(base, ensured.outcome);
         base.callId = ensured.binding.callId;
         return this.record(base, {
@@ -364,6 +400,8 @@ export class ModerationService {
     req: RequestBase,
     base: NewCase,
     directory: ChatDirectory,
+    /** The organizer of a meeting named by link, who may manage it from any chat. */
+    linkedOrganizer?: string,
   ): Promise<{ looked: Lookups; live?: CallBinding } | { outcome: Outcome }> {
     let looked: Lookups;
     try {
@@ -372,11 +410,68 @@ export class ModerationService {
       return { outcome: await this.recordUpstreamFailure(base, err) };
     }
     const role = looked.role;
-    if (!this.isAdmin(req.actor.userId) && role !== 'organizer' && role !== 'presenter') {
-      const reason: DenialReason = role === 'unknown' ? 'unknown_role' : 'not_permitted';
+    const allowed = linkedOrganizer
+      ? this.isAdmin(req.actor.userId) || req.actor.userId?.toLowerCase() === linkedOrganizer.toLowerCase()
+      : this.isAdmin(req.actor.userId) || role === 'organizer' || role === 'presenter';
+    if (!allowed) {
+      const reason: DenialReason = !linkedOrganizer && role === 'unknown' ? 'unknown_role' : 'not_permitted';
       return { outcome: await this.record(base, { kind: 'denied', reason }) };
     }
     return { looked, live: liveBinding(looked.binding) };
+  }
+
+  /** Whether the actor may use moderator commands here (for /help); false when Teams cannot say. */
+  async isModerator(req: RequestBase, directory: ChatDirectory): Promise<boolean> {
+    if (this.isAdmin(req.actor.userId)) return true;
+    try {
+      const role = await directory.getActorMeetingRole();
+      return role === 'organizer' || role === 'presenter';
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Read-only moderator views of the chat: its status, its call's roster, its recent cases.
+   * Authorized like /bind; not audited (nothing changes).
+   */
+  async read(req: RequestBase, directory: ChatDirectory, view: ReadView): Promise<ReadResult> {
+    let looked: Lookups;
+    try {
+      looked = await this.lookups(req, directory);
+    } catch (err) {
+      return this.upstreamFailure(err);
+    }
+    if (!this.isAdmin(req.actor.userId) && looked.role !== 'organizer' && looked.role !== 'presenter') {
+      return { kind: 'denied', reason: looked.role === 'unknown' ? 'unknown_role' : 'not_permitted' };
+    }
+    const binding = liveBinding(looked.binding);
+    const configured = { teams: !!this.deps.providers.teams, twilio: !!this.deps.providers.twilio };
+    try {
+      switch (view.kind) {
+        case 'status': {
+          const rosterSize = binding ? (await this.deps.store.listRoster(binding.callId)).filter((p) => p.kind !== 'application').length : 0;
+          return { kind: 'status', binding: looked.binding, live: !!binding, rosterSize, configured };
+        }
+        case 'roster': {
+          if (!binding) return { kind: 'roster', participants: [] };
+          let participants = await this.deps.store.listRoster(binding.callId);
+          const provider = this.deps.providers[binding.provider];
+          if (participants.length === 0 && provider) {
+            participants = await provider.listParticipants(binding.callId);
+            await this.deps.store.upsertParticipants(binding.callId, participants);
+          }
+          return { kind: 'roster', binding, participants: participants.filter((p) => p.kind !== 'application') };
+        }
+        case 'modlog':
+          return {
+            kind: 'modlog',
+            cases: req.conversationId ? await this.deps.store.listCases({ conversationId: req.conversationId, limit: view.limit }) : [],
+          };
+      }
+    } catch (err) {
+      return this.upstreamFailure(err);
+    }
   }
 
   private async lookups(req: RequestBase, directory: ChatDirectory): Promise<Lookups> {

@@ -42,7 +42,9 @@ export type NotBoundReason =
   | 'call_ended'
   | 'no_binding' // nothing to unbind, or a phone target in a chat bound to no conference
   | 'conference_not_found'
-  | 'conference_not_in_progress';
+  | 'conference_not_in_progress'
+  | 'card_stale' // a roster card's button for a call the chat is no longer bound to
+  | 'invalid_join_link';
 
 /** Who the request was about, for replies and the audit log. */
 export interface TargetSummary {

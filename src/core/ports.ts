@@ -9,6 +9,8 @@ export interface CallProvider {
   readonly kind: ProviderKind;
   /** Teams: joins the meeting's call so that the app may manage its participants. */
   joinMeeting?(meeting: MeetingToJoin): Promise<{ callId: string; state: CallState }>;
+  /** Teams: the meeting a join link names, or undefined when it is not a usable join link. */
+  meetingFromJoinUrl?(joinUrl: string): MeetingDetails | undefined;
   /** Twilio: the in-progress conference named by a ConferenceSid or a friendly name. */
   findConference?(sidOrName: string): Promise<ConferenceLookup>;
   /** Leaves the call when a chat is unbound (Teams: hangs up the bot's own call leg). */

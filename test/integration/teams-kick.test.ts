@@ -174,7 +174,7 @@ describe('Teams /kick through the real server', () => {
     await h.send(PEOPLE.olivia, '/dance', []);
     expect(h.lastReply()).toBe('I don\'t know the command "dance". Try `/help`.');
     await h.send(PEOPLE.olivia, '/help', []);
-    expect(h.lastReply()).toContain('`/kick @person [reason]`');
+    expect(h.lastReply()).toContain('`/kick @person [reason] [--dry-run]`');
     expect(h.cases()).toEqual([]);
     expect(h.graph.requests).toEqual([]);
   });

@@ -67,8 +67,12 @@ export interface Harness {
   logs: string[];
   /** Sends a Teams message activity from `from` (signed like the Bot Framework does); returns the HTTP status. */
   send(from: Person, text: string, mentions: Person[], options?: { mentionBot?: boolean; conversationId?: string; meetingId?: string | null }): Promise<number>;
-  /** The text of the reply to the last message sent. */
+  /** The text of the reply to the last message sent (a card's fallback text when it is a card). */
   lastReply(): string;
+  /** The Adaptive Card of the reply to the last message sent. */
+  lastCard(): Record<string, unknown>;
+  /** Sends an Adaptive Card Action.Submit from `from`, as Teams posts it (a message with `value`). */
+  submit(from: Person, value: unknown): Promise<number>;
   /** Rows of the cases table, read straight from the SQLite file. */
   cases(): Array<Record<string, unknown>>;
   close(): Promise<void>;
@@ -182,6 +186,37 @@ export async function startHarness(
 
   let lastSentId = '';
   const eventsUrl = `http://127.0.0.1:${port}/api/twilio/conference-events`;
+  const serviceUrl = `${connector.url}/`;
+  async function postSigned(activity: Record<string, unknown>): Promise<number> {
+    const token = await botIssuer.sign({ iss: 'https://api.botframework.com', aud: APP_ID, serviceurl: serviceUrl });
+    const res = await fetch(`${bouncer.url}/api/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(activity),
+    });
+    await res.arrayBuffer();
+    return res.status;
+  }
+  function lastReplyActivity() {
+    const reply = connector.activities.filter((a) => a.replyToId === lastSentId).at(-1);
+    if (!reply) throw new Error(`no reply to ${lastSentId}; replies so far: ${JSON.stringify(connector.activities.map((a) => a.activity.text))}`);
+    return reply.activity;
+  }
+  async function postActivity(from: Person, extra: Record<string, unknown>): Promise<number> {
+    lastSentId = randomUUID();
+    return postSigned({
+      type: 'message',
+      id: lastSentId,
+      timestamp: new Date().toISOString(),
+      channelId: 'msteams',
+      serviceUrl,
+      from: { id: from.chatId, name: from.name, aadObjectId: from.aadObjectId },
+      conversation: { id: MEETING_CHAT_ID, isGroup: true, conversationType: 'groupChat', tenantId: TENANT_ID },
+      recipient: { id: BOT_CHAT_ID, name: 'Bouncer' },
+      channelData: { tenant: { id: TENANT_ID }, meeting: { id: MEETING_ID } },
+      ...extra,
+    });
+  }
   const harness: Harness = {
     twilio: fakeTwilio && {
       fake: fakeTwilio,
@@ -204,9 +239,11 @@ export async function startHarness(
     callsIssuer,
     dbFile,
     logs,
+    async submit(from, value) {
+      return postActivity(from, { text: undefined, entities: [], value });
+    },
     async send(from, text, mentions, options = {}) {
       const conversationId = options.conversationId ?? MEETING_CHAT_ID;
-      const serviceUrl = `${connector.url}/`;
       const mentionBot = options.mentionBot ?? true;
       const entities = [
         ...(mentionBot ? [{ type: 'mention', mentioned: { id: BOT_CHAT_ID, name: 'Bouncer' }, text: '<at>Bouncer</at>' }] : []),
@@ -228,19 +265,17 @@ export async function startHarness(
         entities,
         channelData: { tenant: { id: TENANT_ID }, ...(meetingId ? { meeting: { id: meetingId } } : {}) },
       };
-      const token = await botIssuer.sign({ iss: 'https://api.botframework.com', aud: APP_ID, serviceurl: serviceUrl });
-      const res = await fetch(`${bouncer.url}/api/messages`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-        body: JSON.stringify(activity),
-      });
-      await res.arrayBuffer();
-      return res.status;
+      return postSigned(activity);
     },
     lastReply() {
-      const reply = connector.activities.filter((a) => a.replyToId === lastSentId).at(-1);
-      if (!reply) throw new Error(`no reply to ${lastSentId}; replies so far: ${JSON.stringify(connector.activities.map((a) => a.activity.text))}`);
-      return String(reply.activity.text ?? '');
+      const reply = lastReplyActivity();
+      const card = (reply.attachments as Array<{ content?: { fallbackText?: string } }> | undefined)?.[0]?.content;
+      return String(reply.text ?? card?.fallbackText ?? '');
+    },
+    lastCard() {
+      const card = (lastReplyActivity().attachments as Array<{ contentType: string; content: Record<string, unknown> }> | undefined)?.[0];
+      if (card?.contentType !== 'application/vnd.microsoft.card.adaptive') throw new Error('the last reply is not an Adaptive Card');
+      return card.content;
     },
     cases() {
       const db = new Database(dbFile, { readonly: true });

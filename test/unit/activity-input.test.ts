@@ -108,6 +108,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
     expect(expectCommand(parse(input), 'kick')).toEqual({
       target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
       reason: 'too loud',
+      dryRun: false,
     });
   });
 
@@ -120,6 +121,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
     expect(expectCommand(parse(input), 'kick')).toEqual({
       target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
       reason: 'spam',
+      dryRun: false,
     });
   });
 
@@ -129,7 +131,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
     ['/Kick in mixed case', '<at>My Combined</at> /Kick <at>Mallory</at> spam'],
   ])('accepts %s', (_label, text) => {
     const args = expectCommand(parse(toCommandInput(variant(text, [mallory]))), 'kick');
-    expect(args).toEqual({ target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' }, reason: 'spam' });
+    expect(args).toEqual({ target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' }, reason: 'spam', dryRun: false });
   });
 
   it('decodes HTML entities in the reason', () => {
@@ -144,6 +146,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
     expect(expectCommand(parse(input), 'kick')).toEqual({
       target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
       reason: undefined,
+      dryRun: false,
     });
   });
 
@@ -173,6 +176,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
     expect(expectCommand(parse(input), 'kick')).toEqual({
       target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
       reason: 'because spams',
+      dryRun: false,
     });
   });
 
@@ -233,7 +237,7 @@ describe('parseCommand', () => {
     expect(parsed).toEqual({ ok: false, problem: { kind: 'several_targets', command: 'kick', names: ['29:a', 'Bee'] } });
   });
 
-  it('lists kick, bind, unbind and help in the registry, in that order', () => {
-    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'bind', 'unbind', 'help']);
+  it('lists every command in the registry, in /help order', () => {
+    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'bind', 'unbind', 'status', 'participants', 'modlog', 'help']);
   });
 });

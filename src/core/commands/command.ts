@@ -1,4 +1,4 @@
-import type { ModerationService, RequestBase } from '../moderation-service.js';
+import type { ModerationService, ReadResult, RequestBase } from '../moderation-service.js';
 import type { Outcome } from '../outcome.js';
 import type { ChatDirectory } from '../ports.js';
 
@@ -43,13 +43,16 @@ export function requestBase(ctx: CommandContext): RequestBase & { conversationId
 
 export type CommandResult =
   | { type: 'outcome'; outcome: Outcome }
-  | { type: 'help'; commands: Array<Pick<CommandDefinition<unknown>, 'name' | 'usage' | 'summary'>> };
+  | { type: 'read'; result: ReadResult }
+  | { type: 'help'; commands: Array<Pick<CommandDefinition<unknown>, 'name' | 'usage' | 'summary'>>; hidden: number };
 
 /** One chat command. Adding a command is one file like kick.ts plus one line in registry.ts. */
 export interface CommandDefinition<A> {
   name: string;
   usage: string;
   summary: string;
+  /** Only meeting organizers, presenters and admins may use it (and /help lists it only for them). */
+  moderatorOnly: boolean;
   /** `rest` is the text after the command word; `input.mentions` are the mentioned people. */
   parse(rest: string, input: CommandInput): ParseResult<A>;
   run(args: A, ctx: CommandContext, registry: readonly CommandDefinition<unknown>[]): Promise<CommandResult>;

@@ -5,6 +5,7 @@ export const unbindCommand = defineCommand<Record<string, never>>({
   name: 'unbind',
   usage: '/unbind',
   summary: 'Disconnect this chat from its call or conference.',
+  moderatorOnly: true,
   parse() {
     return { ok: true, args: {} };
   },

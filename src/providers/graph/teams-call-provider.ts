@@ -1,6 +1,6 @@
 import { BouncerError } from '../../core/errors.js';
 import type { CallState, Participant } from '../../core/participant.js';
-import type { CallProvider, Logger, MeetingToJoin } from '../../core/ports.js';
+import type { CallProvider, Logger, MeetingDetails, MeetingToJoin } from '../../core/ports.js';
 import type { GraphClient } from './graph-client.js';
 import { createdCallSchema, participantListSchema, toParticipant } from './graph-schemas.js';
 import { parseJoinUrl } from './join-url.js';
@@ -48,6 +48,15 @@ export class TeamsCallProvider implements CallProvider {
     }
     const state = parsed.data.state === 'established' ? 'established' : 'establishing';
     return { callId: parsed.data.id, state };
+  }
+
+  meetingFromJoinUrl(joinUrl: string): MeetingDetails | undefined {
+    try {
+      const m = parseJoinUrl(joinUrl);
+      return { meetingId: m.threadId, joinUrl, organizerUserId: m.organizerId.toLowerCase(), tenantId: m.tenantId };
+    } catch {
+      return undefined;
+    }
   }
 
   /** https://learn.microsoft.com/graph/api/call-list-participants */

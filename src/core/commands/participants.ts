@@ -1,0 +1,15 @@
+import { defineCommand, requestBase } from './command.js';
+
+/** `/participants`: the call's roster, with a Remove button per person. */
+export const participantsCommand = defineCommand<Record<string, never>>({
+  name: 'participants',
+  usage: '/participants',
+  summary: "List who is in this chat's call, with a Remove button for each.",
+  moderatorOnly: true,
+  parse() {
+    return { ok: true, args: {} };
+  },
+  async run(_args, ctx) {
+    return { type: 'read', result: await ctx.service.read(requestBase(ctx), ctx.directory, { kind: 'roster' }) };
+  },
+});

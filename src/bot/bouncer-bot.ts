@@ -74,7 +74,7 @@ export class BouncerBot extends TeamsActivityHandler {
         serviceUrl: ctx.serviceUrl,
         botChatId: ctx.botChatId,
         actor: ctx.actor,
-        target: { kind: 'participant', participantId: action.participantId },
+        target: { kind: 'participant', participantId: action.participantId, displayName: action.name },
         expectedCallId: action.callId,
         reason: 'removed from the roster card',
       },

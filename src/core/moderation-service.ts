@@ -48,7 +48,7 @@ export type TargetRef =
   | { kind: 'user'; userId: string }
   | { kind: 'phone'; number: string }
   | { kind: 'label'; label: string }
-  | { kind: 'participant'; participantId: string };
+  | { kind: 'participant'; participantId: string; displayName?: string };
 
 export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number };
 
@@ -174,7 +174,7 @@ export class ModerationService {
       actorIsAdmin: req.source === 'webhook' || this.isAdmin(req.actor.userId),
       targetIsActor: !!targetUserId && targetUserId === req.actor.userId?.toLowerCase(),
       targetIsBot: false,
-      targetIsOrganizer: !!targetUserId && targetUserId === looked.meeting?.organizerUserId?.toLowerCase(),
+      targetIsOrganizer: !!targetUserId && targetUserId === looked.organizerUserId?.toLowerCase(),
     });
     if (!decision.allowed) return this.record(base, { kind: 'denied', reason: decision.reason, target: summary });
 
@@ -214,7 +214,7 @@ export class ModerationService {
     // Targets named by number, label or id are only known now: apply the same rules to who they are.
     if (t.kind !== 'mention') {
       const actorId = req.actor.userId?.toLowerCase();
-      const organizer = looked.meeting?.organizerUserId?.toLowerCase();
+      const organizer = looked.organizerUserId?.toLowerCase();
       const late = decideKick({
         actorRole: looked.role,
         actorIsAdmin: req.source === 'webhook' || this.isAdmin(req.actor.userId),
@@ -480,7 +480,12 @@ export class ModerationService {
       directory.getMeeting(),
       req.conversationId === undefined ? undefined : this.deps.store.getBinding(req.conversationId),
     ]);
-    return { role, meeting, binding };
+    // In a chat bound to a meeting by its link there is no meeting role to read: the meeting's
+    // organizer is known from the link, and is the organizer here too.
+    const organizer = meeting?.organizerUserId ?? liveBinding(binding)?.organizerUserId;
+    const actor = req.actor.userId?.toLowerCase();
+    const effective = role === 'unknown' && !meeting && !!actor && actor === organizer?.toLowerCase() ? 'organizer' : role;
+    return { role: effective, meeting, binding, organizerUserId: organizer };
   }
 
   /** The chat's live call; for Teams, joins the meeting's call when there is none yet. */
@@ -508,6 +513,7 @@ export class ModerationService {
         meetingId: meeting.meetingId,
         joinUrl: meeting.joinUrl,
         tenantId: meeting.tenantId,
+        organizerUserId: meeting.organizerUserId,
         serviceUrl: req.serviceUrl,
         createdAt: now,
         updatedAt: now,
@@ -613,6 +619,8 @@ function liveBinding(binding: CallBinding | undefined): CallBinding | undefined 
 
 interface Lookups {
   role: MeetingRole;
+  /** The meeting's organizer: from the meeting, else from the binding (a chat bound by link). */
+  organizerUserId?: string;
   meeting?: MeetingDetails;
   binding?: CallBinding;
 }
@@ -657,7 +665,7 @@ function summarize(target: TargetRef): TargetSummary {
     case 'label':
       return { label: target.label };
     case 'participant':
-      return { participantId: target.participantId };
+      return { participantId: target.participantId, displayName: target.displayName };
   }
 }
 

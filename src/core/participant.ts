@@ -25,6 +25,8 @@ export interface CallBinding {
   callId: string;
   /** A human name for the call (Twilio: the conference's friendly name). */
   callName?: string;
+  /** Entra id of the meeting's organizer (Teams), who may moderate from any chat bound to it. */
+  organizerUserId?: string;
   state: CallState;
   meetingId?: string;
   joinUrl?: string;

@@ -70,4 +70,7 @@ export const MIGRATIONS: readonly string[] = [
   );
   CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
   `,
+  `
+  ALTER TABLE bindings ADD COLUMN organizer_user_id TEXT;
+  `,
 ];

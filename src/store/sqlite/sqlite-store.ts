@@ -16,6 +16,7 @@ interface BindingRow {
   tenant_id: string | null;
   service_url: string | null;
   call_name: string | null;
+  organizer_user_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -94,10 +95,10 @@ export class SqliteStore implements Store {
   async saveBinding(b: CallBinding): Promise<void> {
     this.db
       .prepare(
-        `INSERT INTO bindings (conversation_id, provider, call_id, call_name, state, meeting_id, join_url, tenant_id, service_url, created_at, updated_at)
-         VALUES (@conversationId, @provider, @callId, @callName, @state, @meetingId, @joinUrl, @tenantId, @serviceUrl, @createdAt, @updatedAt)
+        `INSERT INTO bindings (conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id, join_url, tenant_id, service_url, created_at, updated_at)
+         VALUES (@conversationId, @provider, @callId, @callName, @organizerUserId, @state, @meetingId, @joinUrl, @tenantId, @serviceUrl, @createdAt, @updatedAt)
          ON CONFLICT (conversation_id) DO UPDATE SET provider = excluded.provider, call_id = excluded.call_id,
-           call_name = excluded.call_name, state = excluded.state, meeting_id = excluded.meeting_id, join_url = excluded.join_url,
+           call_name = excluded.call_name, organizer_user_id = excluded.organizer_user_id, state = excluded.state, meeting_id = excluded.meeting_id, join_url = excluded.join_url,
            tenant_id = excluded.tenant_id, service_url = excluded.service_url, created_at = excluded.created_at,
            updated_at = excluded.updated_at`,
       )
@@ -106,6 +107,7 @@ export class SqliteStore implements Store {
         provider: b.provider,
         callId: b.callId,
         callName: b.callName ?? null,
+        organizerUserId: b.organizerUserId ?? null,
         state: b.state,
         meetingId: b.meetingId ?? null,
         joinUrl: b.joinUrl ?? null,
@@ -319,6 +321,7 @@ function toBinding(r: BindingRow): CallBinding {
     provider: r.provider as CallBinding['provider'],
     callId: r.call_id,
     callName: opt(r.call_name),
+    organizerUserId: opt(r.organizer_user_id),
     state: r.state as CallState,
     meetingId: opt(r.meeting_id),
     joinUrl: opt(r.join_url),

@@ -502,6 +502,10 @@ export class ModerationService {
       const conversationId = req.conversationId;
       if (!meeting || conversationId === undefined) return { outcome: { kind: 'not_bound', reason: 'not_a_meeting' } };
       if (!provider.joinMeeting) return { outcome: { kind: 'unsupported', provider: provider.kind, capability: 'join' } };
+      // A link the backend cannot read (e.g. a newer short link) is an answer, not a crash.
+      if (provider.meetingFromJoinUrl && !provider.meetingFromJoinUrl(meeting.joinUrl)) {
+        return { outcome: { kind: 'not_bound', reason: 'invalid_join_link' } };
+      }
       if (!callbackUrl) return { outcome: { kind: 'not_configured', missing: ['PUBLIC_BASE_URL'] } };
       const joined = await provider.joinMeeting({ joinUrl: meeting.joinUrl, tenantId: meeting.tenantId, callbackUrl });
       const now = this.now();

@@ -202,8 +202,14 @@ export async function startHarness(
     if (!reply) throw new Error(`no reply to ${lastSentId}; replies so far: ${JSON.stringify(connector.activities.map((a) => a.activity.text))}`);
     return reply.activity;
   }
-  async function postActivity(from: Person, extra: Record<string, unknown>): Promise<number> {
+  /** Posts a Teams message activity from `from` in a chat (the meeting chat unless told otherwise). */
+  async function postActivity(
+    from: Person,
+    extra: Record<string, unknown>,
+    chat: { conversationId?: string; meetingId?: string | null } = {},
+  ): Promise<number> {
     lastSentId = randomUUID();
+    const meetingId = chat.meetingId === undefined ? MEETING_ID : chat.meetingId;
     return postSigned({
       type: 'message',
       id: lastSentId,
@@ -211,9 +217,9 @@ export async function startHarness(
       channelId: 'msteams',
       serviceUrl,
       from: { id: from.chatId, name: from.name, aadObjectId: from.aadObjectId },
-      conversation: { id: MEETING_CHAT_ID, isGroup: true, conversationType: 'groupChat', tenantId: TENANT_ID },
+      conversation: { id: chat.conversationId ?? MEETING_CHAT_ID, isGroup: true, conversationType: 'groupChat', tenantId: TENANT_ID },
       recipient: { id: BOT_CHAT_ID, name: 'Bouncer' },
-      channelData: { tenant: { id: TENANT_ID }, meeting: { id: MEETING_ID } },
+      channelData: { tenant: { id: TENANT_ID }, ...(meetingId ? { meeting: { id: meetingId } } : {}) },
       ...extra,
     });
   }
@@ -243,29 +249,16 @@ export async function startHarness(
       return postActivity(from, { text: undefined, entities: [], value });
     },
     async send(from, text, mentions, options = {}) {
-      const conversationId = options.conversationId ?? MEETING_CHAT_ID;
       const mentionBot = options.mentionBot ?? true;
       const entities = [
         ...(mentionBot ? [{ type: 'mention', mentioned: { id: BOT_CHAT_ID, name: 'Bouncer' }, text: '<at>Bouncer</at>' }] : []),
         ...mentions.map((m) => ({ type: 'mention', mentioned: { id: m.chatId, name: m.name }, text: `<at>${m.name}</at>` })),
       ];
-      lastSentId = randomUUID();
-      const meetingId = options.meetingId === undefined ? MEETING_ID : options.meetingId;
-      const activity = {
-        type: 'message',
-        id: lastSentId,
-        timestamp: new Date().toISOString(),
-        channelId: 'msteams',
-        serviceUrl,
-        from: { id: from.chatId, name: from.name, aadObjectId: from.aadObjectId },
-        conversation: { id: conversationId, isGroup: true, conversationType: 'groupChat', tenantId: TENANT_ID },
-        recipient: { id: BOT_CHAT_ID, name: 'Bouncer' },
-        text: `${mentionBot ? '<at>Bouncer</at> ' : ''}${text}\n`,
-        textFormat: 'plain',
-        entities,
-        channelData: { tenant: { id: TENANT_ID }, ...(meetingId ? { meeting: { id: meetingId } } : {}) },
-      };
-      return postSigned(activity);
+      return postActivity(
+        from,
+        { text: `${mentionBot ? '<at>Bouncer</at> ' : ''}${text}\n`, textFormat: 'plain', entities },
+        { conversationId: options.conversationId, meetingId: options.meetingId },
+      );
     },
     lastReply() {
       const reply = lastReplyActivity();

@@ -152,6 +152,18 @@ describe('ModerationService', () => {
     expect(provider.removed).toEqual(['p-target']);
   });
 
+  it("answers not_bound when the backend cannot read the meeting's join link, without joining", async () => {
+    let joined = false;
+    provider.joinMeeting = async () => {
+      joined = true;
+      return { callId: 'call-1', state: 'establishing' as const };
+    };
+    (provider as CallProvider).meetingFromJoinUrl = () => undefined;
+    const outcome = await service.execute(kick(), barrierDirectory('organizer', 3));
+    expect(outcome).toMatchObject({ kind: 'not_bound', reason: 'invalid_join_link' });
+    expect(joined).toBe(false);
+  });
+
   it('times out with not_bound when the join is never established', async () => {
     provider.joinMeeting = async () => ({ callId: 'call-never', state: 'establishing' as const });
     const outcome = await service.execute(kick(), barrierDirectory('organizer', 3));

@@ -2,12 +2,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
 import { startBouncer, type RunningBouncer } from '../../src/main.js';
-import { FakeConnector } from '../support/protocol/fake-connector.js';
+import { SandboxConnector } from '../../src/sandbox/protocol/connector-server.js';
 
 /** What a new user gets with nothing configured, talking from the Emulator or the Agents Playground. */
 describe('local mode (no .env at all)', () => {
   let bouncer: RunningBouncer;
-  let connector: FakeConnector;
+  let connector: SandboxConnector;
 
   beforeEach(async () => {
     const result = loadConfig({ PORT: '0', HOST: '127.0.0.1', DATABASE_URL: ':memory:' });
@@ -15,7 +15,7 @@ describe('local mode (no .env at all)', () => {
     expect(result.notices.join('\n')).toMatch(/local mode/);
     expect(result.notices.join('\n')).toMatch(/Microsoft Graph is not configured/);
     bouncer = await startBouncer(result.config, { logger: createLogger('silent') });
-    connector = await FakeConnector.start();
+    connector = await SandboxConnector.start();
   });
   afterEach(async () => {
     await bouncer.close();

@@ -1,12 +1,12 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { FakeConference } from '../support/protocol/fake-twilio.js';
+import type { SandboxConference } from '../../src/sandbox/protocol/twilio-server.js';
 import { MEETING_CHAT_ID, PEOPLE, startHarness, TWILIO_ACCOUNT_SID, TWILIO_API_KEY, type Harness, type TwilioSide } from '../support/harness.js';
 
 /** A Teams chat bound to a Twilio phone conference: /kick by number, label, CallSid or mention. */
 describe('Twilio conferences through the real server', () => {
   let h: Harness;
   let tw: TwilioSide;
-  let bridge: FakeConference;
+  let bridge: SandboxConference;
   const numbers = { mallory: '+15550000001', guest: '+15550000003', dup: '+15550000009' };
   let sids: { mallory: string; guest: string; zoe: string };
 

@@ -8,13 +8,14 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
 import { startBouncer, type RunningBouncer } from '../../src/main.js';
-import { FakeConnector, type ConnectorMember } from './protocol/fake-connector.js';
-import { FakeGraph } from './protocol/fake-graph.js';
-import { FakeTwilio } from './protocol/fake-twilio.js';
+import { SandboxConnector, type ConnectorMember } from '../../src/sandbox/protocol/connector-server.js';
+import { SandboxGraph } from '../../src/sandbox/protocol/graph-server.js';
+import { SandboxTwilio } from '../../src/sandbox/protocol/twilio-server.js';
 import twilio from 'twilio';
-import { JwtIssuer } from './protocol/jwt-issuer.js';
+import { JwtIssuer } from '../../src/sandbox/protocol/jwt-issuer.js';
 import { contractFile, OpenApiContract } from './protocol/openapi-contract.js';
-import { TokenServer } from './protocol/token-server.js';
+import { TokenServer } from '../../src/sandbox/protocol/token-server.js';
+import { testTls } from './global-setup.js';
 
 export const APP_ID = '2891555a-92ff-42e6-80fa-6e1300c6b5c6';
 export const APP_PASSWORD = 'test-app-password-not-a-secret';
@@ -48,7 +49,7 @@ export const TWILIO_AUTH_TOKEN = 'test-twilio-auth-token';
 export const TWILIO_API_KEY = { sid: `SK${'b2'.repeat(16)}`, secret: 'test-twilio-key-secret' };
 
 export interface TwilioSide {
-  fake: FakeTwilio;
+  fake: SandboxTwilio;
   /** Posts a conference status callback to Bouncer, signed with the twilio package's own helper. */
   postEvent(params: Record<string, string>, options?: { signature?: string; signWith?: Record<string, string> }): Promise<number>;
 }
@@ -57,8 +58,8 @@ export interface Harness {
   /** Present when the harness was started with `{ twilio: true }`. */
   twilio?: TwilioSide;
   bouncer: RunningBouncer;
-  graph: FakeGraph;
-  connector: FakeConnector;
+  graph: SandboxGraph;
+  connector: SandboxConnector;
   tokens: TokenServer;
   botIssuer: JwtIssuer;
   callsIssuer: JwtIssuer;
@@ -97,21 +98,21 @@ export async function startHarness(
   extraEnv: Record<string, string> = {},
   options: { twilio?: boolean } = {},
 ): Promise<Harness> {
-  const tokens = await TokenServer.start({ secrets: { [APP_ID]: APP_PASSWORD } });
+  const tokens = await TokenServer.start({ tls: testTls(), secrets: { [APP_ID]: APP_PASSWORD } });
   const botIssuer = await JwtIssuer.start({ endorsements: ['msteams'] });
   const callsIssuer = await JwtIssuer.start();
   const graphContract = contractFile('graph_v1.0.calls.prism.yml');
-  const graph = await FakeGraph.start({
+  const graph = await SandboxGraph.start({
     tokens,
     callsIssuer,
     callsTokenIssuer: 'https://api.botframework.com',
     appId: APP_ID,
     contract: graphContract ? new OpenApiContract(graphContract) : undefined,
   });
-  const connector = await FakeConnector.start({ tokens });
+  const connector = await SandboxConnector.start({ tokens });
   const twilioContract = contractFile('twilio_api_v2010.conferences.json');
   const fakeTwilio = options.twilio
-    ? await FakeTwilio.start({
+    ? await SandboxTwilio.start({
         accountSid: TWILIO_ACCOUNT_SID,
         authToken: TWILIO_AUTH_TOKEN,
         apiKey: TWILIO_API_KEY,

@@ -1,10 +1,10 @@
 import twilio from 'twilio';
 import type RequestClientType from 'twilio/lib/base/RequestClient.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { FakeTwilio } from '../support/protocol/fake-twilio.js';
+import { SandboxTwilio } from '../../src/sandbox/protocol/twilio-server.js';
 import { contractFile, OpenApiContract } from '../support/protocol/openapi-contract.js';
 
-// These tests drive the real `twilio` SDK against FakeTwilio: they prove the fake speaks
+// These tests drive the real `twilio` SDK against SandboxTwilio: they prove the fake speaks
 // Twilio's protocol, so that tests of our own Twilio provider can trust it.
 
 const ACCOUNT_SID = 'AC0123456789abcdef0123456789abcdef';
@@ -28,12 +28,12 @@ class LocalRequestClient extends twilio.RequestClient {
   }
 }
 
-describe('FakeTwilio speaks Twilio REST 2010-04-01 to the real twilio SDK', () => {
-  let fake: FakeTwilio;
+describe('SandboxTwilio speaks Twilio REST 2010-04-01 to the real twilio SDK', () => {
+  let fake: SandboxTwilio;
   let client: twilio.Twilio;
 
   beforeEach(async () => {
-    fake = await FakeTwilio.start({
+    fake = await SandboxTwilio.start({
       accountSid: ACCOUNT_SID,
       authToken: AUTH_TOKEN,
       apiKey: API_KEY,

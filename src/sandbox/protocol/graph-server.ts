@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
 import { json, listen, type LocalServer } from './http-util.js';
 import type { JwtIssuer } from './jwt-issuer.js';
-import type { OpenApiContract } from './openapi-contract.js';
+import type { RequestContract } from './contract.js';
 import type { TokenServer } from './token-server.js';
 
 export interface SeedPerson {
@@ -11,7 +11,7 @@ export interface SeedPerson {
   tenantId?: string;
 }
 
-interface FakeCall {
+interface SandboxCall {
   id: string;
   threadId: string;
   callbackUri: string;
@@ -40,12 +40,12 @@ export interface ScriptedResponse {
  * callback URI, lists participants and honours DELETE. Paths have no version prefix, so
  * GRAPH_BASE_URL is simply this server's URL.
  */
-export class FakeGraph {
+export class SandboxGraph {
   readonly requests: RecordedRequest[] = [];
   readonly violations: string[] = [];
   readonly notificationsSent: Array<{ callbackUri: string; status: number; payload: unknown }> = [];
   private readonly meetings = new Map<string, SeedPerson[]>();
-  private readonly calls = new Map<string, FakeCall>();
+  private readonly calls = new Map<string, SandboxCall>();
   private readonly scripts: Array<{ method: string; path: RegExp; responses: ScriptedResponse[] }> = [];
   /** User profiles (GET /users/{id}): phone numbers, as Graph returns them. */
   readonly users = new Map<string, { businessPhones: string[]; mobilePhone: string | null }>();
@@ -56,11 +56,11 @@ export class FakeGraph {
 
   private constructor(
     private readonly server: LocalServer,
-    private readonly opts: FakeGraphOptions,
+    private readonly opts: SandboxGraphOptions,
   ) {}
 
-  static async start(opts: FakeGraphOptions): Promise<FakeGraph> {
-    const ref: { self?: FakeGraph } = {};
+  static async start(opts: SandboxGraphOptions): Promise<SandboxGraph> {
+    const ref: { self?: SandboxGraph } = {};
     const server = await listen(async (req, res) => {
       const requestId = randomUUID();
       const path = req.url;
@@ -96,7 +96,7 @@ export class FakeGraph {
         'request-id': requestId,
       });
     });
-    ref.self = new FakeGraph(server, opts);
+    ref.self = new SandboxGraph(server, opts);
     return ref.self;
   }
 
@@ -114,7 +114,7 @@ export class FakeGraph {
     this.scripts.push({ method, path, responses: [...responses] });
   }
 
-  call(callId: string): FakeCall | undefined {
+  call(callId: string): SandboxCall | undefined {
     return this.calls.get(callId);
   }
 
@@ -208,7 +208,7 @@ export class FakeGraph {
     if (!b?.callbackUri || !threadId) return { status: 400, code: 'BadRequest' };
     const people = this.meetings.get(threadId);
     if (!people) return { status: 404, code: 'MeetingNotFound' };
-    const call: FakeCall = {
+    const call: SandboxCall = {
       id: randomUUID(),
       threadId,
       callbackUri: b.callbackUri,
@@ -250,7 +250,7 @@ export class FakeGraph {
   }
 
   /** One POST per notification, in order, like Graph. */
-  private notifyLater(call: FakeCall, items: object[], oneByOne = false): void {
+  private notifyLater(call: SandboxCall, items: object[], oneByOne = false): void {
     const run = async () => {
       if (oneByOne) for (const item of items) await this.notify(call, [item]);
       else await this.notify(call, items);
@@ -259,7 +259,7 @@ export class FakeGraph {
     this.inFlight.add(p);
   }
 
-  private async notify(call: FakeCall, items: object[]): Promise<void> {
+  private async notify(call: SandboxCall, items: object[]): Promise<void> {
     const payload = {
       '@odata.type': '#microsoft.graph.commsNotifications',
       value: items.map((i) => ({ '@odata.type': '#microsoft.graph.commsNotification', callbackUri: call.callbackUri, ...i })),
@@ -275,13 +275,13 @@ export class FakeGraph {
   }
 }
 
-export interface FakeGraphOptions {
+export interface SandboxGraphOptions {
   tokens: TokenServer;
   callsIssuer: JwtIssuer;
   callsTokenIssuer: string;
   /** The app (client) id: audience of notifications, identity of the bot participant. */
   appId: string;
-  contract?: OpenApiContract;
+  contract?: RequestContract;
 }
 
 function participantJson(person: SeedPerson): GraphParticipantJson {

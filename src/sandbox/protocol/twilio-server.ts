@@ -1,23 +1,23 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import { json, listen, type LocalServer } from './http-util.js';
-import type { OpenApiContract } from './openapi-contract.js';
+import type { RequestContract } from './contract.js';
 
 const API_VERSION = '2010-04-01';
 /** The number a participant's call dialled when a test does not say (Twilio's magic test number). */
 const DEFAULT_TO = '+15005550006';
 
-export interface FakeTwilioOptions {
+export interface SandboxTwilioOptions {
   /** 'AC' + 32 hex. */
   accountSid: string;
   authToken: string;
   /** An 'SK…' API key of the account, also accepted for HTTP Basic auth. */
   apiKey?: { sid: string; secret: string };
   /** When given, every request is checked against the vendor document; problems land in `violations`. */
-  contract?: OpenApiContract;
+  contract?: RequestContract;
 }
 
-export interface FakeParticipant {
+export interface SandboxParticipant {
   callSid: string;
   label?: string;
   from: string;
@@ -26,12 +26,12 @@ export interface FakeParticipant {
   hold: boolean;
 }
 
-export interface FakeConference {
+export interface SandboxConference {
   sid: string;
   friendlyName: string;
   status: 'init' | 'in-progress' | 'completed';
   dateCreated: Date;
-  participants: Map<string, FakeParticipant>;
+  participants: Map<string, SandboxParticipant>;
 }
 
 export interface TwilioRecordedRequest {
@@ -88,10 +88,10 @@ interface Placement {
  * Kicking a conference's last participant completes the conference, as Twilio does.
  * https://www.twilio.com/docs/voice/api/conference-participant-resource
  */
-export class FakeTwilio {
+export class SandboxTwilio {
   readonly requests: TwilioRecordedRequest[] = [];
   readonly violations: string[] = [];
-  private readonly conferences = new Map<string, FakeConference>();
+  private readonly conferences = new Map<string, SandboxConference>();
   private readonly endings = new Map<string, Ending>();
   private readonly calls = new Map<string, CallRecord>();
   private readonly placements = new Map<string, Placement>();
@@ -100,11 +100,11 @@ export class FakeTwilio {
 
   private constructor(
     private readonly server: LocalServer,
-    private readonly opts: FakeTwilioOptions,
+    private readonly opts: SandboxTwilioOptions,
   ) {}
 
-  static async start(opts: FakeTwilioOptions): Promise<FakeTwilio> {
-    const ref: { self?: FakeTwilio } = {};
+  static async start(opts: SandboxTwilioOptions): Promise<SandboxTwilio> {
+    const ref: { self?: SandboxTwilio } = {};
     const server = await listen((req, res) => {
       const me = ref.self!;
       const method = (req.method ?? 'GET').toUpperCase();
@@ -118,7 +118,7 @@ export class FakeTwilio {
       }
       send(res, me.handle(method, path, query, authorizedAs));
     });
-    ref.self = new FakeTwilio(server, opts);
+    ref.self = new SandboxTwilio(server, opts);
     return ref.self;
   }
 
@@ -128,8 +128,8 @@ export class FakeTwilio {
   }
 
   /** A conference of this account; `sid` ('CF' + 32 hex) is generated when absent. */
-  addConference(c: { friendlyName: string; status?: FakeConference['status']; sid?: string; dateCreated?: Date }): FakeConference {
-    const conference: FakeConference = {
+  addConference(c: { friendlyName: string; status?: SandboxConference['status']; sid?: string; dateCreated?: Date }): SandboxConference {
+    const conference: SandboxConference = {
       sid: c.sid ?? sid('CF'),
       friendlyName: c.friendlyName,
       status: c.status ?? 'in-progress',
@@ -145,11 +145,11 @@ export class FakeTwilio {
   }
 
   /** Someone's call joins a conference; `callSid` ('CA' + 32 hex) is generated when absent. */
-  addParticipant(conferenceSid: string, p: { from: string; to?: string; label?: string; callSid?: string }): FakeParticipant {
+  addParticipant(conferenceSid: string, p: { from: string; to?: string; label?: string; callSid?: string }): SandboxParticipant {
     const conference = this.conferences.get(conferenceSid);
     if (!conference) throw new Error(`no conference ${conferenceSid}`);
     if (conference.status === 'completed') throw new Error(`conference ${conferenceSid} is completed`);
-    const participant: FakeParticipant = {
+    const participant: SandboxParticipant = {
       callSid: p.callSid ?? sid('CA'),
       ...(p.label !== undefined ? { label: p.label } : {}),
       from: p.from,
@@ -176,7 +176,7 @@ export class FakeTwilio {
     return participant;
   }
 
-  conference(sid: string): FakeConference | undefined {
+  conference(sid: string): SandboxConference | undefined {
     return this.conferences.get(sid);
   }
 
@@ -252,7 +252,7 @@ export class FakeTwilio {
     return undefined;
   }
 
-  private kick(conference: FakeConference, participant: FakeParticipant): void {
+  private kick(conference: SandboxConference, participant: SandboxParticipant): void {
     const now = new Date();
     conference.participants.delete(participant.callSid);
     const call = this.calls.get(participant.callSid);
@@ -277,7 +277,7 @@ export class FakeTwilio {
       else if (name === 'Status') items = items.filter((c) => c.status === value);
       else {
         const day = value.slice(0, 10);
-        const cmp = (c: FakeConference) => c.dateCreated.toISOString().slice(0, 10).localeCompare(day);
+        const cmp = (c: SandboxConference) => c.dateCreated.toISOString().slice(0, 10).localeCompare(day);
         // Twilio's DateCreated< and DateCreated> are "on or before" and "on or after".
         items = items.filter((c) => (name === 'DateCreated' ? cmp(c) === 0 : name === 'DateCreated<' ? cmp(c) <= 0 : cmp(c) >= 0));
       }
@@ -286,7 +286,7 @@ export class FakeTwilio {
     return this.page('conferences', base, filters, query, items, (c) => c.sid, (c) => this.conferenceJson(c));
   }
 
-  private listParticipants(conference: FakeConference, query: Record<string, string>): Reply {
+  private listParticipants(conference: SandboxConference, query: Record<string, string>): Reply {
     const filters: Array<[string, string]> = [];
     let items = [...conference.participants.values()];
     for (const name of ['Muted', 'Hold'] as const) {
@@ -357,7 +357,7 @@ export class FakeTwilio {
     };
   }
 
-  private conferenceJson(c: FakeConference): unknown {
+  private conferenceJson(c: SandboxConference): unknown {
     const uri = `/${API_VERSION}/Accounts/${this.opts.accountSid}/Conferences/${c.sid}`;
     const ended = c.status === 'completed' ? this.endings.get(c.sid) : undefined;
     return {
@@ -376,7 +376,7 @@ export class FakeTwilio {
     };
   }
 
-  private participantJson(c: FakeConference, p: FakeParticipant): unknown {
+  private participantJson(c: SandboxConference, p: SandboxParticipant): unknown {
     const joined = rfc2822(this.placements.get(p.callSid)!.dateCreated);
     return {
       account_sid: this.opts.accountSid,
@@ -449,7 +449,7 @@ function send(res: ServerResponse, reply: Reply): void {
   json(res, reply.status, reply.status === 204 ? undefined : reply.body, { 'twilio-request-id': requestId, ...reply.headers });
 }
 
-function findParticipant(c: FakeConference, key: string): FakeParticipant | undefined {
+function findParticipant(c: SandboxConference, key: string): SandboxParticipant | undefined {
   return c.participants.get(key) ?? [...c.participants.values()].find((p) => p.label === key);
 }
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { json, listen, type LocalServer } from './http-util.js';
+import { json, listen, type LocalServer, type TlsIdentity } from './http-util.js';
 
 export interface TokenRequest {
   tenant: string;
@@ -24,7 +24,7 @@ export class TokenServer {
 
   private constructor(private readonly server: LocalServer) {}
 
-  static async start(options: { secrets?: Record<string, string> } = {}): Promise<TokenServer> {
+  static async start(options: { tls: TlsIdentity; secrets?: Record<string, string> }): Promise<TokenServer> {
     const ref: { self?: TokenServer } = {};
     const server = await listen(
       (req, res) => {
@@ -67,7 +67,7 @@ export class TokenServer {
         }
         json(res, 404, { error: 'not_found' });
       },
-      { tls: true },
+      { tls: options.tls },
     );
     ref.self = new TokenServer(server);
     return ref.self;

@@ -32,7 +32,7 @@ export interface PostedActivity {
  * `GET /v1/meetings/{id}/participants/{aadId}?tenantId=`). With a token server, every call must
  * carry a token issued for the Bot Framework scope.
  */
-export class FakeConnector {
+export class SandboxConnector {
   readonly activities: PostedActivity[] = [];
   readonly members = new Map<string, ConnectorMember>();
   readonly meetings = new Map<string, ConnectorMeeting>();
@@ -44,8 +44,8 @@ export class FakeConnector {
     private readonly tokens?: TokenServer,
   ) {}
 
-  static async start(options: { tokens?: TokenServer } = {}): Promise<FakeConnector> {
-    const ref: { self?: FakeConnector } = {};
+  static async start(options: { tokens?: TokenServer } = {}): Promise<SandboxConnector> {
+    const ref: { self?: SandboxConnector } = {};
     const server = await listen((req, res) => {
       const me = ref.self!;
       const url = new URL(req.url, 'http://127.0.0.1');
@@ -108,7 +108,7 @@ export class FakeConnector {
       }
       json(res, 404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
     });
-    ref.self = new FakeConnector(server, options.tokens);
+    ref.self = new SandboxConnector(server, options.tokens);
     return ref.self;
   }
 

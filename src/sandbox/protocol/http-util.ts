@@ -1,4 +1,3 @@
-import { readFileSync } from 'node:fs';
 import http, { type IncomingMessage, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type { AddressInfo } from 'node:net';
@@ -10,8 +9,21 @@ export interface LocalServer {
   close(): Promise<void>;
 }
 
-/** Starts an HTTP (or, with tls, HTTPS) server on 127.0.0.1 and an ephemeral port. */
-export async function listen(handler: Handler, options: { tls?: boolean } = {}): Promise<LocalServer> {
+/** A certificate and its private key, PEM-encoded. */
+export interface TlsIdentity {
+  cert: string | Buffer;
+  key: string | Buffer;
+}
+
+export interface ListenOptions {
+  /** Serve HTTPS with this identity (clients must trust it, e.g. through NODE_EXTRA_CA_CERTS). */
+  tls?: TlsIdentity;
+  /** 0 (the default) picks a free port. */
+  port?: number;
+}
+
+/** Starts an HTTP (or, with tls, HTTPS) server on 127.0.0.1. */
+export async function listen(handler: Handler, options: ListenOptions = {}): Promise<LocalServer> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -25,14 +37,11 @@ export async function listen(handler: Handler, options: { tls?: boolean } = {}):
   };
   let server: http.Server | https.Server;
   if (options.tls) {
-    const cert = process.env.BOUNCER_TEST_TLS_CERT;
-    const key = process.env.BOUNCER_TEST_TLS_KEY;
-    if (!cert || !key) throw new Error('TLS test certificate missing: is test/support/global-setup.ts configured?');
-    server = https.createServer({ cert: readFileSync(cert), key: readFileSync(key) }, onRequest);
+    server = https.createServer({ cert: options.tls.cert, key: options.tls.key }, onRequest);
   } else {
     server = http.createServer(onRequest);
   }
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,

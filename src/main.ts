@@ -97,6 +97,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     adminUserIds: config.adminUserIds,
     callbackUrl: config.server.publicBaseUrl ? `${config.server.publicBaseUrl}/api/calls` : undefined,
     joinTimeoutMs: config.calls.joinTimeoutMs,
+    sandbox: config.sandbox,
   });
 
   const auth = new ConfigurationBotFrameworkAuthentication(
@@ -168,6 +169,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       twilio: !!config.twilio,
       webhooks: config.webhookSecrets.length > 0,
       publicBaseUrl: !!config.server.publicBaseUrl,
+      sandbox: config.sandbox,
     },
     version: packageVersion(),
   });

@@ -51,6 +51,7 @@ function readCard(r: ReadResult, fallback: string): AdaptiveCard | undefined {
     case 'status':
       return card(fallback, [
         text('Bouncer status', { weight: 'Bolder' }),
+        ...(r.sandbox ? [text('Sandbox mode: calls and phone conferences are simulated on this machine.', { color: 'Warning' })] : []),
         {
           type: 'FactSet',
           facts: [

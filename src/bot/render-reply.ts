@@ -36,7 +36,9 @@ export function renderRead(r: ReadResult): string {
           ? `Connected to ${callName(b)} (${b.state}), ${r.rosterSize} ${r.rosterSize === 1 ? 'person' : 'people'} in it.`
           : `Was connected to ${callName(b)}; that has ended.`;
       const configured = `Teams calls: ${r.configured.teams ? 'configured' : 'not configured'}. Twilio: ${r.configured.twilio ? 'configured' : 'not configured'}.`;
-      return `${connected}\n${configured}`;
+      return r.sandbox
+        ? `Sandbox mode: calls and phone conferences are simulated on this machine.\n${connected}\n${configured}`
+        : `${connected}\n${configured}`;
     }
     case 'roster':
       if (!r.binding) return "This chat isn't connected to a call. Use `/bind` first.";

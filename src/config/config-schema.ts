@@ -108,6 +108,13 @@ export const envSchema = z.object({
       ),
     ),
 
+  // Sandbox mode (npm run playground): every vendor endpoint must be on this machine.
+  BOUNCER_SANDBOX: z
+    .string()
+    .trim()
+    .default('false')
+    .pipe(z.stringbool({ error: 'BOUNCER_SANDBOX must be true or false' })),
+
   DATABASE_URL: z.string().trim().default(DEFAULT_DATABASE_URL),
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });

@@ -55,6 +55,8 @@ export interface Config {
   webhookSecrets: string[];
   database: DatabaseConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
+  /** Sandbox mode: every vendor endpoint is a local protocol server; nobody real can be removed. */
+  sandbox: boolean;
 }
 
 /** Turns a DATABASE_URL into a store location, or explains why it cannot. */

@@ -80,10 +80,16 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   if (twilioSid && !twilioToken && !(keySid && keySecret)) {
     problems.push('TWILIO_ACCOUNT_SID needs TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)');
   }
+  if (parsed.success && parsed.data.BOUNCER_SANDBOX) {
+    problems.push(...sandboxProblems(parsed.data, { graph: !!(tenantId && clientId && clientSecret), bot: !localMode }));
+  }
   if (!parsed.success || problems.length > 0 || 'problem' in database) return { ok: false, problems };
   const e: ParsedEnv = parsed.data;
 
   const notices: string[] = [];
+  if (e.BOUNCER_SANDBOX) {
+    notices.push('SANDBOX MODE: Teams, Graph and Twilio are local protocol servers on this machine; calls and phone conferences are simulated.');
+  }
   if (localMode) {
     notices.push(
       'MicrosoftAppId is empty: local mode, inbound Bot Framework authentication is off (for the Emulator or Agents Playground only).',
@@ -138,8 +144,37 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     webhookSecrets: e.WEBHOOK_SECRETS,
     database,
     logLevel: e.LOG_LEVEL,
+    sandbox: e.BOUNCER_SANDBOX,
   };
   return { ok: true, config, notices };
+}
+
+const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
+
+function isLoopback(url: string): boolean {
+  return URL.canParse(url) && LOOPBACK_HOSTS.has(new URL(url).hostname);
+}
+
+/**
+ * Sandbox mode promises that nothing real is touched: every endpoint Bouncer would call with
+ * credentials must be on this machine. The production defaults are not, so each must be set.
+ */
+function sandboxProblems(e: ParsedEnv, inUse: { graph: boolean; bot: boolean }): string[] {
+  const endpoints: Array<[string, string | undefined, boolean]> = [
+    ['GRAPH_BASE_URL', e.GRAPH_BASE_URL, inUse.graph],
+    ['AZURE_AUTHORITY_HOST', e.AZURE_AUTHORITY_HOST, inUse.graph],
+    ['CALLS_OPENID_METADATA_URL', e.CALLS_OPENID_METADATA_URL, inUse.graph],
+    ['TWILIO_API_BASE_URL', e.TWILIO_API_BASE_URL, !!e.TWILIO_ACCOUNT_SID],
+    ['ToChannelFromBotLoginUrl', e.ToChannelFromBotLoginUrl ?? BOT_ENDPOINT_DEFAULTS.ToChannelFromBotLoginUrl, inUse.bot],
+    [
+      'ToBotFromChannelOpenIdMetadataUrl',
+      e.ToBotFromChannelOpenIdMetadataUrl ?? BOT_ENDPOINT_DEFAULTS.ToBotFromChannelOpenIdMetadataUrl,
+      inUse.bot,
+    ],
+  ];
+  return endpoints
+    .filter(([, value, used]) => used && !(value && isLoopback(value)))
+    .map(([name, value]) => `BOUNCER_SANDBOX is on, so ${name} must point at this machine (127.0.0.1, ::1 or localhost), not ${value}`);
 }
 
 /**

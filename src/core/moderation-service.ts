@@ -53,7 +53,15 @@ export type TargetRef =
 export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number };
 
 export type ReadResult =
-  | { kind: 'status'; binding?: CallBinding; live: boolean; rosterSize: number; configured: Record<ProviderKind, boolean> }
+  | {
+      kind: 'status';
+      binding?: CallBinding;
+      live: boolean;
+      rosterSize: number;
+      configured: Record<ProviderKind, boolean>;
+      /** Calls and conferences are simulated by the local sandbox (npm run playground). */
+      sandbox: boolean;
+    }
   | { kind: 'roster'; binding?: CallBinding; participants: Participant[] }
   | { kind: 'modlog'; cases: AuditCase[] }
   | { kind: 'denied'; reason: DenialReason }
@@ -107,6 +115,8 @@ export interface ModerationServiceDeps {
   /** `${PUBLIC_BASE_URL}/api/calls`; undefined when no public URL is configured. */
   callbackUrl?: string;
   joinTimeoutMs: number;
+  /** Sandbox mode: said in /status so nobody mistakes simulated calls for real ones. */
+  sandbox?: boolean;
 }
 
 type Unrecorded = DistributiveOmit<Outcome, 'caseId'>;
@@ -451,7 +461,7 @@ export class ModerationService {
       switch (view.kind) {
         case 'status': {
           const rosterSize = binding ? (await this.deps.store.listRoster(binding.callId)).filter((p) => p.kind !== 'application').length : 0;
-          return { kind: 'status', binding: looked.binding, live: !!binding, rosterSize, configured };
+          return { kind: 'status', binding: looked.binding, live: !!binding, rosterSize, configured, sandbox: !!this.deps.sandbox };
         }
         case 'roster': {
           if (!binding) return { kind: 'roster', participants: [] };

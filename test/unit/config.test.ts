@@ -303,6 +303,64 @@ describe('loadConfig: value normalisation', () => {
   });
 });
 
+describe('loadConfig: BOUNCER_SANDBOX', () => {
+  const local = {
+    GRAPH_TENANT_ID: 'sandbox-tenant',
+    GRAPH_CLIENT_ID: 'sandbox-app',
+    GRAPH_CLIENT_SECRET: 'sandbox-secret',
+    GRAPH_BASE_URL: 'http://127.0.0.1:4001',
+    AZURE_AUTHORITY_HOST: 'https://localhost:4002',
+    CALLS_OPENID_METADATA_URL: 'http://[::1]:4003/.well-known/openid-configuration',
+    TWILIO_ACCOUNT_SID: `AC${'0'.repeat(32)}`,
+    TWILIO_AUTH_TOKEN: 'sandbox-token',
+    TWILIO_API_BASE_URL: 'http://127.0.0.1:4004',
+  };
+
+  it('is off by default, and says so nowhere', () => {
+    const { config, notices } = expectOk(loadConfig({}, cwd));
+    expect(config.sandbox).toBe(false);
+    expect(notices.join('\n')).not.toMatch(/sandbox/i);
+  });
+
+  it('accepts every endpoint on this machine, and announces itself', () => {
+    const { config, notices } = expectOk(loadConfig({ BOUNCER_SANDBOX: 'true', ...local }, cwd));
+    expect(config.sandbox).toBe(true);
+    expect(notices[0]).toMatch(/^SANDBOX MODE: /);
+  });
+
+  it('refuses, all at once, every endpoint that would reach a real service', () => {
+    const problems = expectProblems(
+      loadConfig(
+        {
+          BOUNCER_SANDBOX: '1',
+          ...local,
+          GRAPH_BASE_URL: '',
+          AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com',
+          TWILIO_API_BASE_URL: 'https://api.twilio.com',
+          ...botRegistration,
+        },
+        cwd,
+      ),
+    );
+    expect(problems).toEqual([
+      'BOUNCER_SANDBOX is on, so GRAPH_BASE_URL must point at this machine (127.0.0.1, ::1 or localhost), not https://graph.microsoft.com/v1.0',
+      'BOUNCER_SANDBOX is on, so AZURE_AUTHORITY_HOST must point at this machine (127.0.0.1, ::1 or localhost), not https://login.microsoftonline.com',
+      'BOUNCER_SANDBOX is on, so TWILIO_API_BASE_URL must point at this machine (127.0.0.1, ::1 or localhost), not https://api.twilio.com',
+      'BOUNCER_SANDBOX is on, so ToChannelFromBotLoginUrl must point at this machine (127.0.0.1, ::1 or localhost), not https://login.microsoftonline.com/botframework.com',
+      'BOUNCER_SANDBOX is on, so ToBotFromChannelOpenIdMetadataUrl must point at this machine (127.0.0.1, ::1 or localhost), not https://login.botframework.com/v1/.well-known/openidconfiguration',
+    ]);
+  });
+
+  it('does not check endpoints of services that are not configured', () => {
+    const { config } = expectOk(loadConfig({ BOUNCER_SANDBOX: 'yes' }, cwd));
+    expect(config.sandbox).toBe(true);
+  });
+
+  it('says what it accepts when the value is not a boolean', () => {
+    expect(expectProblems(loadConfig({ BOUNCER_SANDBOX: 'maybe' }, cwd))).toEqual(['BOUNCER_SANDBOX must be true or false']);
+  });
+});
+
 describe('parseDatabaseUrl', () => {
   it.each([
     ['sqlite:./data/bouncer.sqlite', path.join(cwd, 'data', 'bouncer.sqlite')],

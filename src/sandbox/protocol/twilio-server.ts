@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
+import twilio from 'twilio';
 import { json, listen, type LocalServer } from './http-util.js';
 import type { RequestContract } from './contract.js';
 
@@ -32,6 +33,15 @@ export interface SandboxConference {
   status: 'init' | 'in-progress' | 'completed';
   dateCreated: Date;
   participants: Map<string, SandboxParticipant>;
+  /** Where conference status callbacks go (TwiML `<Conference statusCallback>`); none when absent. */
+  statusCallback?: string;
+}
+
+/** A status callback this server posted, and the answer it got (0 when the request failed). */
+export interface SentCallback {
+  url: string;
+  params: Record<string, string>;
+  status: number;
 }
 
 export interface TwilioRecordedRequest {
@@ -96,7 +106,10 @@ export class SandboxTwilio {
   private readonly calls = new Map<string, CallRecord>();
   private readonly placements = new Map<string, Placement>();
   private readonly scripts: Array<{ method: string; path: RegExp; responses: TwilioScriptedResponse[] }> = [];
+  readonly callbacksSent: SentCallback[] = [];
+  private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
+  private callbackSeq = 0;
 
   private constructor(
     private readonly server: LocalServer,
@@ -128,13 +141,20 @@ export class SandboxTwilio {
   }
 
   /** A conference of this account; `sid` ('CF' + 32 hex) is generated when absent. */
-  addConference(c: { friendlyName: string; status?: SandboxConference['status']; sid?: string; dateCreated?: Date }): SandboxConference {
+  addConference(c: {
+    friendlyName: string;
+    status?: SandboxConference['status'];
+    sid?: string;
+    dateCreated?: Date;
+    statusCallback?: string;
+  }): SandboxConference {
     const conference: SandboxConference = {
       sid: c.sid ?? sid('CF'),
       friendlyName: c.friendlyName,
       status: c.status ?? 'in-progress',
       dateCreated: c.dateCreated ?? new Date(),
       participants: new Map(),
+      ...(c.statusCallback ? { statusCallback: c.statusCallback } : {}),
     };
     if (this.conferences.has(conference.sid)) throw new Error(`conference ${conference.sid} exists`);
     this.conferences.set(conference.sid, conference);
@@ -185,8 +205,14 @@ export class SandboxTwilio {
     this.scripts.push({ method: method.toUpperCase(), path, responses: [...responses] });
   }
 
-  close(): Promise<void> {
-    return this.server.close();
+  /** Resolves when every status callback posted so far has been answered. */
+  async settle(): Promise<void> {
+    await Promise.all([...this.inFlight]);
+  }
+
+  async close(): Promise<void> {
+    await this.settle();
+    await this.server.close();
   }
 
   private authenticate(header: string | undefined): string | undefined {
@@ -257,10 +283,58 @@ export class SandboxTwilio {
     conference.participants.delete(participant.callSid);
     const call = this.calls.get(participant.callSid);
     if (call) Object.assign(call, { status: 'completed', dateUpdated: now });
+    this.callback(conference, 'participant-leave', {
+      CallSid: participant.callSid,
+      ...(participant.label !== undefined ? { Label: participant.label } : {}),
+      ReasonParticipantLeft: 'participant_kicked',
+    });
     if (conference.participants.size === 0 && conference.status === 'in-progress') {
       conference.status = 'completed';
       this.endings.set(conference.sid, { reason: 'last-participant-kicked', callSid: participant.callSid, at: now });
+      this.callback(conference, 'conference-end', { CallSidEndingConference: participant.callSid, ReasonConferenceEnded: 'last-participant-kicked' });
     }
+  }
+
+  /**
+   * A conference status callback, as Twilio posts it: a form, signed with the account's auth token
+   * over the URL and the sorted parameters (X-Twilio-Signature), one after the other in order.
+   * https://www.twilio.com/docs/voice/api/conference-resource#conference-status-callback
+   */
+  private callback(conference: SandboxConference, event: string, extra: Record<string, string>): void {
+    const url = conference.statusCallback;
+    if (!url) return;
+    const params: Record<string, string> = {
+      AccountSid: this.opts.accountSid,
+      ConferenceSid: conference.sid,
+      FriendlyName: conference.friendlyName,
+      StatusCallbackEvent: event,
+      SequenceNumber: String(++this.callbackSeq),
+      Timestamp: rfc2822(new Date()),
+      ...extra,
+    };
+    const previous = [...this.inFlight].at(-1);
+    const post = async () => {
+      await previous;
+      let status = 0;
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            'x-twilio-signature': twilio.getExpectedTwilioSignature(this.opts.authToken, url, params),
+          },
+          body: new URLSearchParams(params).toString(),
+        });
+        await res.arrayBuffer();
+        status = res.status;
+      } catch {
+        // Twilio records an unreachable callback URL in its debugger and carries on; so does this.
+        status = 0;
+      }
+      this.callbacksSent.push({ url, params, status });
+    };
+    const p = post().finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
   }
 
   private listConferences(query: Record<string, string>): Reply {

@@ -19,7 +19,8 @@ export default tseslint.config(
     },
   },
   {
-    files: ['src/main.ts', 'test/**', 'vitest.config.ts', 'scripts/**'],
+    // Entry points read the environment: the service, and the sandbox's launcher.
+    files: ['src/main.ts', 'src/sandbox/playground.ts', 'test/**', 'vitest.config.ts', 'scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { json, listen, type LocalServer } from './http-util.js';
 import type { TokenServer } from './token-server.js';
 
@@ -31,25 +32,51 @@ export interface PostedActivity {
  * (`GET /v3/conversations/{id}/members/{userId}`) and meetings (`GET /v1/meetings/{id}`,
  * `GET /v1/meetings/{id}/participants/{aadId}?tenantId=`). With a token server, every call must
  * carry a token issued for the Bot Framework scope.
+ *
+ * With `relayTo`, it also stands between a chat-only channel (the Agents Playground) and the bot,
+ * as Teams does for a meeting chat: activities posted to `/api/messages` go on to the bot with
+ * `channelData.meeting` added for the chats in `meetingChats` and `serviceUrl` pointing here;
+ * the bot's `/v3` calls then go back to the channel's own connector, and its meeting calls are
+ * answered here, from `meetings`.
  */
 export class SandboxConnector {
   readonly activities: PostedActivity[] = [];
   readonly members = new Map<string, ConnectorMember>();
   readonly meetings = new Map<string, ConnectorMeeting>();
   readonly calls: Array<{ method: string; path: string; authorized: boolean }> = [];
+  /** Chat conversation id → the id of the meeting the chat belongs to (relay mode). */
+  readonly meetingChats = new Map<string, string>();
+  /** The relaying channel's own connector, learnt from the `serviceUrl` of what it posts. */
+  private upstream?: string;
   private waiters: Array<() => void> = [];
 
   private constructor(
     private readonly server: LocalServer,
     private readonly tokens?: TokenServer,
+    private readonly relayTo?: string,
   ) {}
 
-  static async start(options: { tokens?: TokenServer } = {}): Promise<SandboxConnector> {
+  static async start(
+    options: {
+      tokens?: TokenServer;
+      /** The bot's messaging endpoint: turns on relay mode (see the class comment). */
+      relayTo?: string;
+      port?: number;
+    } = {},
+  ): Promise<SandboxConnector> {
     const ref: { self?: SandboxConnector } = {};
-    const server = await listen((req, res) => {
+    const server = await listen(async (req, res) => {
       const me = ref.self!;
       const url = new URL(req.url, 'http://127.0.0.1');
       const path = url.pathname;
+      if (me.relayTo && path === '/api/messages') {
+        await me.relay(req, res);
+        return;
+      }
+      if (me.upstream && path.startsWith('/v3/')) {
+        await forward(req, res, `${me.upstream}${req.url}`);
+        return;
+      }
       const holder = me.tokens?.whoHolds(req.headers.authorization);
       const authorized = !me.tokens || holder?.scope === 'https://api.botframework.com/.default';
       me.calls.push({ method: req.method ?? 'GET', path, authorized });
@@ -107,9 +134,27 @@ export class SandboxConnector {
         return;
       }
       json(res, 404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
-    });
-    ref.self = new SandboxConnector(server, options.tokens);
+    }, { port: options.port });
+    ref.self = new SandboxConnector(server, options.tokens, options.relayTo);
     return ref.self;
+  }
+
+  /** An activity from the channel, on its way to the bot: what Teams adds in a meeting chat is added. */
+  private async relay(req: IncomingMessage & { body: string }, res: ServerResponse): Promise<void> {
+    let body = req.body;
+    if (req.method === 'POST' && body) {
+      const activity = JSON.parse(body) as {
+        serviceUrl?: string;
+        conversation?: { id?: string };
+        channelData?: Record<string, unknown>;
+      };
+      if (activity.serviceUrl && !activity.serviceUrl.startsWith(this.url)) this.upstream = activity.serviceUrl.replace(/\/+$/, '');
+      activity.serviceUrl = `${this.url}/`;
+      const meetingId = activity.conversation?.id && this.meetingChats.get(activity.conversation.id);
+      if (meetingId) activity.channelData = { ...activity.channelData, meeting: { id: meetingId } };
+      body = JSON.stringify(activity);
+    }
+    await forward(req, res, this.relayTo!, body);
   }
 
   get url(): string {
@@ -140,4 +185,25 @@ export class SandboxConnector {
   close(): Promise<void> {
     return this.server.close();
   }
+}
+
+/** Passes a request on unchanged (but for `body`), and its answer back. */
+async function forward(req: IncomingMessage & { body: string }, res: ServerResponse, target: string, body = req.body): Promise<void> {
+  const headers: Record<string, string> = {};
+  for (const name of ['content-type', 'authorization', 'accept']) {
+    const value = req.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  const method = req.method ?? 'GET';
+  let answer: Response;
+  try {
+    answer = await fetch(target, { method, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body });
+  } catch (err) {
+    json(res, 502, { error: { code: 'BadGateway', message: `${target} did not answer: ${String(err)}` } });
+    return;
+  }
+  const text = Buffer.from(await answer.arrayBuffer());
+  const type = answer.headers.get('content-type');
+  res.writeHead(answer.status, type ? { 'content-type': type } : {});
+  res.end(text);
 }

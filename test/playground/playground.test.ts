@@ -44,7 +44,7 @@ interface PlaygroundConfig {
 interface StreamMessage {
   action: string;
   actionConversationId: string;
-  message: { from: { id: string }; text?: string; attachments?: Array<{ contentType: string; content: { fallbackText?: string; body?: unknown[] } }> };
+  message: { messageId: string; from: { id: string }; text?: string; attachments?: Array<{ contentType: string; content: { fallbackText?: string; body?: unknown[] } }> };
 }
 
 interface SandboxState {
@@ -137,6 +137,27 @@ describe.skipIf(!installed)('npm run playground: the Agents Playground against B
    * `<at>Name</at>` runs that name a member) and waits for the bot's answer on the stream.
    */
   async function say(text: string): Promise<string> {
+    return replyText(await post(text));
+  }
+
+  function replyText(reply: StreamMessage['message']): string {
+    return reply.text ?? reply.attachments?.[0]?.content.fallbackText ?? '';
+  }
+
+  /** The bot's next message in the group chat after `seen` stream items. */
+  async function nextReply(seen: number, what: string): Promise<StreamMessage['message']> {
+    const deadline = Date.now() + 15_000;
+    for (;;) {
+      const reply = stream
+        .slice(seen)
+        .find((m) => m.action === 'createMessage' && m.actionConversationId === chatId && m.message.from.id === config.bot.id);
+      if (reply) return reply.message;
+      if (Date.now() > deadline) throw new Error(`no reply to ${what}; the launcher printed:\n${output.split('\n').slice(-20).join('\n')}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  async function post(text: string): Promise<StreamMessage['message']> {
     const members = [config.bot, config.currentUser, ...config.users];
     const mentions = [...text.matchAll(/<at>(.*?)<\/at>/g)].flatMap(([whole, name]) => {
       const member = members.find((m) => m.name === name);
@@ -149,15 +170,16 @@ describe.skipIf(!installed)('npm run playground: the Agents Playground against B
       body: JSON.stringify({ type: 'text', text, textFormat: 'plain', from: { id: config.currentUser.id }, mentions }),
     });
     expect(res.status).toBe(200);
-    const deadline = Date.now() + 15_000;
-    for (;;) {
-      const reply = stream
-        .slice(seen)
-        .find((m) => m.action === 'createMessage' && m.actionConversationId === chatId && m.message.from.id === config.bot.id);
-      if (reply) return reply.message.text ?? reply.message.attachments?.[0]?.content.fallbackText ?? '';
-      if (Date.now() > deadline) throw new Error(`no reply to ${text}; Bouncer said:\n${output.split('\n').slice(-20).join('\n')}`);
-      await new Promise((r) => setTimeout(r, 50));
-    }
+    return nextReply(seen, text);
+  }
+
+  /** Finds the Action.Submit data of a card's button whose data names `name`. */
+  function submitData(node: unknown, name: string): Record<string, unknown> | undefined {
+    if (Array.isArray(node)) return node.map((n) => submitData(n, name)).find(Boolean);
+    if (!node || typeof node !== 'object') return undefined;
+    const o = node as { type?: string; data?: Record<string, unknown> };
+    if (o.type === 'Action.Submit' && o.data?.name === name) return o.data;
+    return Object.values(o).map((v) => submitData(v, name)).find(Boolean);
   }
 
   const sandboxState = async () => (await (await fetch(stateUrl)).json()) as SandboxState;
@@ -189,6 +211,21 @@ describe.skipIf(!installed)('npm run playground: the Agents Playground against B
     const roster = await say('<at>Bouncer</at> /participants');
     expect(roster).not.toContain('Megan Bowen');
     expect(roster).toContain('- Adele Vance');
+  });
+
+  it("a roster card's Remove button, clicked as the page posts it, removes that person", async () => {
+    const card = await post('<at>Bouncer</at> /participants');
+    const data = submitData(card.attachments?.[0]?.content, 'Isaiah Langer');
+    expect(data).toMatchObject({ bouncer: 'kick', name: 'Isaiah Langer' });
+    const seen = stream.length;
+    const res = await fetch(`${playgroundUrl}/_conversation/v1/submit`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ conversation: { id: chatId }, from: { id: config.currentUser.id }, replyToId: card.messageId, value: data }),
+    });
+    expect(res.status).toBe(200);
+    expect(replyText(await nextReply(seen, 'the Remove button'))).toMatch(/^Removed \*\*Isaiah Langer\*\* from the call\. Case #\d+\.$/);
+    expect((await sandboxState()).teamsCall.participants).not.toContain('Isaiah Langer');
   });
 
   it('says who is not in the call, and that nobody can kick themselves', async () => {

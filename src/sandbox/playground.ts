@@ -156,11 +156,15 @@ function banner(playgroundUrl: string, stateUrl: string, bouncerUrl: string): vo
   say();
   say(`  You are ${organizer.name}, organizer of "${SANDBOX.meeting.title}". In its group chat`);
   say(`  ("${SANDBOX.meeting.title} (meeting chat)"), mention the bot as in Teams (type @ and pick):`);
-  say(`      @${SANDBOX.botName} /bind                    Bouncer joins the meeting's call`);
-  say(`      @${SANDBOX.botName} /participants            who is in it, with Remove buttons`);
-  say(`      @${SANDBOX.botName} /kick @${target.name}      removes her from the call`);
-  say(`      @${SANDBOX.botName} /bind twilio ${SANDBOX.twilio.conference}   then   @${SANDBOX.botName} /kick label:Guest 1`);
-  say(`      @${SANDBOX.botName} /modlog                  the audit log (/help for the rest)`);
+  const rows: Array<[string, string]> = [
+    ['/bind', "Bouncer joins the meeting's call"],
+    ['/participants', 'who is in it, with Remove buttons'],
+    [`/kick @${target.name}`, 'removes her from the call'],
+    [`/bind twilio ${SANDBOX.twilio.conference}`, 'the phone conference instead; then /kick label:Guest 1'],
+    ['/modlog', 'the audit log (/help for the rest)'],
+  ];
+  const width = Math.max(...rows.map(([command]) => command.length));
+  for (const [command, what] of rows) say(`      @${SANDBOX.botName} ${command.padEnd(width)}   ${what}`);
   say();
   say(`  Sandbox state (who is in the call right now): ${stateUrl}`);
   say(`  Bouncer itself: ${bouncerUrl}/healthz`);

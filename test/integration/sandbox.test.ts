@@ -1,4 +1,3 @@
-import net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
@@ -7,20 +6,11 @@ import { SandboxConnector, type PostedActivity } from '../../src/sandbox/protoco
 import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox.js';
 import { botChatId, playgroundConfig, SANDBOX } from '../../src/sandbox/seed.js';
 import { testTls } from '../support/global-setup.js';
+import { freePort } from '../support/ports.js';
 
 // The sandbox of `npm run playground` without the Playground: its place is taken by a plain
 // connector (the chat channel's own Bot Connector), so this runs wherever the tests run.
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 const person = (name: string) => SANDBOX.people.find((p) => p.name === name)!;
 

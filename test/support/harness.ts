@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { Writable } from 'node:stream';
@@ -16,6 +15,7 @@ import { JwtIssuer } from '../../src/sandbox/protocol/jwt-issuer.js';
 import { contractFile, OpenApiContract } from './protocol/openapi-contract.js';
 import { TokenServer } from '../../src/sandbox/protocol/token-server.js';
 import { testTls } from './global-setup.js';
+import { freePort } from './ports.js';
 
 export const APP_ID = '2891555a-92ff-42e6-80fa-6e1300c6b5c6';
 export const APP_PASSWORD = 'test-app-password-not-a-secret';
@@ -79,16 +79,6 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
-}
 
 /**
  * Starts the real server on 127.0.0.1 with every vendor endpoint pointed at local protocol servers:

@@ -61,7 +61,7 @@ async function main(): Promise<number> {
 
   const interrupted = new Promise<number>((resolve) => {
     let seen = false;
-    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
       // npm passes a terminal's Ctrl-C on as well, so the same stop may arrive twice: once is enough.
       process.on(signal, () => {
         if (seen) return;
@@ -83,7 +83,8 @@ async function main(): Promise<number> {
     const bouncer = startChild('bouncer', process.execPath, ['--disable-warning=DEP0111', path.join(distDir, 'main.js')], {
       cwd: dir,
       env: {
-        PATH: env.PATH ?? '',
+        // Only what a process needs to run: nothing from the shell that could reach a real service.
+        ...pick(env, ['PATH', 'Path', 'SystemRoot', 'TMPDIR', 'TEMP', 'TMP']),
         HOME: env.HOME ?? dir,
         NODE_EXTRA_CA_CERTS: certFile,
         HOST: '127.0.0.1',
@@ -241,10 +242,19 @@ function bouncerLogLine(line: string): string | undefined {
   if (msg === 'request') return undefined;
   const names: Record<number, string> = { 10: 'trace', 20: 'debug', 30: 'info', 40: 'warn', 50: 'error', 60: 'fatal' };
   const detail = Object.entries(fields)
-    .filter(([, v]) => v !== undefined && typeof v !== 'object')
-    .map(([k, v]) => `${k}=${String(v)}`)
+    .flatMap(([k, v]) => {
+      if (v === undefined || v === null) return [];
+      if (typeof v !== 'object') return [`${k}=${String(v)}`];
+      // An error object: its message is what a person at a terminal needs.
+      const message = (v as { message?: unknown }).message;
+      return typeof message === 'string' ? [`${k}=${JSON.stringify(message)}`] : [];
+    })
     .join(' ');
   return `[bouncer] ${names[level as number] ?? level} ${String(msg ?? '')}${detail ? `  ${detail}` : ''}`;
+}
+
+function pick(env: NodeJS.ProcessEnv, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]!]])));
 }
 
 function resolvePlaygroundCli(): string | undefined {

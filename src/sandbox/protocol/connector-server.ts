@@ -61,7 +61,6 @@ export class SandboxConnector {
       tokens?: TokenServer;
       /** The bot's messaging endpoint: turns on relay mode (see the class comment). */
       relayTo?: string;
-      port?: number;
     } = {},
   ): Promise<SandboxConnector> {
     const ref: { self?: SandboxConnector } = {};
@@ -134,7 +133,7 @@ export class SandboxConnector {
         return;
       }
       json(res, 404, { error: { code: 'NotFound', message: `no route ${req.method} ${path}` } });
-    }, { port: options.port });
+    });
     ref.self = new SandboxConnector(server, options.tokens, options.relayTo);
     return ref.self;
   }

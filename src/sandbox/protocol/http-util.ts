@@ -18,11 +18,9 @@ export interface TlsIdentity {
 export interface ListenOptions {
   /** Serve HTTPS with this identity (clients must trust it, e.g. through NODE_EXTRA_CA_CERTS). */
   tls?: TlsIdentity;
-  /** 0 (the default) picks a free port. */
-  port?: number;
 }
 
-/** Starts an HTTP (or, with tls, HTTPS) server on 127.0.0.1. */
+/** Starts an HTTP (or, with tls, HTTPS) server on 127.0.0.1 and a free port. */
 export async function listen(handler: Handler, options: ListenOptions = {}): Promise<LocalServer> {
   const onRequest = (req: IncomingMessage, res: ServerResponse) => {
     const chunks: Buffer[] = [];
@@ -41,7 +39,7 @@ export async function listen(handler: Handler, options: ListenOptions = {}): Pro
   } else {
     server = http.createServer(onRequest);
   }
-  await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
   return {
     url: `${options.tls ? 'https' : 'http'}://127.0.0.1:${port}`,

@@ -1,7 +1,7 @@
 import type { CommandResult } from '../core/commands/command.js';
 import type { ReadResult } from '../core/moderation-service.js';
 import type { Outcome } from '../core/outcome.js';
-import { caseLine, participantName, renderResult } from './render-reply.js';
+import { caseLine, participantName, renderResult, SANDBOX_NOTICE } from './render-reply.js';
 
 /** Adaptive Card JSON (https://adaptivecards.io/explorer/), kept to schema 1.5, which Teams renders. */
 export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard'; fallbackText: string };
@@ -51,7 +51,7 @@ function readCard(r: ReadResult, fallback: string): AdaptiveCard | undefined {
     case 'status':
       return card(fallback, [
         text('Bouncer status', { weight: 'Bolder' }),
-        ...(r.sandbox ? [text('Sandbox mode: calls and phone conferences are simulated on this machine.', { color: 'Warning' })] : []),
+        ...(r.sandbox ? [text(SANDBOX_NOTICE, { color: 'Warning' })] : []),
         {
           type: 'FactSet',
           facts: [

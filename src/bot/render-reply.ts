@@ -19,6 +19,9 @@ export function renderResult(result: CommandResult): string {
   }
 }
 
+/** What /status says first in sandbox mode (npm run playground). */
+export const SANDBOX_NOTICE = 'Sandbox mode: calls and phone conferences are simulated on this machine.';
+
 /** Chat text for /status, /participants and /modlog (also the cards' fallback text). */
 export function renderRead(r: ReadResult): string {
   switch (r.kind) {
@@ -37,7 +40,7 @@ export function renderRead(r: ReadResult): string {
           : `Was connected to ${callName(b)}; that has ended.`;
       const configured = `Teams calls: ${r.configured.teams ? 'configured' : 'not configured'}. Twilio: ${r.configured.twilio ? 'configured' : 'not configured'}.`;
       return r.sandbox
-        ? `Sandbox mode: calls and phone conferences are simulated on this machine.\n${connected}\n${configured}`
+        ? `${SANDBOX_NOTICE}\n${connected}\n${configured}`
         : `${connected}\n${configured}`;
     }
     case 'roster':

@@ -1,10 +1,10 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { freePort } from './ports.js';
 import { startSandbox, type RunningSandbox } from './sandbox.js';
 import { playgroundConfig, SANDBOX } from './seed.js';
 import { makeLocalTlsIdentity } from './tls.js';
@@ -31,7 +31,7 @@ interface Child {
 
 async function main(): Promise<number> {
   const env = process.env;
-  const bouncerPort = await portOrFree(Number(env.PORT ?? 3978));
+  const bouncerPort = await freePort(Number(env.PORT ?? 3978));
   const playgroundPort = Number(env.PLAYGROUND_PORT ?? 56150);
   const logLevel = env.LOG_LEVEL ?? 'info';
 
@@ -280,19 +280,6 @@ async function waitForHealth(url: string): Promise<boolean> {
   return false;
 }
 
-/** The preferred port when it is free, else any free one. */
-async function portOrFree(preferred: number): Promise<number> {
-  const tryPort = (port: number) =>
-    new Promise<number | undefined>((resolve) => {
-      const srv = net.createServer();
-      srv.once('error', () => resolve(undefined));
-      srv.listen(port, '127.0.0.1', () => {
-        const { port: got } = srv.address() as net.AddressInfo;
-        srv.close(() => resolve(got));
-      });
-    });
-  return (Number.isInteger(preferred) && preferred > 0 ? await tryPort(preferred) : undefined) ?? (await tryPort(0))!;
-}
 
 function timeout(ms: number): Promise<undefined> {
   return new Promise((resolve) => setTimeout(() => resolve(undefined), ms));

@@ -1,4 +1,4 @@
-import { json, listen, type LocalServer, type TlsIdentity } from './protocol/http-util.js';
+import { json, listen, type TlsIdentity } from './protocol/http-util.js';
 import { JwtIssuer } from './protocol/jwt-issuer.js';
 import { SandboxConnector, type ConnectorMember } from './protocol/connector-server.js';
 import { SandboxGraph } from './protocol/graph-server.js';
@@ -59,7 +59,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       SANDBOX.people.filter((p) => p.inCall).map((p) => ({ userId: p.aadObjectId, displayName: p.name, tenantId: SANDBOX.tenantId })),
     );
     for (const p of SANDBOX.people) {
-      graph.users.set(p.aadObjectId, { businessPhones: 'phone' in p && p.phone ? [p.phone] : [], mobilePhone: null });
+      graph.users.set(p.aadObjectId, { businessPhones: p.phone ? [p.phone] : [], mobilePhone: null });
     }
 
     const twilio = await SandboxTwilio.start({ accountSid: SANDBOX.twilio.accountSid, authToken: SANDBOX.twilio.authToken });
@@ -109,7 +109,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         DATABASE_URL: `sqlite:${options.databaseFile}`,
       },
       messagesUrl: `${connector.url}/api/messages`,
-      stateUrl: `${(page as LocalServer).url}/`,
+      stateUrl: `${page.url}/`,
       state,
       graph,
       twilio,

@@ -28,7 +28,7 @@ export async function listen(handler: Handler, options: ListenOptions = {}): Pro
     req.on('end', () => {
       const withBody = Object.assign(req, { body: Buffer.concat(chunks).toString('utf8'), url: req.url ?? '/' });
       Promise.resolve(handler(withBody, res)).catch((err: unknown) => {
-        if (!res.headersSent) json(res, 500, { error: { code: 'testServerError', message: String(err) } });
+        if (!res.headersSent) json(res, 500, { error: { code: 'sandboxServerError', message: String(err) } });
         else res.end();
       });
     });

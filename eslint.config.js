@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 export default tseslint.config(
-  { ignores: ['dist/', 'node_modules/', 'data/', 'coverage/'] },
+  { ignores: ['dist/', 'build/', 'node_modules/', 'data/', 'coverage/'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
@@ -20,7 +20,7 @@ export default tseslint.config(
   },
   {
     // Entry points read the environment: the service, and the sandbox's launcher.
-    files: ['src/main.ts', 'src/sandbox/playground.ts', 'test/**', 'vitest.config.ts', 'scripts/**'],
+    files: ['src/main.ts', 'tools/sandbox/playground.ts', 'test/**', 'vitest.config.ts', 'scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
 import { startBouncer, type RunningBouncer } from '../../src/main.js';
-import { SandboxConnector } from '../../src/sandbox/protocol/connector-server.js';
+import { SandboxConnector } from '../../tools/sandbox/protocol/connector-server.js';
 
 /** What a new user gets with nothing configured, talking from the Emulator or the Agents Playground. */
 describe('local mode (no .env at all)', () => {

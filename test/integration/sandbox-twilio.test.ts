@@ -1,7 +1,7 @@
 import twilio from 'twilio';
 import type RequestClientType from 'twilio/lib/base/RequestClient.js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { SandboxTwilio } from '../../src/sandbox/protocol/twilio-server.js';
+import { SandboxTwilio } from '../../tools/sandbox/protocol/twilio-server.js';
 import { contractFile, OpenApiContract } from '../support/protocol/openapi-contract.js';
 
 // These tests drive the real `twilio` SDK against SandboxTwilio: they prove the fake speaks

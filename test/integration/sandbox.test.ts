@@ -2,9 +2,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
 import { startBouncer, type RunningBouncer } from '../../src/main.js';
-import { SandboxConnector, type PostedActivity } from '../../src/sandbox/protocol/connector-server.js';
-import { startSandbox, type RunningSandbox } from '../../src/sandbox/sandbox.js';
-import { botChatId, playgroundConfig, SANDBOX } from '../../src/sandbox/seed.js';
+import { SandboxConnector, type PostedActivity } from '../../tools/sandbox/protocol/connector-server.js';
+import { startSandbox, type RunningSandbox } from '../../tools/sandbox/sandbox.js';
+import { botChatId, playgroundConfig, SANDBOX } from '../../tools/sandbox/seed.js';
 import { testTls } from '../support/global-setup.js';
 import { freePort } from '../support/ports.js';
 

@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import type { SandboxConference } from '../../src/sandbox/protocol/twilio-server.js';
+import type { SandboxConference } from '../../tools/sandbox/protocol/twilio-server.js';
 import { MEETING_CHAT_ID, PEOPLE, startHarness, TWILIO_ACCOUNT_SID, TWILIO_API_KEY, type Harness, type TwilioSide } from '../support/harness.js';
 
 /** A Teams chat bound to a Twilio phone conference: /kick by number, label, CallSid or mention. */

@@ -1,8 +1,8 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { makeLocalTlsIdentity } from '../../src/sandbox/tls.js';
-import type { TlsIdentity } from '../../src/sandbox/protocol/http-util.js';
+import { makeLocalTlsIdentity } from '../../tools/sandbox/tls.js';
+import type { TlsIdentity } from '../../tools/sandbox/protocol/http-util.js';
 
 /**
  * The local token servers need TLS (MSAL refuses http authorities). One throw-away certificate is

@@ -7,13 +7,13 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
 import { startBouncer, type RunningBouncer } from '../../src/main.js';
-import { SandboxConnector, type ConnectorMember } from '../../src/sandbox/protocol/connector-server.js';
-import { SandboxGraph } from '../../src/sandbox/protocol/graph-server.js';
-import { SandboxTwilio } from '../../src/sandbox/protocol/twilio-server.js';
+import { SandboxConnector, type ConnectorMember } from '../../tools/sandbox/protocol/connector-server.js';
+import { SandboxGraph } from '../../tools/sandbox/protocol/graph-server.js';
+import { SandboxTwilio } from '../../tools/sandbox/protocol/twilio-server.js';
 import twilio from 'twilio';
-import { JwtIssuer } from '../../src/sandbox/protocol/jwt-issuer.js';
+import { JwtIssuer } from '../../tools/sandbox/protocol/jwt-issuer.js';
 import { contractFile, OpenApiContract } from './protocol/openapi-contract.js';
-import { TokenServer } from '../../src/sandbox/protocol/token-server.js';
+import { TokenServer } from '../../tools/sandbox/protocol/token-server.js';
 import { testTls } from './global-setup.js';
 import { freePort } from './ports.js';
 

@@ -1,6 +1,6 @@
 import net from 'node:net';
 
-export { freePort } from '../../src/sandbox/ports.js';
+export { freePort } from '../../tools/sandbox/ports.js';
 
 /** Whether something accepts connections on 127.0.0.1:port. */
 export async function isListening(port: number): Promise<boolean> {

@@ -1,5 +1,5 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
@@ -18,7 +18,10 @@ import { makeLocalTlsIdentity } from './tls.js';
  */
 
 const PLAYGROUND_PACKAGE = '@microsoft/m365agentsplayground';
-const distDir = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
+// This file runs as build/sandbox/playground.js (or as tools/sandbox/playground.ts): two levels below the repository.
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
+/** Bouncer as `npm run build` compiles it: the service alone, exactly what `npm start` runs. */
+const bouncerMain = path.join(repoRoot, 'dist', 'main.js');
 const say = (line = '') => process.stdout.write(`${line}\n`);
 
 interface Child {
@@ -40,6 +43,10 @@ async function main(): Promise<number> {
     process.stderr.write(
       `The Agents Playground (${PLAYGROUND_PACKAGE}) is not installed. It is a dev dependency: run \`npm ci\` (without --omit=dev) and try again.\n`,
     );
+    return 1;
+  }
+  if (!existsSync(bouncerMain)) {
+    process.stderr.write(`Bouncer is not built (${bouncerMain} is missing): run \`npm run build\`, or start this with \`npm run playground\`.\n`);
     return 1;
   }
 
@@ -80,7 +87,7 @@ async function main(): Promise<number> {
     const bouncerUrl = `http://127.0.0.1:${bouncerPort}`;
     sandbox = await startSandbox({ tls, bouncerUrl, databaseFile: path.join(dir, 'bouncer.sqlite') });
 
-    const bouncer = startChild('bouncer', process.execPath, ['--disable-warning=DEP0111', path.join(distDir, 'main.js')], {
+    const bouncer = startChild('bouncer', process.execPath, ['--disable-warning=DEP0111', bouncerMain], {
       cwd: dir,
       env: {
         // Only what a process needs to run: nothing from the shell that could reach a real service.

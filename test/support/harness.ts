@@ -7,13 +7,14 @@ import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
 import { startBouncer, type RunningBouncer } from '../../src/main.js';
-import { SandboxConnector, type ConnectorMember } from '../../tools/sandbox/protocol/connector-server.js';
-import { SandboxGraph } from '../../tools/sandbox/protocol/graph-server.js';
-import { SandboxTwilio } from '../../tools/sandbox/protocol/twilio-server.js';
+import type { SandboxConnector } from '../../tools/sandbox/protocol/connector-server.js';
+import type { SandboxGraph } from '../../tools/sandbox/protocol/graph-server.js';
+import type { SandboxTwilio } from '../../tools/sandbox/protocol/twilio-server.js';
 import twilio from 'twilio';
-import { JwtIssuer } from '../../tools/sandbox/protocol/jwt-issuer.js';
+import type { JwtIssuer } from '../../tools/sandbox/protocol/jwt-issuer.js';
 import { contractFile, OpenApiContract } from './protocol/openapi-contract.js';
-import { TokenServer } from '../../tools/sandbox/protocol/token-server.js';
+import type { TokenServer } from '../../tools/sandbox/protocol/token-server.js';
+import { startWorld } from '../../tools/sandbox/world.js';
 import { testTls } from './global-setup.js';
 import { freePort } from './ports.js';
 
@@ -39,10 +40,7 @@ function person(chatId: string, name: string, aadObjectId: string, role: string,
   return { chatId, name, aadObjectId, role, inCall };
 }
 
-export function joinUrlFor(threadId: string, organizerId: string, tenantId: string): string {
-  const context = encodeURIComponent(JSON.stringify({ Tid: tenantId, Oid: organizerId }));
-  return `https://teams.microsoft.com/l/meetup-join/${encodeURIComponent(threadId)}/0?context=${context}`;
-}
+export { meetingJoinUrl as joinUrlFor } from '../../tools/sandbox/world.js';
 
 export const TWILIO_ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
 export const TWILIO_AUTH_TOKEN = 'test-twilio-auth-token';
@@ -88,49 +86,32 @@ export async function startHarness(
   extraEnv: Record<string, string> = {},
   options: { twilio?: boolean } = {},
 ): Promise<Harness> {
-  const tokens = await TokenServer.start({ tls: testTls(), secrets: { [APP_ID]: APP_PASSWORD } });
-  const botIssuer = await JwtIssuer.start({ endorsements: ['msteams'] });
-  const callsIssuer = await JwtIssuer.start();
   const graphContract = contractFile('graph_v1.0.calls.prism.yml');
-  const graph = await SandboxGraph.start({
-    tokens,
-    callsIssuer,
-    callsTokenIssuer: 'https://api.botframework.com',
-    appId: APP_ID,
-    contract: graphContract ? new OpenApiContract(graphContract) : undefined,
-  });
-  const connector = await SandboxConnector.start({ tokens });
   const twilioContract = contractFile('twilio_api_v2010.conferences.json');
-  const fakeTwilio = options.twilio
-    ? await SandboxTwilio.start({
-        accountSid: TWILIO_ACCOUNT_SID,
-        authToken: TWILIO_AUTH_TOKEN,
-        apiKey: TWILIO_API_KEY,
-        contract: twilioContract ? new OpenApiContract(twilioContract) : undefined,
-      })
-    : undefined;
-
-  const members: ConnectorMember[] = Object.values(PEOPLE).map((p) => ({
-    id: p.chatId,
-    name: p.name,
-    aadObjectId: p.aadObjectId,
+  // The meeting's chat is its thread here: Bouncer is bound to the chat Graph joins.
+  const world = await startWorld({
+    tls: testTls(),
     tenantId: TENANT_ID,
-    userPrincipalName: `${p.name.split(' ')[0]!.toLowerCase()}@contoso.com`,
-  }));
-  for (const m of members) connector.members.set(m.id, m);
-  connector.members.set(BOT_CHAT_ID, { id: BOT_CHAT_ID, name: 'Bouncer', aadObjectId: APP_ID, tenantId: TENANT_ID });
-  connector.meetings.set(MEETING_ID, {
-    id: MEETING_ID,
-    joinUrl: joinUrlFor(MEETING_CHAT_ID, PEOPLE.olivia.aadObjectId, TENANT_ID),
-    organizer: members[0]!,
-    roles: Object.fromEntries(Object.values(PEOPLE).map((p) => [p.aadObjectId, p.role])),
+    app: { id: APP_ID, secret: APP_PASSWORD },
+    people: Object.values(PEOPLE).map((p) => ({ ...p, userPrincipalName: `${p.name.split(' ')[0]!.toLowerCase()}@contoso.com` })),
+    meeting: { id: MEETING_ID, threadId: MEETING_CHAT_ID },
+    connector: {
+      requireTokens: true,
+      extraMembers: [{ id: BOT_CHAT_ID, name: 'Bouncer', aadObjectId: APP_ID, tenantId: TENANT_ID }],
+    },
+    graphContract: graphContract ? new OpenApiContract(graphContract) : undefined,
+    ...(options.twilio
+      ? {
+          twilio: {
+            accountSid: TWILIO_ACCOUNT_SID,
+            authToken: TWILIO_AUTH_TOKEN,
+            apiKey: TWILIO_API_KEY,
+            contract: twilioContract ? new OpenApiContract(twilioContract) : undefined,
+          },
+        }
+      : {}),
   });
-  graph.seedMeeting(
-    MEETING_CHAT_ID,
-    Object.values(PEOPLE)
-      .filter((p) => p.inCall)
-      .map((p) => ({ userId: p.aadObjectId, displayName: p.name })),
-  );
+  const { tokens, botIssuer, callsIssuer, graph, connector, twilio: fakeTwilio } = world;
 
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-it-'));
   const dbFile = path.join(dir, 'bouncer.sqlite');
@@ -272,7 +253,7 @@ export async function startHarness(
     async close() {
       await graph.settle();
       await bouncer.close();
-      await Promise.all([graph.close(), connector.close(), tokens.close(), botIssuer.close(), callsIssuer.close(), fakeTwilio?.close()]);
+      await world.close();
       rmSync(dir, { recursive: true, force: true });
     },
   };

@@ -1,10 +1,9 @@
 import { json, listen, type TlsIdentity } from './protocol/http-util.js';
-import { JwtIssuer } from './protocol/jwt-issuer.js';
-import { SandboxConnector, type ConnectorMember } from './protocol/connector-server.js';
-import { SandboxGraph } from './protocol/graph-server.js';
-import { TokenServer } from './protocol/token-server.js';
-import { SandboxTwilio, type SandboxConference } from './protocol/twilio-server.js';
-import { SANDBOX, sandboxJoinUrl } from './seed.js';
+import type { SandboxConnector } from './protocol/connector-server.js';
+import type { SandboxGraph } from './protocol/graph-server.js';
+import type { SandboxConference, SandboxTwilio } from './protocol/twilio-server.js';
+import { SANDBOX } from './seed.js';
+import { startWorld } from './world.js';
 
 export interface SandboxOptions {
   /** The certificate of the local token server; Bouncer must trust it (NODE_EXTRA_CA_CERTS). */
@@ -35,63 +34,36 @@ export interface RunningSandbox {
 }
 
 /**
- * Starts the protocol servers the integration tests use, seeded with the sandbox's meeting: a TLS
- * token endpoint, the calling platform's token issuer, Microsoft Graph's calls API (which posts
+ * Starts the fake world the integration tests use (world.ts), seeded with the sandbox's meeting: a
+ * TLS token endpoint, the calling platform's token issuer, Microsoft Graph's calls API (which posts
  * signed notifications to Bouncer), Twilio's conference API (which posts signed status
- * callbacks), and the Teams side of the meeting chat in front of the Playground.
+ * callbacks), and the Teams side of the meeting chat in front of the Playground; plus a page that
+ * shows who is in the call and the conference.
  */
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
-  const started: Array<{ close(): Promise<void> }> = [];
+  const world = await startWorld({
+    tls: options.tls,
+    tenantId: SANDBOX.tenantId,
+    app: { id: SANDBOX.appId, secret: SANDBOX.appSecret },
+    people: SANDBOX.people.map((p) => ({ ...p, businessPhones: p.phone ? [p.phone] : [] })),
+    meeting: { id: SANDBOX.meeting.id, threadId: SANDBOX.meeting.threadId, title: SANDBOX.meeting.title, chatId: SANDBOX.meeting.chatId },
+    connector: { relayTo: `${options.bouncerUrl}/api/messages` },
+    twilio: {
+      accountSid: SANDBOX.twilio.accountSid,
+      authToken: SANDBOX.twilio.authToken,
+      conference: {
+        friendlyName: SANDBOX.twilio.conference,
+        statusCallback: `${options.bouncerUrl}/api/twilio/conference-events`,
+        callers: SANDBOX.twilio.callers,
+      },
+    },
+  });
   try {
-    const tokens = await TokenServer.start({ tls: options.tls, secrets: { [SANDBOX.appId]: SANDBOX.appSecret } });
-    started.push(tokens);
-    const callsIssuer = await JwtIssuer.start();
-    started.push(callsIssuer);
-    const graph = await SandboxGraph.start({
-      tokens,
-      callsIssuer,
-      callsTokenIssuer: 'https://api.botframework.com',
-      appId: SANDBOX.appId,
-    });
-    started.push(graph);
-    graph.seedMeeting(
-      SANDBOX.meeting.threadId,
-      SANDBOX.people.filter((p) => p.inCall).map((p) => ({ userId: p.aadObjectId, displayName: p.name, tenantId: SANDBOX.tenantId })),
-    );
-    for (const p of SANDBOX.people) {
-      graph.users.set(p.aadObjectId, { businessPhones: p.phone ? [p.phone] : [], mobilePhone: null });
-    }
-
-    const twilio = await SandboxTwilio.start({ accountSid: SANDBOX.twilio.accountSid, authToken: SANDBOX.twilio.authToken });
-    started.push(twilio);
-    const conference = twilio.addConference({
-      friendlyName: SANDBOX.twilio.conference,
-      statusCallback: `${options.bouncerUrl}/api/twilio/conference-events`,
-    });
-    for (const caller of SANDBOX.twilio.callers) twilio.addParticipant(conference.sid, caller);
-
-    const connector = await SandboxConnector.start({ relayTo: `${options.bouncerUrl}/api/messages` });
-    started.push(connector);
-    const members: ConnectorMember[] = SANDBOX.people.map((p) => ({
-      id: p.chatId,
-      name: p.name,
-      aadObjectId: p.aadObjectId,
-      tenantId: SANDBOX.tenantId,
-      userPrincipalName: p.userPrincipalName,
-    }));
-    for (const m of members) connector.members.set(m.id, m);
-    connector.meetings.set(SANDBOX.meeting.id, {
-      id: SANDBOX.meeting.id,
-      joinUrl: sandboxJoinUrl(),
-      title: SANDBOX.meeting.title,
-      organizer: members[SANDBOX.people.findIndex((p) => p.role === 'Organizer')]!,
-      roles: Object.fromEntries(SANDBOX.people.map((p) => [p.aadObjectId, p.role])),
-    });
-    connector.meetingChats.set(SANDBOX.meeting.chatId, SANDBOX.meeting.id);
-
+    const { graph, connector, tokens, callsIssuer } = world;
+    const twilio = world.twilio!;
+    const conference = world.conference!;
     const state = (): SandboxState => snapshot(graph, twilio.conference(conference.sid)!);
     const page = await listen((_req, res) => json(res, 200, state()));
-    started.push(page);
 
     return {
       bouncerEnv: {
@@ -115,12 +87,11 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       twilio,
       connector,
       async close() {
-        await graph.settle();
-        await Promise.all(started.map((s) => s.close()));
+        await Promise.all([world.close(), page.close()]);
       },
     };
   } catch (err) {
-    await Promise.allSettled(started.map((s) => s.close()));
+    await world.close();
     throw err;
   }
 }

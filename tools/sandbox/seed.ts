@@ -85,13 +85,6 @@ export const SANDBOX = {
 
 export const botChatId = `28:${SANDBOX.appId}`;
 
-/** The meeting's join link, in the meetup-join form Teams gives (thread, organizer and tenant). */
-export function sandboxJoinUrl(): string {
-  const organizer = SANDBOX.people.find((p) => p.role === 'Organizer')!;
-  const context = encodeURIComponent(JSON.stringify({ Tid: SANDBOX.tenantId, Oid: organizer.aadObjectId }));
-  return `https://teams.microsoft.com/l/meetup-join/${encodeURIComponent(SANDBOX.meeting.threadId)}/0?context=${context}`;
-}
-
 /**
  * The Agents Playground's configuration file (its schema version 0.1.1: a current user and exactly
  * five others, one group chat, one team). JSON is YAML, so this is written as is.

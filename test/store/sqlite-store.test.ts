@@ -3,10 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BouncerError } from '../../src/core/errors.js';
+import { BouncerError } from '../../src/app/domain/errors.js';
 import { MIGRATIONS } from '../../src/store/sqlite/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
-import { binding, newCase, participant, runStoreContract } from './store-contract.js';
+import { binding, newCase, participant, runStoreContract } from './contract/index.js';
 
 runStoreContract("SqliteStore ':memory:'", async () => SqliteStore.open(':memory:'));
 
@@ -36,12 +36,24 @@ describe('SqliteStore on disk', () => {
     }
   });
 
+  it('uses WAL mode', async () => {
+    const file = path.join(dir, 'bouncer.sqlite');
+    const store = SqliteStore.open(file);
+    try {
+      const inspect = new Database(file, { readonly: true });
+      expect(inspect.pragma('journal_mode', { simple: true })).toBe('wal');
+      inspect.close();
+    } finally {
+      await store.close();
+    }
+  });
+
   it('keeps cases, bindings and rosters across close and reopen, without re-applying migrations', async () => {
     const file = path.join(dir, 'bouncer.sqlite');
     const first = SqliteStore.open(file);
-    const caseId = await first.openCase(newCase(), { outcome: 'removed', participantIds: ['p1'] }, '2026-11-22T10:00:01.000Z');
-    await first.saveBinding(binding());
-    await first.upsertParticipants('call-1', [participant('p1')]);
+    const caseId = await first.cases.open(newCase(), { outcome: 'removed', participantIds: ['p1'] }, '2026-11-22T10:00:01.000Z');
+    await first.bindings.save(binding());
+    await first.roster.upsert('call-1', [participant('p1')]);
     await first.close();
 
     const inspect = new Database(file, { readonly: true });
@@ -52,10 +64,10 @@ describe('SqliteStore on disk', () => {
     // Re-running the first migration would fail on CREATE TABLE; reopening must not.
     const second = SqliteStore.open(file);
     try {
-      expect(await second.getCase(caseId)).toMatchObject({ status: 'completed', outcome: 'removed', participantIds: ['p1'] });
-      expect(await second.getBinding(binding().conversationId)).toEqual(binding());
-      expect(await second.listRoster('call-1')).toEqual([participant('p1')]);
-      expect(await second.openCase(newCase({ requestId: 'after-reopen' }))).toBeGreaterThan(caseId);
+      expect(await second.cases.get(caseId)).toMatchObject({ status: 'completed', outcome: 'removed', participantIds: ['p1'] });
+      expect(await second.bindings.get(binding().conversationId)).toEqual(binding());
+      expect(await second.roster.list('call-1')).toEqual([participant('p1')]);
+      expect(await second.cases.open(newCase({ requestId: 'after-reopen' }))).toBeGreaterThan(caseId);
     } finally {
       await second.close();
     }
@@ -80,5 +92,12 @@ describe('SqliteStore on disk', () => {
     expect(thrown).toBeInstanceOf(BouncerError);
     expect((thrown as BouncerError).code).toBe('STORE_FAILED');
     expect((thrown as BouncerError).cause).toBeDefined();
+  });
+
+  it('fails to open with STORE_FAILED when the file is not a SQLite database', () => {
+    const file = path.join(dir, 'garbage.sqlite');
+    writeFileSync(file, 'this is not a database file, and it is long enough to have a header '.repeat(20));
+
+    expect(() => SqliteStore.open(file)).toThrow(expect.objectContaining({ code: 'STORE_FAILED', cause: expect.anything() }));
   });
 });

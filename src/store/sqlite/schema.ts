@@ -73,4 +73,10 @@ export const MIGRATIONS: readonly string[] = [
   `
   ALTER TABLE bindings ADD COLUMN organizer_user_id TEXT;
   `,
+  // 5: bindings keep an opaque reply address instead of a Teams service URL. Existing service URLs
+  // become the Teams channel's address format, {"serviceUrl":"…"}; service_url is no longer used.
+  `
+  ALTER TABLE bindings ADD COLUMN reply_address TEXT;
+  UPDATE bindings SET reply_address = json_object('serviceUrl', service_url) WHERE service_url IS NOT NULL;
+  `,
 ];

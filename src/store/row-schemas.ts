@@ -1,0 +1,70 @@
+import { z } from 'zod';
+import { BouncerError } from '../app/domain/errors.js';
+import { OUTCOME_KINDS } from '../app/domain/outcome.js';
+import type { CallState, Participant } from '../app/domain/participant.js';
+import { MODERATION_ACTIONS, REQUEST_SOURCES, type AuditCase, type IdempotencyRecord } from '../app/ports/store.js';
+
+/**
+ * What every SQL store needs to read its rows: the fixed value sets of the domain's columns and
+ * schemas for nullable and JSON columns. A row is parsed, never cast: one that does not fit
+ * throws STORE_FAILED (parseRow) instead of becoming a silently wrong object.
+ */
+
+/** `true` when every member of the union `T` is in the list `L` (checked at compile time). */
+export type ListsEvery<T, L extends readonly unknown[]> = [Exclude<T, L[number]>] extends [never] ? true : false;
+
+export const CALL_STATES = ['establishing', 'established', 'terminated'] as const satisfies readonly CallState[];
+const _everyCallState: ListsEvery<CallState, typeof CALL_STATES> = true;
+
+export const PARTICIPANT_KINDS = ['user', 'guest', 'phone', 'application', 'unknown'] as const satisfies readonly Participant['kind'][];
+const _everyParticipantKind: ListsEvery<Participant['kind'], typeof PARTICIPANT_KINDS> = true;
+
+export const CASE_STATUSES = ['pending', 'completed'] as const satisfies readonly AuditCase['status'][];
+const _everyCaseStatus: ListsEvery<AuditCase['status'], typeof CASE_STATUSES> = true;
+
+export const IDEMPOTENCY_STATES = ['pending', 'done'] as const satisfies readonly IdempotencyRecord['state'][];
+const _everyIdempotencyState: ListsEvery<IdempotencyRecord['state'], typeof IDEMPOTENCY_STATES> = true;
+
+export const callState = z.enum(CALL_STATES);
+export const participantKind = z.enum(PARTICIPANT_KINDS);
+export const caseStatus = z.enum(CASE_STATUSES);
+export const idempotencyState = z.enum(IDEMPOTENCY_STATES);
+export const requestSource = z.enum(REQUEST_SOURCES);
+export const moderationAction = z.enum(MODERATION_ACTIONS);
+export const outcomeKind = z.enum(OUTCOME_KINDS);
+
+/** A nullable column read as an optional field (NULL → undefined). */
+export function optional<T extends z.ZodType>(schema: T) {
+  return schema.nullable().transform((value) => value ?? undefined);
+}
+
+/** A TEXT column that holds JSON, parsed and then checked against `schema`. */
+export function jsonText<T extends z.ZodType>(schema: T) {
+  return z
+    .string()
+    .transform((text, ctx): unknown => {
+      try {
+        return JSON.parse(text) as unknown;
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: `invalid JSON: ${err instanceof Error ? err.message : String(err)}` });
+        return z.NEVER;
+      }
+    })
+    .pipe(schema);
+}
+
+export const stringList = z.array(z.string());
+export const jsonObject = z.record(z.string(), z.unknown());
+
+/**
+ * Parses one row read from table `table`; throws STORE_FAILED, with the zod error as its cause,
+ * when the row does not have the shape the store writes.
+ */
+export function parseRow<T extends z.ZodType>(schema: T, row: unknown, table: string): z.output<T> {
+  const parsed = schema.safeParse(row);
+  if (!parsed.success) {
+    const issues = parsed.error.issues.map((i) => `${i.path.join('.') || '(row)'}: ${i.message}`).join('; ');
+    throw new BouncerError('STORE_FAILED', `a row of ${table} is not valid (${issues})`, { cause: parsed.error });
+  }
+  return parsed.data;
+}

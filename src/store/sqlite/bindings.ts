@@ -1,0 +1,105 @@
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { CallBinding, CallState } from '../../app/domain/participant.js';
+import type { BindingStore } from '../../app/ports/store.js';
+import { callState, optional, parseRow } from '../row-schemas.js';
+
+/** The columns read; the old service_url column (before migration 5) is left alone. */
+const COLUMNS = `conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id, join_url,
+  tenant_id, reply_address, created_at, updated_at`;
+
+const bindingRow = z
+  .object({
+    conversation_id: z.string(),
+    provider: z.string(),
+    call_id: z.string(),
+    call_name: optional(z.string()),
+    organizer_user_id: optional(z.string()),
+    state: callState,
+    meeting_id: optional(z.string()),
+    join_url: optional(z.string()),
+    tenant_id: optional(z.string()),
+    reply_address: optional(z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .transform(
+    (r): CallBinding => ({
+      conversationId: r.conversation_id,
+      provider: r.provider,
+      callId: r.call_id,
+      callName: r.call_name,
+      organizerUserId: r.organizer_user_id,
+      state: r.state,
+      meetingId: r.meeting_id,
+      joinUrl: r.join_url,
+      tenantId: r.tenant_id,
+      replyAddress: r.reply_address,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }),
+  );
+
+const toBinding = (row: unknown): CallBinding | undefined => (row === undefined ? undefined : parseRow(bindingRow, row, 'bindings'));
+
+/** Which call each chat is bound to: the `bindings` table. */
+export class SqliteBindingStore implements BindingStore {
+  private readonly db: Database.Database;
+  private readonly byConversation: Database.Statement<[string]>;
+  private readonly latestByCall: Database.Statement<[string]>;
+  private readonly upsert: Database.Statement<[Record<string, string | null>]>;
+  private readonly updateState: Database.Statement<[string, string, string]>;
+  private readonly dropRoster: Database.Statement<[string]>;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    this.byConversation = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE conversation_id = ?`);
+    this.latestByCall = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE call_id = ? ORDER BY updated_at DESC LIMIT 1`);
+    this.upsert = db.prepare(
+      `INSERT INTO bindings (conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id, join_url, tenant_id, reply_address, created_at, updated_at)
+       VALUES (@conversationId, @provider, @callId, @callName, @organizerUserId, @state, @meetingId, @joinUrl, @tenantId, @replyAddress, @createdAt, @updatedAt)
+       ON CONFLICT (conversation_id) DO UPDATE SET provider = excluded.provider, call_id = excluded.call_id,
+         call_name = excluded.call_name, organizer_user_id = excluded.organizer_user_id, state = excluded.state,
+         meeting_id = excluded.meeting_id, join_url = excluded.join_url, tenant_id = excluded.tenant_id,
+         reply_address = excluded.reply_address, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+    );
+    this.updateState = db.prepare('UPDATE bindings SET state = ?, updated_at = ? WHERE call_id = ?');
+    this.dropRoster = db.prepare('DELETE FROM roster WHERE call_id = ?');
+  }
+
+  async get(conversationId: string): Promise<CallBinding | undefined> {
+    return toBinding(this.byConversation.get(conversationId));
+  }
+
+  async findByCallId(callId: string): Promise<CallBinding | undefined> {
+    return toBinding(this.latestByCall.get(callId));
+  }
+
+  async save(b: CallBinding): Promise<void> {
+    this.upsert.run({
+      conversationId: b.conversationId,
+      provider: b.provider,
+      callId: b.callId,
+      callName: b.callName ?? null,
+      organizerUserId: b.organizerUserId ?? null,
+      state: b.state,
+      meetingId: b.meetingId ?? null,
+      joinUrl: b.joinUrl ?? null,
+      tenantId: b.tenantId ?? null,
+      replyAddress: b.replyAddress ?? null,
+      createdAt: b.createdAt,
+      updatedAt: b.updatedAt,
+    });
+  }
+
+  async setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined> {
+    return this.db.transaction((): CallBinding | undefined => {
+      // The binding to return is the most recently updated one before this update gives them all `at`.
+      const latest = toBinding(this.latestByCall.get(callId));
+      this.updateState.run(state, at, callId);
+      // A terminated call's roster goes even when no chat is bound to the call.
+      if (state === 'terminated') this.dropRoster.run(callId);
+      return latest && toBinding(this.byConversation.get(latest.conversationId));
+    })();
+  }
+}

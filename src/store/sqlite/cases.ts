@@ -1,0 +1,148 @@
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import { BouncerError } from '../../app/domain/errors.js';
+import type { AuditCase, CaseResult, CaseStore, NewCase } from '../../app/ports/store.js';
+import {
+  caseStatus,
+  jsonObject,
+  jsonText,
+  moderationAction,
+  optional,
+  outcomeKind,
+  parseRow,
+  requestSource,
+  stringList,
+} from '../row-schemas.js';
+
+const caseRow = z
+  .object({
+    id: z.number().int(),
+    created_at: z.string(),
+    completed_at: optional(z.string()),
+    status: caseStatus,
+    source: requestSource,
+    action: moderationAction,
+    request_id: z.string(),
+    conversation_id: optional(z.string()),
+    call_id: optional(z.string()),
+    actor_user_id: optional(z.string()),
+    actor_chat_id: optional(z.string()),
+    actor_name: optional(z.string()),
+    target_user_id: optional(z.string()),
+    target_chat_id: optional(z.string()),
+    target_name: optional(z.string()),
+    participant_ids: jsonText(stringList),
+    reason: optional(z.string()),
+    outcome: optional(outcomeKind),
+    detail: jsonText(jsonObject),
+  })
+  .transform(
+    (r): AuditCase => ({
+      id: r.id,
+      createdAt: r.created_at,
+      completedAt: r.completed_at,
+      status: r.status,
+      source: r.source,
+      action: r.action,
+      requestId: r.request_id,
+      conversationId: r.conversation_id,
+      callId: r.call_id,
+      actorUserId: r.actor_user_id,
+      actorChatId: r.actor_chat_id,
+      actorName: r.actor_name,
+      targetUserId: r.target_user_id,
+      targetChatId: r.target_chat_id,
+      targetName: r.target_name,
+      participantIds: r.participant_ids,
+      reason: r.reason,
+      outcome: r.outcome,
+      detail: r.detail,
+    }),
+  );
+
+const toCase = (row: unknown): AuditCase => parseRow(caseRow, row, 'cases');
+
+const COLUMNS = `id, created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
+  actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
+  reason, outcome, detail`;
+
+type Params = Record<string, string | number | null>;
+
+/** The audit log: the `cases` table. */
+export class SqliteCaseStore implements CaseStore {
+  private readonly insert: Database.Statement<[Params]>;
+  private readonly complete: Database.Statement<[Params]>;
+  private readonly byId: Database.Statement<[number]>;
+  private readonly newest: Database.Statement<[number]>;
+  private readonly newestOfConversation: Database.Statement<[string, number]>;
+
+  constructor(db: Database.Database) {
+    this.insert = db.prepare(
+      `INSERT INTO cases (created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
+         actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
+         reason, outcome, detail)
+       VALUES (@createdAt, @completedAt, @status, @source, @action, @requestId, @conversationId, @callId,
+         @actorUserId, @actorChatId, @actorName, @targetUserId, @targetChatId, @targetName, @participantIds,
+         @reason, @outcome, @detail)`,
+    );
+    // The result's call id and participants win; without them, the ones the case was opened with stay.
+    this.complete = db.prepare(
+      `UPDATE cases SET status = 'completed', completed_at = @at, outcome = @outcome,
+         call_id = COALESCE(@callId, call_id), participant_ids = COALESCE(@participantIds, participant_ids),
+         detail = json_patch(detail, @detail)
+       WHERE id = @id AND status = 'pending'`,
+    );
+    this.byId = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE id = ?`);
+    this.newest = db.prepare(`SELECT ${COLUMNS} FROM cases ORDER BY id DESC LIMIT ?`);
+    this.newestOfConversation = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`);
+  }
+
+  async open(input: NewCase, result?: CaseResult, at?: string): Promise<number> {
+    const info = this.insert.run({
+      createdAt: input.createdAt,
+      completedAt: result ? (at ?? input.createdAt) : null,
+      status: result ? 'completed' : 'pending',
+      source: input.source,
+      action: input.action,
+      requestId: input.requestId,
+      conversationId: input.conversationId ?? null,
+      callId: result?.callId ?? input.callId ?? null,
+      actorUserId: input.actorUserId ?? null,
+      actorChatId: input.actorChatId ?? null,
+      actorName: input.actorName ?? null,
+      targetUserId: input.targetUserId ?? null,
+      targetChatId: input.targetChatId ?? null,
+      targetName: input.targetName ?? null,
+      participantIds: JSON.stringify(result?.participantIds ?? input.participantIds ?? []),
+      reason: input.reason ?? null,
+      outcome: result?.outcome ?? null,
+      detail: JSON.stringify({ ...input.detail, ...result?.detail }),
+    });
+    return Number(info.lastInsertRowid);
+  }
+
+  async close(id: number, result: CaseResult, at: string): Promise<void> {
+    const info = this.complete.run({
+      id,
+      at,
+      outcome: result.outcome,
+      callId: result.callId ?? null,
+      participantIds: result.participantIds ? JSON.stringify(result.participantIds) : null,
+      detail: JSON.stringify(result.detail ?? {}),
+    });
+    if (info.changes !== 1) throw new BouncerError('STORE_FAILED', `case ${id} is not pending`);
+  }
+
+  async get(id: number): Promise<AuditCase | undefined> {
+    const row = this.byId.get(id);
+    return row === undefined ? undefined : toCase(row);
+  }
+
+  async list(query: { conversationId?: string; limit: number }): Promise<AuditCase[]> {
+    const rows =
+      query.conversationId === undefined
+        ? this.newest.all(query.limit)
+        : this.newestOfConversation.all(query.conversationId, query.limit);
+    return rows.map(toCase);
+  }
+}

@@ -1,0 +1,78 @@
+import type Database from 'better-sqlite3';
+import { z } from 'zod';
+import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from '../../app/ports/store.js';
+import { idempotencyState, jsonText, parseRow } from '../row-schemas.js';
+
+const idempotencyRow = z
+  .object({
+    key: z.string(),
+    request_hash: z.string(),
+    state: idempotencyState,
+    response_status: z.number().int().nullable(),
+    response_body: jsonText(z.unknown()).nullable(),
+    created_at: z.string(),
+    expires_at: z.string(),
+  })
+  .transform(
+    (r): IdempotencyRecord => ({
+      key: r.key,
+      requestHash: r.request_hash,
+      state: r.state,
+      // A stored body of NULL reads as null, as JSON.stringify(undefined ?? null) wrote it.
+      response: r.response_status === null ? undefined : { status: r.response_status, body: r.response_body ?? null },
+      createdAt: r.created_at,
+      expiresAt: r.expires_at,
+    }),
+  );
+
+/** Idempotency keys of webhook requests: the `idempotency_keys` table. */
+export class SqliteIdempotencyStore implements IdempotencyStore {
+  private readonly db: Database.Database;
+  private readonly purgeExpired: Database.Statement<[string]>;
+  private readonly insertPending: Database.Statement<[string, string, string, string]>;
+  private readonly storeResponse: Database.Statement<[number, string, string]>;
+  private readonly deletePending: Database.Statement<[string]>;
+  private readonly byKey: Database.Statement<[string]>;
+
+  constructor(db: Database.Database) {
+    this.db = db;
+    this.purgeExpired = db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?');
+    this.insertPending = db.prepare(
+      `INSERT INTO idempotency_keys (key, request_hash, state, created_at, expires_at) VALUES (?, ?, 'pending', ?, ?)
+       ON CONFLICT (key) DO NOTHING`,
+    );
+    this.storeResponse = db.prepare(`UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? WHERE key = ?`);
+    this.deletePending = db.prepare(`DELETE FROM idempotency_keys WHERE key = ? AND state = 'pending'`);
+    this.byKey = db.prepare(
+      'SELECT key, request_hash, state, response_status, response_body, created_at, expires_at FROM idempotency_keys WHERE key = ?',
+    );
+  }
+
+  async claim(key: string, requestHash: string, at: string, expiresAt: string): Promise<IdempotencyRecord | undefined> {
+    // IMMEDIATE: the write lock is taken before the purge, so two processes cannot both own a key.
+    return this.db
+      .transaction((): IdempotencyRecord | undefined => {
+        this.purgeExpired.run(at);
+        const inserted = this.insertPending.run(key, requestHash, at, expiresAt);
+        return inserted.changes === 1 ? undefined : this.read(key);
+      })
+      .immediate();
+  }
+
+  async complete(key: string, response: StoredResponse): Promise<void> {
+    this.storeResponse.run(response.status, JSON.stringify(response.body ?? null), key);
+  }
+
+  async release(key: string): Promise<void> {
+    this.deletePending.run(key);
+  }
+
+  async get(key: string): Promise<IdempotencyRecord | undefined> {
+    return this.read(key);
+  }
+
+  private read(key: string): IdempotencyRecord | undefined {
+    const row = this.byKey.get(key);
+    return row === undefined ? undefined : parseRow(idempotencyRow, row, 'idempotency_keys');
+  }
+}

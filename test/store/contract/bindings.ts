@@ -1,0 +1,139 @@
+import { describe, expect, it } from 'vitest';
+import type { CallBinding } from '../../../src/app/domain/participant.js';
+import type { Store } from '../../../src/app/ports/store.js';
+import { binding, freshStore, ids, participant } from './fixtures.js';
+
+/** The behaviour of every BindingStore. `open` returns a fresh, empty store for each test. */
+export function runBindingsContract(name: string, open: () => Promise<Store>): void {
+  describe(`BindingStore contract: ${name}`, () => {
+    const store = freshStore(open);
+    const bindings = () => store().bindings;
+
+    it('returns undefined for an unknown conversation or call', async () => {
+      expect(await bindings().get('19:nobody@thread.v2')).toBeUndefined();
+      expect(await bindings().findByCallId('no-such-call')).toBeUndefined();
+    });
+
+    it('round-trips a binding with every field', async () => {
+      const b = binding({ callName: 'Weekly sync', organizerUserId: 'organizer-1' });
+      await bindings().save(b);
+
+      expect(await bindings().get(b.conversationId)).toEqual(b);
+    });
+
+    it('round-trips a binding without its optional fields', async () => {
+      const b: CallBinding = {
+        conversationId: '19:minimal@thread.v2',
+        provider: 'teams',
+        callId: 'call-min',
+        state: 'established',
+        createdAt: '2026-11-22T10:00:00.000Z',
+        updatedAt: '2026-11-22T10:00:00.000Z',
+      };
+      await bindings().save(b);
+
+      expect(await bindings().get(b.conversationId)).toEqual(b);
+    });
+
+    it.each([
+      ['a Teams address', '{"serviceUrl":"https://smba.trafficmanager.net/emea/"}'],
+      ['JSON with spaces and non-ASCII text', '{ "serviceUrl": "https://x.example/ü/", "extra": [1, 2] }'],
+      ['text that is not JSON', 'opaque:reply/address?x=1'],
+      ['an empty string', ''],
+    ])('round-trips the reply address unchanged: %s', async (_what, replyAddress) => {
+      await bindings().save(binding({ replyAddress }));
+
+      expect((await bindings().get(binding().conversationId))?.replyAddress).toBe(replyAddress);
+    });
+
+    it('replaces the binding of the same conversation (upsert)', async () => {
+      await bindings().save(binding());
+      const rebound = binding({
+        callId: 'call-2',
+        state: 'established',
+        meetingId: undefined,
+        replyAddress: undefined,
+        updatedAt: '2026-11-22T11:00:00.000Z',
+      });
+      await bindings().save(rebound);
+
+      expect(await bindings().get(rebound.conversationId)).toEqual(rebound);
+      expect(await bindings().findByCallId('call-1')).toBeUndefined();
+    });
+
+    it('finds a binding by its call id', async () => {
+      await bindings().save(binding({ conversationId: '19:a@thread.v2', callId: 'call-a' }));
+      await bindings().save(binding({ conversationId: '19:b@thread.v2', callId: 'call-b' }));
+
+      expect((await bindings().findByCallId('call-b'))?.conversationId).toBe('19:b@thread.v2');
+    });
+
+    it('finds the most recently updated binding when several chats hold the call', async () => {
+      await bindings().save(binding({ conversationId: '19:old@thread.v2', updatedAt: '2026-11-22T10:00:00.000Z' }));
+      await bindings().save(binding({ conversationId: '19:new@thread.v2', updatedAt: '2026-11-22T10:05:00.000Z' }));
+      await bindings().save(binding({ conversationId: '19:mid@thread.v2', updatedAt: '2026-11-22T10:02:00.000Z' }));
+
+      expect((await bindings().findByCallId('call-1'))?.conversationId).toBe('19:new@thread.v2');
+    });
+
+    it('setCallState updates the state and returns the binding', async () => {
+      await bindings().save(binding());
+      const updated = await bindings().setCallState('call-1', 'established', '2026-11-22T10:00:05.000Z');
+
+      const expected = binding({ state: 'established', updatedAt: '2026-11-22T10:00:05.000Z' });
+      expect(updated).toEqual(expected);
+      expect(await bindings().get(expected.conversationId)).toEqual(expected);
+    });
+
+    it('setCallState updates every binding of the call and returns the most recently updated one', async () => {
+      await bindings().save(binding({ conversationId: '19:old@thread.v2', updatedAt: '2026-11-22T10:00:00.000Z' }));
+      await bindings().save(binding({ conversationId: '19:new@thread.v2', updatedAt: '2026-11-22T10:05:00.000Z' }));
+      await bindings().save(binding({ conversationId: '19:other@thread.v2', callId: 'call-2' }));
+
+      const updated = await bindings().setCallState('call-1', 'established', '2026-11-22T10:06:00.000Z');
+
+      expect(updated).toEqual(
+        binding({ conversationId: '19:new@thread.v2', state: 'established', updatedAt: '2026-11-22T10:06:00.000Z' }),
+      );
+      expect(await bindings().get('19:old@thread.v2')).toMatchObject({ state: 'established', updatedAt: '2026-11-22T10:06:00.000Z' });
+      expect(await bindings().get('19:other@thread.v2')).toMatchObject({ state: 'establishing', updatedAt: '2026-11-22T10:00:00.000Z' });
+    });
+
+    it('setCallState returns undefined for an unknown call', async () => {
+      await bindings().save(binding());
+
+      expect(await bindings().setCallState('no-such-call', 'established', '2026-11-22T10:00:05.000Z')).toBeUndefined();
+      expect((await bindings().get(binding().conversationId))?.state).toBe('establishing');
+    });
+
+    it("setCallState 'terminated' clears that call's roster only", async () => {
+      await bindings().save(binding());
+      await store().roster.upsert('call-1', [participant('p1'), participant('p2')]);
+      await store().roster.upsert('call-2', [participant('q1', { callId: 'call-2' })]);
+
+      const ended = await bindings().setCallState('call-1', 'terminated', '2026-11-22T12:00:00.000Z');
+
+      expect(ended?.state).toBe('terminated');
+      expect(await bindings().get(binding().conversationId)).toEqual(
+        binding({ state: 'terminated', updatedAt: '2026-11-22T12:00:00.000Z' }),
+      );
+      expect(await store().roster.list('call-1')).toEqual([]);
+      expect(ids(await store().roster.list('call-2'))).toEqual(['q1']);
+    });
+
+    it("setCallState 'terminated' clears the roster of a call no chat is bound to", async () => {
+      await store().roster.upsert('call-9', [participant('p1', { callId: 'call-9' })]);
+
+      expect(await bindings().setCallState('call-9', 'terminated', '2026-11-22T12:00:00.000Z')).toBeUndefined();
+      expect(await store().roster.list('call-9')).toEqual([]);
+    });
+
+    it("setCallState 'established' keeps the roster", async () => {
+      await bindings().save(binding());
+      await store().roster.upsert('call-1', [participant('p1')]);
+      await bindings().setCallState('call-1', 'established', '2026-11-22T10:00:05.000Z');
+
+      expect(ids(await store().roster.list('call-1'))).toEqual(['p1']);
+    });
+  });
+}

@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import type { Store } from '../../../src/app/ports/store.js';
+import { runBindingsContract } from './bindings.js';
+import { runCasesContract } from './cases.js';
+import { freshStore } from './fixtures.js';
+import { runIdempotencyContract } from './idempotency.js';
+import { runRosterContract } from './roster.js';
+
+export { binding, ids, newCase, participant, REPLY_ADDRESS } from './fixtures.js';
+export { runBindingsContract, runCasesContract, runIdempotencyContract, runRosterContract };
+
+/**
+ * The behaviour every Store implementation must have (DESIGN.md: one behavioural suite per port):
+ * ping, then the suite of each aggregate. `open` returns a fresh, empty store for each test; the
+ * suites close it afterwards.
+ */
+export function runStoreContract(name: string, open: () => Promise<Store>): void {
+  describe(`Store contract: ${name}`, () => {
+    describe('Store', () => {
+      const store = freshStore(open);
+
+      it('ping resolves', async () => {
+        await expect(store().ping()).resolves.toBeUndefined();
+      });
+    });
+
+    runBindingsContract(name, open);
+    runRosterContract(name, open);
+    runCasesContract(name, open);
+    runIdempotencyContract(name, open);
+  });
+}

@@ -1,11 +1,11 @@
-import path from 'node:path';
+import type { UrlProblem } from '../store/driver.js';
+import { parseStoreUrl, type StoreLocation } from '../store/drivers.js';
 
-/** Where the store lives. Only SQLite is implemented today. */
-export interface DatabaseConfig {
-  kind: 'sqlite';
-  /** File path, or ':memory:'. */
-  path: string;
-}
+/**
+ * Where the store lives: the location of one of the store drivers (src/store/drivers.ts). Only
+ * SQLite is implemented today: `{ kind: 'sqlite', path }`, path being a file path or ':memory:'.
+ */
+export type DatabaseConfig = StoreLocation;
 
 /** Bot Framework settings, in botbuilder's own key names where botbuilder reads them. */
 export interface BotConfig {
@@ -59,16 +59,7 @@ export interface Config {
   sandbox: boolean;
 }
 
-/** Turns a DATABASE_URL into a store location, or explains why it cannot. */
-export function parseDatabaseUrl(value: string, cwd: string): DatabaseConfig | { problem: string } {
-  if (value === ':memory:' || value === 'sqlite::memory:') return { kind: 'sqlite', path: ':memory:' };
-  if (/^postgres(ql)?:\/\//i.test(value)) {
-    return { problem: 'DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path> (the default)' };
-  }
-  const match = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(value);
-  const file = match ? match[1]! : value;
-  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(file)) {
-    return { problem: `DATABASE_URL: unsupported scheme in "${value}"; use sqlite:<path>` };
-  }
-  return { kind: 'sqlite', path: path.resolve(cwd, file) };
+/** Turns a DATABASE_URL into a store location, or explains why it cannot (the store drivers decide). */
+export function parseDatabaseUrl(value: string, cwd: string): DatabaseConfig | UrlProblem {
+  return parseStoreUrl(value, cwd);
 }

@@ -1,0 +1,100 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import type { Store } from '../../src/app/ports/store.js';
+import { STORE_DRIVERS, parseStoreUrl } from '../../src/store/drivers.js';
+import { openStore, openStoreAt } from '../../src/store/open-store.js';
+import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
+import { binding } from './contract/index.js';
+
+describe('openStore', () => {
+  let dir: string;
+  const opened: Store[] = [];
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-open-store-'));
+  });
+  afterEach(async () => {
+    for (const store of opened.splice(0)) await store.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  async function open(url: string): Promise<Store> {
+    const store = await openStore(url, dir);
+    opened.push(store);
+    return store;
+  }
+
+  it.each([
+    ['sqlite:<relative path>', 'sqlite:./data/a.sqlite', 'data/a.sqlite'],
+    ['sqlite://<relative path>', 'sqlite://b.sqlite', 'b.sqlite'],
+    ['file:<relative path>', 'file:./x/c.db', 'x/c.db'],
+    ['a plain relative path', 'plain/d.db', 'plain/d.db'],
+  ])('opens SQLite for %s, relative to cwd', async (_what, url, relative) => {
+    const store = await open(url);
+
+    expect(store).toBeInstanceOf(SqliteStore);
+    await store.bindings.save(binding());
+    expect(existsSync(path.join(dir, relative))).toBe(true);
+  });
+
+  it('opens SQLite for an absolute sqlite:/// path', async () => {
+    const file = path.join(dir, 'abs', 'e.sqlite');
+    const store = await open(`sqlite://${file}`);
+
+    expect(store).toBeInstanceOf(SqliteStore);
+    expect(existsSync(file)).toBe(true);
+  });
+
+  it.each([':memory:', 'sqlite::memory:'])('opens an in-memory SQLite store for %s', async (url) => {
+    const store = await open(url);
+
+    expect(store).toBeInstanceOf(SqliteStore);
+    await store.bindings.save(binding());
+    expect(await store.bindings.get(binding().conversationId)).toEqual(binding());
+    expect(existsSync(path.join(dir, ':memory:'))).toBe(false);
+  });
+
+  it.each([
+    ['mysql://db/bouncer', 'unsupported scheme'],
+    ['sqlite://mysql://db/bouncer', 'unsupported scheme'],
+    ['postgres://db/bouncer', 'PostgreSQL is not supported yet'],
+  ])('rejects %s with CONFIG_INVALID', async (url, message) => {
+    await expect(openStore(url, dir)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) });
+  });
+
+  it('fails with STORE_FAILED when the SQLite file cannot be opened', async () => {
+    await expect(openStore(`sqlite:${path.join(dir, 'no', '\0bad')}`, dir)).rejects.toMatchObject({ code: 'STORE_FAILED' });
+  });
+
+  it('openStoreAt opens a location parsed before', async () => {
+    const location = parseStoreUrl(':memory:', dir);
+    if ('problem' in location) throw new Error(location.problem);
+    const store = await openStoreAt(location);
+    opened.push(store);
+
+    expect(store).toBeInstanceOf(SqliteStore);
+  });
+});
+
+describe('parseStoreUrl', () => {
+  it('has SQLite as its first (default) driver', () => {
+    expect(STORE_DRIVERS[0].name).toBe('sqlite');
+  });
+
+  it('names every driver in the message for an unknown scheme', () => {
+    expect(parseStoreUrl('mysql://db/bouncer', '/srv')).toEqual({
+      problem: `DATABASE_URL: unsupported scheme in "mysql://db/bouncer"; use ${STORE_DRIVERS.map((d) => d.example).join(' or ')}`,
+    });
+  });
+
+  it('says PostgreSQL is not supported yet while no driver takes postgres:// URLs', () => {
+    expect(parseStoreUrl('postgresql://db/bouncer', '/srv')).toEqual({
+      problem: 'DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path> (the default)',
+    });
+  });
+
+  it('gives plain data, so that the configuration can hold it', () => {
+    expect(parseStoreUrl('sqlite:data/bouncer.sqlite', '/srv')).toEqual({ kind: 'sqlite', path: '/srv/data/bouncer.sqlite' });
+  });
+});

@@ -1,0 +1,173 @@
+import { describe, expect, it } from 'vitest';
+import { isOutage, UpstreamError } from '../../src/app/domain/errors.js';
+import { retryAfterMs, RetryScheduler, UpstreamHttpError, type RetryOptions } from '../../src/providers/retry.js';
+
+const NOW = Date.parse('2026-11-22T10:00:00Z');
+
+/** A scheduler whose waits are recorded instead of slept, with a fixed clock and a chosen "random". */
+function scheduler(options: RetryOptions = {}) {
+  const waits: number[] = [];
+  const retry = new RetryScheduler('vendor', {
+    now: () => NOW,
+    random: () => 0.5,
+    sleep: async (ms) => {
+      waits.push(ms);
+    },
+    ...options,
+  });
+  return { retry, waits };
+}
+
+function failure(status: number, retryAfter?: string, vendorCode?: string): UpstreamHttpError {
+  return new UpstreamHttpError('vendor', `vendor failed: ${status}`, { status, retryAfter, vendorCode, requestId: 'req-1', moreInfo: 'https://vendor.example/errors' });
+}
+
+/** An attempt that fails with `failures` in turn, then answers 'ok'. */
+function attempts(...failures: unknown[]) {
+  const seen: number[] = [];
+  const fn = async (n: number) => {
+    seen.push(n);
+    const f = failures[n];
+    if (f !== undefined) throw f;
+    return 'ok';
+  };
+  return { fn, seen };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  return expect.unreachable('expected a rejection');
+}
+
+describe('RetryScheduler', () => {
+  it('retries a 429 after the seconds its Retry-After asks for', async () => {
+    const { retry, waits } = scheduler();
+    const { fn, seen } = attempts(failure(429, '2'));
+
+    await expect(retry.run('remove', fn)).resolves.toBe('ok');
+    expect(seen).toEqual([0, 1]);
+    expect(waits).toEqual([2000]);
+  });
+
+  it('retries a 429 at the HTTP date its Retry-After names', async () => {
+    const { retry, waits } = scheduler();
+    const { fn } = attempts(failure(429, 'Sun, 22 Nov 2026 10:00:07 GMT'));
+
+    await expect(retry.run('remove', fn)).resolves.toBe('ok');
+    expect(waits).toEqual([7000]);
+  });
+
+  it.each([500, 502, 503, 504, 599])('retries a %i with exponential backoff', async (status) => {
+    const { retry, waits } = scheduler({ baseDelayMs: 100, random: () => 1 - Number.EPSILON });
+    const { fn, seen } = attempts(failure(status), failure(status), failure(status));
+
+    await expect(retry.run('list', fn)).resolves.toBe('ok');
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(waits).toEqual([100, 200, 400]);
+  });
+
+  it.each([400, 401, 403, 404, 409, 422])('does not retry a %i', async (status) => {
+    const { retry, waits } = scheduler();
+    const { fn, seen } = attempts(failure(status));
+
+    const err = await rejection(retry.run('remove', fn));
+    expect(seen).toEqual([0]);
+    expect(waits).toEqual([]);
+    expect(err).toBeInstanceOf(UpstreamHttpError);
+    expect(err).toMatchObject({ status, retryable: false });
+  });
+
+  it('does not retry a failure without an answer (not sent, timed out): it may have reached the vendor', async () => {
+    const { retry, waits } = scheduler();
+    const timeout = new UpstreamError('vendor', 'timed out', { retryable: true });
+    const { fn, seen } = attempts(timeout);
+
+    await expect(retry.run('remove', fn)).rejects.toBe(timeout);
+    expect(seen).toEqual([0]);
+    expect(waits).toEqual([]);
+  });
+
+  it('keeps the jitter of each backoff between half and all of its step, and under the longest wait', async () => {
+    for (const random of [0, 0.25, 0.5, 0.999999]) {
+      const { retry } = scheduler({ baseDelayMs: 500, maxDelayMs: 3000, random: () => random });
+      for (let n = 0; n < 8; n++) {
+        const ceiling = Math.min(3000, 500 * 2 ** n);
+        const delay = retry.backoff(n);
+        expect(delay).toBeGreaterThanOrEqual(ceiling / 2);
+        expect(delay).toBeLessThanOrEqual(ceiling);
+      }
+    }
+    expect(scheduler({ baseDelayMs: 500, random: () => 0 }).retry.backoff(2)).toBe(1000);
+    expect(scheduler({ baseDelayMs: 500, random: () => 0.5 }).retry.backoff(2)).toBe(1500);
+  });
+
+  it('gives up after maxAttempts with a retryable UpstreamError that keeps the vendor details', async () => {
+    const { retry, waits } = scheduler({ maxAttempts: 3 });
+    const { fn, seen } = attempts(failure(503), failure(503), failure(429, '1', '20429'), failure(503));
+
+    const err = await rejection(retry.run('remove', fn));
+    expect(seen).toEqual([0, 1, 2]);
+    expect(waits).toHaveLength(2);
+    expect(isOutage(err)).toBe(true);
+    expect(err).toMatchObject({
+      code: 'UPSTREAM_FAILED',
+      service: 'vendor',
+      status: 429,
+      retryable: true,
+      vendorCode: '20429',
+      requestId: 'req-1',
+      moreInfo: 'https://vendor.example/errors',
+    });
+  });
+
+  it('does not wait for a Retry-After longer than its longest wait, and fails retryable at once', async () => {
+    const { retry, waits } = scheduler({ maxDelayMs: 10_000 });
+    const { fn, seen } = attempts(failure(429, '60'));
+
+    const err = await rejection(retry.run('remove', fn));
+    expect(seen).toEqual([0]);
+    expect(waits).toEqual([]);
+    expect(err).toMatchObject({ status: 429, retryable: true });
+  });
+
+  it("makes other calls to the same upstream wait out a Retry-After", async () => {
+    let now = NOW;
+    const waits: number[] = [];
+    const retry = new RetryScheduler('vendor', {
+      now: () => now,
+      sleep: async (ms) => {
+        waits.push(ms);
+      },
+    });
+    await expect(retry.run('first', attempts(failure(429, '5')).fn)).resolves.toBe('ok');
+    expect(waits).toEqual([5000]);
+
+    now += 2000;
+    await expect(retry.run('second', attempts().fn)).resolves.toBe('ok');
+    expect(waits).toEqual([5000, 3000]);
+
+    now += 3000;
+    await expect(retry.run('third', attempts().fn)).resolves.toBe('ok');
+    expect(waits).toEqual([5000, 3000]);
+  });
+});
+
+describe('retryAfterMs', () => {
+  it.each([
+    ['0', 0],
+    ['3', 3000],
+    ['1.5', 1500],
+    ['Sun, 22 Nov 2026 10:00:30 GMT', 30_000],
+    ['Sun, 22 Nov 2026 09:00:00 GMT', 0],
+  ])('reads %j as %i ms', (header, ms) => {
+    expect(retryAfterMs(header, NOW)).toBe(ms);
+  });
+
+  it.each([null, undefined, '', '-1', 'soon', '2026-11-22T10:00:30Z'])('reads %j as absent', (header) => {
+    expect(retryAfterMs(header, NOW)).toBeUndefined();
+  });
+});

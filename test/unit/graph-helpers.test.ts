@@ -2,12 +2,12 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { CallStateEvents } from '../../src/core/call-events.js';
-import { BouncerError } from '../../src/core/errors.js';
-import { TtlCache } from '../../src/core/ttl-cache.js';
-import { retryDelay } from '../../src/providers/graph/graph-client.js';
-import { graphParticipantSchema, toParticipant, type GraphParticipant } from '../../src/providers/graph/graph-schemas.js';
-import { parseJoinUrl } from '../../src/providers/graph/join-url.js';
+import { BouncerError } from '../../src/app/domain/errors.js';
+import { CallStateEvents } from '../../src/app/moderation/call-events.js';
+import { TtlCache } from '../../src/channels/teams/ttl-cache.js';
+import { retryDelay } from '../../src/providers/retry.js';
+import { graphParticipantSchema, toParticipant, type GraphParticipant } from '../../src/providers/teams/graph-schemas.js';
+import { parseJoinUrl } from '../../src/providers/teams/join-url.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixturesDir = path.resolve(repoRoot, '../shared/contracts/fixtures');

@@ -1,17 +1,19 @@
 import twilio from 'twilio';
 import { z } from 'zod';
-import type { CallStateEvents } from '../../core/call-events.js';
-import type { Clock, Logger, Store } from '../../core/ports.js';
+import { ACCOUNT_SID_PATTERN, CALL_SID_PATTERN, CONFERENCE_SID_PATTERN } from '../../app/domain/ids.js';
+import type { CallStateEvents } from '../../app/moderation/call-events.js';
+import type { Clock, Logger } from '../../app/ports/runtime.js';
+import type { Store } from '../../app/ports/store.js';
 import type { TwilioConferenceProvider } from './conference-provider.js';
 
 // https://www.twilio.com/docs/voice/api/conference-resource#conference-status-callback
 export const conferenceEventSchema = z
   .object({
-    AccountSid: z.string().regex(/^AC[0-9a-f]{32}$/i),
-    ConferenceSid: z.string().regex(/^CF[0-9a-f]{32}$/i),
+    AccountSid: z.string().regex(ACCOUNT_SID_PATTERN),
+    ConferenceSid: z.string().regex(CONFERENCE_SID_PATTERN),
     FriendlyName: z.string().optional(),
     StatusCallbackEvent: z.string().min(1),
-    CallSid: z.string().regex(/^CA[0-9a-f]{32}$/i).optional(),
+    CallSid: z.string().regex(CALL_SID_PATTERN).optional(),
     Label: z.string().optional(),
   })
   .loose();
@@ -54,7 +56,7 @@ export class ConferenceEventHandler {
     switch (e.StatusCallbackEvent) {
       case 'participant-join':
         if (!e.CallSid) return;
-        await store.upsertParticipants(e.ConferenceSid, [
+        await store.roster.upsert(e.ConferenceSid, [
           {
             callId: e.ConferenceSid,
             participantId: e.CallSid,
@@ -66,10 +68,10 @@ export class ConferenceEventHandler {
         ]);
         break;
       case 'participant-leave':
-        if (e.CallSid) await store.removeParticipants(e.ConferenceSid, [e.CallSid]);
+        if (e.CallSid) await store.roster.remove(e.ConferenceSid, [e.CallSid]);
         break;
       case 'conference-end': {
-        await store.setCallState(e.ConferenceSid, 'terminated', this.deps.clock.now().toISOString());
+        await store.bindings.setCallState(e.ConferenceSid, 'terminated', this.deps.clock.now().toISOString());
         this.deps.events.emit(e.ConferenceSid, 'terminated');
         break;
       }

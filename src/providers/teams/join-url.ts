@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { BouncerError } from '../../core/errors.js';
+import { BouncerError } from '../../app/domain/errors.js';
 
 /** What a Teams meeting join link says about its meeting, in the shape Graph's join request needs. */
 export interface MeetingCoordinates {

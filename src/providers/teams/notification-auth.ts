@@ -1,6 +1,6 @@
-import { createRemoteJWKSet, jwtVerify, type JWTVerifyGetKey } from 'jose';
+import { createRemoteJWKSet, customFetch, errors, jwtVerify, type JWTVerifyGetKey } from 'jose';
 import { z } from 'zod';
-import { BouncerError, UpstreamError } from '../../core/errors.js';
+import { BouncerError, isOutage, UpstreamError } from '../../app/domain/errors.js';
 
 export interface CallsTokenVerifierOptions {
   /** OpenID configuration document whose `jwks_uri` lists the signing keys. */
@@ -11,6 +11,8 @@ export interface CallsTokenVerifierOptions {
   fetch?: typeof fetch;
   /** Allowed clock difference, seconds. */
   clockToleranceSec?: number;
+  /** Deadline of the metadata request (default 15 s). */
+  timeoutMs?: number;
 }
 
 // https://learn.microsoft.com/microsoftteams/platform/bots/calls-and-meetings/call-notifications
@@ -48,6 +50,7 @@ export class CallsTokenVerifier {
         requiredClaims: ['exp'],
       });
     } catch (err) {
+      if (isOutage(err)) throw err;
       throw new BouncerError('NOTIFICATION_UNAUTHORIZED', 'invalid bearer token', { cause: err });
     }
   }
@@ -62,20 +65,64 @@ export class CallsTokenVerifier {
 
   private async loadKeys(): Promise<JWTVerifyGetKey> {
     let res: Response;
+    let body: unknown;
     try {
-      res = await this.fetch(this.options.openIdMetadataUrl, { headers: { accept: 'application/json' } });
+      res = await this.fetch(this.options.openIdMetadataUrl, {
+        headers: { accept: 'application/json' },
+        signal: AbortSignal.timeout(this.options.timeoutMs ?? 15_000),
+      });
+      body = res.ok ? parseJson(await res.text()) : undefined;
     } catch (err) {
       throw new UpstreamError('calls-openid', 'cannot reach the calls OpenID metadata', { retryable: true, cause: err });
     }
-    const parsed = openIdSchema.safeParse(res.ok ? await res.json().catch(() => undefined) : undefined);
-    if (!parsed.success) {
-      throw new UpstreamError('calls-openid', `calls OpenID metadata unusable (HTTP ${res.status})`, {
+    if (!res.ok) {
+      throw new UpstreamError('calls-openid', `calls OpenID metadata unavailable (HTTP ${res.status})`, {
         status: res.status,
         retryable: true,
       });
     }
-    const getKey = createRemoteJWKSet(new URL(parsed.data.jwks_uri), { cooldownDuration: 30_000 });
+    const parsed = openIdSchema.safeParse(body);
+    if (!parsed.success) {
+      throw new UpstreamError('calls-openid', 'calls OpenID metadata has no usable jwks_uri', {
+        code: 'UPSTREAM_INVALID_RESPONSE',
+        status: res.status,
+        retryable: true,
+        cause: parsed.error,
+      });
+    }
+    const remote = createRemoteJWKSet(new URL(parsed.data.jwks_uri), {
+      cooldownDuration: 30_000,
+      timeoutDuration: this.options.timeoutMs ?? 15_000,
+      ...(this.options.fetch ? { [customFetch]: this.options.fetch } : {}),
+    });
+    // The key set itself is fetched while a token is verified: its failures are outages, not bad tokens.
+    const getKey: JWTVerifyGetKey = async (header, token) => {
+      try {
+        return await remote(header, token);
+      } catch (err) {
+        if (!keySetUnavailable(err)) throw err;
+        throw new UpstreamError('calls-openid', 'cannot get the calls signing keys', {
+          code: err instanceof errors.JWKSInvalid ? 'UPSTREAM_INVALID_RESPONSE' : 'UPSTREAM_FAILED',
+          retryable: true,
+          cause: err,
+        });
+      }
+    };
     this.jwks = { getKey, fetchedAt: Date.now() };
     return getKey;
+  }
+}
+
+/** Whether the key set could not be had (unreachable, timed out, not 200, not a key set), as opposed to a token it cannot verify. */
+function keySetUnavailable(err: unknown): boolean {
+  if (!(err instanceof errors.JOSEError)) return true;
+  return err instanceof errors.JWKSTimeout || err instanceof errors.JWKSInvalid || err.code === errors.JOSEError.code;
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
   }
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { Participant } from '../../core/participant.js';
+import { isE164 } from '../../app/domain/ids.js';
+import type { Participant } from '../../app/domain/participant.js';
 
 // https://learn.microsoft.com/graph/api/resources/identity
 const identity = z
@@ -73,6 +74,6 @@ export function toParticipant(callId: string, p: GraphParticipant): Participant 
     tenantId: who?.tenantId ?? undefined,
     isInLobby: p.isInLobby ?? false,
     // PSTN dial-ins carry their number as the phone identity's id.
-    phoneNumbers: kind === 'phone' && who?.id && /^\+[1-9]\d{6,14}$/.test(who.id) ? [who.id] : undefined,
+    phoneNumbers: kind === 'phone' && who?.id && isE164(who.id) ? [who.id] : undefined,
   };
 }

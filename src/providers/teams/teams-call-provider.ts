@@ -1,6 +1,7 @@
-import { BouncerError } from '../../core/errors.js';
-import type { CallState, Participant } from '../../core/participant.js';
-import type { CallProvider, Logger, MeetingDetails, MeetingToJoin } from '../../core/ports.js';
+import { UpstreamError } from '../../app/domain/errors.js';
+import type { CallState, Participant } from '../../app/domain/participant.js';
+import type { CallLookup, CallProvider, MeetingDetails, MeetingToJoin, ProviderCapabilities } from '../../app/ports/call-provider.js';
+import type { Logger } from '../../app/ports/runtime.js';
 import type { GraphClient } from './graph-client.js';
 import { createdCallSchema, participantListSchema, toParticipant } from './graph-schemas.js';
 import { parseJoinUrl } from './join-url.js';
@@ -10,6 +11,8 @@ const MAX_PAGES = 20;
 /** Teams calls through Microsoft Graph's cloud communications API (application permissions). */
 export class TeamsCallProvider implements CallProvider {
   readonly kind = 'teams' as const;
+  /** Teams participants are people in the directory, removed by their participant id. */
+  readonly capabilities: ProviderCapabilities = { removeByLabel: false, phoneCallers: false };
 
   constructor(
     private readonly graph: GraphClient,
@@ -42,12 +45,23 @@ export class TeamsCallProvider implements CallProvider {
     const res = await this.graph.request('POST', '/communications/calls', { body });
     const parsed = createdCallSchema.safeParse(res.body);
     if (!parsed.success) {
-      throw new BouncerError('UPSTREAM_INVALID_RESPONSE', 'Graph answered the join without a call id', {
+      throw new UpstreamError('graph', 'Graph answered the join without a call id', {
+        code: 'UPSTREAM_INVALID_RESPONSE',
+        status: res.status,
+        requestId: res.requestId,
         cause: parsed.error,
       });
     }
     const state = parsed.data.state === 'established' ? 'established' : 'establishing';
     return { callId: parsed.data.id, state };
+  }
+
+  /**
+   * A webhook names a Teams call by Bouncer's own call id: it is taken as it is, without asking
+   * Graph (a call Bouncer has not joined fails at the removal, as Graph answers it).
+   */
+  async findCall(callId: string): Promise<CallLookup> {
+    return { kind: 'found', callId };
   }
 
   meetingFromJoinUrl(joinUrl: string): MeetingDetails | undefined {
@@ -67,7 +81,10 @@ export class TeamsCallProvider implements CallProvider {
       const res = await this.graph.request('GET', next);
       const parsed = participantListSchema.safeParse(res.body);
       if (!parsed.success) {
-        throw new BouncerError('UPSTREAM_INVALID_RESPONSE', 'Graph participant list did not parse', {
+        throw new UpstreamError('graph', 'Graph participant list did not parse', {
+          code: 'UPSTREAM_INVALID_RESPONSE',
+          status: res.status,
+          requestId: res.requestId,
           cause: parsed.error,
         });
       }

@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import type { CallStateEvents } from '../../core/call-events.js';
-import type { CallState } from '../../core/participant.js';
-import type { Clock, Logger, Store } from '../../core/ports.js';
+import type { CallState } from '../../app/domain/participant.js';
+import type { CallStateEvents } from '../../app/moderation/call-events.js';
+import type { Clock, Logger } from '../../app/ports/runtime.js';
+import type { Store } from '../../app/ports/store.js';
 import { callStateSchema, graphParticipantSchema, toParticipant } from './graph-schemas.js';
 
 // https://learn.microsoft.com/graph/api/resources/commsnotifications
@@ -57,7 +58,7 @@ export class CallNotificationHandler {
       state = s === 'established' ? 'established' : s === 'terminated' ? 'terminated' : undefined;
     }
     if (!state) return true;
-    const binding = await this.deps.store.setCallState(callId, state, this.deps.clock.now().toISOString());
+    const binding = await this.deps.store.bindings.setCallState(callId, state, this.deps.clock.now().toISOString());
     this.deps.events.emit(callId, state);
     this.deps.logger.info({ callId, state, conversationId: binding?.conversationId }, 'call state changed');
     return true;
@@ -73,10 +74,10 @@ export class CallNotificationHandler {
     }
     if (n.changeType === 'deleted') {
       const ids = data.data.map((p) => p.id).filter((id): id is string => !!id);
-      await this.deps.store.removeParticipants(callId, ids);
+      await this.deps.store.roster.remove(callId, ids);
     } else {
       const participants = data.data.map((p) => toParticipant(callId, p)).filter((p) => p !== undefined);
-      await this.deps.store.upsertParticipants(callId, participants);
+      await this.deps.store.roster.upsert(callId, participants);
     }
     this.deps.logger.debug({ callId, changeType: n.changeType, count: data.data.length }, 'roster updated');
     return true;

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import type { UserPhoneDirectory } from '../../core/ports.js';
+import { UpstreamError } from '../../app/domain/errors.js';
+import { toE164 } from '../../app/domain/ids.js';
+import type { UserPhoneDirectory } from '../../app/ports/call-provider.js';
 import type { GraphClient } from './graph-client.js';
 
 // https://learn.microsoft.com/graph/api/user-get (businessPhones, mobilePhone); needs User.Read.All.
@@ -11,6 +13,7 @@ const userPhonesSchema = z
 export class GraphUserPhones implements UserPhoneDirectory {
   constructor(private readonly graph: GraphClient) {}
 
+  /** The user's numbers ([] for an unknown user); throws UpstreamError when Graph fails or answers in another shape. */
   async getPhoneNumbers(userId: string): Promise<string[]> {
     const res = await this.graph.request(
       'GET',
@@ -19,14 +22,15 @@ export class GraphUserPhones implements UserPhoneDirectory {
     );
     if (res.status === 404) return [];
     const parsed = userPhonesSchema.safeParse(res.body);
-    if (!parsed.success) return [];
+    if (!parsed.success) {
+      throw new UpstreamError('graph', 'Graph user profile did not parse', {
+        code: 'UPSTREAM_INVALID_RESPONSE',
+        status: res.status,
+        requestId: res.requestId,
+        cause: parsed.error,
+      });
+    }
     const all = [...(parsed.data.businessPhones ?? []), parsed.data.mobilePhone ?? ''];
     return [...new Set(all.map(toE164).filter((n): n is string => n !== undefined))];
   }
-}
-
-/** "+1 (555) 123-4567" → "+15551234567"; numbers without a country code cannot be placed. */
-export function toE164(raw: string): string | undefined {
-  const compact = raw.replace(/[\s().-]/g, '');
-  return /^\+[1-9]\d{6,14}$/.test(compact) ? compact : undefined;
 }

@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { optionalString, readSlice, url } from '../../config/env-helpers.js';
+import type { ProviderConfigResult, ProviderEnvInput } from '../provider-module.js';
+
+/**
+ * Teams' environment variables (documented in .env.example): Microsoft Graph with application
+ * permissions, defaulting to the bot's app registration, and the calling platform's signed
+ * notifications.
+ */
+export const teamsEnv = z.object({
+  GRAPH_TENANT_ID: optionalString,
+  GRAPH_CLIENT_ID: optionalString,
+  GRAPH_CLIENT_SECRET: optionalString,
+  GRAPH_BASE_URL: url('GRAPH_BASE_URL').default('https://graph.microsoft.com/v1.0'),
+  AZURE_AUTHORITY_HOST: url('AZURE_AUTHORITY_HOST').default('https://login.microsoftonline.com'),
+  // Graph call notifications (JWT-signed by the calling platform).
+  CALLS_OPENID_METADATA_URL: url('CALLS_OPENID_METADATA_URL').default('https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration'),
+  CALLS_TOKEN_ISSUER: z.string().trim().min(1).default('https://api.botframework.com'),
+});
+
+export interface GraphCredentials {
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+}
+
+/** Teams calls through Microsoft Graph. */
+export interface TeamsConfig {
+  /** Present only when tenant, client id and secret are all known: Teams calls can be reached. */
+  credentials?: GraphCredentials;
+  /** The Graph application (client) id, used as the audience of call notifications. */
+  clientId?: string;
+  /** e.g. https://graph.microsoft.com/v1.0 (no trailing slash). */
+  baseUrl: string;
+  authorityHost: string;
+  /** OpenID configuration whose keys sign call notifications. */
+  callsOpenIdMetadataUrl: string;
+  /** The issuer call notification tokens carry. */
+  callsTokenIssuer: string;
+}
+
+/** Teams' part of loadConfig: the Graph credentials (GRAPH_* or the bot registration), its notice and sandbox endpoints. */
+export function configureTeams(input: ProviderEnvInput): ProviderConfigResult<TeamsConfig> {
+  const { given, bot } = input;
+  const problems: string[] = [];
+  const notices: string[] = [];
+
+  // Checks across variables run on the raw values, so that they are listed with every other problem.
+  const tenantId = given.GRAPH_TENANT_ID?.trim() ?? (bot.appTenantId || undefined);
+  const clientId = given.GRAPH_CLIENT_ID?.trim() ?? (bot.appId || undefined);
+  const clientSecret = given.GRAPH_CLIENT_SECRET ?? (bot.appPassword || undefined);
+  const graphGiven = [given.GRAPH_TENANT_ID, given.GRAPH_CLIENT_ID, given.GRAPH_CLIENT_SECRET].some((v) => v !== undefined);
+  const credentials = tenantId && clientId && clientSecret ? { tenantId, clientId, clientSecret } : undefined;
+  if (graphGiven && !credentials) {
+    const missing = [
+      !tenantId && 'GRAPH_TENANT_ID (or MicrosoftAppTenantId)',
+      !clientId && 'GRAPH_CLIENT_ID (or MicrosoftAppId)',
+      !clientSecret && 'GRAPH_CLIENT_SECRET (or MicrosoftAppPassword)',
+    ].filter(Boolean);
+    problems.push(`Graph is partly configured; also set ${missing.join(', ')}`);
+  }
+  if (!credentials) {
+    notices.push(
+      'Microsoft Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET or the MicrosoftApp* values): /kick will explain that Teams calls cannot be reached.',
+    );
+  }
+
+  const e = readSlice(teamsEnv, given);
+  if (!e) return { problems, notices, endpoints: [] };
+  const inUse = !!credentials;
+  return {
+    problems,
+    notices,
+    endpoints: [
+      { name: 'GRAPH_BASE_URL', value: e.GRAPH_BASE_URL, inUse },
+      { name: 'AZURE_AUTHORITY_HOST', value: e.AZURE_AUTHORITY_HOST, inUse },
+      { name: 'CALLS_OPENID_METADATA_URL', value: e.CALLS_OPENID_METADATA_URL, inUse },
+    ],
+    config:
+      problems.length > 0
+        ? undefined
+        : {
+            credentials,
+            clientId,
+            baseUrl: e.GRAPH_BASE_URL,
+            authorityHost: e.AZURE_AUTHORITY_HOST,
+            callsOpenIdMetadataUrl: e.CALLS_OPENID_METADATA_URL,
+            callsTokenIssuer: e.CALLS_TOKEN_ISSUER,
+          },
+  };
+}

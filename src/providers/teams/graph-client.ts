@@ -1,0 +1,153 @@
+import type { AccessToken, TokenCredential } from '@azure/identity';
+import { UpstreamError } from '../../app/domain/errors.js';
+import type { Logger } from '../../app/ports/runtime.js';
+import { RetryScheduler, UpstreamHttpError, type RetryOptions } from '../retry.js';
+
+export interface GraphClientOptions {
+  /** e.g. https://graph.microsoft.com/v1.0 (no trailing slash). */
+  baseUrl: string;
+  credential: TokenCredential;
+  logger: Logger;
+  /** Token scope; Graph's own even when baseUrl points at a local server. */
+  scope?: string;
+  fetch?: typeof fetch;
+  /** Deadline of each request, answer body included (default 15 s). A timeout is a retryable outage. */
+  timeoutMs?: number;
+  /** How 429 and 5xx answers are retried (src/providers/retry.ts), or the scheduler to share. */
+  retry?: RetryOptions | RetryScheduler;
+}
+
+export interface GraphResponse {
+  status: number;
+  body: unknown;
+  requestId?: string;
+}
+
+const DEFAULT_TIMEOUT_MS = 15_000;
+const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
+
+/**
+ * A thin Graph REST client: app-only token (cached until close to expiry), JSON bodies, a deadline
+ * on every request, 429/5xx retried by the shared policy honouring Retry-After, and failures that
+ * name Graph's request-id and error code.
+ */
+export class GraphClient {
+  private readonly fetch: typeof fetch;
+  private readonly retry: RetryScheduler;
+  private readonly timeoutMs: number;
+  private readonly scope: string;
+  private token?: AccessToken;
+  private tokenPromise?: Promise<AccessToken>;
+
+  constructor(private readonly options: GraphClientOptions) {
+    this.fetch = options.fetch ?? globalThis.fetch;
+    this.retry =
+      options.retry instanceof RetryScheduler ? options.retry : new RetryScheduler('graph', { logger: options.logger, ...options.retry });
+    this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
+    this.scope = options.scope ?? 'https://graph.microsoft.com/.default';
+  }
+
+  /** Gets a token ahead of the first request, so the first kick does not pay for it. */
+  async warmUp(): Promise<void> {
+    await this.accessToken();
+  }
+
+  /**
+   * Sends a request. 2xx and any status in `accept` resolve; anything else (after retries) throws
+   * UpstreamError. `path` is relative to baseUrl, or an absolute URL on the same origin (nextLink).
+   */
+  async request(method: string, path: string, init: { body?: unknown; accept?: number[] } = {}): Promise<GraphResponse> {
+    const url = this.resolve(path);
+    const what = `Graph ${method} ${redactPath(path)}`;
+    return this.retry.run(what, () => this.send(method, url, what, init));
+  }
+
+  private async send(method: string, url: string, what: string, init: { body?: unknown; accept?: number[] }): Promise<GraphResponse> {
+    const token = await this.accessToken();
+    let res: Response;
+    let body: unknown;
+    try {
+      res = await this.fetch(url, {
+        method,
+        headers: {
+          authorization: `Bearer ${token}`,
+          accept: 'application/json',
+          ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
+        },
+        body: init.body === undefined ? undefined : JSON.stringify(init.body),
+        // The deadline covers the answer's body too.
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+      body = await readBody(res);
+    } catch (err) {
+      const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
+      throw new UpstreamError('graph', `${what} ${timedOut ? `timed out after ${this.timeoutMs} ms` : 'could not be sent'}`, {
+        retryable: true,
+        cause: err,
+      });
+    }
+    const requestId = res.headers.get('request-id') ?? res.headers.get('client-request-id') ?? undefined;
+    if (res.ok || init.accept?.includes(res.status)) return { status: res.status, body, requestId };
+
+    if (res.status === 401) this.token = undefined;
+    const code = graphErrorCode(body);
+    throw new UpstreamHttpError('graph', `${what} failed: ${res.status}${code ? ` ${code}` : ''}`, {
+      status: res.status,
+      requestId,
+      vendorCode: code,
+      retryAfter: res.headers.get('retry-after') ?? undefined,
+    });
+  }
+
+  private resolve(path: string): string {
+    if (!/^https?:\/\//i.test(path)) return `${this.options.baseUrl}${path.startsWith('/') ? '' : '/'}${path}`;
+    // Never send the token to another host than Graph's.
+    if (new URL(path).origin !== new URL(this.options.baseUrl).origin) {
+      throw new UpstreamError('graph', 'Graph returned a link to another host; not followed', { code: 'UPSTREAM_INVALID_RESPONSE' });
+    }
+    return path;
+  }
+
+  private async accessToken(): Promise<string> {
+    if (this.token && this.token.expiresOnTimestamp - TOKEN_REFRESH_MARGIN_MS > Date.now()) return this.token.token;
+    this.tokenPromise ??= this.options.credential
+      .getToken(this.scope)
+      .then((t) => {
+        if (!t) throw new UpstreamError('entra', 'no token returned', { code: 'UPSTREAM_INVALID_RESPONSE' });
+        return t;
+      })
+      .finally(() => {
+        this.tokenPromise = undefined;
+      });
+    try {
+      this.token = await this.tokenPromise;
+    } catch (err) {
+      throw new UpstreamError('entra', 'could not get a Microsoft Graph token', { retryable: true, cause: err });
+    }
+    return this.token.token;
+  }
+}
+
+async function readBody(res: Response): Promise<unknown> {
+  const text = await res.text();
+  if (text === '') return undefined;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return text;
+  }
+}
+
+// https://learn.microsoft.com/graph/errors (error.code)
+function graphErrorCode(body: unknown): string | undefined {
+  if (body && typeof body === 'object' && 'error' in body) {
+    const error = (body as { error?: { code?: unknown } }).error;
+    if (typeof error?.code === 'string') return error.code;
+  }
+  return undefined;
+}
+
+/** Ids in paths are not secrets, but logs need only the shape. */
+function redactPath(path: string): string {
+  return path.replace(/^https?:\/\/[^/]+/i, '').split('?')[0]!;
+}

@@ -1,0 +1,55 @@
+import { z } from 'zod';
+import { defineProvider } from '../provider-module.js';
+import { ConferenceEventHandler } from './conference-events.js';
+import { TwilioConferenceProvider } from './conference-provider.js';
+import { configureTwilio, twilioEnv, type TwilioConfig } from './config.js';
+import { createTwilioClient } from './twilio-client.js';
+import { twilioEventsRoute } from './twilio-events-route.js';
+
+/** Twilio phone conferences: removal by CallSid or label, roster from conference status callbacks. */
+export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
+  kind: 'twilio',
+  healthKey: 'twilio',
+  joinsMeetings: false,
+  labels: {
+    product: 'Twilio',
+    calls: 'Twilio conferences',
+    callNoun: 'Twilio conference',
+    callInSentence: ({ callName }, escape) => (callName ? `the phone conference **${escape(callName)}**` : 'the phone conference'),
+    callFact: ({ callName, callId }) => `Twilio: ${callName ?? callId}`,
+  },
+  env: twilioEnv,
+  configure: configureTwilio,
+  setUp(config, deps) {
+    const { store, events, clock, logger, publicBaseUrl } = deps;
+    const { account } = config;
+    if (!account) {
+      // The callback route still answers, refusing everything (403).
+      return {
+        missing: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)'],
+        routes: [twilioEventsRoute({ publicBaseUrl, logger })],
+      };
+    }
+    const provider = new TwilioConferenceProvider({ client: createTwilioClient({ ...account, baseUrl: config.baseUrl }), logger });
+    const handler = new ConferenceEventHandler({ accountSid: account.accountSid, provider, store, events, clock, logger });
+    return {
+      provider,
+      missing: [],
+      routes: [twilioEventsRoute({ authToken: account.authToken, publicBaseUrl, handler, logger })],
+    };
+  },
+  bindSyntax: {
+    usage: 'twilio <ConferenceSid | conference name>',
+    summary: 'to a Twilio conference',
+    parse(text) {
+      const m = /^twilio\s+(.+)$/i.exec(text);
+      return m ? { kind: 'named', provider: 'twilio', idOrName: m[1]!.trim() } : undefined;
+    },
+  },
+  webhookCall: {
+    field: 'twilioConference',
+    schema: z
+      .object({ twilioConference: z.string().min(1).max(256).describe('A Twilio ConferenceSid, or a friendly name (resolved to the in-progress conference).') })
+      .strict(),
+  },
+});

@@ -1,0 +1,175 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { TokenCredential } from '@azure/identity';
+import { isOutage } from '../../src/app/domain/errors.js';
+import type { Logger } from '../../src/app/ports/runtime.js';
+import { UpstreamHttpError } from '../../src/providers/retry.js';
+import { GraphClient } from '../../src/providers/teams/graph-client.js';
+import { TwilioConferenceProvider } from '../../src/providers/twilio/conference-provider.js';
+import { createTwilioClient } from '../../src/providers/twilio/twilio-client.js';
+import { json, listen, type LocalServer } from '../../tools/sandbox/protocol/http-util.js';
+import { SandboxTwilio } from '../../tools/sandbox/protocol/twilio-server.js';
+
+const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const credential: TokenCredential = { getToken: async () => ({ token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
+
+/** Retry options whose waits are recorded, not slept. */
+function recordedWaits() {
+  const waits: number[] = [];
+  return { waits, retry: { random: () => 0.5, sleep: async (ms: number) => void waits.push(ms) } };
+}
+
+async function rejection(promise: Promise<unknown>): Promise<unknown> {
+  try {
+    await promise;
+  } catch (err) {
+    return err;
+  }
+  return expect.unreachable('expected a rejection');
+}
+
+const servers: Array<{ close(): Promise<void> }> = [];
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** A local server answering each request with the next of `answers` (the last one repeats). */
+async function graphServer(answers: Array<{ status: number; body?: unknown; headers?: Record<string, string> } | 'hang'>) {
+  const seen: string[] = [];
+  const server: LocalServer = await listen((req, res) => {
+    seen.push(`${req.method} ${req.url}`);
+    const answer = answers[Math.min(seen.length - 1, answers.length - 1)]!;
+    if (answer === 'hang') return; // never answers
+    json(res, answer.status, answer.body, answer.headers);
+  });
+  servers.push(server);
+  return { url: server.url, seen };
+}
+
+describe('GraphClient against a local server', () => {
+  it('retries a 429 after its Retry-After, then resolves', async () => {
+    const graph = await graphServer([
+      { status: 429, headers: { 'retry-after': '3', 'request-id': 'r-1' }, body: { error: { code: 'TooManyRequests', message: 'x' } } },
+      { status: 204 },
+    ]);
+    const { waits, retry } = recordedWaits();
+    const client = new GraphClient({ baseUrl: graph.url, credential, logger: quiet, retry });
+
+    await expect(client.request('DELETE', '/communications/calls/c/participants/p')).resolves.toMatchObject({ status: 204 });
+    expect(graph.seen).toHaveLength(2);
+    expect(waits).toEqual([3000]);
+  });
+
+  it('gives up on a lasting 503 with the request id and Graph error code, retryable', async () => {
+    const graph = await graphServer([{ status: 503, headers: { 'request-id': 'r-9' }, body: { error: { code: 'ServiceUnavailable', message: 'x' } } }]);
+    const { waits, retry } = recordedWaits();
+    const client = new GraphClient({ baseUrl: graph.url, credential, logger: quiet, retry: { ...retry, maxAttempts: 3 } });
+
+    const err = await rejection(client.request('GET', '/communications/calls/c/participants'));
+    expect(graph.seen).toHaveLength(3);
+    expect(waits).toEqual([375, 750]);
+    expect(isOutage(err)).toBe(true);
+    expect(err).toMatchObject({ service: 'graph', status: 503, requestId: 'r-9', vendorCode: 'ServiceUnavailable', retryable: true });
+  });
+
+  it('does not retry a 403', async () => {
+    const graph = await graphServer([{ status: 403, body: { error: { code: 'Forbidden', message: 'policy' } } }]);
+    const client = new GraphClient({ baseUrl: graph.url, credential, logger: quiet, retry: recordedWaits().retry });
+
+    const err = await rejection(client.request('DELETE', '/communications/calls/c/participants/p'));
+    expect(graph.seen).toHaveLength(1);
+    expect(err).toBeInstanceOf(UpstreamHttpError);
+    expect(err).toMatchObject({ status: 403, retryable: false, vendorCode: 'Forbidden' });
+  });
+
+  it('gives every request a deadline: a timeout is a retryable outage, not retried', async () => {
+    const graph = await graphServer(['hang']);
+    const client = new GraphClient({ baseUrl: graph.url, credential, logger: quiet, timeoutMs: 100, retry: recordedWaits().retry });
+
+    const err = await rejection(client.request('DELETE', '/communications/calls/c/participants/p'));
+    expect(graph.seen).toHaveLength(1);
+    expect(isOutage(err)).toBe(true);
+    expect(err).toMatchObject({ service: 'graph', retryable: true, message: expect.stringContaining('timed out') });
+  });
+});
+
+describe('Twilio client and provider against the sandbox Twilio', () => {
+  const accountSid = `AC${'a1'.repeat(16)}`;
+  const authToken = 'test-twilio-auth-token';
+
+  async function start(options: { maxAttempts?: number } = {}) {
+    const fake = await SandboxTwilio.start({ accountSid, authToken });
+    servers.push(fake);
+    const conference = fake.addConference({ friendlyName: 'Standup' });
+    const mallory = fake.addParticipant(conference.sid, { from: '+15555550100', label: 'Mallory' });
+    const { waits, retry } = recordedWaits();
+    const provider = new TwilioConferenceProvider({
+      client: createTwilioClient({ accountSid, authToken, baseUrl: fake.url }),
+      logger: quiet,
+      retry: { ...retry, ...options },
+    });
+    const removals = () => fake.requests.filter((r) => r.method === 'DELETE');
+    return { fake, conference, mallory, provider, waits, removals };
+  }
+
+  it('retries a 429 (20429) after its Retry-After, which the SDK alone would drop', async () => {
+    const { fake, conference, provider, waits, removals } = await start();
+    fake.script('DELETE', /\/Participants\//, [{ status: 429, headers: { 'retry-after': '2' } }]);
+
+    await expect(provider.removeParticipant(conference.sid, 'Mallory')).resolves.toBe('removed');
+    expect(removals()).toHaveLength(2);
+    expect(waits).toEqual([2000]);
+  });
+
+  it('retries a 5xx with backoff', async () => {
+    const { fake, conference, provider, waits } = await start();
+    fake.script('GET', /\/Conferences\.json$/, [{ status: 500 }, { status: 503 }]);
+
+    await expect(provider.findCall('Standup')).resolves.toEqual({ kind: 'found', callId: conference.sid, callName: 'Standup' });
+    expect(waits).toEqual([375, 750]);
+  });
+
+  it('answers already_gone for a 404 (20404), without retrying', async () => {
+    const { conference, mallory, provider, waits, removals } = await start();
+    await provider.removeParticipant(conference.sid, mallory.callSid);
+    // Kicking the last participant completed the conference; the second removal is a 404.
+    await expect(provider.removeParticipant(conference.sid, mallory.callSid)).resolves.toBe('already_gone');
+    expect(removals()).toHaveLength(2);
+    expect(waits).toEqual([]);
+  });
+
+  it("fails with Twilio's status, code and more-info link once the attempts are used up", async () => {
+    const { fake, conference, provider, removals } = await start({ maxAttempts: 2 });
+    fake.script('DELETE', /\/Participants\//, [{ status: 503 }, { status: 503 }, { status: 503 }]);
+
+    const err = await rejection(provider.removeParticipant(conference.sid, 'Mallory'));
+    expect(removals()).toHaveLength(2);
+    expect(isOutage(err)).toBe(true);
+    expect(err).toMatchObject({ service: 'twilio', status: 503, retryable: true, vendorCode: expect.stringMatching(/^\d+$/), moreInfo: expect.stringContaining('twilio.com/docs/errors/') });
+  });
+
+  it('does not retry a 401', async () => {
+    const fake = await SandboxTwilio.start({ accountSid, authToken });
+    servers.push(fake);
+    const { waits, retry } = recordedWaits();
+    const provider = new TwilioConferenceProvider({ client: createTwilioClient({ accountSid, authToken: 'wrong', baseUrl: fake.url }), logger: quiet, retry });
+
+    const err = await rejection(provider.findCall('Standup'));
+    expect(fake.requests).toHaveLength(1);
+    expect(waits).toEqual([]);
+    expect(err).toMatchObject({ service: 'twilio', status: 401, retryable: false });
+  });
+
+  it('gives every request a deadline', async () => {
+    const silent = await listen(() => undefined);
+    servers.push(silent);
+    const provider = new TwilioConferenceProvider({
+      client: createTwilioClient({ accountSid, authToken, baseUrl: silent.url, timeoutMs: 100 }),
+      logger: quiet,
+      retry: recordedWaits().retry,
+    });
+
+    const err = await rejection(provider.findCall('Standup'));
+    expect(isOutage(err)).toBe(true);
+    expect(err).toMatchObject({ service: 'twilio', retryable: true, message: expect.stringContaining('timed out') });
+  });
+});

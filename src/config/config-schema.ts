@@ -1,24 +1,11 @@
 import { z } from 'zod';
+import { PROVIDER_MODULES } from '../providers/index.js';
+import { optionalString, url } from './env-helpers.js';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/bouncer.sqlite';
 
 /** Log levels pino understands. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
-
-const optionalString = z
-  .string()
-  .trim()
-  .optional()
-  .transform((v) => (v === undefined || v === '' ? undefined : v));
-
-const url = (name: string) =>
-  z
-    .string()
-    .trim()
-    .refine((v) => URL.canParse(v) && /^https?:$/.test(new URL(v).protocol), {
-      message: `${name} must be an absolute http(s) URL`,
-    })
-    .transform((v) => v.replace(/\/+$/, ''));
 
 const port = z.coerce
   .number<string>({ message: 'PORT must be a number' })
@@ -26,11 +13,8 @@ const port = z.coerce
   .min(0, 'PORT must be between 0 and 65535')
   .max(65535, 'PORT must be between 0 and 65535');
 
-/**
- * Every environment variable Bouncer reads, with its default. `.env.example` documents each one;
- * `test/unit/config.test.ts` checks that the two lists agree.
- */
-export const envSchema = z.object({
+/** Bouncer's own variables that come before the providers' in .env.example: the server and the bot. */
+const serverAndBotEnv = z.object({
   PORT: z.string().trim().default('3978').pipe(port),
   HOST: z.string().trim().default('0.0.0.0'),
   PUBLIC_BASE_URL: url('PUBLIC_BASE_URL').optional(),
@@ -49,29 +33,14 @@ export const envSchema = z.object({
   ToBotFromChannelTokenIssuer: optionalString,
   ToChannelFromBotLoginUrl: optionalString,
   ToChannelFromBotOAuthScope: optionalString,
+});
 
-  // Microsoft Graph (application permissions); default to the bot's app registration.
-  GRAPH_TENANT_ID: optionalString,
-  GRAPH_CLIENT_ID: optionalString,
-  GRAPH_CLIENT_SECRET: optionalString,
-  GRAPH_BASE_URL: url('GRAPH_BASE_URL').default('https://graph.microsoft.com/v1.0'),
-  AZURE_AUTHORITY_HOST: url('AZURE_AUTHORITY_HOST').default('https://login.microsoftonline.com'),
-
-  // Graph call notifications (JWT-signed by the calling platform).
-  CALLS_OPENID_METADATA_URL: url('CALLS_OPENID_METADATA_URL').default(
-    'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
-  ),
-  CALLS_TOKEN_ISSUER: z.string().trim().min(1).default('https://api.botframework.com'),
+/** Bouncer's own variables after the providers': moderation, webhooks, sandbox, storage, logs. */
+const moderationAndRuntimeEnv = z.object({
+  // How long the first /kick in a meeting waits for a joined call to be established.
   CALL_JOIN_TIMEOUT_MS: z.string().trim().default('15000').pipe(
     z.coerce.number<string>({ message: 'CALL_JOIN_TIMEOUT_MS must be a number' }).int().min(0).max(120000),
   ),
-
-  // Twilio phone conferences: an auth token, or an API key (the auth token still verifies callbacks).
-  TWILIO_ACCOUNT_SID: z.string().trim().regex(/^AC[0-9a-fA-F]{32}$/, { message: 'TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits' }).optional(),
-  TWILIO_AUTH_TOKEN: optionalString,
-  TWILIO_API_KEY_SID: z.string().trim().regex(/^SK[0-9a-fA-F]{32}$/, { message: 'TWILIO_API_KEY_SID must look like SK followed by 32 hex digits' }).optional(),
-  TWILIO_API_KEY_SECRET: optionalString,
-  TWILIO_API_BASE_URL: url('TWILIO_API_BASE_URL').default('https://api.twilio.com'),
 
   // Webhook-triggered moderation (Standard Webhooks): whsec_ secrets, comma-separated for rotation.
   WEBHOOK_SECRETS: z
@@ -119,5 +88,18 @@ export const envSchema = z.object({
   LOG_LEVEL: z.enum(LOG_LEVELS, { message: `LOG_LEVEL must be one of ${LOG_LEVELS.join(', ')}` }).default('info'),
 });
 
+/** Bouncer's own variables (every provider module brings its own slice). */
+export const coreEnvSchema = serverAndBotEnv.extend(moderationAndRuntimeEnv.shape);
+
+/** Every provider's variables, in list order (each module's `env`). */
+const providerShape: z.ZodRawShape = Object.fromEntries(PROVIDER_MODULES.flatMap((m) => Object.entries(m.env.shape)));
+
+/**
+ * Every environment variable Bouncer reads, with its default: its own and every provider module's
+ * slice. `.env.example` documents each one; `test/unit/config.test.ts` checks that the two lists agree.
+ */
+export const envSchema = z.object({ ...serverAndBotEnv.shape, ...providerShape, ...moderationAndRuntimeEnv.shape });
+
 export type RawEnv = z.input<typeof envSchema>;
-export type ParsedEnv = z.output<typeof envSchema>;
+/** Bouncer's own validated variables (a provider reads its slice itself). */
+export type ParsedEnv = z.output<typeof coreEnvSchema>;

@@ -1,3 +1,4 @@
+import type { ProviderConfigs } from '../providers/index.js';
 import type { UrlProblem } from '../store/driver.js';
 import { parseStoreUrl, type StoreLocation } from '../store/drivers.js';
 
@@ -19,37 +20,14 @@ export interface BotConfig {
   endpointOverrides: Record<string, string>;
 }
 
-export interface GraphConfig {
-  /** Present only when tenant, client id and secret are all known. */
-  credentials?: { tenantId: string; clientId: string; clientSecret: string };
-  /** The Graph application (client) id, used as the audience of call notifications. */
-  clientId?: string;
-  baseUrl: string;
-  authorityHost: string;
-}
-
-export interface CallsConfig {
-  openIdMetadataUrl: string;
-  tokenIssuer: string;
-  joinTimeoutMs: number;
-}
-
-export interface TwilioConfig {
-  accountSid: string;
-  /** Verifies conference callbacks; also authenticates the API when no API key is set. */
-  authToken?: string;
-  apiKey?: { sid: string; secret: string };
-  baseUrl: string;
-}
-
 /** The whole validated configuration; built once by loadConfig and passed down. */
 export interface Config {
   server: { port: number; host: string; publicBaseUrl?: string };
   bot: BotConfig;
-  graph: GraphConfig;
-  calls: CallsConfig;
-  /** Present only when an account and a way to authenticate are configured. */
-  twilio?: TwilioConfig;
+  /** Each calling backend's own configuration, by kind (src/providers/<kind>/config.ts). */
+  providers: ProviderConfigs;
+  /** How long an action waits for a call it has just joined to be established (CALL_JOIN_TIMEOUT_MS). */
+  joinTimeoutMs: number;
   adminUserIds: ReadonlySet<string>;
   /** Standard Webhooks secrets (whsec_…) for POST /api/moderation/kick; empty = API closed. */
   webhookSecrets: string[];

@@ -1,7 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { parseEnv } from 'node:util';
-import { DEFAULT_DATABASE_URL, envSchema, type ParsedEnv } from './config-schema.js';
+import { BouncerError } from '../app/domain/errors.js';
+import { PROVIDER_MODULES, type ProviderConfigs } from '../providers/index.js';
+import type { ProviderConfigResult } from '../providers/provider-module.js';
+import { coreEnvSchema, DEFAULT_DATABASE_URL, envSchema, type ParsedEnv } from './config-schema.js';
 import { parseDatabaseUrl, type Config } from './config.js';
+import { isLoopback } from './env-helpers.js';
 
 export type LoadConfigResult = { ok: true; config: Config; notices: string[] } | { ok: false; problems: string[] };
 
@@ -59,32 +63,17 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     problems.push('MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant');
   }
 
-  const tenantId = given.GRAPH_TENANT_ID?.trim() ?? (appTenantId || undefined);
-  const clientId = given.GRAPH_CLIENT_ID?.trim() ?? (appId || undefined);
-  const clientSecret = given.GRAPH_CLIENT_SECRET ?? (appPassword || undefined);
-  const graphGiven = [given.GRAPH_TENANT_ID, given.GRAPH_CLIENT_ID, given.GRAPH_CLIENT_SECRET].some((v) => v !== undefined);
-  if (graphGiven && !(tenantId && clientId && clientSecret)) {
-    const missing = [
-      !tenantId && 'GRAPH_TENANT_ID (or MicrosoftAppTenantId)',
-      !clientId && 'GRAPH_CLIENT_ID (or MicrosoftAppId)',
-      !clientSecret && 'GRAPH_CLIENT_SECRET (or MicrosoftAppPassword)',
-    ].filter(Boolean);
-    problems.push(`Graph is partly configured; also set ${missing.join(', ')}`);
+  // Each provider checks its own variables, in list order.
+  const bot = { appId, appPassword, appTenantId };
+  const validated: Record<string, unknown> = parsed.success ? parsed.data : {};
+  const providers = PROVIDER_MODULES.map((m) => ({ kind: m.kind, result: m.configure({ env: validated, given, bot }) }));
+  for (const { result } of providers) problems.push(...result.problems);
+  const core = coreEnvSchema.safeParse(given);
+  if (parsed.success && core.success && core.data.BOUNCER_SANDBOX) {
+    problems.push(...sandboxProblems(core.data, providers.flatMap(({ result }) => result.endpoints), { bot: !localMode }));
   }
-  const twilioSid = given.TWILIO_ACCOUNT_SID?.trim();
-  const twilioToken = given.TWILIO_AUTH_TOKEN?.trim();
-  const keySid = given.TWILIO_API_KEY_SID?.trim();
-  const keySecret = given.TWILIO_API_KEY_SECRET?.trim();
-  if ((twilioToken || keySid || keySecret) && !twilioSid) problems.push('TWILIO_ACCOUNT_SID is required when other TWILIO_ credentials are set');
-  if (!!keySid !== !!keySecret) problems.push('TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET go together');
-  if (twilioSid && !twilioToken && !(keySid && keySecret)) {
-    problems.push('TWILIO_ACCOUNT_SID needs TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)');
-  }
-  if (parsed.success && parsed.data.BOUNCER_SANDBOX) {
-    problems.push(...sandboxProblems(parsed.data, { graph: !!(tenantId && clientId && clientSecret), bot: !localMode }));
-  }
-  if (!parsed.success || problems.length > 0 || 'problem' in database) return { ok: false, problems };
-  const e: ParsedEnv = parsed.data;
+  if (!parsed.success || !core.success || problems.length > 0 || 'problem' in database) return { ok: false, problems };
+  const e: ParsedEnv = core.data;
 
   const notices: string[] = [];
   if (e.BOUNCER_SANDBOX) {
@@ -95,15 +84,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       'MicrosoftAppId is empty: local mode, inbound Bot Framework authentication is off (for the Emulator or Agents Playground only).',
     );
   }
-  const credentials = tenantId && clientId && clientSecret ? { tenantId, clientId, clientSecret } : undefined;
-  if (!credentials) {
-    notices.push(
-      'Microsoft Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET or the MicrosoftApp* values): /kick will explain that Teams calls cannot be reached.',
-    );
-  }
-  if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_AUTH_TOKEN) {
-    notices.push('TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants.');
-  }
+  for (const { result } of providers) notices.push(...result.notices);
   if (e.WEBHOOK_SECRETS.length === 0) {
     notices.push('WEBHOOK_SECRETS is not set: POST /api/moderation/kick refuses every request.');
   }
@@ -126,20 +107,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
       localMode,
       endpointOverrides,
     },
-    graph: { credentials, clientId, baseUrl: e.GRAPH_BASE_URL, authorityHost: e.AZURE_AUTHORITY_HOST },
-    calls: {
-      openIdMetadataUrl: e.CALLS_OPENID_METADATA_URL,
-      tokenIssuer: e.CALLS_TOKEN_ISSUER,
-      joinTimeoutMs: e.CALL_JOIN_TIMEOUT_MS,
-    },
-    twilio: e.TWILIO_ACCOUNT_SID
-      ? {
-          accountSid: e.TWILIO_ACCOUNT_SID,
-          authToken: e.TWILIO_AUTH_TOKEN,
-          apiKey: e.TWILIO_API_KEY_SID && e.TWILIO_API_KEY_SECRET ? { sid: e.TWILIO_API_KEY_SID, secret: e.TWILIO_API_KEY_SECRET } : undefined,
-          baseUrl: e.TWILIO_API_BASE_URL,
-        }
-      : undefined,
+    providers: providerConfigs(providers),
+    joinTimeoutMs: e.CALL_JOIN_TIMEOUT_MS,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     webhookSecrets: e.WEBHOOK_SECRETS,
     database,
@@ -149,32 +118,35 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   return { ok: true, config, notices };
 }
 
-const LOOPBACK_HOSTS = new Set(['127.0.0.1', 'localhost', '[::1]']);
-
-function isLoopback(url: string): boolean {
-  return URL.canParse(url) && LOOPBACK_HOSTS.has(new URL(url).hostname);
+/** Every provider's configuration by kind; each is present once there are no problems. */
+function providerConfigs(providers: Array<{ kind: string; result: ProviderConfigResult<unknown> }>): ProviderConfigs {
+  const configs: Record<string, unknown> = {};
+  for (const { kind, result } of providers) {
+    if (result.config === undefined) throw new BouncerError('INTERNAL', `provider ${kind} gave no configuration and no problem`);
+    configs[kind] = result.config;
+  }
+  // Built from PROVIDER_MODULES, so every kind has its own module's configuration.
+  return configs as ProviderConfigs;
 }
 
 /**
  * Sandbox mode promises that nothing real is touched: every endpoint Bouncer would call with
  * credentials must be on this machine. The production defaults are not, so each must be set.
+ * The providers' endpoints come first, in list order, then the Bot Framework's.
  */
-function sandboxProblems(e: ParsedEnv, inUse: { graph: boolean; bot: boolean }): string[] {
-  const endpoints: Array<[string, string | undefined, boolean]> = [
-    ['GRAPH_BASE_URL', e.GRAPH_BASE_URL, inUse.graph],
-    ['AZURE_AUTHORITY_HOST', e.AZURE_AUTHORITY_HOST, inUse.graph],
-    ['CALLS_OPENID_METADATA_URL', e.CALLS_OPENID_METADATA_URL, inUse.graph],
-    ['TWILIO_API_BASE_URL', e.TWILIO_API_BASE_URL, !!e.TWILIO_ACCOUNT_SID],
-    ['ToChannelFromBotLoginUrl', e.ToChannelFromBotLoginUrl ?? BOT_ENDPOINT_DEFAULTS.ToChannelFromBotLoginUrl, inUse.bot],
-    [
-      'ToBotFromChannelOpenIdMetadataUrl',
-      e.ToBotFromChannelOpenIdMetadataUrl ?? BOT_ENDPOINT_DEFAULTS.ToBotFromChannelOpenIdMetadataUrl,
-      inUse.bot,
-    ],
+function sandboxProblems(e: ParsedEnv, providerEndpoints: ProviderConfigResult<unknown>['endpoints'], inUse: { bot: boolean }): string[] {
+  const endpoints = [
+    ...providerEndpoints,
+    { name: 'ToChannelFromBotLoginUrl', value: e.ToChannelFromBotLoginUrl ?? BOT_ENDPOINT_DEFAULTS.ToChannelFromBotLoginUrl, inUse: inUse.bot },
+    {
+      name: 'ToBotFromChannelOpenIdMetadataUrl',
+      value: e.ToBotFromChannelOpenIdMetadataUrl ?? BOT_ENDPOINT_DEFAULTS.ToBotFromChannelOpenIdMetadataUrl,
+      inUse: inUse.bot,
+    },
   ];
   return endpoints
-    .filter(([, value, used]) => used && !(value && isLoopback(value)))
-    .map(([name, value]) => `BOUNCER_SANDBOX is on, so ${name} must point at this machine (127.0.0.1, ::1 or localhost), not ${value}`);
+    .filter(({ value, inUse: used }) => used && !(value && isLoopback(value)))
+    .map(({ name, value }) => `BOUNCER_SANDBOX is on, so ${name} must point at this machine (127.0.0.1, ::1 or localhost), not ${value}`);
 }
 
 /**

@@ -3,9 +3,10 @@ import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { envSchema } from '../../src/config/config-schema.js';
+import { coreEnvSchema, envSchema } from '../../src/config/config-schema.js';
 import { parseDatabaseUrl, type Config } from '../../src/config/config.js';
 import { loadConfig, readEnvFile, type LoadConfigResult } from '../../src/config/load-config.js';
+import { PROVIDER_MODULES } from '../../src/providers/index.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const cwd = path.resolve(os.tmpdir(), 'bouncer-config-test');
@@ -36,17 +37,16 @@ describe('loadConfig: defaults', () => {
     expect(config.bot.appType).toBe('MultiTenant');
     expect(config.bot.endpointOverrides).toEqual({});
     expect(config.server).toEqual({ port: 3978, host: '0.0.0.0', publicBaseUrl: undefined });
-    expect(config.graph).toEqual({
+    expect(config.providers.teams).toEqual({
       credentials: undefined,
       clientId: undefined,
       baseUrl: 'https://graph.microsoft.com/v1.0',
       authorityHost: 'https://login.microsoftonline.com',
+      callsOpenIdMetadataUrl: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
+      callsTokenIssuer: 'https://api.botframework.com',
     });
-    expect(config.calls).toEqual({
-      openIdMetadataUrl: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
-      tokenIssuer: 'https://api.botframework.com',
-      joinTimeoutMs: 15000,
-    });
+    expect(config.providers.twilio).toEqual({ account: undefined, baseUrl: 'https://api.twilio.com' });
+    expect(config.joinTimeoutMs).toBe(15000);
     expect(config.adminUserIds.size).toBe(0);
     expect(config.database).toEqual({ kind: 'sqlite', path: path.join(cwd, 'data', 'bouncer.sqlite') });
     expect(config.logLevel).toBe('info');
@@ -123,12 +123,12 @@ describe('loadConfig: bot registration and Graph', () => {
   it('uses the bot registration for Graph when no GRAPH_* variable is set', () => {
     const { config } = expectOk(loadConfig(botRegistration, cwd));
 
-    expect(config.graph.credentials).toEqual({
+    expect(config.providers.teams.credentials).toEqual({
       tenantId: 'bot-tenant-id',
       clientId: 'bot-app-id',
       clientSecret: 'bot-app-password',
     });
-    expect(config.graph.clientId).toBe('bot-app-id');
+    expect(config.providers.teams.clientId).toBe('bot-app-id');
     expect(config.bot).toMatchObject({
       appId: 'bot-app-id',
       appPassword: 'bot-app-password',
@@ -150,12 +150,12 @@ describe('loadConfig: bot registration and Graph', () => {
       ),
     );
 
-    expect(config.graph.credentials).toEqual({
+    expect(config.providers.teams.credentials).toEqual({
       tenantId: 'graph-tenant',
       clientId: 'graph-client',
       clientSecret: 'graph-secret',
     });
-    expect(config.graph.clientId).toBe('graph-client');
+    expect(config.providers.teams.clientId).toBe('graph-client');
     expect(notices.some((n) => n.includes('Microsoft Graph is not configured'))).toBe(false);
   });
 
@@ -164,12 +164,12 @@ describe('loadConfig: bot registration and Graph', () => {
       loadConfig({ GRAPH_TENANT_ID: 't', GRAPH_CLIENT_ID: 'c', GRAPH_CLIENT_SECRET: 's' }, cwd),
     );
     expect(config.bot.localMode).toBe(true);
-    expect(config.graph.credentials).toEqual({ tenantId: 't', clientId: 'c', clientSecret: 's' });
+    expect(config.providers.teams.credentials).toEqual({ tenantId: 't', clientId: 'c', clientSecret: 's' });
   });
 
   it('fills a single GRAPH_* override from the bot registration', () => {
     const { config } = expectOk(loadConfig({ ...botRegistration, GRAPH_CLIENT_SECRET: 'graph-secret' }, cwd));
-    expect(config.graph.credentials).toEqual({
+    expect(config.providers.teams.credentials).toEqual({
       tenantId: 'bot-tenant-id',
       clientId: 'bot-app-id',
       clientSecret: 'graph-secret',
@@ -188,7 +188,7 @@ describe('loadConfig: bot registration and Graph', () => {
 
   it('treats blank GRAPH_* values as unset', () => {
     const { config } = expectOk(loadConfig({ GRAPH_TENANT_ID: '  ', GRAPH_CLIENT_ID: '' }, cwd));
-    expect(config.graph.credentials).toBeUndefined();
+    expect(config.providers.teams.credentials).toBeUndefined();
   });
 
   it('requires MicrosoftAppPassword when MicrosoftAppId is set', () => {
@@ -199,7 +199,7 @@ describe('loadConfig: bot registration and Graph', () => {
   it('does not require a password for a user-assigned managed identity', () => {
     const { config } = expectOk(loadConfig({ MicrosoftAppId: 'bot-app-id', MicrosoftAppType: 'UserAssignedMSI' }, cwd));
     expect(config.bot.appType).toBe('UserAssignedMSI');
-    expect(config.graph.credentials).toBeUndefined();
+    expect(config.providers.teams.credentials).toBeUndefined();
   });
 
   it('requires MicrosoftAppTenantId for a SingleTenant bot', () => {
@@ -231,6 +231,57 @@ describe('loadConfig: bot registration and Graph', () => {
   });
 });
 
+describe('loadConfig: Twilio', () => {
+  const accountSid = `AC${'a1'.repeat(16)}`;
+  const apiKeySid = `SK${'b2'.repeat(16)}`;
+
+  it('configures the account with its auth token', () => {
+    const { config, notices } = expectOk(loadConfig({ TWILIO_ACCOUNT_SID: accountSid, TWILIO_AUTH_TOKEN: ' token ' }, cwd));
+    expect(config.providers.twilio).toEqual({
+      account: { accountSid, authToken: 'token', apiKey: undefined },
+      baseUrl: 'https://api.twilio.com',
+    });
+    expect(notices.some((n) => n.startsWith('TWILIO_AUTH_TOKEN'))).toBe(false);
+  });
+
+  it('configures an API key, and says that callbacks cannot be verified without the auth token', () => {
+    const { config, notices } = expectOk(
+      loadConfig({ TWILIO_ACCOUNT_SID: accountSid, TWILIO_API_KEY_SID: apiKeySid, TWILIO_API_KEY_SECRET: 'secret', TWILIO_API_BASE_URL: 'http://127.0.0.1:4004/' }, cwd),
+    );
+    expect(config.providers.twilio).toEqual({
+      account: { accountSid, authToken: undefined, apiKey: { sid: apiKeySid, secret: 'secret' } },
+      baseUrl: 'http://127.0.0.1:4004',
+    });
+    expect(notices).toContain(
+      'TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants.',
+    );
+  });
+
+  it('lists its problems in order: no account, a half API key, no way to authenticate', () => {
+    expect(expectProblems(loadConfig({ TWILIO_AUTH_TOKEN: 'token', TWILIO_API_KEY_SID: apiKeySid }, cwd))).toEqual([
+      'TWILIO_ACCOUNT_SID is required when other TWILIO_ credentials are set',
+      'TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET go together',
+    ]);
+    expect(expectProblems(loadConfig({ TWILIO_ACCOUNT_SID: accountSid }, cwd))).toEqual([
+      'TWILIO_ACCOUNT_SID needs TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)',
+    ]);
+  });
+
+  it('lists Graph problems before Twilio problems, after the schema problems', () => {
+    expect(expectProblems(loadConfig({ PORT: 'x', GRAPH_CLIENT_ID: 'c', TWILIO_AUTH_TOKEN: 'token' }, cwd))).toEqual([
+      'PORT must be a number',
+      'Graph is partly configured; also set GRAPH_TENANT_ID (or MicrosoftAppTenantId), GRAPH_CLIENT_SECRET (or MicrosoftAppPassword)',
+      'TWILIO_ACCOUNT_SID is required when other TWILIO_ credentials are set',
+    ]);
+  });
+
+  it('refuses malformed SIDs with their own message', () => {
+    expect(expectProblems(loadConfig({ TWILIO_ACCOUNT_SID: 'AC123', TWILIO_AUTH_TOKEN: 'token' }, cwd))).toEqual([
+      'TWILIO_ACCOUNT_SID must look like AC followed by 32 hex digits',
+    ]);
+  });
+});
+
 describe('loadConfig: value normalisation', () => {
   it('splits, trims and lower-cases ADMIN_USER_IDS', () => {
     const { config } = expectOk(
@@ -257,10 +308,10 @@ describe('loadConfig: value normalisation', () => {
         cwd,
       ),
     );
-    expect(config.graph.baseUrl).toBe('http://127.0.0.1:4011/v1.0');
-    expect(config.graph.authorityHost).toBe('http://127.0.0.1:4012');
+    expect(config.providers.teams.baseUrl).toBe('http://127.0.0.1:4011/v1.0');
+    expect(config.providers.teams.authorityHost).toBe('http://127.0.0.1:4012');
     expect(config.server.publicBaseUrl).toBe('https://bouncer.example.com');
-    expect(config.calls.openIdMetadataUrl).toBe('http://127.0.0.1:4013/openid');
+    expect(config.providers.teams.callsOpenIdMetadataUrl).toBe('http://127.0.0.1:4013/openid');
   });
 
   it('rejects URLs that are not http(s)', () => {
@@ -271,7 +322,7 @@ describe('loadConfig: value normalisation', () => {
   it('reads numbers and the log level', () => {
     const { config } = expectOk(loadConfig({ PORT: ' 8080 ', CALL_JOIN_TIMEOUT_MS: '500', LOG_LEVEL: 'debug' }, cwd));
     expect(config.server.port).toBe(8080);
-    expect(config.calls.joinTimeoutMs).toBe(500);
+    expect(config.joinTimeoutMs).toBe(500);
     expect(config.logLevel).toBe('debug');
   });
 
@@ -279,7 +330,7 @@ describe('loadConfig: value normalisation', () => {
   // already does for GRAPH_* (blank → unset), not port 0, a 0 ms join timeout or the cwd as database.
   it.each([
     ['PORT', (c: Config) => c.server.port, 3978],
-    ['CALL_JOIN_TIMEOUT_MS', (c: Config) => c.calls.joinTimeoutMs, 15000],
+    ['CALL_JOIN_TIMEOUT_MS', (c: Config) => c.joinTimeoutMs, 15000],
     ['DATABASE_URL', (c: Config) => c.database, { kind: 'sqlite', path: path.join(cwd, 'data', 'bouncer.sqlite') }],
     ['PUBLIC_BASE_URL', (c: Config) => c.server.publicBaseUrl, undefined],
   ] as const)('treats a blank %s like an unset one', (name, read, expected) => {
@@ -448,5 +499,10 @@ describe('.env.example documents envSchema', () => {
 
   it('names no variable the schema does not read', () => {
     expect(documentedNames().filter((name) => !schemaNames.includes(name))).toEqual([]);
+  });
+
+  it("has every variable in exactly one part: Bouncer's own or one provider's slice", () => {
+    const parts = [Object.keys(coreEnvSchema.shape), ...PROVIDER_MODULES.map((m) => Object.keys(m.env.shape))].flat();
+    expect(parts.sort()).toEqual(schemaNames);
   });
 });

@@ -3,10 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Activity } from 'botbuilder';
 import { describe, expect, it } from 'vitest';
-import { decodeEntities, toCommandInput } from '../../src/bot/activity-input.js';
-import type { CommandInput } from '../../src/core/commands/command.js';
-import { parseCommand, type ParsedCommand } from '../../src/core/commands/parse-command.js';
-import { commandRegistry } from '../../src/core/commands/registry.js';
+import { decodeEntities, toCommandInput } from '../../src/channels/teams/activity-input.js';
+import type { CommandInput } from '../../src/app/commands/command.js';
+import { parseCommand, type ParsedCommand } from '../../src/app/commands/parse-command.js';
+import { commandRegistry } from '../support/commands.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const fixturesDir = path.resolve(repoRoot, '../shared/contracts/fixtures');

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseCommand } from '../../src/core/commands/parse-command.js';
-import { commandRegistry } from '../../src/core/commands/registry.js';
+import { parseCommand } from '../../src/app/commands/parse-command.js';
+import { commandRegistry } from '../support/commands.js';
 
 const parse = (text: string) => parseCommand({ text, mentions: [] }, commandRegistry);
 
@@ -21,12 +21,12 @@ describe('/kick targets other than mentions', () => {
   });
 
   it('refuses a label with a slash', () => {
-    expect(parse('/kick label:a/b')).toEqual({ ok: false, problem: { kind: 'invalid_label', label: 'a/b' } });
+    expect(parse('/kick label:a/b')).toEqual({ ok: false, problem: { kind: 'invalid_label', label: 'a/b', why: 'slash' } });
   });
 
   it('/bind takes an optional twilio conference; anything else shows the usage', () => {
     expect(parse('/bind')).toMatchObject({ ok: true, args: {} });
-    expect(parse('/bind twilio Support bridge')).toMatchObject({ ok: true, args: { twilioConference: 'Support bridge' } });
+    expect(parse('/bind twilio Support bridge')).toMatchObject({ ok: true, args: { target: { kind: 'named', provider: 'twilio', idOrName: 'Support bridge' } } });
     expect(parse('/bind zoom')).toMatchObject({ ok: false, problem: { kind: 'bad_arguments', command: 'bind' } });
   });
 });

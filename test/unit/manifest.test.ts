@@ -8,7 +8,7 @@ import Ajv04Module from 'ajv-draft-04';
 import addFormatsModule from 'ajv-formats';
 import { afterAll, describe, expect, it } from 'vitest';
 import { buildZip, fillPlaceholders, findPlaceholders, resolveSettings } from '../../scripts/manifest-lib.mjs';
-import { commandRegistry } from '../../src/core/commands/registry.js';
+import { commandRegistry } from '../support/commands.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 const manifestDir = path.join(repoRoot, 'manifest');

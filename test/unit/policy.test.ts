@@ -1,21 +1,26 @@
 import { describe, expect, it } from 'vitest';
-import { decideKick, type KickPolicyInput } from '../../src/core/policy.js';
+import { authorityOf, decide, type Authority, type Decision, type TargetFacts } from '../../src/app/moderation/policy.js';
 
-/** An ordinary kick: a member of the meeting removing someone else who is not the organizer. */
-const base: KickPolicyInput = {
-  actorRole: 'attendee',
-  actorIsAdmin: false,
-  targetIsActor: false,
-  targetIsBot: false,
-  targetIsOrganizer: false,
-};
+/** An ordinary removal: a member of the meeting removing someone else who is not the organizer. */
+interface RemovalCase {
+  actorRole: Authority['role'];
+  actorIsAdmin: boolean;
+  targetIsActor: boolean;
+  targetIsBot: boolean;
+  targetIsOrganizer: boolean;
+}
+const base: RemovalCase = { actorRole: 'attendee', actorIsAdmin: false, targetIsActor: false, targetIsBot: false, targetIsOrganizer: false };
 
-type Decision = ReturnType<typeof decideKick>;
 const allowed: Decision = { allowed: true };
 const denied = (reason: Extract<Decision, { allowed: false }>['reason']): Decision => ({ allowed: false, reason });
 
-describe('decideKick', () => {
-  it.each<[string, Partial<KickPolicyInput>, Decision]>([
+const remove = (c: RemovalCase): Decision => {
+  const target: TargetFacts = { isActor: c.targetIsActor, isBot: c.targetIsBot, isOrganizer: c.targetIsOrganizer };
+  return decide({ kind: 'remove', authority: { admin: c.actorIsAdmin, role: c.actorRole, userId: 'actor' }, target });
+};
+
+describe('decide: remove', () => {
+  it.each<[string, Partial<RemovalCase>, Decision]>([
     ['an organizer kicks an attendee', { actorRole: 'organizer' }, allowed],
     ['a presenter kicks an attendee', { actorRole: 'presenter' }, allowed],
     ['an attendee kicks someone', { actorRole: 'attendee' }, denied('not_permitted')],
@@ -35,6 +40,60 @@ describe('decideKick', () => {
     ['an attendee kicks the bot', { actorRole: 'attendee', targetIsBot: true }, denied('bot')],
     ['an unknown-role actor kicks themselves', { actorRole: 'unknown', targetIsActor: true }, denied('self')],
   ])('%s', (_case, overrides, expected) => {
-    expect(decideKick({ ...base, ...overrides })).toEqual(expected);
+    expect(remove({ ...base, ...overrides })).toEqual(expected);
+  });
+});
+
+describe('decide: use a command', () => {
+  const authority = (role: Authority['role'], admin = false): Authority => ({ admin, role, userId: 'actor' });
+
+  it.each<[Authority['role'], boolean, Decision]>([
+    ['organizer', false, allowed],
+    ['presenter', false, allowed],
+    ['attendee', false, denied('not_permitted')],
+    ['unknown', false, denied('unknown_role')],
+    ['attendee', true, allowed],
+    ['unknown', true, allowed],
+  ])('a moderator command for role %s (admin %s)', (role, admin, expected) => {
+    expect(decide({ kind: 'use', permission: 'moderator', authority: authority(role, admin) })).toEqual(expected);
+  });
+
+  it('lets anyone use an "anyone" command, whatever the role', () => {
+    for (const role of ['organizer', 'presenter', 'attendee', 'unknown'] as const) {
+      expect(decide({ kind: 'use', permission: 'anyone', authority: authority(role) })).toEqual(allowed);
+    }
+  });
+});
+
+describe('decide: bind a meeting by its link', () => {
+  it("allows the link's organizer and admins, nobody else (whatever their role in this chat)", () => {
+    const organizer: Authority = { admin: false, role: 'unknown', userId: 'olivia' };
+    expect(decide({ kind: 'bind_link', authority: organizer, linkOrganizerUserId: 'OLIVIA' })).toEqual(allowed);
+    expect(decide({ kind: 'bind_link', authority: { admin: false, role: 'presenter', userId: 'pete' }, linkOrganizerUserId: 'olivia' })).toEqual(denied('not_permitted'));
+    expect(decide({ kind: 'bind_link', authority: { admin: true, role: 'unknown' }, linkOrganizerUserId: 'olivia' })).toEqual(allowed);
+    expect(decide({ kind: 'bind_link', authority: organizer })).toEqual(denied('not_permitted'));
+  });
+});
+
+describe('authorityOf', () => {
+  const admins = new Set(['aaaaaaaa-0000-4000-8000-000000000001']);
+
+  it('makes configured admins admins, matching their id in any case', () => {
+    expect(authorityOf({ kind: 'member', userId: 'AAAAAAAA-0000-4000-8000-000000000001' }, 'attendee', admins)).toEqual({
+      admin: true,
+      role: 'attendee',
+      userId: 'aaaaaaaa-0000-4000-8000-000000000001',
+    });
+    expect(authorityOf({ kind: 'member', userId: 'bbbbbbbb-0000-4000-8000-000000000002' }, 'presenter', admins).admin).toBe(false);
+    expect(authorityOf({ kind: 'member' }, 'unknown', admins).admin).toBe(false);
+  });
+
+  it('gives a system admin rights from its verified credential, not from where the request came', () => {
+    const system = authorityOf(
+      { kind: 'system', displayName: 'classifier', credential: { scheme: 'standard-webhooks', secretIndex: 0 } },
+      'unknown',
+      admins,
+    );
+    expect(system).toEqual({ admin: true, role: 'unknown' });
   });
 });

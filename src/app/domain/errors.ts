@@ -1,0 +1,73 @@
+/**
+ * Stable error codes. Messages are for logs; users see text chosen by the renderers. Callers
+ * recognise failures by code (see isOutage), never by class or message.
+ */
+export type ErrorCode =
+  /** A remote service answered with a failure, or could not be reached (after any retries). */
+  | 'UPSTREAM_FAILED'
+  /** A remote service answered, but not in the shape its contract promises. */
+  | 'UPSTREAM_INVALID_RESPONSE'
+  | 'NOTIFICATION_INVALID'
+  | 'NOTIFICATION_UNAUTHORIZED'
+  | 'INVALID_JOIN_URL'
+  | 'INVALID_ARGUMENT'
+  | 'STORE_FAILED'
+  | 'CONFIG_INVALID'
+  | 'INTERNAL';
+
+/** Codes that mean "a service we depend on failed": answered as an audited `upstream_failed`. */
+const OUTAGE_CODES: ReadonlySet<ErrorCode> = new Set(['UPSTREAM_FAILED', 'UPSTREAM_INVALID_RESPONSE']);
+
+/** An error with a stable code that keeps its cause. Thrown for bugs and outages only. */
+export class BouncerError extends Error {
+  readonly code: ErrorCode;
+  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = 'BouncerError';
+    this.code = code;
+  }
+}
+
+export interface UpstreamDetails {
+  /** UPSTREAM_FAILED (default) or UPSTREAM_INVALID_RESPONSE. */
+  code?: Extract<ErrorCode, 'UPSTREAM_FAILED' | 'UPSTREAM_INVALID_RESPONSE'>;
+  status?: number;
+  requestId?: string;
+  retryable?: boolean;
+  vendorCode?: string;
+  moreInfo?: string;
+  cause?: unknown;
+}
+
+/** A remote service failed (after any retries), or answered in a shape we cannot read. */
+export class UpstreamError extends BouncerError {
+  readonly service: string;
+  readonly status?: number;
+  /** The service's own request id (Graph: `request-id`), so an operator can quote it to the vendor. */
+  readonly requestId?: string;
+  readonly retryable: boolean;
+  /** The vendor's error code and documentation link, when it gives them. */
+  readonly vendorCode?: string;
+  readonly moreInfo?: string;
+  constructor(service: string, message: string, details: UpstreamDetails = {}) {
+    super(details.code ?? 'UPSTREAM_FAILED', message, { cause: details.cause });
+    this.name = 'UpstreamError';
+    this.service = service;
+    this.status = details.status;
+    this.requestId = details.requestId;
+    this.retryable = details.retryable ?? false;
+    this.vendorCode = details.vendorCode;
+    this.moreInfo = details.moreInfo;
+  }
+}
+
+/** Whether `err` is an outage of a service we depend on (recognised by its code). */
+export function isOutage(err: unknown): err is UpstreamError {
+  return err instanceof BouncerError && OUTAGE_CODES.has(err.code) && 'service' in err;
+}
+
+/** Any thrown value as a coded error (the edge of the app wraps what libraries throw). */
+export function asCodedError(err: unknown): BouncerError {
+  if (err instanceof BouncerError) return err;
+  return new BouncerError('INTERNAL', err instanceof Error ? err.message : 'non-error thrown', { cause: err });
+}

@@ -1,0 +1,78 @@
+import type { ProviderKind } from './participant.js';
+
+/**
+ * What a moderation request came to. Expected results are values, never exceptions
+ * (DESIGN.md, habit 1). Every outcome carries the audit case it was recorded as.
+ */
+export type Outcome =
+  | { kind: 'removed'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
+  | { kind: 'already_gone'; caseId: number; target: TargetSummary; callId: string }
+  | { kind: 'dry_run'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
+  | { kind: 'bound'; caseId: number; provider: ProviderKind; callId: string; callName?: string; alreadyBound: boolean }
+  | { kind: 'unbound'; caseId: number; provider: ProviderKind; callId: string; callName?: string }
+  | { kind: 'ambiguous_target'; caseId: number; target: TargetSummary; candidates: TargetSummary[] }
+  | { kind: 'unsupported'; caseId: number; provider: ProviderKind; capability: string }
+  | { kind: 'denied'; caseId: number; reason: DenialReason; target?: TargetSummary }
+  | { kind: 'target_not_found'; caseId: number; target: TargetSummary; callId: string }
+  | { kind: 'not_bound'; caseId: number; reason: NotBoundReason; /** The provider of a call named by id or name that was not found. */ provider?: ProviderKind }
+  | { kind: 'not_configured'; caseId: number; missing: string[] }
+  | {
+      kind: 'upstream_failed';
+      caseId: number;
+      service: string;
+      requestId?: string;
+      /** The vendor's own error code and documentation link (Twilio: 20003 and its more_info). */
+      code?: string;
+      moreInfo?: string;
+      retryable: boolean;
+    };
+
+export type OutcomeKind = Outcome['kind'];
+
+export type DenialReason =
+  | 'not_permitted' // attendee, or not in the meeting
+  | 'unknown_role' // the meeting role could not be established
+  | 'self'
+  | 'bot'
+  | 'organizer'; // a presenter tried to remove the organizer
+
+export type NotBoundReason =
+  | 'not_a_meeting' // the chat has no meeting, so there is no call to join
+  | 'join_timeout' // Bouncer asked to join but the call is not established yet
+  | 'call_ended'
+  | 'no_binding' // nothing to unbind, or a phone target in a chat bound to no conference
+  | 'conference_not_found'
+  | 'conference_not_in_progress'
+  | 'card_stale' // a roster card's button for a call the chat is no longer bound to
+  | 'invalid_join_link';
+
+/** Who the request was about, for replies and the audit log. */
+export interface TargetSummary {
+  displayName?: string;
+  /** Entra object id, when known. */
+  userId?: string;
+  label?: string;
+  phoneNumber?: string;
+  /** Teams participant id or Twilio CallSid. */
+  participantId?: string;
+}
+
+/** Every outcome kind, for code that must check a kind read from outside (the store's rows). */
+export const OUTCOME_KINDS = [
+  'removed',
+  'already_gone',
+  'dry_run',
+  'bound',
+  'unbound',
+  'ambiguous_target',
+  'unsupported',
+  'denied',
+  'target_not_found',
+  'not_bound',
+  'not_configured',
+  'upstream_failed',
+] as const satisfies readonly OutcomeKind[];
+
+/** Fails to compile when an Outcome kind is missing from OUTCOME_KINDS. */
+type _EveryOutcomeKindListed = [Exclude<OutcomeKind, (typeof OUTCOME_KINDS)[number]>] extends [never] ? true : never;
+const _everyOutcomeKindListed: _EveryOutcomeKindListed = true;

@@ -1,0 +1,92 @@
+import type { Outcome } from '../../domain/outcome.js';
+import { liveBinding } from '../../domain/participant.js';
+import type { CallProvider, MeetingDetails } from '../../ports/call-provider.js';
+import { meetingProviderEntry, now, providerOf, type ModerationDeps } from '../deps.js';
+import { decide, type Authority, type Question } from '../policy.js';
+import type { BindRequest, Unrecorded } from '../requests.js';
+import { CaseRecorder } from '../steps/audit.js';
+import type { Access, RequestScope } from '../steps/lookups.js';
+import { ensureCall } from '../steps/resolve-call.js';
+
+/** What a bind will act on, known before any lookup. */
+export interface BindPlan {
+  provider: CallProvider;
+  /** The meeting a join link names (a bind from another chat). */
+  linked?: MeetingDetails;
+}
+
+/** The provider and linked meeting of a bind, or why it cannot be done at all. */
+export function planBind(deps: ModerationDeps, req: BindRequest): BindPlan | { refused: Unrecorded } {
+  const kind = req.target?.provider ?? meetingProviderEntry(deps)?.kind;
+  if (kind === undefined) return { refused: { kind: 'not_configured', missing: [] } };
+  const choice = providerOf(deps, kind);
+  if ('missing' in choice) return { refused: { kind: 'not_configured', missing: choice.missing } };
+  if (req.target?.kind !== 'link') return { provider: choice.provider };
+  const linked = choice.provider.meetingFromJoinUrl?.(req.target.url);
+  return linked ? { provider: choice.provider, linked } : { refused: { kind: 'not_bound', reason: 'invalid_join_link' } };
+}
+
+/** Who may bind: moderators of this chat; for a meeting named by link, its organizer and admins. */
+export function bindQuestion(plan: BindPlan, authority: Authority): Question {
+  return plan.linked
+    ? { kind: 'bind_link', authority, linkOrganizerUserId: plan.linked.organizerUserId }
+    : { kind: 'use', permission: 'moderator', authority };
+}
+
+/**
+ * Binds the chat to a call: its own meeting's call (joined now), another meeting by its join link,
+ * or a provider's call by id or name (Twilio conferences). Audited.
+ */
+export async function bind(req: BindRequest, scope: RequestScope): Promise<Outcome> {
+  const { deps } = scope;
+  const recorder = new CaseRecorder(deps, req, 'bind');
+  const plan = planBind(deps, req);
+  if ('refused' in plan) return recorder.record(plan.refused);
+  let access: Access;
+  try {
+    access = await scope.access();
+  } catch (err) {
+    return recorder.recordFailure(err);
+  }
+  const verdict = decide(bindQuestion(plan, access.authority));
+  if (!verdict.allowed) return recorder.record({ kind: 'denied', reason: verdict.reason });
+
+  const { provider, linked } = plan;
+  const current = liveBinding(access.binding);
+  // Binding to another meeting replaces whatever this chat was bound to.
+  const live = linked && current?.joinUrl !== linked.joinUrl ? undefined : current;
+  try {
+    if (req.target?.kind !== 'named') {
+      const ensured = await ensureCall(deps, req, provider, live?.provider === provider.kind ? live : undefined, linked ?? access.meeting);
+      if ('outcome' in ensured) return recorder.record(ensured.outcome);
+      recorder.on(ensured.binding.callId);
+      return recorder.record({ kind: 'bound', provider: provider.kind, callId: ensured.binding.callId, alreadyBound: live?.callId === ensured.binding.callId });
+    }
+    if (!provider.findCall) return recorder.record({ kind: 'unsupported', provider: provider.kind, capability: 'bind' });
+    const found = await provider.findCall(req.target.idOrName);
+    if (found.kind !== 'found') {
+      const reason = found.kind === 'not_found' ? 'conference_not_found' : 'conference_not_in_progress';
+      return recorder.record({ kind: 'not_bound', reason, provider: provider.kind });
+    }
+    recorder.on(found.callId);
+    const alreadyBound = live?.provider === provider.kind && live.callId === found.callId;
+    if (!alreadyBound) {
+      const at = now(deps);
+      await deps.store.bindings.save({
+        conversationId: req.conversationId,
+        provider: provider.kind,
+        callId: found.callId,
+        callName: found.callName,
+        state: 'established',
+        replyAddress: req.replyAddress,
+        createdAt: at,
+        updatedAt: at,
+      });
+      // Warm the roster now, so that the first kick costs a single call.
+      await deps.store.roster.replace(found.callId, await provider.listParticipants(found.callId));
+    }
+    return recorder.record({ kind: 'bound', provider: provider.kind, callId: found.callId, callName: found.callName, alreadyBound });
+  } catch (err) {
+    return recorder.recordFailure(err);
+  }
+}

@@ -1,0 +1,56 @@
+import type { CallState, ProviderKind } from '../domain/participant.js';
+import type { CallProvider, UserPhoneDirectory } from '../ports/call-provider.js';
+import type { Clock, Logger } from '../ports/runtime.js';
+import type { Store } from '../ports/store.js';
+
+/** One provider Bouncer knows, configured or not (built from src/providers/index.ts by main.ts). */
+export interface ProviderEntry {
+  kind: ProviderKind;
+  /** This provider joins a chat's own meeting: the default for a chat with no binding. */
+  joinsMeetings: boolean;
+  /** Present when configured. */
+  provider?: CallProvider;
+  /** What an administrator must set to configure it (empty when configured). */
+  missing: string[];
+}
+
+/** Waits for a call's state, as its backend notifies it. */
+export interface CallStateWaiter {
+  /** The last state notified for the call, if it is recent enough to be remembered. */
+  lastState(callId: string): CallState | undefined;
+  /** Resolves with the first state in `wanted` seen for the call, or undefined after `timeoutMs`. */
+  waitFor(callId: string, wanted: readonly CallState[], timeoutMs: number): Promise<CallState | undefined>;
+}
+
+/** Everything the moderation actions need, injected once by main.ts. */
+export interface ModerationDeps {
+  store: Store;
+  /** Every provider, in display order. */
+  providers: readonly ProviderEntry[];
+  /** Phone numbers of directory users, to match a mention to a phone participant. */
+  phones?: UserPhoneDirectory;
+  events: CallStateWaiter;
+  clock: Clock;
+  logger: Logger;
+  adminUserIds: ReadonlySet<string>;
+  /** Where a provider posts call notifications (`${PUBLIC_BASE_URL}/api/calls`); undefined without a public URL. */
+  callbackUrl?: string;
+  joinTimeoutMs: number;
+}
+
+export type ProviderChoice = { provider: CallProvider } | { missing: string[] };
+
+/** The provider of a kind: configured, or what is missing (unknown kinds miss nothing nameable). */
+export function providerOf(deps: ModerationDeps, kind: ProviderKind): ProviderChoice {
+  const entry = deps.providers.find((p) => p.kind === kind);
+  return entry?.provider ? { provider: entry.provider } : { missing: entry?.missing ?? [] };
+}
+
+/** The provider that joins a chat's own meeting. */
+export function meetingProviderEntry(deps: ModerationDeps): ProviderEntry | undefined {
+  return deps.providers.find((p) => p.joinsMeetings);
+}
+
+export function now(deps: Pick<ModerationDeps, 'clock'>): string {
+  return deps.clock.now().toISOString();
+}

@@ -1,0 +1,49 @@
+import type { Outcome } from '../domain/outcome.js';
+import { NO_CHAT, type ChatDirectory } from '../ports/chat-directory.js';
+import { bind } from './actions/bind.js';
+import { kick } from './actions/kick.js';
+import { modlog } from './actions/modlog.js';
+import { roster } from './actions/roster.js';
+import { status } from './actions/status.js';
+import { unbind } from './actions/unbind.js';
+import type { ModerationDeps } from './deps.js';
+import type { ModerationRequest, ReadResult, ReadView, RequestBase } from './requests.js';
+import { RequestScope } from './steps/lookups.js';
+
+type ActionTable = { [A in ModerationRequest['action']]: (req: Extract<ModerationRequest, { action: A }>, scope: RequestScope) => Promise<Outcome> };
+
+/** One use case per action; adding an action is one file in actions/ plus its line here. */
+const ACTIONS: ActionTable = { kick, bind, unbind };
+
+/**
+ * The moderation app, whatever the transport: changes (`execute`, audited) and read-only views
+ * (`read`). Commands, card buttons and webhooks reach it through the command runner, which checks
+ * each command's permission first (src/app/commands/run-command.ts).
+ */
+export class Moderation {
+  constructor(readonly deps: ModerationDeps) {}
+
+  /** The lookups of one request, shared by the permission check and the action. */
+  scope(request: RequestBase, directory: ChatDirectory): RequestScope {
+    return new RequestScope(this.deps, request, directory);
+  }
+
+  /** Runs a change; `scope` must be this request's (see `scope`). */
+  execute(request: ModerationRequest, scope: RequestScope = this.scope(request, NO_CHAT)): Promise<Outcome> {
+    const action = ACTIONS[request.action] as (req: ModerationRequest, scope: RequestScope) => Promise<Outcome>;
+    return action(request, scope);
+  }
+
+  /** Read-only views of the chat: its status, its call's roster, its recent cases. */
+  read(view: ReadView, scope: RequestScope): Promise<ReadResult> {
+    switch (view.kind) {
+      case 'status':
+        return status(scope);
+      case 'roster':
+        return roster(scope);
+      case 'modlog':
+        return modlog(scope, view.limit);
+    }
+  }
+}
+

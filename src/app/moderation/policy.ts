@@ -1,0 +1,87 @@
+import type { DenialReason } from '../domain/outcome.js';
+import type { MeetingRole } from '../ports/chat-directory.js';
+import type { Actor } from './requests.js';
+
+/**
+ * The only place Bouncer decides who may do what. Commands, card buttons and webhook calls all
+ * ask `decide`; nothing else compares roles or admin lists.
+ */
+
+/** What a command requires of whoever runs it (checked by the command runner). */
+export type Permission = 'anyone' | 'moderator';
+
+/** What the asker is, as far as authorization goes. */
+export interface Authority {
+  /** A configured admin (ADMIN_USER_IDS), or a system whose verified credential grants admin rights. */
+  admin: boolean;
+  /** The actor's role in the chat's meeting ('unknown' when it cannot be established). */
+  role: MeetingRole;
+  /** The actor's Entra object id (lower case), when known. */
+  userId?: string;
+}
+
+export type Decision = { allowed: true } | { allowed: false; reason: DenialReason };
+
+export type Question =
+  /** May the actor use a command (or card button) with this permission here? */
+  | { kind: 'use'; permission: Permission; authority: Authority }
+  /** May the actor bind a meeting named by its link? Its organizer and admins may, from any chat. */
+  | { kind: 'bind_link'; authority: Authority; linkOrganizerUserId?: string }
+  /** May the actor remove this target? */
+  | { kind: 'remove'; authority: Authority; target: TargetFacts };
+
+/** What is known about a removal's target; unknown facts are false. */
+export interface TargetFacts {
+  isActor: boolean;
+  isBot: boolean;
+  isOrganizer: boolean;
+}
+
+const ALLOWED: Decision = { allowed: true };
+
+/**
+ * Organizers, presenters and admins moderate; an unknown role is a denial. Nobody removes
+ * themselves or the bot (said first, so the reply names the real reason); a presenter cannot
+ * remove the organizer.
+ */
+export function decide(q: Question): Decision {
+  switch (q.kind) {
+    case 'use':
+      return q.permission === 'anyone' ? ALLOWED : moderates(q.authority);
+    case 'bind_link': {
+      const { authority } = q;
+      if (authority.admin) return ALLOWED;
+      const organizer = q.linkOrganizerUserId?.toLowerCase();
+      return !!organizer && authority.userId === organizer ? ALLOWED : { allowed: false, reason: 'not_permitted' };
+    }
+    case 'remove': {
+      const { authority, target } = q;
+      if (target.isBot) return { allowed: false, reason: 'bot' };
+      if (target.isActor) return { allowed: false, reason: 'self' };
+      const moderator = moderates(authority);
+      if (!moderator.allowed || authority.admin) return moderator;
+      if (authority.role === 'presenter' && target.isOrganizer) return { allowed: false, reason: 'organizer' };
+      return ALLOWED;
+    }
+  }
+}
+
+function moderates(a: Authority): Decision {
+  if (a.admin) return ALLOWED;
+  switch (a.role) {
+    case 'organizer':
+    case 'presenter':
+      return ALLOWED;
+    case 'attendee':
+      return { allowed: false, reason: 'not_permitted' };
+    case 'unknown':
+      return { allowed: false, reason: 'unknown_role' };
+  }
+}
+
+/** The authority of an actor: admins by configuration or by a verified system credential. */
+export function authorityOf(actor: Actor, role: MeetingRole, adminUserIds: ReadonlySet<string>): Authority {
+  if (actor.kind === 'system') return { admin: true, role };
+  const userId = actor.userId?.toLowerCase();
+  return { admin: !!userId && adminUserIds.has(userId), role, userId };
+}

@@ -1,0 +1,98 @@
+import type { DenialReason, Outcome } from '../domain/outcome.js';
+import type { CallBinding, ProviderKind, ReplyAddress } from '../domain/participant.js';
+import type { Participant } from '../domain/participant.js';
+import type { AuditCase, RequestSource } from '../ports/store.js';
+
+/** A credential the transport verified; what it proves decides the caller's authority (policy.ts). */
+export interface VerifiedCredential {
+  /** A Standard Webhooks signature made with one of WEBHOOK_SECRETS. */
+  scheme: 'standard-webhooks';
+  /** Which configured secret matched (0-based), for the log. */
+  secretIndex: number;
+}
+
+/** Who asked, as the transport authenticated them. */
+export type Actor =
+  /** A person in a chat (Teams: the authenticated activity's sender). */
+  | { kind: 'member'; chatId?: string; userId?: string; displayName?: string }
+  /** An automated system whose request carried a verified credential. */
+  | { kind: 'system'; displayName: string; credential: VerifiedCredential };
+
+/** What every moderation request carries, whatever its action. */
+export interface RequestBase {
+  source: RequestSource;
+  requestId: string;
+  /** The chat the request came from; its binding names the call. Absent for webhook calls named directly. */
+  conversationId?: string;
+  /** Where the chat's channel sends later messages; kept with the binding. */
+  replyAddress?: ReplyAddress;
+  actor: Actor;
+}
+
+/** Whom to act on: a mentioned chat member, a directory user, a phone number (E.164), a label, or a participant id / CallSid. */
+export type TargetRef =
+  | { kind: 'mention'; chatId: string; displayName?: string }
+  | { kind: 'user'; userId: string }
+  | { kind: 'phone'; number: string }
+  | { kind: 'label'; label: string }
+  | { kind: 'participant'; participantId: string; displayName?: string };
+
+/** A call named directly (webhooks), instead of through the chat's binding. */
+export type CallRef =
+  | { kind: 'conversation'; conversationId: string }
+  /** A provider's call by its id or name (Teams: Bouncer's call id; Twilio: ConferenceSid or friendly name). */
+  | { kind: 'call'; provider: ProviderKind; idOrName: string };
+
+/** What `/bind` names instead of the chat's own meeting. */
+export type BindTarget =
+  /** Another meeting, by its join link. */
+  | { kind: 'link'; provider: ProviderKind; url: string }
+  /** A provider's call by its id or name (Twilio: ConferenceSid or friendly name). */
+  | { kind: 'named'; provider: ProviderKind; idOrName: string };
+
+export interface KickRequest extends RequestBase {
+  action: 'kick';
+  target: TargetRef;
+  reason?: string;
+  /** Names the call directly; otherwise the call bound to `conversationId` (joined on demand where the provider can). */
+  call?: CallRef;
+  /** Resolve and authorize, but remove nobody; audited as a dry run. */
+  dryRun?: boolean;
+  /** The call a card button was made for: when the chat's call has changed, the card is stale. */
+  expectedCallId?: string;
+}
+
+export interface BindRequest extends RequestBase {
+  action: 'bind';
+  conversationId: string;
+  /** Bind to this instead of the chat's own meeting. */
+  target?: BindTarget;
+}
+
+export interface UnbindRequest extends RequestBase {
+  action: 'unbind';
+  conversationId: string;
+}
+
+export type ModerationRequest = KickRequest | BindRequest | UnbindRequest;
+
+export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number };
+
+/** What read-only views answer (not audited: nothing changes). */
+export type ReadResult =
+  | {
+      kind: 'status';
+      binding?: CallBinding;
+      live: boolean;
+      rosterSize: number;
+      /** Every provider Bouncer knows, in display order, and whether it is configured. */
+      providers: Array<{ kind: ProviderKind; configured: boolean }>;
+    }
+  | { kind: 'roster'; binding?: CallBinding; participants: Participant[] }
+  | { kind: 'modlog'; cases: AuditCase[] }
+  | { kind: 'denied'; reason: DenialReason }
+  | Extract<Unrecorded, { kind: 'upstream_failed' }>;
+
+/** An outcome before it is recorded as a case. */
+export type Unrecorded = DistributiveOmit<Outcome, 'caseId'>;
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

@@ -1,0 +1,127 @@
+import { isOutage } from '../../domain/errors.js';
+import type { Outcome, TargetSummary } from '../../domain/outcome.js';
+import type { CaseResult, ModerationAction, NewCase } from '../../ports/store.js';
+import { now, type ModerationDeps } from '../deps.js';
+import type { RequestBase, TargetRef, Unrecorded } from '../requests.js';
+
+type UpstreamFailed = Extract<Unrecorded, { kind: 'upstream_failed' }>;
+
+/**
+ * The audit case of one request, from `pending` to `completed`. Every request, denials included,
+ * becomes exactly one case: `record` writes a finished one; `act` writes it pending before the
+ * upstream change and completes it after, so a crash leaves a trace, never a silent action.
+ */
+export class CaseRecorder {
+  private readonly base: NewCase;
+
+  constructor(
+    private readonly deps: Pick<ModerationDeps, 'store' | 'clock' | 'logger'>,
+    req: RequestBase,
+    action: ModerationAction,
+    reason?: string,
+  ) {
+    const actor = req.actor;
+    this.base = {
+      createdAt: now(deps),
+      source: req.source,
+      action,
+      requestId: req.requestId,
+      conversationId: req.conversationId,
+      actorChatId: actor.kind === 'member' ? actor.chatId : undefined,
+      actorUserId: actor.kind === 'member' ? actor.userId?.toLowerCase() : undefined,
+      actorName: actor.displayName,
+      reason,
+    };
+  }
+
+  /** Names the target in the case (as far as it is known now). */
+  about(summary: TargetSummary, target: TargetRef): this {
+    this.base.targetChatId = target.kind === 'mention' ? target.chatId : undefined;
+    this.base.targetUserId = summary.userId;
+    this.base.targetName = summary.displayName ?? summary.label ?? summary.phoneNumber ?? summary.participantId;
+    return this;
+  }
+
+  /** The call the case is about. */
+  on(callId: string | undefined, conversationId?: string): this {
+    this.base.callId = callId;
+    this.base.conversationId ??= conversationId || undefined;
+    return this;
+  }
+
+  /** Records a finished case. */
+  async record(outcome: Unrecorded): Promise<Outcome> {
+    const result: CaseResult = {
+      outcome: outcome.kind,
+      callId: 'callId' in outcome ? outcome.callId : this.base.callId,
+      detail: detailOf(outcome),
+    };
+    const caseId = await this.deps.store.cases.open(this.base, result, now(this.deps));
+    return { ...outcome, caseId } as Outcome;
+  }
+
+  /** Records an outage as an `upstream_failed` case; anything else is a bug and is rethrown. */
+  recordFailure(err: unknown): Promise<Outcome> {
+    return this.record(upstreamFailure(this.deps, err));
+  }
+
+  /**
+   * Opens the case as pending, runs the change, and completes the case with what it came to. An
+   * outage completes it as `upstream_failed`; a bug leaves it pending (the trace) and is rethrown.
+   */
+  async act(callId: string, participantIds: string[], change: () => Promise<Unrecorded>): Promise<Outcome> {
+    const caseId = await this.deps.store.cases.open(this.base);
+    let outcome: Unrecorded;
+    try {
+      outcome = await change();
+    } catch (err) {
+      outcome = upstreamFailure(this.deps, err);
+    }
+    await this.deps.store.cases.close(caseId, { outcome: outcome.kind, callId, participantIds, detail: detailOf(outcome) }, now(this.deps));
+    return { ...outcome, caseId } as Outcome;
+  }
+}
+
+/** An outage as an outcome the user can read; anything else is a bug and is rethrown. */
+export function upstreamFailure(deps: Pick<ModerationDeps, 'logger'>, err: unknown): UpstreamFailed {
+  if (!isOutage(err)) throw err;
+  deps.logger.warn({ err, service: err.service, requestId: err.requestId, code: err.code }, 'upstream failure');
+  return {
+    kind: 'upstream_failed',
+    service: err.service,
+    requestId: err.requestId,
+    code: err.vendorCode,
+    moreInfo: err.moreInfo,
+    retryable: err.retryable,
+  };
+}
+
+/** The outcome's details kept in the case (denial reason, upstream request id, …). */
+function detailOf(outcome: Unrecorded): Record<string, unknown> {
+  switch (outcome.kind) {
+    case 'denied':
+    case 'not_bound':
+      return { reason: outcome.reason };
+    case 'not_configured':
+      return { missing: outcome.missing };
+    case 'ambiguous_target':
+      return { candidates: outcome.candidates };
+    case 'unsupported':
+      return { provider: outcome.provider, capability: outcome.capability };
+    case 'upstream_failed':
+      return {
+        service: outcome.service,
+        requestId: outcome.requestId,
+        code: outcome.code,
+        moreInfo: outcome.moreInfo,
+        retryable: outcome.retryable,
+      };
+    case 'removed':
+    case 'already_gone':
+    case 'dry_run':
+    case 'bound':
+    case 'unbound':
+    case 'target_not_found':
+      return {};
+  }
+}

@@ -1,0 +1,76 @@
+import { liveBinding, type CallBinding } from '../../domain/participant.js';
+import type { MeetingDetails } from '../../ports/call-provider.js';
+import type { ChatDirectory, ChatUser, MeetingRole } from '../../ports/chat-directory.js';
+import type { ModerationDeps } from '../deps.js';
+import { authorityOf, type Authority } from '../policy.js';
+import type { RequestBase } from '../requests.js';
+
+/** What the chat and the store say about a request's actor and call, looked up together. */
+export interface Access {
+  /** The actor's effective role in the chat's meeting. */
+  role: MeetingRole;
+  authority: Authority;
+  /** The meeting's organizer: from the meeting, else from the binding (a chat bound by link). */
+  organizerUserId?: string;
+  meeting?: MeetingDetails;
+  binding?: CallBinding;
+}
+
+/**
+ * One request's lookups, each made at most once however many steps ask (the command runner's
+ * permission check and the action share them). Independent lookups run together.
+ */
+export class RequestScope {
+  private accessPromise?: Promise<Access>;
+  private readonly users = new Map<string, Promise<ChatUser | undefined>>();
+
+  constructor(
+    readonly deps: ModerationDeps,
+    readonly request: RequestBase,
+    readonly directory: ChatDirectory,
+  ) {}
+
+  /** The actor's role, the chat's meeting and the chat's binding (three lookups at once). */
+  access(): Promise<Access> {
+    this.accessPromise ??= quiet(this.lookUp());
+    return this.accessPromise;
+  }
+
+  /** A chat member's directory identity (cached by the directory too). */
+  user(chatId: string): Promise<ChatUser | undefined> {
+    let found = this.users.get(chatId);
+    if (!found) {
+      found = quiet(this.directory.getUser(chatId));
+      this.users.set(chatId, found);
+    }
+    return found;
+  }
+
+  private async lookUp(): Promise<Access> {
+    const { request, directory, deps } = this;
+    const [role, meeting, binding] = await Promise.all([
+      directory.getActorMeetingRole(),
+      directory.getMeeting(),
+      request.conversationId === undefined ? undefined : deps.store.bindings.get(request.conversationId),
+    ]);
+    // In a chat bound to a meeting by its link there is no meeting role to read: the meeting's
+    // organizer is known from the link, and is the organizer here too.
+    const organizerUserId = meeting?.organizerUserId ?? liveBinding(binding)?.organizerUserId;
+    const actorId = request.actor.kind === 'member' ? request.actor.userId?.toLowerCase() : undefined;
+    const effective: MeetingRole =
+      role === 'unknown' && !meeting && !!actorId && actorId === organizerUserId?.toLowerCase() ? 'organizer' : role;
+    return {
+      role: effective,
+      authority: authorityOf(request.actor, effective, deps.adminUserIds),
+      organizerUserId,
+      meeting,
+      binding,
+    };
+  }
+}
+
+/** A shared promise whose rejection is handled by whoever awaits it, never reported as unhandled. */
+function quiet<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
+}

@@ -1,0 +1,118 @@
+import { liveBinding, type CallBinding, type ProviderKind } from '../../domain/participant.js';
+import type { CallProvider, MeetingDetails } from '../../ports/call-provider.js';
+import { meetingProviderEntry, now, providerOf, type ModerationDeps } from '../deps.js';
+import type { CallRef, KickRequest, RequestBase, Unrecorded } from '../requests.js';
+import type { Access } from './lookups.js';
+
+export type Resolved = { provider: CallProvider; binding: CallBinding } | { outcome: Unrecorded };
+
+/** The provider and live call an action on a chat's call acts on: named directly, or the chat's binding (joined on demand). */
+export async function resolveCall(deps: ModerationDeps, req: KickRequest, access: Access): Promise<Resolved> {
+  let live: CallBinding | undefined;
+  if (req.call) {
+    const explicit = await explicitCall(deps, req.call);
+    if ('outcome' in explicit) return explicit;
+    live = explicit.binding;
+  } else {
+    live = liveBinding(access.binding);
+    if (req.expectedCallId !== undefined && live?.callId !== req.expectedCallId) {
+      return { outcome: { kind: 'not_bound', reason: 'card_stale' } };
+    }
+    // A chat whose call ended (or was unbound) is not silently switched to its meeting's call,
+    // unless that call is what it was bound to.
+    const ended = access.binding;
+    if (!live && ended && !providerJoinsMeetings(deps, ended.provider)) return { outcome: { kind: 'not_bound', reason: 'no_binding' } };
+  }
+  const kind = live?.provider ?? meetingProviderEntry(deps)?.kind;
+  if (kind === undefined) return { outcome: { kind: 'not_bound', reason: 'no_binding' } };
+  const choice = providerOf(deps, kind);
+  if ('missing' in choice) return { outcome: { kind: 'not_configured', missing: choice.missing } };
+  const ensured = await ensureCall(deps, req, choice.provider, live, access.meeting);
+  return 'outcome' in ensured ? ensured : { provider: choice.provider, binding: ensured.binding };
+}
+
+function providerJoinsMeetings(deps: ModerationDeps, kind: ProviderKind): boolean {
+  return deps.providers.some((p) => p.kind === kind && p.joinsMeetings);
+}
+
+/** A call named by a webhook: a bound chat, or a provider's call by id or name. */
+async function explicitCall(deps: ModerationDeps, call: CallRef): Promise<{ binding: CallBinding } | { outcome: Unrecorded }> {
+  const { store } = deps;
+  switch (call.kind) {
+    case 'conversation': {
+      const bound = liveBinding(await store.bindings.get(call.conversationId));
+      return bound ? { binding: bound } : { outcome: { kind: 'not_bound', reason: 'no_binding' } };
+    }
+    case 'call': {
+      const choice = providerOf(deps, call.provider);
+      if ('missing' in choice) return { outcome: { kind: 'not_configured', missing: choice.missing } };
+      const { provider } = choice;
+      if (!provider.findCall) return { outcome: { kind: 'unsupported', provider: provider.kind, capability: 'find call' } };
+      const found = await provider.findCall(call.idOrName);
+      if (found.kind !== 'found') {
+        const reason = found.kind === 'not_found' ? 'conference_not_found' : 'conference_not_in_progress';
+        return { outcome: { kind: 'not_bound', reason, provider: provider.kind } };
+      }
+      const bound = liveBinding(await store.bindings.findByCallId(found.callId));
+      const at = now(deps);
+      return {
+        binding: bound ?? {
+          conversationId: '',
+          provider: provider.kind,
+          callId: found.callId,
+          callName: found.callName,
+          state: 'established',
+          createdAt: at,
+          updatedAt: at,
+        },
+      };
+    }
+  }
+}
+
+/**
+ * The chat's live call. Where there is none yet and the provider can join meetings, joins the
+ * chat's meeting (or `meeting`, for a bind by link) and waits for the call to be established.
+ */
+export async function ensureCall(
+  deps: ModerationDeps,
+  req: RequestBase,
+  provider: CallProvider,
+  live: CallBinding | undefined,
+  meeting: MeetingDetails | undefined,
+): Promise<{ binding: CallBinding } | { outcome: Unrecorded }> {
+  const { events, store, callbackUrl, joinTimeoutMs } = deps;
+  if (live && live.state === 'established') return { binding: live };
+  let binding = live && live.state === 'establishing' ? live : undefined;
+  if (!binding) {
+    const conversationId = req.conversationId;
+    if (!meeting || conversationId === undefined) return { outcome: { kind: 'not_bound', reason: 'not_a_meeting' } };
+    if (!provider.joinMeeting) return { outcome: { kind: 'unsupported', provider: provider.kind, capability: 'join' } };
+    // A link the backend cannot read (e.g. a newer short link) is an answer, not a crash.
+    if (provider.meetingFromJoinUrl && !provider.meetingFromJoinUrl(meeting.joinUrl)) {
+      return { outcome: { kind: 'not_bound', reason: 'invalid_join_link' } };
+    }
+    if (!callbackUrl) return { outcome: { kind: 'not_configured', missing: ['PUBLIC_BASE_URL'] } };
+    const joined = await provider.joinMeeting({ joinUrl: meeting.joinUrl, tenantId: meeting.tenantId, callbackUrl });
+    const at = now(deps);
+    binding = {
+      conversationId,
+      provider: provider.kind,
+      callId: joined.callId,
+      state: events.lastState(joined.callId) ?? joined.state,
+      meetingId: meeting.meetingId,
+      joinUrl: meeting.joinUrl,
+      tenantId: meeting.tenantId,
+      organizerUserId: meeting.organizerUserId,
+      replyAddress: req.replyAddress,
+      createdAt: at,
+      updatedAt: at,
+    };
+    await store.bindings.save(binding);
+    deps.logger.info({ callId: binding.callId, conversationId }, 'joined meeting call');
+  }
+  if (binding.state === 'established') return { binding };
+  const state = await events.waitFor(binding.callId, ['established', 'terminated'], joinTimeoutMs);
+  if (state === 'established') return { binding: { ...binding, state } };
+  return { outcome: { kind: 'not_bound', reason: state === 'terminated' ? 'call_ended' : 'join_timeout' } };
+}

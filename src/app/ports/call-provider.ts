@@ -1,0 +1,65 @@
+import type { CallState, Participant, ProviderKind } from '../domain/participant.js';
+
+/**
+ * What a provider can do beyond listing and removing. Optional methods on CallProvider are
+ * capabilities too: where one is missing, the app answers `unsupported`. Core asks these, never
+ * the provider's name.
+ */
+export interface ProviderCapabilities {
+  /** A participant can be removed by its label alone, without knowing who it is (Twilio). */
+  removeByLabel: boolean;
+  /**
+   * Participants are phone lines: a mentioned person is matched to them through the phone numbers
+   * of their directory profile.
+   */
+  phoneCallers: boolean;
+}
+
+/**
+ * A calling backend. One implementation per folder under src/providers/, each registered in
+ * src/providers/index.ts.
+ */
+export interface CallProvider {
+  readonly kind: ProviderKind;
+  readonly capabilities: ProviderCapabilities;
+  /** Joins the meeting's call so that the app may manage its participants (Teams). */
+  joinMeeting?(meeting: MeetingToJoin): Promise<{ callId: string; state: CallState }>;
+  /** The meeting a join link names, or undefined when it is not a usable join link (Teams). */
+  meetingFromJoinUrl?(joinUrl: string): MeetingDetails | undefined;
+  /** The live call named by an id or a name (Teams: a call id; Twilio: a ConferenceSid or friendly name). */
+  findCall?(idOrName: string): Promise<CallLookup>;
+  /** Leaves the call when a chat is unbound (Teams: hangs up the bot's own call leg). */
+  leaveCall?(callId: string): Promise<void>;
+  /** Lists the call's participants (may be incomplete for large meetings; the roster is preferred). */
+  listParticipants(callId: string): Promise<Participant[]>;
+  /**
+   * Removes one participant by its id (Teams participant id, Twilio CallSid) or, with the
+   * removeByLabel capability, its label. Resolves 'already_gone' when the backend no longer knows it.
+   */
+  removeParticipant(callId: string, participantIdOrLabel: string): Promise<'removed' | 'already_gone'>;
+}
+
+export type CallLookup =
+  | { kind: 'found'; callId: string; callName?: string }
+  | { kind: 'not_found' }
+  | { kind: 'not_in_progress'; callId: string; status: string };
+
+/** Phone numbers of a directory user (Graph profile), to match phone participants to a mention. */
+export interface UserPhoneDirectory {
+  getPhoneNumbers(userId: string): Promise<string[]>;
+}
+
+export interface MeetingToJoin {
+  joinUrl: string;
+  tenantId?: string;
+  /** Where the backend posts call and roster notifications. */
+  callbackUrl: string;
+}
+
+/** The meeting a chat belongs to. */
+export interface MeetingDetails {
+  meetingId: string;
+  joinUrl: string;
+  organizerUserId?: string;
+  tenantId?: string;
+}

@@ -1,0 +1,33 @@
+import type { MeetingDetails } from './call-provider.js';
+
+export interface ChatUser {
+  userId?: string;
+  displayName?: string;
+  userPrincipalName?: string;
+}
+
+export type MeetingRole = 'organizer' | 'presenter' | 'attendee' | 'unknown';
+
+/**
+ * Lookups in the chat a request came from, made per request (Teams: the Bot Connector on the
+ * turn). They throw an outage (UpstreamError) when the chat service fails and return
+ * "unknown"/undefined for facts that do not exist.
+ */
+export interface ChatDirectory {
+  /** The Entra object id, name and UPN of a chat member (Teams `29:` id). Cacheable. */
+  getUser(chatUserId: string): Promise<ChatUser | undefined>;
+  /** The actor's role in this chat's meeting, never cached; 'unknown' when the chat does not say. */
+  getActorMeetingRole(): Promise<MeetingRole>;
+  /** The chat's meeting, or undefined when the chat is not a meeting chat. Cacheable. */
+  getMeeting(): Promise<MeetingDetails | undefined>;
+  /** Whether a chat member id is Bouncer itself. */
+  isBot(chatUserId: string): boolean;
+}
+
+/** A request from no chat (a webhook): nobody to look up, no meeting, no role. */
+export const NO_CHAT: ChatDirectory = {
+  getUser: async () => undefined,
+  getActorMeetingRole: async () => 'unknown',
+  getMeeting: async () => undefined,
+  isBot: () => false,
+};

@@ -1,0 +1,124 @@
+import type { OutcomeKind } from '../domain/outcome.js';
+import type { CallBinding, CallState, Participant } from '../domain/participant.js';
+
+/**
+ * Persistence, one port per aggregate. Async so that a networked implementation (PostgreSQL) can
+ * follow; every implementation passes the contract suites in test/store/contract/.
+ */
+export interface Store {
+  readonly bindings: BindingStore;
+  readonly roster: RosterStore;
+  readonly cases: CaseStore;
+  readonly idempotency: IdempotencyStore;
+  /** Cheap liveness check for /healthz. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Which call each chat is bound to. */
+export interface BindingStore {
+  get(conversationId: string): Promise<CallBinding | undefined>;
+  /** The most recently updated binding that holds `callId`. */
+  findByCallId(callId: string): Promise<CallBinding | undefined>;
+  /** Inserts or replaces the binding of `binding.conversationId`. */
+  save(binding: CallBinding): Promise<void>;
+  /**
+   * Updates the state of every binding that holds `callId` and returns the most recent one, or
+   * undefined if none. A terminated call's roster is dropped in the same transaction.
+   */
+  setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined>;
+}
+
+/** Who is in each call, kept from the backends' notifications. */
+export interface RosterStore {
+  /**
+   * Adds or updates participants, all or none. An update without a display name, label or phone
+   * numbers keeps the ones already known.
+   */
+  upsert(callId: string, participants: Participant[]): Promise<void>;
+  /** Removes participants (unknown ids are ignored), all or none. */
+  remove(callId: string, participantIds: string[]): Promise<void>;
+  /** Replaces the whole roster of a call, atomically. */
+  replace(callId: string, participants: Participant[]): Promise<void>;
+  /** By display name, then participant id. */
+  list(callId: string): Promise<Participant[]>;
+}
+
+/** The audit log. */
+export interface CaseStore {
+  /** Opens a case (pending), or records a finished one when `result` is given. Returns its number. */
+  open(input: NewCase, result?: CaseResult, at?: string): Promise<number>;
+  /** Completes a pending case; throws STORE_FAILED when it is not pending. */
+  close(id: number, result: CaseResult, at: string): Promise<void>;
+  get(id: number): Promise<AuditCase | undefined>;
+  /** Newest first. */
+  list(query: { conversationId?: string; limit: number }): Promise<AuditCase[]>;
+}
+
+/** Idempotency keys of webhook requests. */
+export interface IdempotencyStore {
+  /**
+   * Claims a key for a request (expired keys are purged first). Returns undefined when this caller
+   * now owns the key, or the existing record when another request got there first.
+   */
+  claim(key: string, requestHash: string, at: string, expiresAt: string): Promise<IdempotencyRecord | undefined>;
+  /** Stores the response of a claimed key, for every later request with the same key. */
+  complete(key: string, response: StoredResponse): Promise<void>;
+  /** Gives a claimed key up (the request failed unexpectedly), so that a retry can run. */
+  release(key: string): Promise<void>;
+  get(key: string): Promise<IdempotencyRecord | undefined>;
+}
+
+/** One audit case. `id` is the case number users see. */
+export interface AuditCase {
+  id: number;
+  createdAt: string;
+  completedAt?: string;
+  status: 'pending' | 'completed';
+  source: RequestSource;
+  action: ModerationAction;
+  requestId: string;
+  conversationId?: string;
+  callId?: string;
+  actorUserId?: string;
+  actorChatId?: string;
+  actorName?: string;
+  targetUserId?: string;
+  targetChatId?: string;
+  targetName?: string;
+  participantIds: string[];
+  reason?: string;
+  outcome?: OutcomeKind;
+  /** Outcome details (denial reason, upstream request id, …). */
+  detail: Record<string, unknown>;
+}
+
+export const MODERATION_ACTIONS = ['kick', 'bind', 'unbind'] as const;
+export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
+
+export const REQUEST_SOURCES = ['chat', 'webhook', 'admin', 'card'] as const;
+export type RequestSource = (typeof REQUEST_SOURCES)[number];
+
+export type NewCase = Omit<AuditCase, 'id' | 'status' | 'completedAt' | 'participantIds' | 'detail'> &
+  Partial<Pick<AuditCase, 'participantIds' | 'detail'>>;
+
+export interface CaseResult {
+  outcome: OutcomeKind;
+  callId?: string;
+  participantIds?: string[];
+  detail?: Record<string, unknown>;
+}
+
+export interface StoredResponse {
+  status: number;
+  body: unknown;
+}
+
+export interface IdempotencyRecord {
+  key: string;
+  requestHash: string;
+  state: 'pending' | 'done';
+  response?: StoredResponse;
+  createdAt: string;
+  expiresAt: string;
+}

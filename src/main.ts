@@ -2,35 +2,21 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
-import { ClientSecretCredential } from '@azure/identity';
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { Logger as PinoLogger } from 'pino';
-import { customLoginCredentialsFactory } from './bot/bot-credentials.js';
-import { BouncerBot } from './bot/bouncer-bot.js';
-import { ChatNotifier } from './bot/chat-notifier.js';
-import { renderSystemRemoval } from './bot/render-reply.js';
-import { moderationKickRoute } from './http/moderation-api/kick-route.js';
-import { buildOpenApiDocument } from './http/moderation-api/openapi.js';
+import { buildCommandRegistry } from './app/commands/registry.js';
+import { CallStateEvents } from './app/moderation/call-events.js';
+import { Moderation } from './app/moderation/moderation.js';
+import type { Clock } from './app/ports/runtime.js';
+import type { Store } from './app/ports/store.js';
+import { createTeamsChannel } from './channels/teams/teams-channel.js';
+import { moderationKickRoute } from './channels/webhook/kick-route.js';
+import { buildOpenApiDocument, openApiRoute } from './channels/webhook/openapi.js';
 import type { Config } from './config/config.js';
 import { loadConfig, readEnvFile } from './config/load-config.js';
-import { CallStateEvents } from './core/call-events.js';
-import { commandRegistry } from './core/commands/registry.js';
-import { ModerationService } from './core/moderation-service.js';
-import type { ProviderKind } from './core/participant.js';
-import type { CallProvider, Clock, Store, UserPhoneDirectory } from './core/ports.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
-import { CallNotificationHandler } from './providers/graph/call-notifications.js';
-import { GraphClient } from './providers/graph/graph-client.js';
-import { CallsTokenVerifier } from './providers/graph/notification-auth.js';
-import { TeamsCallProvider } from './providers/graph/teams-call-provider.js';
-import { GraphUserPhones } from './providers/graph/user-phones.js';
-import { ConferenceEventHandler } from './providers/twilio/conference-events.js';
-import { TwilioConferenceProvider } from './providers/twilio/conference-provider.js';
-import { createTwilioClient } from './providers/twilio/twilio-client.js';
-import { openStore } from './store/open-store.js';
-
-const DEFAULT_AUTHORITY_HOST = 'https://login.microsoftonline.com';
+import { labelsOf, PROVIDER_MODULES, setUpProviders, webhookCallSyntaxes } from './providers/index.js';
+import { openStoreAt } from './store/open-store.js';
 
 export interface StartOptions {
   logger?: PinoLogger;
@@ -46,127 +32,89 @@ export interface RunningBouncer {
   close(): Promise<void>;
 }
 
-/** The composition root: builds every part from the configuration and starts the HTTP server. */
+/**
+ * The composition root: config → store → providers (mapped over src/providers/index.ts) →
+ * moderation → channels → HTTP server. Nothing else wires parts together.
+ */
 export async function startBouncer(config: Config, options: StartOptions = {}): Promise<RunningBouncer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? { now: () => new Date() };
-  const store = openStore(config.database);
+  const store = await openStoreAt(config.database);
   const events = new CallStateEvents();
 
-  // Adding a backend is one folder under providers/ plus its line here.
-  const providers: Partial<Record<ProviderKind, CallProvider>> = {};
-  const missingConfig: Partial<Record<ProviderKind, string[]>> = {};
-  let phones: UserPhoneDirectory | undefined;
-  const graphCredentials = config.graph.credentials;
-  if (graphCredentials) {
-    const credential = new ClientSecretCredential(
-      graphCredentials.tenantId,
-      graphCredentials.clientId,
-      graphCredentials.clientSecret,
-      {
-        authorityHost: config.graph.authorityHost,
-        // Instance discovery only knows Microsoft's own clouds.
-        disableInstanceDiscovery: config.graph.authorityHost !== DEFAULT_AUTHORITY_HOST,
-      },
-    );
-    const graph = new GraphClient({ baseUrl: config.graph.baseUrl, credential, logger, fetch: options.fetch });
-    providers.teams = new TeamsCallProvider(graph, logger);
-    phones = new GraphUserPhones(graph);
-    graph.warmUp().catch((err: unknown) => logger.warn({ err }, 'could not get a Graph token at start'));
-  } else {
-    missingConfig.teams = ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET'];
-  }
-
-  let twilioEvents: ConferenceEventHandler | undefined;
-  if (config.twilio) {
-    const twilio = new TwilioConferenceProvider({ client: createTwilioClient(config.twilio), logger });
-    providers.twilio = twilio;
-    twilioEvents = new ConferenceEventHandler({ accountSid: config.twilio.accountSid, provider: twilio, store, events, clock, logger });
-  } else {
-    missingConfig.twilio = ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)'];
-  }
-
-  const service = new ModerationService({
+  const providers = setUpProviders(config.providers, {
     store,
-    providers,
-    missingConfig,
-    phones,
+    events,
+    clock,
+    logger,
+    publicBaseUrl: config.server.publicBaseUrl,
+    fetch: options.fetch,
+  });
+  for (const { setup } of providers) {
+    setup.warmUp?.().catch((err: unknown) => logger.warn({ err }, 'could not warm a provider up at start'));
+  }
+
+  const moderation = new Moderation({
+    store,
+    providers: providers.map(({ module, setup }) => ({
+      kind: module.kind,
+      joinsMeetings: module.joinsMeetings,
+      provider: setup.provider,
+      missing: setup.missing,
+    })),
+    phones: providers.find(({ setup }) => setup.phones)?.setup.phones,
     events,
     clock,
     logger,
     adminUserIds: config.adminUserIds,
     callbackUrl: config.server.publicBaseUrl ? `${config.server.publicBaseUrl}/api/calls` : undefined,
-    joinTimeoutMs: config.calls.joinTimeoutMs,
-    sandbox: config.sandbox,
+    joinTimeoutMs: config.joinTimeoutMs,
+  });
+  const commands = buildCommandRegistry({ bindSyntaxes: PROVIDER_MODULES.flatMap((m) => (m.bindSyntax ? [m.bindSyntax] : [])) });
+
+  const teams = createTeamsChannel({
+    config: config.bot,
+    moderation,
+    commands,
+    render: { labels: labelsOf, sandbox: config.sandbox },
+    logger,
   });
 
-  const auth = new ConfigurationBotFrameworkAuthentication(
-    {
-      MicrosoftAppId: config.bot.appId,
-      MicrosoftAppPassword: config.bot.appPassword,
-      MicrosoftAppTenantId: config.bot.appTenantId,
-      MicrosoftAppType: config.bot.appType,
-      ...config.bot.endpointOverrides,
-    },
-    customLoginCredentialsFactory({
-      appId: config.bot.appId,
-      appPassword: config.bot.appPassword,
-      loginUrl: config.bot.endpointOverrides.ToChannelFromBotLoginUrl,
-    }),
-  );
-  const adapter = new CloudAdapter(auth);
-  adapter.onTurnError = async (context, error) => {
-    logger.error({ err: error, conversationId: context.activity.conversation?.id }, 'unhandled error in turn');
-    try {
-      await context.sendActivity('Sorry, something went wrong on my side and nothing was done. Please try again.');
-    } catch (sendErr) {
-      logger.error({ err: sendErr }, 'could not tell the user about the error');
-    }
-  };
-  const bot = new BouncerBot({ service, commands: commandRegistry, logger });
-
-  const callsVerifier = config.graph.clientId
-    ? new CallsTokenVerifier({
-        openIdMetadataUrl: config.calls.openIdMetadataUrl,
-        issuer: config.calls.tokenIssuer,
-        audience: config.graph.clientId,
-        fetch: options.fetch,
-      })
-    : undefined;
-
-  const notifier = new ChatNotifier(adapter, config.bot.appId, logger);
-  const moderationKick = moderationKickRoute({
-    service,
-    store,
+  const calls = webhookCallSyntaxes();
+  const kickRoute = moderationKickRoute({
+    moderation,
+    commands,
+    idempotency: store.idempotency,
+    calls,
     secrets: config.webhookSecrets,
     clock,
     logger,
     onRemoved: (outcome, body) => {
       // Tell the chat bound to the call, if any, without holding up the API's answer.
       void (async () => {
-        const binding = await store.findBindingByCallId(outcome.callId);
-        if (!binding?.conversationId || !binding.serviceUrl) return;
-        await notifier.notify(
-          { conversationId: binding.conversationId, serviceUrl: binding.serviceUrl, tenantId: binding.tenantId },
-          renderSystemRemoval(outcome, body.actor ?? 'webhook', body.reason),
+        const binding = await store.bindings.findByCallId(outcome.callId);
+        if (!binding?.conversationId || !binding.replyAddress) return;
+        await teams.notifier.notify(
+          { conversationId: binding.conversationId, replyAddress: binding.replyAddress, tenantId: binding.tenantId },
+          { kind: 'system_removal', outcome, system: body.actor ?? 'webhook', reason: body.reason },
         );
       })().catch((err: unknown) => logger.warn({ err }, 'could not notify the bound chat'));
     },
   });
 
+  const configuredProviders = Object.fromEntries(providers.map(({ module, setup }) => [module.healthKey, !!setup.provider]));
   const server = createHttpServer({
-    adapter,
-    bot,
-    store,
-    callsVerifier,
-    notifications: new CallNotificationHandler({ store, events, clock, logger }),
-    moderationApi: { kick: moderationKick, openApiDocument: buildOpenApiDocument(packageVersion()) },
-    twilioEvents: { handler: twilioEvents, authToken: config.twilio?.authToken, publicBaseUrl: config.server.publicBaseUrl },
+    routes: [
+      ...teams.routes,
+      ...providers.flatMap(({ setup }) => setup.routes),
+      kickRoute,
+      openApiRoute(buildOpenApiDocument(packageVersion(), calls)),
+    ],
+    ping: () => store.ping(),
     logger,
     configured: {
       botAuthentication: !config.bot.localMode,
-      graph: !!graphCredentials,
-      twilio: !!config.twilio,
+      ...configuredProviders,
       webhooks: config.webhookSecrets.length > 0,
       publicBaseUrl: !!config.server.publicBaseUrl,
       sandbox: config.sandbox,
@@ -184,7 +132,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
-  logger.info({ url, graph: !!graphCredentials, twilio: !!config.twilio, localMode: config.bot.localMode }, 'Bouncer is listening');
+  logger.info({ url, ...configuredProviders, localMode: config.bot.localMode }, 'Bouncer is listening');
 
   return {
     url,

@@ -1,71 +1,41 @@
-import type { CloudAdapter } from 'botbuilder';
-import type { ActivityHandler } from 'botbuilder';
-import restify, { type Server } from 'restify';
-import type { Logger, Store } from '../core/ports.js';
-import type { CallNotificationHandler } from '../providers/graph/call-notifications.js';
-import type { CallsTokenVerifier } from '../providers/graph/notification-auth.js';
-import { callsRoute } from './calls-route.js';
-import { problem } from './moderation-api/problems.js';
-import { TWILIO_EVENTS_PATH, twilioEventsRoute } from './twilio-events-route.js';
-import type { ConferenceEventHandler } from '../providers/twilio/conference-events.js';
+import restify, { type Request, type Response, type Server } from 'restify';
+import type { Logger } from '../app/ports/runtime.js';
+import { PROBLEM_CONTENT_TYPE, problemForStatus } from './problem.js';
+import type { HttpAnswer, HttpInput, RawRoute, Route } from './route.js';
 
 export interface HttpServerDeps {
-  adapter: CloudAdapter;
-  bot: ActivityHandler;
-  store: Store;
-  callsVerifier?: CallsTokenVerifier;
-  notifications: CallNotificationHandler;
-  /** Twilio conference callbacks; refused (403) when Twilio or PUBLIC_BASE_URL is not configured. */
-  twilioEvents: { handler?: ConferenceEventHandler; authToken?: string; publicBaseUrl?: string };
-  /** POST /api/moderation/kick and its OpenAPI document. */
-  moderationApi: { kick: (req: restify.Request, res: restify.Response) => Promise<void>; openApiDocument: Record<string, unknown> };
+  /** Every route: the channels' and the providers'. */
+  routes: readonly Route[];
+  /** Liveness of what /healthz vouches for (the store); throws when unavailable. */
+  ping(): Promise<void>;
   logger: Logger;
   /** What /healthz reports as configured (booleans only, never values). */
   configured: Record<string, boolean>;
   version: string;
 }
 
-const MAX_BODY_BYTES = 512 * 1024;
-const MODERATION_MAX_BODY_BYTES = 16 * 1024;
-
-/** The restify server with every route. Transports only: authenticate → parse → act → render. */
+/**
+ * The restify server: routes registered from the channels and providers, /healthz, one access
+ * line per request, and one error shape (problem+json, never an internal message).
+ */
 export function createHttpServer(deps: HttpServerDeps): Server {
   const server = restify.createServer({ name: 'bouncer', handleUncaughtExceptions: false });
   server.use(restify.plugins.queryParser({ mapParams: false }));
 
-  server.post(
-    '/api/messages',
-    restify.plugins.bodyParser({ maxBodySize: MAX_BODY_BYTES, mapParams: false, rejectUnknown: true }),
-    async (req: restify.Request, res: restify.Response) => {
-      await deps.adapter.process(req, res, (context) => deps.bot.run(context));
-    },
-  );
+  for (const route of deps.routes) {
+    if (route.kind === 'native') {
+      server.post(route.path, restify.plugins.bodyParser({ maxBodySize: route.maxBodyBytes, mapParams: false, rejectUnknown: true }), route.handle);
+    } else if (route.method === 'GET') {
+      server.get(route.path, rawHandler(route));
+    } else {
+      // Read, not parsed: the route authenticates the raw body before it looks at it.
+      server.post(route.path, restify.plugins.bodyReader({ maxBodySize: route.maxBodyBytes }), rawHandler(route));
+    }
+  }
 
-  // Read, not parsed: the body is only looked at once the sender is authenticated.
-  server.post(
-    '/api/calls',
-    restify.plugins.bodyReader({ maxBodySize: MAX_BODY_BYTES }),
-    callsRoute({ verifier: deps.callsVerifier, handler: deps.notifications, logger: deps.logger }),
-  );
-
-  server.post(
-    TWILIO_EVENTS_PATH,
-    restify.plugins.bodyReader({ maxBodySize: MAX_BODY_BYTES }),
-    twilioEventsRoute({ ...deps.twilioEvents, logger: deps.logger }),
-  );
-
-  server.post(
-    '/api/moderation/kick',
-    restify.plugins.bodyReader({ maxBodySize: MODERATION_MAX_BODY_BYTES }),
-    deps.moderationApi.kick,
-  );
-  server.get('/api/moderation/openapi.json', async (_req, res) => {
-    res.send(200, deps.moderationApi.openApiDocument);
-  });
-
-  server.get('/healthz', async (_req, res) => {
+  server.get('/healthz', async (_req: Request, res: Response) => {
     try {
-      await deps.store.ping();
+      await deps.ping();
       res.send(200, { status: 'ok', version: deps.version, configured: deps.configured });
     } catch (err) {
       deps.logger.error({ err }, 'health check failed');
@@ -74,26 +44,52 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   });
 
   // One access line per request: method, route, status, time. Never headers or bodies.
-  server.on('after', (req: restify.Request, res: restify.Response) => {
+  server.on('after', (req: Request, res: Response) => {
     const line = { method: req.method, path: req.path(), status: res.statusCode, ms: Date.now() - req.time() };
     if (req.path() === '/healthz') deps.logger.debug(line, 'request');
     else deps.logger.info(line, 'request');
   });
 
-  server.on('restifyError', (req, res, err, callback) => {
-    // Never leak internal messages: log the error, answer with its status and a generic body.
+  server.on('restifyError', (req: Request, _res: Response, err: { statusCode?: unknown; toJSON?: () => unknown; toString?: () => string }, callback: () => void) => {
+    // Never leak internal messages: log the error, answer with its status and a generic problem.
     const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
     if (status >= 500) deps.logger.error({ err, path: req.path() }, 'request failed');
-    if (req.path().startsWith('/api/moderation/')) {
-      // The moderation API answers in problem+json, even for errors restify raises itself.
-      err.toJSON = () =>
-        status === 413 ? problem('payload-too-large') : { type: 'about:blank', title: status >= 500 ? 'Internal error' : 'Bad request', status };
-      return callback();
-    }
-    err.toJSON = () => ({ error: status >= 500 ? 'internal error' : (err.body?.code ?? 'bad request') });
-    err.toString = () => (status >= 500 ? 'internal error' : 'bad request');
+    const { body } = problemForStatus(status);
+    err.toJSON = () => body;
+    err.toString = () => body.title;
     return callback();
   });
 
   return server;
+}
+
+function rawHandler(route: RawRoute) {
+  return async (req: Request, res: Response): Promise<void> => {
+    send(res, await route.handle(inputOf(req)));
+  };
+}
+
+function inputOf(req: Request): HttpInput {
+  const body: unknown = req.body;
+  return {
+    query: req.getQuery() ?? '',
+    header: (name) => req.header(name) || undefined,
+    contentType: req.contentType() || undefined,
+    body: Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '', 'utf8'),
+    remoteAddress: req.socket.remoteAddress,
+  };
+}
+
+function send(res: Response, answer: HttpAnswer): void {
+  const headers: Record<string, string | number> = { ...answer.headers };
+  if (answer.body === undefined) {
+    res.writeHead(answer.status, headers);
+    res.end();
+    return;
+  }
+  const text = JSON.stringify(answer.body);
+  headers['content-type'] = answer.status >= 400 ? PROBLEM_CONTENT_TYPE : 'application/json';
+  headers['content-length'] = Buffer.byteLength(text);
+  res.writeHead(answer.status, headers);
+  res.end(text);
 }

@@ -148,8 +148,8 @@ describe('Teams /kick through the real server', () => {
     await h.graph.endCall(firstCall!);
     // A roster notification that arrives after the end must not bring the roster back.
     await h.graph.settle();
-    expect((await h.bouncer.store.getBinding(MEETING_CHAT_ID))?.state).toBe('terminated');
-    expect(await h.bouncer.store.listRoster(firstCall!)).toEqual([]);
+    expect((await h.bouncer.store.bindings.get(MEETING_CHAT_ID))?.state).toBe('terminated');
+    expect(await h.bouncer.store.roster.list(firstCall!)).toEqual([]);
     await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
     expect(h.lastReply()).toBe('Removed **Mallory** from the call. Case #2.');
     expect(h.graph.callIds).toHaveLength(2);
@@ -221,7 +221,7 @@ describe('Graph call notifications on /api/calls', () => {
       body: JSON.stringify(rosterPayload('call-x')),
     });
     expect(res.status).toBe(401);
-    expect(await h.bouncer.store.listRoster('call-x')).toEqual([]);
+    expect(await h.bouncer.store.roster.list('call-x')).toEqual([]);
     // Not even a malformed body is looked at before authentication.
     const garbage = await fetch(`${h.bouncer.url}/api/calls`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{nope' });
     expect(garbage.status).toBe(401);
@@ -242,11 +242,11 @@ describe('Graph call notifications on /api/calls', () => {
     for (const token of [wrongAudience, wrongIssuer, wrongSigner, expired, 'not-a-jwt']) {
       expect((await post(token)).status).toBe(401);
     }
-    expect(await h.bouncer.store.listRoster('call-y')).toEqual([]);
+    expect(await h.bouncer.store.roster.list('call-y')).toEqual([]);
 
     const good = await h.callsIssuer.sign({ iss: 'https://api.botframework.com', aud: APP_ID });
     expect((await post(good)).status).toBe(202);
-    expect(await h.bouncer.store.listRoster('call-y')).toMatchObject([
+    expect(await h.bouncer.store.roster.list('call-y')).toMatchObject([
       { participantId: 'p-1', kind: 'user', identityId: PEOPLE.mallory.aadObjectId },
     ]);
   });

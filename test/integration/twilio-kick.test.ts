@@ -36,11 +36,11 @@ describe('Twilio conferences through the real server', () => {
 
   it('binds by friendly name to the in-progress conference, through the API key', async () => {
     await bind();
-    const binding = await h.bouncer.store.getBinding(MEETING_CHAT_ID);
+    const binding = await h.bouncer.store.bindings.get(MEETING_CHAT_ID);
     expect(binding).toMatchObject({ provider: 'twilio', callId: bridge.sid, callName: 'Support bridge', state: 'established' });
     expect(tw.fake.requests.every((r) => r.authorizedAs === TWILIO_API_KEY.sid)).toBe(true);
     // The roster is warm, numbers included.
-    expect(await h.bouncer.store.listRoster(bridge.sid)).toEqual(
+    expect(await h.bouncer.store.roster.list(bridge.sid)).toEqual(
       expect.arrayContaining([expect.objectContaining({ participantId: sids.mallory, label: 'Mallory', phoneNumbers: [numbers.mallory] })]),
     );
   });
@@ -65,7 +65,7 @@ describe('Twilio conferences through the real server', () => {
 
   it('kicks by a unicode label even with a cold roster: one DELETE by label', async () => {
     await bind();
-    await h.bouncer.store.replaceRoster(bridge.sid, []);
+    await h.bouncer.store.roster.replace(bridge.sid, []);
     const before = tw.fake.requests.length;
     await h.send(PEOPLE.olivia, '/kick label:Zoë ☎', []);
     expect(h.lastReply()).toBe('Removed **label "Zoë ☎"** from the call. Case #2.');
@@ -181,7 +181,7 @@ describe('Twilio conferences through the real server', () => {
     expect(h.lastReply()).toBe('That Twilio conference is not in progress. Case #1.');
     await h.send(PEOPLE.olivia, '/bind twilio Nobody here', []);
     expect(h.lastReply()).toBe("I couldn't find that Twilio conference. Case #2.");
-    expect(await h.bouncer.store.getBinding(MEETING_CHAT_ID)).toBeUndefined();
+    expect(await h.bouncer.store.bindings.get(MEETING_CHAT_ID)).toBeUndefined();
   });
 
   it('applies the same authorization: an attendee cannot bind or kick', async () => {
@@ -218,7 +218,7 @@ describe('Twilio conferences through the real server', () => {
       await bind();
       const late = tw.fake.addParticipant(bridge.sid, { from: '+15550000042', label: 'Late caller' });
       expect(await tw.postEvent(join(late.callSid, 'Late caller'))).toBe(204);
-      expect(await h.bouncer.store.listRoster(bridge.sid)).toEqual(
+      expect(await h.bouncer.store.roster.list(bridge.sid)).toEqual(
         expect.arrayContaining([expect.objectContaining({ participantId: late.callSid, label: 'Late caller', phoneNumbers: ['+15550000042'] })]),
       );
       const before = tw.fake.requests.length;
@@ -229,22 +229,22 @@ describe('Twilio conferences through the real server', () => {
 
     it('a tampered or unsigned callback gets 403 and changes nothing', async () => {
       await bind();
-      const roster = await h.bouncer.store.listRoster(bridge.sid);
+      const roster = await h.bouncer.store.roster.list(bridge.sid);
       const signedFor = join('CA' + '0'.repeat(32), 'Real');
       const tampered = { ...signedFor, Label: 'Forged' };
       expect(await tw.postEvent(tampered, { signWith: signedFor })).toBe(403);
       expect(await tw.postEvent(signedFor, { signature: '' })).toBe(403);
       expect(await tw.postEvent(signedFor, { signature: 'bm90IGEgc2lnbmF0dXJl' })).toBe(403);
-      expect(await h.bouncer.store.listRoster(bridge.sid)).toEqual(roster);
+      expect(await h.bouncer.store.roster.list(bridge.sid)).toEqual(roster);
     });
 
     it('participant-leave removes the caller; conference-end ends the binding', async () => {
       await bind();
       const base = { AccountSid: TWILIO_ACCOUNT_SID, ConferenceSid: bridge.sid, FriendlyName: 'Support bridge' };
       expect(await tw.postEvent({ ...base, StatusCallbackEvent: 'participant-leave', CallSid: sids.zoe })).toBe(204);
-      expect((await h.bouncer.store.listRoster(bridge.sid)).map((p) => p.participantId)).not.toContain(sids.zoe);
+      expect((await h.bouncer.store.roster.list(bridge.sid)).map((p) => p.participantId)).not.toContain(sids.zoe);
       expect(await tw.postEvent({ ...base, StatusCallbackEvent: 'conference-end' })).toBe(204);
-      expect((await h.bouncer.store.getBinding(MEETING_CHAT_ID))?.state).toBe('terminated');
+      expect((await h.bouncer.store.bindings.get(MEETING_CHAT_ID))?.state).toBe('terminated');
       await h.send(PEOPLE.olivia, `/kick ${numbers.mallory}`, []);
       expect(h.lastReply()).toBe("This chat isn't connected to a call or conference. Use `/bind` first. Case #2.");
     });

@@ -1,5 +1,5 @@
 import type { Activity } from 'botbuilder';
-import type { CommandInput, Mention } from '../core/commands/command.js';
+import type { CommandInput, Mention } from '../../app/commands/command.js';
 
 const NAMED_ENTITIES: Record<string, string> = { amp: '&', lt: '<', gt: '>', quot: '"', apos: "'", nbsp: ' ' };
 

@@ -1,9 +1,8 @@
-import type { Outcome } from '../../core/outcome.js';
+import type { Outcome } from '../../app/domain/outcome.js';
+import { unreachable } from '../../app/domain/unreachable.js';
 import type { Problem } from './schemas.js';
 
-export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
-
-/** Every problem type the API answers with: status and title. Documented in the OpenAPI file. */
+/** Every problem type the moderation API answers with: status and title. Documented in the OpenAPI file. */
 export const PROBLEM_TYPES = {
   'invalid-body': { status: 400, title: 'The request body is invalid' },
   unauthorized: { status: 401, title: 'The request is not signed with a valid secret' },
@@ -71,8 +70,10 @@ export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
       );
     case 'bound':
     case 'unbound':
-      // Not produced by a kick.
-      throw new Error(`unexpected outcome ${o.kind} for a kick`);
+      // Not produced by a kick; answered as an internal error, never with its details.
+      return respond({ type: 'about:blank', title: 'Internal error', status: 500 });
+    default:
+      return unreachable(o, 'outcome');
   }
 }
 

@@ -1,18 +1,12 @@
-import type { CommandResult } from '../core/commands/command.js';
-import type { ReadResult } from '../core/moderation-service.js';
-import type { Outcome } from '../core/outcome.js';
-import { caseLine, participantName, renderResult, SANDBOX_NOTICE } from './render-reply.js';
+import type { CommandResult } from '../../app/commands/command.js';
+import type { Outcome } from '../../app/domain/outcome.js';
+import { unreachable } from '../../app/domain/unreachable.js';
+import type { ReadResult } from '../../app/moderation/requests.js';
+import type { KickCardAction } from './card-action.js';
+import { caseLine, participantName, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
 
 /** Adaptive Card JSON (https://adaptivecards.io/explorer/), kept to schema 1.5, which Teams renders. */
 export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard'; fallbackText: string };
-
-/** Data of a roster card's confirm button; the bot reads it back from the submit activity. */
-export interface KickCardAction {
-  bouncer: 'kick';
-  callId: string;
-  participantId: string;
-  name: string;
-}
 
 const card = (fallbackText: string, body: unknown[], actions?: unknown[]): AdaptiveCard => ({
   type: 'AdaptiveCard',
@@ -29,47 +23,74 @@ const text = (value: string, extra: Record<string, unknown> = {}) => ({ type: 'T
  * The card for a command result, or undefined where plain text is the better answer (help,
  * problems). Every card carries the same words as the text reply in `fallbackText`.
  */
-export function resultCard(result: CommandResult): AdaptiveCard | undefined {
-  const fallback = renderResult(result);
-  if (result.type === 'outcome') return outcomeCard(result.outcome, fallback);
-  if (result.type === 'read') return readCard(result.result, fallback);
-  return undefined;
+export function resultCard(result: CommandResult, render: Renderer): AdaptiveCard | undefined {
+  const fallback = render.result(result);
+  switch (result.type) {
+    case 'outcome':
+      return outcomeCard(result.outcome, fallback);
+    case 'read':
+      return readCard(result.result, fallback, render);
+    case 'help':
+      return undefined;
+    default:
+      return unreachable(result, 'command result');
+  }
+}
+
+/** How an outcome is coloured: done, nothing to do, or not done. */
+function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
+  switch (o.kind) {
+    case 'removed':
+    case 'bound':
+    case 'unbound':
+    case 'dry_run':
+      return 'Good';
+    case 'already_gone':
+      return 'Default';
+    case 'ambiguous_target':
+    case 'unsupported':
+    case 'denied':
+    case 'target_not_found':
+    case 'not_bound':
+    case 'not_configured':
+    case 'upstream_failed':
+      return 'Attention';
+    default:
+      return unreachable(o, 'outcome');
+  }
 }
 
 function outcomeCard(o: Outcome, fallback: string): AdaptiveCard {
-  const ok = o.kind === 'removed' || o.kind === 'bound' || o.kind === 'unbound' || o.kind === 'dry_run';
   const facts = [{ title: 'Case', value: `#${o.caseId}` }];
   if ('callId' in o && o.callId) facts.push({ title: 'Call', value: o.callId });
-  return card(fallback, [
-    text(fallback, { color: ok ? 'Good' : o.kind === 'already_gone' ? 'Default' : 'Attention' }),
-    { type: 'FactSet', facts },
-  ]);
+  return card(fallback, [text(fallback, { color: tone(o) }), { type: 'FactSet', facts }]);
 }
 
-function readCard(r: ReadResult, fallback: string): AdaptiveCard | undefined {
+function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCard | undefined {
+  const { labels, sandbox } = render.context;
   switch (r.kind) {
     case 'status':
       return card(fallback, [
         text('Bouncer status', { weight: 'Bolder' }),
-        ...(r.sandbox ? [text(SANDBOX_NOTICE, { color: 'Warning' })] : []),
+        ...(sandbox ? [text(SANDBOX_NOTICE, { color: 'Warning' })] : []),
         {
           type: 'FactSet',
           facts: [
-            { title: 'Connected to', value: r.binding ? (r.binding.provider === 'twilio' ? `Twilio: ${r.binding.callName ?? r.binding.callId}` : 'Teams meeting call') : 'nothing' },
+            { title: 'Connected to', value: r.binding ? labels(r.binding.provider).callFact(r.binding) : 'nothing' },
             { title: 'Call state', value: r.binding ? (r.live ? r.binding.state : 'ended') : '-' },
             { title: 'In the call', value: String(r.rosterSize) },
-            { title: 'Teams calls', value: r.configured.teams ? 'configured' : 'not configured' },
-            { title: 'Twilio', value: r.configured.twilio ? 'configured' : 'not configured' },
+            ...r.providers.map((p) => ({ title: labels(p.kind).product, value: p.configured ? 'configured' : 'not configured' })),
           ],
         },
       ]);
-    case 'roster':
-      if (!r.binding || r.participants.length === 0) return undefined;
+    case 'roster': {
+      const binding = r.binding;
+      if (!binding || r.participants.length === 0) return undefined;
       return card(fallback, [
         text(`${r.participants.length} in the call`, { weight: 'Bolder' }),
         ...r.participants.map((p) => {
           const name = participantName(p);
-          const data: KickCardAction = { bouncer: 'kick', callId: r.binding!.callId, participantId: p.participantId, name };
+          const data: KickCardAction = { bouncer: 'kick', callId: binding.callId, participantId: p.participantId, name };
           return {
             type: 'Container',
             separator: true,
@@ -99,13 +120,17 @@ function readCard(r: ReadResult, fallback: string): AdaptiveCard | undefined {
           };
         }),
       ]);
+    }
     case 'modlog':
       if (r.cases.length === 0) return undefined;
       return card(fallback, [
         text('Recent cases', { weight: 'Bolder' }),
         ...r.cases.map((c) => text(caseLine(c), { separator: true, size: 'Small' })),
       ]);
-    default:
+    case 'denied':
+    case 'upstream_failed':
       return undefined;
+    default:
+      return unreachable(r, 'read result');
   }
 }

@@ -1,15 +1,24 @@
 import { z } from 'zod';
+import { CALL_SID_PATTERN, E164_PATTERN, LABEL_MAX_LENGTH, labelProblem } from '../../app/domain/ids.js';
 
-const E164 = /^\+[1-9]\d{6,14}$/;
+/** How a provider names one of its calls in a webhook body: a one-key object (from its module). */
+export interface WebhookCallSyntax {
+  /** The provider's kind. */
+  provider: string;
+  /** The key, e.g. `twilioConference`. */
+  field: string;
+  schema: z.ZodObject;
+}
 
-/** Which call to act on. Exactly one way of naming it. */
-export const callRefSchema = z.union([
-  z.object({ conversationId: z.string().min(1).max(512).describe('A Teams conversation already bound to a call (see /bind).') }).strict(),
-  z.object({ teamsCallId: z.string().min(1).max(128).describe("Bouncer's Graph call id for a Teams meeting it has joined.") }).strict(),
-  z
-    .object({ twilioConference: z.string().min(1).max(256).describe('A Twilio ConferenceSid, or a friendly name (resolved to the in-progress conference).') })
-    .strict(),
-]);
+/** A call named by the chat bound to it. */
+const conversationCallSchema = z
+  .object({ conversationId: z.string().min(1).max(512).describe('A Teams conversation already bound to a call (see /bind).') })
+  .strict();
+
+/** Which call to act on. Exactly one way of naming it: a bound chat, or one of each provider's. */
+export function callRefSchema(calls: readonly WebhookCallSyntax[]) {
+  return z.union([conversationCallSchema, ...calls.map((c) => c.schema)]);
+}
 
 /** Whom to remove. Exactly one way of naming them. */
 export const targetRefSchema = z.union([
@@ -20,27 +29,29 @@ export const targetRefSchema = z.union([
       label: z
         .string()
         .min(1)
-        .max(128)
-        .refine((l) => !l.includes('/'), { message: 'a Twilio label cannot contain "/"' })
+        .max(LABEL_MAX_LENGTH)
+        .refine((l) => labelProblem(l) !== 'slash', { message: 'a Twilio label cannot contain "/"' })
         .describe('Twilio participant label.'),
     })
     .strict(),
-  z.object({ callSid: z.string().regex(/^CA[0-9a-fA-F]{32}$/).describe('Twilio CallSid.') }).strict(),
-  z.object({ phoneNumber: z.string().regex(E164).describe('The caller’s number in E.164, e.g. +15551234567.') }).strict(),
+  z.object({ callSid: z.string().regex(CALL_SID_PATTERN).describe('Twilio CallSid.') }).strict(),
+  z.object({ phoneNumber: z.string().regex(E164_PATTERN).describe('The caller’s number in E.164, e.g. +15551234567.') }).strict(),
 ]);
 
 /** POST /api/moderation/kick request body. */
-export const kickRequestSchema = z
-  .object({
-    call: callRefSchema,
-    target: targetRefSchema,
-    reason: z.string().max(500).optional().describe('Why; shown in the chat and kept in the audit log.'),
-    actor: z.string().min(1).max(100).optional().describe('Name of the system acting, for the audit log and the chat (e.g. "toxicity-classifier").'),
-    dryRun: z.boolean().default(false).describe('Resolve and authorize, remove nobody.'),
-  })
-  .strict();
+export function kickRequestSchema(calls: readonly WebhookCallSyntax[]) {
+  return z
+    .object({
+      call: callRefSchema(calls),
+      target: targetRefSchema,
+      reason: z.string().max(500).optional().describe('Why; shown in the chat and kept in the audit log.'),
+      actor: z.string().min(1).max(100).optional().describe('Name of the system acting, for the audit log and the chat (e.g. "toxicity-classifier").'),
+      dryRun: z.boolean().default(false).describe('Resolve and authorize, remove nobody.'),
+    })
+    .strict();
+}
 
-export type KickRequestBody = z.output<typeof kickRequestSchema>;
+export type KickRequestBody = z.output<ReturnType<typeof kickRequestSchema>>;
 
 const targetSummarySchema = z
   .object({

@@ -16,27 +16,28 @@ export interface SignedRequest {
  * (https://www.standardwebhooks.com): `webhook-signature` holds space-separated `v1,<base64>`
  * entries, each an HMAC-SHA256 of `${id}.${timestamp}.${body}` keyed with a secret's bytes
  * (`whsec_<base64>`). Any configured secret may match (rotation); comparison is constant-time;
- * the timestamp must be within the tolerance. Returns true only for a valid request.
+ * the timestamp must be within the tolerance. Returns which secret signed a valid request (its
+ * index in `secrets`), or undefined for anything else.
  */
-export function verifyStandardWebhook(req: SignedRequest, secrets: readonly string[], nowSec: number): boolean {
+export function verifyStandardWebhook(req: SignedRequest, secrets: readonly string[], nowSec: number): number | undefined {
   const { id, timestamp, signature } = req;
-  if (!id || !timestamp || !signature || secrets.length === 0) return false;
-  if (!/^\d{1,12}$/.test(timestamp)) return false;
-  if (Math.abs(nowSec - Number(timestamp)) > TIMESTAMP_TOLERANCE_SEC) return false;
+  if (!id || !timestamp || !signature || secrets.length === 0) return undefined;
+  if (!/^\d{1,12}$/.test(timestamp)) return undefined;
+  if (Math.abs(nowSec - Number(timestamp)) > TIMESTAMP_TOLERANCE_SEC) return undefined;
   const offered = signature
     .split(' ')
     .map((entry) => /^v1,([A-Za-z0-9+/]+={0,2})$/.exec(entry)?.[1])
     .filter((sig): sig is string => sig !== undefined)
     .map((sig) => Buffer.from(sig, 'base64'));
-  if (offered.length === 0) return false;
+  if (offered.length === 0) return undefined;
   const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), req.body]);
-  let valid = false;
-  for (const secret of secrets) {
+  let matched: number | undefined;
+  secrets.forEach((secret, index) => {
     const expected = createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).update(signed).digest();
     for (const sig of offered) {
       // Compare every pair (no early exit), each in constant time.
-      if (sig.length === expected.length && timingSafeEqual(sig, expected)) valid = true;
+      if (sig.length === expected.length && timingSafeEqual(sig, expected)) matched ??= index;
     }
-  }
-  return valid;
+  });
+  return matched;
 }

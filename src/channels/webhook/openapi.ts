@@ -1,6 +1,8 @@
 import { z } from 'zod';
-import { PROBLEM_CONTENT_TYPE, PROBLEM_TYPES } from './problems.js';
-import { kickRequestSchema, kickResultSchema, problemSchema } from './schemas.js';
+import { PROBLEM_CONTENT_TYPE } from '../../http/problem.js';
+import type { RawRoute } from '../../http/route.js';
+import { PROBLEM_TYPES } from './problems.js';
+import { kickRequestSchema, kickResultSchema, problemSchema, type WebhookCallSyntax } from './schemas.js';
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as Record<string, unknown>;
@@ -20,7 +22,7 @@ const header = (name: string, required: boolean, description: string) => ({
  * validate requests. `npm run openapi` writes it to docs/moderation-api.openapi.json; a test keeps
  * that file in step.
  */
-export function buildOpenApiDocument(version: string): Record<string, unknown> {
+export function buildOpenApiDocument(version: string, calls: readonly WebhookCallSyntax[]): Record<string, unknown> {
   const problemStatuses = new Map<number, string[]>();
   for (const [type, { status, title }] of Object.entries(PROBLEM_TYPES)) {
     problemStatuses.set(status, [...(problemStatuses.get(status) ?? []), `\`urn:bouncer:problem:${type}\`: ${title}`]);
@@ -80,10 +82,21 @@ export function buildOpenApiDocument(version: string): Record<string, unknown> {
     },
     components: {
       schemas: {
-        KickRequest: jsonSchema(kickRequestSchema, 'input'),
+        KickRequest: jsonSchema(kickRequestSchema(calls), 'input'),
         KickResult: jsonSchema(kickResultSchema, 'output'),
         Problem: jsonSchema(problemSchema, 'output'),
       },
     },
+  };
+}
+
+/** GET /api/moderation/openapi.json: the document, as built at start. */
+export function openApiRoute(document: Record<string, unknown>): RawRoute {
+  return {
+    kind: 'raw',
+    method: 'GET',
+    path: '/api/moderation/openapi.json',
+    maxBodyBytes: 0,
+    handle: async () => ({ status: 200, body: document }),
   };
 }

@@ -1,7 +1,8 @@
 import { TeamsInfo, type TurnContext } from 'botbuilder';
-import { UpstreamError } from '../core/errors.js';
-import type { ChatDirectory, ChatUser, MeetingDetails, MeetingRole } from '../core/ports.js';
-import { TtlCache } from '../core/ttl-cache.js';
+import { UpstreamError } from '../../app/domain/errors.js';
+import type { MeetingDetails } from '../../app/ports/call-provider.js';
+import type { ChatDirectory, ChatUser, MeetingRole } from '../../app/ports/chat-directory.js';
+import { TtlCache } from './ttl-cache.js';
 
 /** Caches shared by every turn: member ids and meeting details do not change during a meeting. */
 export class TeamsLookupCaches {
@@ -20,6 +21,10 @@ export class TeamsChatDirectory implements ChatDirectory {
     private readonly context: TurnContext,
     private readonly caches: TeamsLookupCaches,
   ) {}
+
+  isBot(chatUserId: string): boolean {
+    return chatUserId === this.context.activity.recipient?.id;
+  }
 
   private get channelData(): TeamsChannelDataLike {
     return (this.context.activity.channelData ?? {}) as TeamsChannelDataLike;
@@ -84,7 +89,7 @@ export class TeamsChatDirectory implements ChatDirectory {
 }
 
 function toRole(role: string | undefined): MeetingRole {
-  switch (role?.toLowerCase()) {
+  switch ((role ?? '').toLowerCase()) {
     case 'organizer':
       return 'organizer';
     case 'presenter':

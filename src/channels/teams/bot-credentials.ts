@@ -5,6 +5,7 @@ import {
   type AuthenticatorResult,
   type ServiceClientCredentials,
 } from 'botframework-connector';
+import { BouncerError } from '../../app/domain/errors.js';
 
 const MICROSOFT_LOGIN_HOSTS = /(^|\.)(microsoftonline\.(com|us|de)|chinacloudapi\.cn)$/i;
 
@@ -41,7 +42,7 @@ class IdentityCredentialsFactory extends ServiceClientCredentialsFactory {
   }
 
   async createCredentials(appId: string, audience: string | undefined, loginEndpoint: string): Promise<ServiceClientCredentials> {
-    if (appId !== this.appId) throw new Error('Invalid appId.');
+    if (appId !== this.appId) throw new BouncerError('CONFIG_INVALID', 'Invalid appId.');
     return new IdentityAppCredentials(appId, this.password, loginEndpoint, audience);
   }
 }

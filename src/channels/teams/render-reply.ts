@@ -1,0 +1,221 @@
+import type { CommandResult, ParseProblem } from '../../app/commands/command.js';
+import type { Outcome, TargetSummary } from '../../app/domain/outcome.js';
+import type { Participant, ProviderKind } from '../../app/domain/participant.js';
+import type { ProviderLabels } from '../../app/domain/provider-labels.js';
+import { unreachable } from '../../app/domain/unreachable.js';
+import type { ReadResult } from '../../app/moderation/requests.js';
+import type { ChatNotice } from '../../app/ports/chat-notifier.js';
+import type { AuditCase } from '../../app/ports/store.js';
+
+/** What /status says first in sandbox mode (npm run playground). */
+export const SANDBOX_NOTICE = 'Sandbox mode: calls and phone conferences are simulated on this machine.';
+
+/** What renderers need to know beyond the result: how providers name their calls, and sandbox mode. */
+export interface RenderContext {
+  labels(kind: ProviderKind): ProviderLabels;
+  /** Calls and conferences are simulated by the local sandbox (BOUNCER_SANDBOX). */
+  sandbox: boolean;
+}
+
+const SERVICE_NAMES: Record<string, string> = { graph: 'Microsoft Graph', teams: 'Teams', twilio: 'Twilio', entra: 'Microsoft Entra ID' };
+
+/** Chat text for every result. One mapper for the chat transport (DESIGN.md: rendering). */
+export class Renderer {
+  constructor(readonly context: RenderContext) {}
+
+  result(result: CommandResult): string {
+    switch (result.type) {
+      case 'help': {
+        const lines = result.commands.map((c) => `- \`${c.usage}\`: ${c.summary}`);
+        const more = result.hidden > 0 ? ['', `${result.hidden} more commands are for meeting organizers, presenters and Bouncer admins.`] : [];
+        return ['**Bouncer** removes disruptive people from calls.', '', ...lines, ...more].join('\n');
+      }
+      case 'outcome':
+        return this.outcome(result.outcome);
+      case 'read':
+        return this.read(result.result);
+      default:
+        return unreachable(result, 'command result');
+    }
+  }
+
+  /** Chat text for /status, /participants and /modlog (also the cards' fallback text). */
+  read(r: ReadResult): string {
+    switch (r.kind) {
+      case 'denied':
+        return r.reason === 'unknown_role'
+          ? "I couldn't confirm your role in this meeting. Only the organizer, presenters and Bouncer admins can do that."
+          : 'Only the meeting organizer, presenters and Bouncer admins can do that.';
+      case 'upstream_failed':
+        return `${serviceName(r.service)} didn't answer${r.requestId ? ` (request-id ${r.requestId})` : ''}. Please try again in a moment.`;
+      case 'status': {
+        const b = r.binding;
+        const connected = !b
+          ? 'Not connected to a call. Use `/bind`.'
+          : r.live
+            ? `Connected to ${this.callName(b)} (${b.state}), ${r.rosterSize} ${r.rosterSize === 1 ? 'person' : 'people'} in it.`
+            : `Was connected to ${this.callName(b)}; that has ended.`;
+        const configured = r.providers
+          .map((p) => `${this.context.labels(p.kind).product}: ${p.configured ? 'configured' : 'not configured'}.`)
+          .join(' ');
+        return this.context.sandbox ? `${SANDBOX_NOTICE}\n${connected}\n${configured}` : `${connected}\n${configured}`;
+      }
+      case 'roster':
+        if (!r.binding) return "This chat isn't connected to a call. Use `/bind` first.";
+        if (r.participants.length === 0) return `Nobody else is in ${this.callName(r.binding)}.`;
+        return [`In ${this.callName(r.binding)}:`, ...r.participants.map((p) => `- ${escapeMarkdown(participantName(p))}`)].join('\n');
+      case 'modlog':
+        if (r.cases.length === 0) return 'No cases in this chat yet.';
+        return ['Recent cases:', ...r.cases.map((c) => `- ${caseLine(c)}`)].join('\n');
+      default:
+        return unreachable(r, 'read result');
+    }
+  }
+
+  /** The call in a sentence, as its provider names it. */
+  callName(call: { provider: ProviderKind; callName?: string }): string {
+    return this.context.labels(call.provider).callInSentence(call, escapeMarkdown);
+  }
+
+  /** Chat text for one moderation outcome; always names the case. */
+  outcome(o: Outcome): string {
+    const ref = `Case #${o.caseId}.`;
+    switch (o.kind) {
+      case 'removed':
+        return `Removed ${who(o.target)} from the call. ${ref}`;
+      case 'already_gone':
+        return `${who(o.target)} had already left the call. ${ref}`;
+      case 'dry_run':
+        return `Dry run: I would remove ${who(o.target)} (${o.participantIds.join(', ')}) from the call. Nobody was removed. ${ref}`;
+      case 'bound':
+        return o.alreadyBound
+          ? `I'm already connected to ${this.callName(o)}; /kick works here. ${ref}`
+          : `Connected to ${this.callName(o)}; /kick works here now. ${ref}`;
+      case 'unbound':
+        return `Disconnected from ${this.callName(o)}. ${ref}`;
+      case 'ambiguous_target': {
+        const list = o.candidates.map((c) => `- ${who(c)}${c.participantId ? ` (${c.participantId})` : ''}`).join('\n');
+        return `${who(o.target)} matches more than one participant, so nobody was removed. Kick one of these by label or CallSid:\n${list}\n${ref}`;
+      }
+      case 'unsupported':
+        return `That isn't possible with ${this.context.labels(o.provider).calls} (${o.capability}). ${ref}`;
+      case 'target_not_found':
+        return `${who(o.target)} is not in the call right now, so nobody was removed. ${ref}`;
+      case 'denied':
+        return `${denial(o.reason)} ${ref}`;
+      case 'not_bound':
+        return `${this.notBound(o)} ${ref}`;
+      case 'not_configured':
+        return `Bouncer can't reach that kind of call yet: an administrator needs to set ${o.missing.join(', ')}. ${ref}`;
+      case 'upstream_failed': {
+        const id = o.requestId ? ` (request-id ${o.requestId})` : o.code ? ` (error ${o.code}${o.moreInfo ? `, ${o.moreInfo}` : ''})` : '';
+        const next = o.retryable ? 'Please try again in a moment.' : 'Please tell your Bouncer administrator.';
+        return `${serviceName(o.service)} didn't complete the request${id}, so nobody was removed. ${next} ${ref}`;
+      }
+      default:
+        return unreachable(o, 'outcome');
+    }
+  }
+
+  private notBound(o: Extract<Outcome, { kind: 'not_bound' }>): string {
+    const noun = o.provider ? this.context.labels(o.provider).callNoun : 'call';
+    switch (o.reason) {
+      case 'not_a_meeting':
+        return "This chat isn't a meeting chat, so there is no call to act on. Use Bouncer in the meeting's own chat.";
+      case 'join_timeout':
+        return "I've asked to join this meeting's call, but it hasn't connected yet. Try again in a moment.";
+      case 'call_ended':
+        return 'The call this chat was connected to has ended.';
+      case 'no_binding':
+        return "This chat isn't connected to a call or conference. Use `/bind` first.";
+      case 'conference_not_found':
+        return `I couldn't find that ${noun}.`;
+      case 'conference_not_in_progress':
+        return `That ${noun} is not in progress.`;
+      case 'card_stale':
+        return 'That card is out of date: this chat is no longer connected to that call. Send `/participants` for a fresh one.';
+      case 'invalid_join_link':
+        return "That isn't a Teams meeting join link I can use.";
+      default:
+        return unreachable(o.reason, 'not-bound reason');
+    }
+  }
+
+  /** Chat text for a notice to a chat that did not ask. */
+  notice(n: ChatNotice): string {
+    switch (n.kind) {
+      case 'system_removal': {
+        const why = n.reason ? ` Reason: ${escapeMarkdown(n.reason)}.` : '';
+        return `${who(n.outcome.target)} was removed from the call by the moderation system **${escapeMarkdown(n.system)}**.${why} Case #${n.outcome.caseId}.`;
+      }
+      default:
+        return unreachable(n.kind, 'notice');
+    }
+  }
+
+  /** Chat text for a message that did not become a command. */
+  problem(problem: ParseProblem): string {
+    switch (problem.kind) {
+      case 'empty':
+        return 'Hi! Try `/help` to see what I can do.';
+      case 'unknown_command':
+        return `I don't know the command "${escapeMarkdown(problem.name)}". Try \`/help\`.`;
+      case 'no_target':
+        return 'Who should I remove? Mention them: `/kick @person [reason]`.';
+      case 'several_targets':
+        return `I remove one person at a time, and you mentioned ${problem.names.map(escapeMarkdown).join(', ')}. Send one \`/kick\` for each.`;
+      case 'invalid_label':
+        return problem.why === 'slash'
+          ? `Twilio labels can't contain "/", so "${escapeMarkdown(problem.label)}" can't name a participant. Kick by phone number or CallSid instead.`
+          : `That label is too long to name a participant. Kick by phone number or CallSid instead.`;
+      case 'bad_arguments':
+        return `Usage: \`${problem.usage}\`.`;
+      default:
+        return unreachable(problem, 'parse problem');
+    }
+  }
+}
+
+function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason']): string {
+  switch (reason) {
+    case 'bot':
+      return "I can't remove myself. To stop Bouncer, remove the app from this chat.";
+    case 'self':
+      return "You can't remove yourself; just leave the call.";
+    case 'organizer':
+      return "Presenters can't remove the meeting organizer.";
+    case 'unknown_role':
+      return "I couldn't confirm your role in this meeting, so I didn't act. Only the organizer, presenters and Bouncer admins can remove people.";
+    case 'not_permitted':
+      return 'Only the meeting organizer, presenters and Bouncer admins can do that.';
+    default:
+      return unreachable(reason, 'denial reason');
+  }
+}
+
+function serviceName(service: string): string {
+  return SERVICE_NAMES[service] ?? service;
+}
+
+/** How a roster entry is named: display name, else label, number, id. */
+export function participantName(p: Participant): string {
+  return p.displayName ?? p.label ?? p.phoneNumbers?.[0] ?? p.participantId;
+}
+
+/** One audit case on one line: number, time, actor, target, reason, outcome. */
+export function caseLine(c: AuditCase): string {
+  const when = c.createdAt.replace('T', ' ').slice(0, 16);
+  const what = c.action === 'kick' ? `${c.actorName ?? 'someone'} → ${c.targetName ?? 'someone'}` : `${c.actorName ?? 'someone'}: /${c.action}`;
+  const reason = c.reason ? ` ("${c.reason}")` : '';
+  return `#${c.id} ${when} UTC · ${escapeMarkdown(what)}${escapeMarkdown(reason)} · ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`;
+}
+
+/** How a target is named in replies: display name, else label, number or participant id. */
+function who(t: TargetSummary | undefined): string {
+  const name = t?.displayName ?? (t?.label !== undefined ? `label "${t.label}"` : undefined) ?? t?.phoneNumber ?? t?.participantId;
+  return name ? `**${escapeMarkdown(name)}**` : 'That person';
+}
+
+export function escapeMarkdown(text: string): string {
+  return text.replace(/([\\`*_[\]<>#])/g, '\\$1');
+}

@@ -1,0 +1,23 @@
+import { z } from 'zod';
+import type { ReplyAddress } from '../../app/domain/participant.js';
+
+// What the Teams channel needs to message a chat later: the Bot Connector service URL of the chat's
+// region (https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#base-uri).
+const teamsAddressSchema = z.object({ serviceUrl: z.url() }).loose();
+
+/** The opaque reply address of a Teams chat. */
+export function toReplyAddress(serviceUrl: string | undefined): ReplyAddress | undefined {
+  return serviceUrl ? JSON.stringify({ serviceUrl }) : undefined;
+}
+
+/** The service URL of a reply address this channel made (or the store migrated), else undefined. */
+export function serviceUrlOf(address: ReplyAddress): string | undefined {
+  let json: unknown;
+  try {
+    json = JSON.parse(address);
+  } catch {
+    return undefined;
+  }
+  const parsed = teamsAddressSchema.safeParse(json);
+  return parsed.success ? parsed.data.serviceUrl : undefined;
+}

@@ -1,0 +1,95 @@
+import { randomUUID } from 'node:crypto';
+import { CardFactory, MessageFactory, TeamsActivityHandler, type TurnContext } from 'botbuilder';
+import type { CommandRegistry, CommandResult } from '../../app/commands/command.js';
+import type { KickArgs } from '../../app/commands/kick.js';
+import { parseCommand } from '../../app/commands/parse-command.js';
+import { runCommand, type Invocation } from '../../app/commands/run-command.js';
+import { BouncerError } from '../../app/domain/errors.js';
+import type { Moderation } from '../../app/moderation/moderation.js';
+import type { RequestSource } from '../../app/ports/store.js';
+import type { Logger } from '../../app/ports/runtime.js';
+import { toCommandInput } from './activity-input.js';
+import { kickCardActionSchema, type KickCardAction } from './card-action.js';
+import { resultCard } from './cards.js';
+import type { Renderer } from './render-reply.js';
+import { toReplyAddress } from './reply-address.js';
+import { TeamsChatDirectory, TeamsLookupCaches } from './teams-directory.js';
+
+export interface TeamsBotDeps {
+  moderation: Moderation;
+  commands: CommandRegistry;
+  render: Renderer;
+  logger: Logger;
+}
+
+/** The Teams transport: a message or a card button becomes a command invocation, run by the one runner, then a reply. */
+export class TeamsBot extends TeamsActivityHandler {
+  private readonly caches = new TeamsLookupCaches();
+
+  constructor(private readonly deps: TeamsBotDeps) {
+    super();
+    this.onMessage(async (context, next) => {
+      await this.handleMessage(context);
+      await next();
+    });
+  }
+
+  private async handleMessage(context: TurnContext): Promise<void> {
+    const activity = context.activity;
+    const action = kickCardActionSchema.safeParse(activity.value);
+    if (action.success) {
+      await this.runInvocation(context, 'card', this.cardInvocation(action.data));
+      return;
+    }
+    const input = toCommandInput(activity);
+    const personal = activity.conversation?.conversationType === 'personal' || !activity.conversation?.isGroup;
+    const parsed = parseCommand(input, this.deps.commands);
+    if (!parsed.ok) {
+      // In group chats Bouncer may see every message: only answer those meant for it.
+      const meantForBot = personal || input.addressedToBot || input.text.startsWith('/');
+      if (meantForBot) await context.sendActivity(this.deps.render.problem(parsed.problem));
+      return;
+    }
+    await this.runInvocation(context, 'chat', parsed);
+  }
+
+  /** A Remove button on a roster card is a kick by participant id: the clicker is the actor, with the same permission, policy and audit. */
+  private cardInvocation(action: KickCardAction): Invocation {
+    const kick = this.deps.commands.find((c) => c.name === 'kick');
+    if (!kick) throw new BouncerError('INTERNAL', 'no kick command is registered');
+    const args: KickArgs = {
+      target: { kind: 'participant', participantId: action.participantId, displayName: action.name },
+      expectedCallId: action.callId,
+      reason: 'removed from the roster card',
+      dryRun: false,
+    };
+    return { command: kick, args };
+  }
+
+  private async runInvocation(context: TurnContext, source: Extract<RequestSource, 'chat' | 'card'>, invocation: Invocation): Promise<void> {
+    const activity = context.activity;
+    const requestId = activity.id ?? randomUUID();
+    this.deps.logger.info(
+      { requestId, command: invocation.command.name, source, conversationId: activity.conversation.id },
+      source === 'card' ? 'card action received' : 'command received',
+    );
+    const scope = this.deps.moderation.scope(
+      {
+        source,
+        requestId,
+        conversationId: activity.conversation.id,
+        replyAddress: toReplyAddress(activity.serviceUrl),
+        actor: { kind: 'member', chatId: activity.from?.id, userId: activity.from?.aadObjectId, displayName: activity.from?.name },
+      },
+      new TeamsChatDirectory(context, this.caches),
+    );
+    const result = await runCommand(invocation, { moderation: this.deps.moderation, scope }, this.deps.commands);
+    await this.reply(context, result);
+  }
+
+  /** An Adaptive Card where one fits (its fallbackText carries the same words), else text. */
+  private async reply(context: TurnContext, result: CommandResult): Promise<void> {
+    const card = resultCard(result, this.deps.render);
+    await context.sendActivity(card ? MessageFactory.attachment(CardFactory.adaptiveCard(card)) : this.deps.render.result(result));
+  }
+}

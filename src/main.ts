@@ -15,7 +15,7 @@ import type { Config } from './config/config.js';
 import { loadConfig, readEnvFile } from './config/load-config.js';
 import { createHttpServer } from './http/server.js';
 import { createLogger } from './logger.js';
-import { labelsOf, PROVIDER_MODULES, setUpProviders, webhookCallSyntaxes } from './providers/index.js';
+import { bindSyntaxes, labelsOf, setUpProviders, webhookCallSyntaxes } from './providers/index.js';
 import { openStoreAt } from './store/open-store.js';
 
 export interface StartOptions {
@@ -70,7 +70,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     callbackUrl: config.server.publicBaseUrl ? `${config.server.publicBaseUrl}/api/calls` : undefined,
     joinTimeoutMs: config.joinTimeoutMs,
   });
-  const commands = buildCommandRegistry({ bindSyntaxes: PROVIDER_MODULES.flatMap((m) => (m.bindSyntax ? [m.bindSyntax] : [])) });
+  const commands = buildCommandRegistry({ bindSyntaxes: bindSyntaxes() });
 
   const teams = createTeamsChannel({
     config: config.bot,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { isOutage, UpstreamError } from '../../src/app/domain/errors.js';
 import { retryAfterMs, RetryScheduler, UpstreamHttpError, type RetryOptions } from '../../src/providers/retry.js';
+import { rejection } from '../support/rejection.js';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
 
@@ -34,14 +35,6 @@ function attempts(...failures: unknown[]) {
   return { fn, seen };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  return expect.unreachable('expected a rejection');
-}
 
 describe('RetryScheduler', () => {
   it('retries a 429 after the seconds its Retry-After asks for', async () => {

@@ -8,6 +8,7 @@ import { TwilioConferenceProvider } from '../../src/providers/twilio/conference-
 import { createTwilioClient } from '../../src/providers/twilio/twilio-client.js';
 import { json, listen, type LocalServer } from '../../tools/sandbox/protocol/http-util.js';
 import { SandboxTwilio } from '../../tools/sandbox/protocol/twilio-server.js';
+import { rejection } from '../support/rejection.js';
 
 const quiet: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const credential: TokenCredential = { getToken: async () => ({ token: 'test-token', expiresOnTimestamp: Date.now() + 3_600_000 }) };
@@ -18,14 +19,6 @@ function recordedWaits() {
   return { waits, retry: { random: () => 0.5, sleep: async (ms: number) => void waits.push(ms) } };
 }
 
-async function rejection(promise: Promise<unknown>): Promise<unknown> {
-  try {
-    await promise;
-  } catch (err) {
-    return err;
-  }
-  return expect.unreachable('expected a rejection');
-}
 
 const servers: Array<{ close(): Promise<void> }> = [];
 afterEach(async () => {

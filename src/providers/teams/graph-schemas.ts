@@ -1,6 +1,8 @@
 import { z } from 'zod';
+import { UpstreamError } from '../../app/domain/errors.js';
 import { isE164 } from '../../app/domain/ids.js';
 import type { Participant } from '../../app/domain/participant.js';
+import type { GraphResponse } from './graph-client.js';
 
 // https://learn.microsoft.com/graph/api/resources/identity
 const identity = z
@@ -76,4 +78,19 @@ export function toParticipant(callId: string, p: GraphParticipant): Participant 
     // PSTN dial-ins carry their number as the phone identity's id.
     phoneNumbers: kind === 'phone' && who?.id && isE164(who.id) ? [who.id] : undefined,
   };
+}
+
+/**
+ * A Graph answer's body in the shape its schema promises, or an UPSTREAM_INVALID_RESPONSE outage
+ * (audited as `upstream_failed`) naming `what` and keeping Graph's request-id.
+ */
+export function parseGraphBody<S extends z.ZodType>(res: GraphResponse, schema: S, what: string): z.output<S> {
+  const parsed = schema.safeParse(res.body);
+  if (parsed.success) return parsed.data;
+  throw new UpstreamError('graph', `Graph ${what} did not parse`, {
+    code: 'UPSTREAM_INVALID_RESPONSE',
+    status: res.status,
+    requestId: res.requestId,
+    cause: parsed.error,
+  });
 }

@@ -1,9 +1,8 @@
-import { UpstreamError } from '../../app/domain/errors.js';
 import type { CallState, Participant } from '../../app/domain/participant.js';
 import type { CallLookup, CallProvider, MeetingDetails, MeetingToJoin, ProviderCapabilities } from '../../app/ports/call-provider.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import type { GraphClient } from './graph-client.js';
-import { createdCallSchema, participantListSchema, toParticipant } from './graph-schemas.js';
+import { createdCallSchema, parseGraphBody, participantListSchema, toParticipant } from './graph-schemas.js';
 import { parseJoinUrl } from './join-url.js';
 
 const MAX_PAGES = 20;
@@ -43,17 +42,8 @@ export class TeamsCallProvider implements CallProvider {
       tenantId,
     };
     const res = await this.graph.request('POST', '/communications/calls', { body });
-    const parsed = createdCallSchema.safeParse(res.body);
-    if (!parsed.success) {
-      throw new UpstreamError('graph', 'Graph answered the join without a call id', {
-        code: 'UPSTREAM_INVALID_RESPONSE',
-        status: res.status,
-        requestId: res.requestId,
-        cause: parsed.error,
-      });
-    }
-    const state = parsed.data.state === 'established' ? 'established' : 'establishing';
-    return { callId: parsed.data.id, state };
+    const created = parseGraphBody(res, createdCallSchema, 'join answer');
+    return { callId: created.id, state: created.state === 'established' ? 'established' : 'establishing' };
   }
 
   /**
@@ -79,20 +69,12 @@ export class TeamsCallProvider implements CallProvider {
     let next: string | undefined = `/communications/calls/${encodeURIComponent(callId)}/participants`;
     for (let page = 0; next && page < MAX_PAGES; page++) {
       const res = await this.graph.request('GET', next);
-      const parsed = participantListSchema.safeParse(res.body);
-      if (!parsed.success) {
-        throw new UpstreamError('graph', 'Graph participant list did not parse', {
-          code: 'UPSTREAM_INVALID_RESPONSE',
-          status: res.status,
-          requestId: res.requestId,
-          cause: parsed.error,
-        });
-      }
-      for (const p of parsed.data.value) {
+      const listed = parseGraphBody(res, participantListSchema, 'participant list');
+      for (const p of listed.value) {
         const participant = toParticipant(callId, p);
         if (participant) out.push(participant);
       }
-      next = parsed.data['@odata.nextLink'] ?? undefined;
+      next = listed['@odata.nextLink'] ?? undefined;
     }
     if (next) this.logger.warn({ callId, pages: MAX_PAGES }, 'participant list truncated');
     return out;

@@ -1,8 +1,8 @@
 import { z } from 'zod';
-import { UpstreamError } from '../../app/domain/errors.js';
 import { toE164 } from '../../app/domain/ids.js';
 import type { UserPhoneDirectory } from '../../app/ports/call-provider.js';
 import type { GraphClient } from './graph-client.js';
+import { parseGraphBody } from './graph-schemas.js';
 
 // https://learn.microsoft.com/graph/api/user-get (businessPhones, mobilePhone); needs User.Read.All.
 const userPhonesSchema = z
@@ -21,16 +21,8 @@ export class GraphUserPhones implements UserPhoneDirectory {
       { accept: [404] },
     );
     if (res.status === 404) return [];
-    const parsed = userPhonesSchema.safeParse(res.body);
-    if (!parsed.success) {
-      throw new UpstreamError('graph', 'Graph user profile did not parse', {
-        code: 'UPSTREAM_INVALID_RESPONSE',
-        status: res.status,
-        requestId: res.requestId,
-        cause: parsed.error,
-      });
-    }
-    const all = [...(parsed.data.businessPhones ?? []), parsed.data.mobilePhone ?? ''];
+    const profile = parseGraphBody(res, userPhonesSchema, 'user profile');
+    const all = [...(profile.businessPhones ?? []), profile.mobilePhone ?? ''];
     return [...new Set(all.map(toE164).filter((n): n is string => n !== undefined))];
   }
 }

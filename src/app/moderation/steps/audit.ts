@@ -1,5 +1,6 @@
 import { isOutage } from '../../domain/errors.js';
 import type { Outcome, TargetSummary } from '../../domain/outcome.js';
+import { unreachable } from '../../domain/unreachable.js';
 import type { CaseResult, ModerationAction, NewCase } from '../../ports/store.js';
 import { now, type ModerationDeps } from '../deps.js';
 import type { RequestBase, TargetRef, Unrecorded } from '../requests.js';
@@ -123,5 +124,7 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
     case 'unbound':
     case 'target_not_found':
       return {};
+    default:
+      return unreachable(outcome, 'outcome');
   }
 }

@@ -1,4 +1,5 @@
 import restify, { type Request, type Response, type Server } from 'restify';
+import { asCodedError } from '../app/domain/errors.js';
 import type { Logger } from '../app/ports/runtime.js';
 import { PROBLEM_CONTENT_TYPE, problemForStatus } from './problem.js';
 import type { HttpAnswer, HttpInput, RawRoute, Route } from './route.js';
@@ -26,10 +27,10 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     if (route.kind === 'native') {
       server.post(route.path, restify.plugins.bodyParser({ maxBodySize: route.maxBodyBytes, mapParams: false, rejectUnknown: true }), route.handle);
     } else if (route.method === 'GET') {
-      server.get(route.path, rawHandler(route));
+      server.get(route.path, rawHandler(route, deps.logger));
     } else {
       // Read, not parsed: the route authenticates the raw body before it looks at it.
-      server.post(route.path, restify.plugins.bodyReader({ maxBodySize: route.maxBodyBytes }), rawHandler(route));
+      server.post(route.path, restify.plugins.bodyReader({ maxBodySize: route.maxBodyBytes }), rawHandler(route, deps.logger));
     }
   }
 
@@ -63,9 +64,18 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   return server;
 }
 
-function rawHandler(route: RawRoute) {
+function rawHandler(route: RawRoute, logger: Logger) {
   return async (req: Request, res: Response): Promise<void> => {
-    send(res, await route.handle(inputOf(req)));
+    let answer: HttpAnswer;
+    try {
+      answer = await route.handle(inputOf(req));
+    } catch (err) {
+      // A bug or an unexpected failure: logged with its code, answered without its message.
+      const coded = asCodedError(err);
+      logger.error({ err: coded, code: coded.code, path: route.path }, 'request failed');
+      answer = problemForStatus(500);
+    }
+    send(res, answer);
   };
 }
 

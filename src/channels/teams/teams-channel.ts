@@ -1,5 +1,6 @@
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
 import type { CommandRegistry } from '../../app/commands/command.js';
+import { asCodedError } from '../../app/domain/errors.js';
 import type { Moderation } from '../../app/moderation/moderation.js';
 import type { ChatNotifier } from '../../app/ports/chat-notifier.js';
 import type { Logger } from '../../app/ports/runtime.js';
@@ -52,7 +53,8 @@ export function createTeamsChannel(deps: {
   );
   const adapter = new CloudAdapter(auth);
   adapter.onTurnError = async (context, error) => {
-    logger.error({ err: error, conversationId: context.activity.conversation?.id }, 'unhandled error in turn');
+    const coded = asCodedError(error);
+    logger.error({ err: coded, code: coded.code, conversationId: context.activity.conversation?.id }, 'unhandled error in turn');
     try {
       await context.sendActivity('Sorry, something went wrong on my side and nothing was done. Please try again.');
     } catch (sendErr) {

@@ -1,0 +1,77 @@
+import type { AddressInfo } from 'node:net';
+import type { Server } from 'restify';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createHttpServer } from '../../src/http/server.js';
+import type { Route } from '../../src/http/route.js';
+import { createLogger } from '../../src/logger.js';
+
+/** The server's own behaviour: routes registered from a list, and one problem+json error shape. */
+describe('createHttpServer', () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    server = undefined;
+  });
+
+  async function start(routes: Route[]): Promise<string> {
+    server = createHttpServer({ routes, ping: async () => undefined, logger: createLogger('silent'), configured: { x: true }, version: '1.2.3' });
+    await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  }
+
+  const echo: Route = {
+    kind: 'raw',
+    method: 'POST',
+    path: '/echo',
+    maxBodyBytes: 16,
+    handle: async (input) =>
+      input.query === 'fail'
+        ? { status: 409, body: { type: 'urn:bouncer:problem:x', title: 'X', status: 409 } }
+        : { status: 200, body: { got: input.body.toString('utf8'), type: input.contentType, header: input.header('x-test') } },
+  };
+  const broken: Route = {
+    kind: 'raw',
+    method: 'POST',
+    path: '/broken',
+    maxBodyBytes: 1024,
+    handle: async () => {
+      throw new Error('database password is hunter2');
+    },
+  };
+
+  it('hands a raw route the body exactly as sent, with its headers and query', async () => {
+    const url = await start([echo]);
+    const res = await fetch(`${url}/echo`, { method: 'POST', headers: { 'content-type': 'text/plain', 'x-test': 'yes' }, body: 'a b' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('application/json');
+    expect(await res.json()).toEqual({ got: 'a b', type: 'text/plain', header: 'yes' });
+    const failed = await fetch(`${url}/echo?fail`, { method: 'POST', body: '' });
+    expect(failed.status).toBe(409);
+    expect(failed.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it('answers a route that throws with a generic 500 problem, never its message', async () => {
+    const url = await start([broken]);
+    const res = await fetch(`${url}/broken`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(500);
+    expect(res.headers.get('content-type')).toBe('application/problem+json');
+    const text = await res.text();
+    expect(text).not.toContain('hunter2');
+    expect(JSON.parse(text)).toEqual({ type: 'urn:bouncer:problem:internal', title: 'Internal error', status: 500 });
+  });
+
+  it('answers errors restify raises itself (too large, no such route) as problems', async () => {
+    const url = await start([echo]);
+    const big = await fetch(`${url}/echo`, { method: 'POST', body: 'x'.repeat(64) });
+    expect(big.status).toBe(413);
+    expect(await big.json()).toMatchObject({ type: 'urn:bouncer:problem:payload-too-large', status: 413 });
+    const missing = await fetch(`${url}/nowhere`);
+    expect(missing.status).toBe(404);
+    expect(await missing.json()).toMatchObject({ type: 'urn:bouncer:problem:not-found', status: 404 });
+  });
+
+  it('serves /healthz with what is configured', async () => {
+    const url = await start([]);
+    expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', version: '1.2.3', configured: { x: true } });
+  });
+});

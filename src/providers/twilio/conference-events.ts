@@ -6,7 +6,11 @@ import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { Store } from '../../app/ports/store.js';
 import type { TwilioConferenceProvider } from './conference-provider.js';
 
-// https://www.twilio.com/docs/voice/api/conference-resource#conference-status-callback
+/**
+ * The parameters Bouncer reads from a conference status callback, each one named as Twilio's
+ * "Request Parameters" table names it (the label is `ParticipantLabel`, not `Label`).
+ * https://www.twilio.com/docs/voice/twiml/conference#attributes-status-callback-parameters
+ */
 export const conferenceEventSchema = z
   .object({
     AccountSid: z.string().regex(ACCOUNT_SID_PATTERN),
@@ -14,7 +18,8 @@ export const conferenceEventSchema = z
     FriendlyName: z.string().optional(),
     StatusCallbackEvent: z.string().min(1),
     CallSid: z.string().regex(CALL_SID_PATTERN).optional(),
-    Label: z.string().optional(),
+    // Sent on join, leave, mute, hold, modify, speaker; whether it is omitted when no label was set is undocumented.
+    ParticipantLabel: z.string().optional(),
   })
   .loose();
 
@@ -61,7 +66,7 @@ export class ConferenceEventHandler {
             callId: e.ConferenceSid,
             participantId: e.CallSid,
             kind: 'phone',
-            label: e.Label || undefined,
+            label: e.ParticipantLabel || undefined,
             isInLobby: false,
             phoneNumbers: await this.numbers(e.CallSid),
           },

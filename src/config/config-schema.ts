@@ -1,8 +1,12 @@
 import { z } from 'zod';
 import { PROVIDER_MODULES } from '../providers/index.js';
-import { optionalString, url } from './env-helpers.js';
+import { optionalString, optionalUrl, url } from './env-helpers.js';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/bouncer.sqlite';
+
+/** The deadline of each upstream call when UPSTREAM_TIMEOUT_MS is not set. */
+export const DEFAULT_UPSTREAM_TIMEOUT_MS = 15_000;
+const UPSTREAM_TIMEOUT_MESSAGE = 'UPSTREAM_TIMEOUT_MS must be a whole number of milliseconds from 100 to 300000';
 
 /** Log levels pino understands. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -17,7 +21,7 @@ const port = z.coerce
 const serverAndBotEnv = z.object({
   PORT: z.string().trim().default('3978').pipe(port),
   HOST: z.string().trim().default('0.0.0.0'),
-  PUBLIC_BASE_URL: url('PUBLIC_BASE_URL').optional(),
+  PUBLIC_BASE_URL: url('PUBLIC_BASE_URL', { base: true }).optional(),
 
   // Bot Framework (botbuilder's own names).
   MicrosoftAppId: z.string().trim().default(''),
@@ -29,9 +33,9 @@ const serverAndBotEnv = z.object({
     })
     .default('MultiTenant'),
   // Bot Framework endpoints, overridable for sovereign clouds and for local protocol servers.
-  ToBotFromChannelOpenIdMetadataUrl: optionalString,
+  ToBotFromChannelOpenIdMetadataUrl: optionalUrl('ToBotFromChannelOpenIdMetadataUrl'),
   ToBotFromChannelTokenIssuer: optionalString,
-  ToChannelFromBotLoginUrl: optionalString,
+  ToChannelFromBotLoginUrl: optionalUrl('ToChannelFromBotLoginUrl'),
   ToChannelFromBotOAuthScope: optionalString,
 });
 
@@ -41,6 +45,19 @@ const moderationAndRuntimeEnv = z.object({
   CALL_JOIN_TIMEOUT_MS: z.string().trim().default('15000').pipe(
     z.coerce.number<string>({ message: 'CALL_JOIN_TIMEOUT_MS must be a number' }).int().min(0).max(120000),
   ),
+
+  // The deadline of each call to Graph, Entra (tokens), the calls signing keys and Twilio.
+  UPSTREAM_TIMEOUT_MS: z
+    .string()
+    .trim()
+    .default(String(DEFAULT_UPSTREAM_TIMEOUT_MS))
+    .pipe(
+      z.coerce
+        .number<string>({ message: UPSTREAM_TIMEOUT_MESSAGE })
+        .int(UPSTREAM_TIMEOUT_MESSAGE)
+        .min(100, UPSTREAM_TIMEOUT_MESSAGE)
+        .max(300_000, UPSTREAM_TIMEOUT_MESSAGE),
+    ),
 
   // Webhook-triggered moderation (Standard Webhooks): whsec_ secrets, comma-separated for rotation.
   WEBHOOK_SECRETS: z

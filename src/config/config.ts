@@ -28,6 +28,8 @@ export interface Config {
   providers: ProviderConfigs;
   /** How long an action waits for a call it has just joined to be established (CALL_JOIN_TIMEOUT_MS). */
   joinTimeoutMs: number;
+  /** The deadline of each upstream call: Graph, Entra tokens, the calls signing keys, Twilio (UPSTREAM_TIMEOUT_MS). */
+  upstreamTimeoutMs: number;
   adminUserIds: ReadonlySet<string>;
   /** Standard Webhooks secrets (whsec_…) for POST /api/moderation/kick; empty = API closed. */
   webhookSecrets: string[];

@@ -3,7 +3,7 @@ import { parseEnv } from 'node:util';
 import { BouncerError } from '../app/domain/errors.js';
 import { PROVIDER_MODULES, type ProviderConfigs } from '../providers/index.js';
 import type { ProviderConfigResult } from '../providers/provider-module.js';
-import { coreEnvSchema, DEFAULT_DATABASE_URL, envSchema, type ParsedEnv } from './config-schema.js';
+import { coreEnvSchema, DEFAULT_DATABASE_URL, DEFAULT_UPSTREAM_TIMEOUT_MS, envSchema, type ParsedEnv } from './config-schema.js';
 import { parseDatabaseUrl, type Config } from './config.js';
 import { isLoopback } from './env-helpers.js';
 
@@ -62,13 +62,21 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   if (appType === 'SingleTenant' && appTenantId === '') {
     problems.push('MicrosoftAppTenantId is required when MicrosoftAppType is SingleTenant');
   }
+  // botbuilder gets its outbound token through MSAL, which refuses an authority that is not https.
+  const loginUrl = given.ToChannelFromBotLoginUrl?.trim();
+  if (!localMode && appType !== 'UserAssignedMSI' && loginUrl && URL.canParse(loginUrl) && new URL(loginUrl).protocol === 'http:') {
+    problems.push(
+      'ToChannelFromBotLoginUrl must be an https URL when MicrosoftAppId is set: the Bot Framework token library (MSAL) refuses any other authority',
+    );
+  }
 
   // Each provider checks its own variables, in list order.
+  const core = coreEnvSchema.safeParse(given);
   const bot = { appId, appPassword, appTenantId };
   const validated: Record<string, unknown> = parsed.success ? parsed.data : {};
-  const providers = PROVIDER_MODULES.map((m) => ({ kind: m.kind, result: m.configure({ env: validated, given, bot }) }));
+  const upstreamTimeoutMs = core.success ? core.data.UPSTREAM_TIMEOUT_MS : DEFAULT_UPSTREAM_TIMEOUT_MS;
+  const providers = PROVIDER_MODULES.map((m) => ({ kind: m.kind, result: m.configure({ env: validated, given, bot, upstreamTimeoutMs }) }));
   for (const { result } of providers) problems.push(...result.problems);
-  const core = coreEnvSchema.safeParse(given);
   if (parsed.success && core.success && core.data.BOUNCER_SANDBOX) {
     problems.push(...sandboxProblems(core.data, providers.flatMap(({ result }) => result.endpoints), { bot: !localMode }));
   }
@@ -109,6 +117,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     },
     providers: providerConfigs(providers),
     joinTimeoutMs: e.CALL_JOIN_TIMEOUT_MS,
+    upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     webhookSecrets: e.WEBHOOK_SECRETS,
     database,

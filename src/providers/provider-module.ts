@@ -15,6 +15,8 @@ export interface ProviderEnvInput {
   given: Readonly<Record<string, string>>;
   /** The bot registration (Teams' Graph settings default to it). */
   bot: { appId: string; appPassword: string; appTenantId: string };
+  /** UPSTREAM_TIMEOUT_MS: the deadline of each of the provider's upstream calls (token requests included). */
+  upstreamTimeoutMs: number;
 }
 
 /** A provider's part of the configuration. */

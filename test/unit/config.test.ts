@@ -44,9 +44,11 @@ describe('loadConfig: defaults', () => {
       authorityHost: 'https://login.microsoftonline.com',
       callsOpenIdMetadataUrl: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
       callsTokenIssuer: 'https://api.botframework.com',
+      timeoutMs: 15000,
     });
-    expect(config.providers.twilio).toEqual({ account: undefined, baseUrl: 'https://api.twilio.com' });
+    expect(config.providers.twilio).toEqual({ account: undefined, baseUrl: 'https://api.twilio.com', timeoutMs: 15000 });
     expect(config.joinTimeoutMs).toBe(15000);
+    expect(config.upstreamTimeoutMs).toBe(15000);
     expect(config.adminUserIds.size).toBe(0);
     expect(config.database).toEqual({ kind: 'sqlite', path: path.join(cwd, 'data', 'bouncer.sqlite') });
     expect(config.logLevel).toBe('info');
@@ -240,6 +242,7 @@ describe('loadConfig: Twilio', () => {
     expect(config.providers.twilio).toEqual({
       account: { accountSid, authToken: 'token', apiKey: undefined },
       baseUrl: 'https://api.twilio.com',
+      timeoutMs: 15000,
     });
     expect(notices.some((n) => n.startsWith('TWILIO_AUTH_TOKEN'))).toBe(false);
   });
@@ -251,6 +254,7 @@ describe('loadConfig: Twilio', () => {
     expect(config.providers.twilio).toEqual({
       account: { accountSid, authToken: undefined, apiKey: { sid: apiKeySid, secret: 'secret' } },
       baseUrl: 'http://127.0.0.1:4004',
+      timeoutMs: 15000,
     });
     expect(notices).toContain(
       'TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants.',
@@ -301,7 +305,7 @@ describe('loadConfig: value normalisation', () => {
       loadConfig(
         {
           GRAPH_BASE_URL: 'http://127.0.0.1:4011/v1.0/',
-          AZURE_AUTHORITY_HOST: 'http://127.0.0.1:4012//',
+          AZURE_AUTHORITY_HOST: 'https://127.0.0.1:4012//',
           PUBLIC_BASE_URL: 'https://bouncer.example.com/',
           CALLS_OPENID_METADATA_URL: 'http://127.0.0.1:4013/openid/',
         },
@@ -309,7 +313,7 @@ describe('loadConfig: value normalisation', () => {
       ),
     );
     expect(config.providers.teams.baseUrl).toBe('http://127.0.0.1:4011/v1.0');
-    expect(config.providers.teams.authorityHost).toBe('http://127.0.0.1:4012');
+    expect(config.providers.teams.authorityHost).toBe('https://127.0.0.1:4012');
     expect(config.server.publicBaseUrl).toBe('https://bouncer.example.com');
     expect(config.providers.teams.callsOpenIdMetadataUrl).toBe('http://127.0.0.1:4013/openid');
   });
@@ -331,6 +335,7 @@ describe('loadConfig: value normalisation', () => {
   it.each([
     ['PORT', (c: Config) => c.server.port, 3978],
     ['CALL_JOIN_TIMEOUT_MS', (c: Config) => c.joinTimeoutMs, 15000],
+    ['UPSTREAM_TIMEOUT_MS', (c: Config) => c.upstreamTimeoutMs, 15000],
     ['DATABASE_URL', (c: Config) => c.database, { kind: 'sqlite', path: path.join(cwd, 'data', 'bouncer.sqlite') }],
     ['PUBLIC_BASE_URL', (c: Config) => c.server.publicBaseUrl, undefined],
   ] as const)('treats a blank %s like an unset one', (name, read, expected) => {
@@ -351,6 +356,119 @@ describe('loadConfig: value normalisation', () => {
   it("accepts ':memory:' as DATABASE_URL", () => {
     const { config } = expectOk(loadConfig({ DATABASE_URL: ':memory:' }, cwd));
     expect(config.database).toEqual({ kind: 'sqlite', path: ':memory:' });
+  });
+});
+
+describe('loadConfig: UPSTREAM_TIMEOUT_MS (issue 11, item 9)', () => {
+  it('is the deadline of every Graph, Entra and Twilio call, given to each provider', () => {
+    const { config } = expectOk(loadConfig({ UPSTREAM_TIMEOUT_MS: ' 200 ' }, cwd));
+    expect(config.upstreamTimeoutMs).toBe(200);
+    expect(config.providers.teams.timeoutMs).toBe(200);
+    expect(config.providers.twilio.timeoutMs).toBe(200);
+  });
+
+  it.each(['abc', '0', '50', '1.5', '600000'])('refuses %j', (value) => {
+    expect(expectProblems(loadConfig({ UPSTREAM_TIMEOUT_MS: value }, cwd))).toEqual([
+      'UPSTREAM_TIMEOUT_MS must be a whole number of milliseconds from 100 to 300000',
+    ]);
+  });
+});
+
+describe('loadConfig: configuration that cannot work is refused (issue 11, item 15)', () => {
+  it('refuses an http AZURE_AUTHORITY_HOST, which @azure/identity refuses at start', () => {
+    for (const host of ['http://login.microsoftonline.com', 'http://127.0.0.1:4012']) {
+      expect(expectProblems(loadConfig({ ...botRegistration, AZURE_AUTHORITY_HOST: host }, cwd))).toEqual([
+        'AZURE_AUTHORITY_HOST must be an https URL: @azure/identity refuses any other authority host',
+      ]);
+    }
+    // Even when Graph is not configured: the value is wrong all the same.
+    expect(expectProblems(loadConfig({ AZURE_AUTHORITY_HOST: 'http://login.example.com' }, cwd))).toHaveLength(1);
+  });
+
+  it('accepts the https authority hosts of sovereign clouds and of local token servers', () => {
+    for (const host of ['https://login.microsoftonline.us', 'https://localhost:4002']) {
+      expect(expectOk(loadConfig({ ...botRegistration, AZURE_AUTHORITY_HOST: host }, cwd)).config.providers.teams.authorityHost).toBe(host);
+    }
+  });
+
+  it('refuses plain http to Graph, Twilio and the calls signing keys, except on this machine', () => {
+    const problems = expectProblems(
+      loadConfig(
+        {
+          GRAPH_BASE_URL: 'http://graph.microsoft.com/v1.0',
+          CALLS_OPENID_METADATA_URL: 'http://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
+          TWILIO_API_BASE_URL: 'http://api.twilio.com',
+        },
+        cwd,
+      ),
+    );
+    expect(problems).toEqual([
+      'GRAPH_BASE_URL must be an https URL (http only on this machine: 127.0.0.1, ::1 or localhost): Graph tokens are sent to it',
+      'CALLS_OPENID_METADATA_URL must be an https URL (http only on this machine: 127.0.0.1, ::1 or localhost): the keys that sign call notifications come from it',
+      'TWILIO_API_BASE_URL must be an https URL (http only on this machine: 127.0.0.1, ::1 or localhost): Twilio credentials are sent to it',
+    ]);
+    // The sandbox's protocol servers.
+    expectOk(
+      loadConfig(
+        { GRAPH_BASE_URL: 'http://127.0.0.1:4001', CALLS_OPENID_METADATA_URL: 'http://[::1]:4003/openid', TWILIO_API_BASE_URL: 'http://localhost:4004' },
+        cwd,
+      ),
+    );
+  });
+
+  it('refuses a TWILIO_API_BASE_URL with a path: the client replaces only the origin of the SDK URLs', () => {
+    expect(expectProblems(loadConfig({ TWILIO_API_BASE_URL: 'https://api.twilio.com/2010-04-01' }, cwd))).toEqual([
+      'TWILIO_API_BASE_URL must be an origin only (scheme, host and port), with no path, query or fragment',
+    ]);
+    expect(expectOk(loadConfig({ TWILIO_API_BASE_URL: 'https://api.twilio.com/' }, cwd)).config.providers.twilio.baseUrl).toBe('https://api.twilio.com');
+  });
+
+  it('refuses a query or fragment on a URL that paths are appended to', () => {
+    const problems = expectProblems(
+      loadConfig(
+        {
+          PUBLIC_BASE_URL: 'https://bouncer.example.com/?x=1',
+          GRAPH_BASE_URL: 'https://graph.microsoft.com/v1.0#top',
+          AZURE_AUTHORITY_HOST: 'https://login.microsoftonline.com?tenant=x',
+        },
+        cwd,
+      ),
+    );
+    expect(problems).toEqual([
+      'PUBLIC_BASE_URL must not have a query or fragment: paths are appended to it',
+      'GRAPH_BASE_URL must not have a query or fragment: paths are appended to it',
+      'AZURE_AUTHORITY_HOST must not have a query or fragment: paths are appended to it',
+    ]);
+  });
+
+  it('refuses a Graph tenant id that @azure/identity refuses at start, naming where it came from', () => {
+    expect(expectProblems(loadConfig({ ...botRegistration, GRAPH_TENANT_ID: 'contoso tenant' }, cwd))).toEqual([
+      'GRAPH_TENANT_ID must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com',
+    ]);
+    expect(expectProblems(loadConfig({ ...botRegistration, MicrosoftAppTenantId: 'contoso/tenant' }, cwd))).toEqual([
+      'GRAPH_TENANT_ID (here MicrosoftAppTenantId) must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com',
+    ]);
+    expectOk(loadConfig({ ...botRegistration, GRAPH_TENANT_ID: 'contoso.onmicrosoft.com' }, cwd));
+  });
+
+  it('refuses Bot Framework endpoints that are not URLs, and an http login URL for a bot with a password (MSAL refuses it)', () => {
+    expect(expectProblems(loadConfig({ ToBotFromChannelOpenIdMetadataUrl: 'login.botframework.com/openid', ToChannelFromBotLoginUrl: 'nope' }, cwd))).toEqual([
+      'ToBotFromChannelOpenIdMetadataUrl must be an absolute http(s) URL',
+      'ToChannelFromBotLoginUrl must be an absolute http(s) URL',
+    ]);
+    expect(expectProblems(loadConfig({ ...botRegistration, ToChannelFromBotLoginUrl: 'http://127.0.0.1:4000/botframework.com' }, cwd))).toEqual([
+      'ToChannelFromBotLoginUrl must be an https URL when MicrosoftAppId is set: the Bot Framework token library (MSAL) refuses any other authority',
+    ]);
+    // A managed identity does not use it.
+    expectOk(loadConfig({ MicrosoftAppId: 'bot-app-id', MicrosoftAppType: 'UserAssignedMSI', ToChannelFromBotLoginUrl: 'http://127.0.0.1:4000/x' }, cwd));
+  });
+
+  it('says when Graph cannot call back to an http PUBLIC_BASE_URL (Twilio callbacks still can)', () => {
+    const { notices } = expectOk(loadConfig({ ...botRegistration, PUBLIC_BASE_URL: 'http://bouncer.example.com' }, cwd));
+    expect(notices).toContain(
+      'PUBLIC_BASE_URL is not https: Graph delivers call notifications to https URLs only, so Bouncer cannot join Teams calls.',
+    );
+    expect(expectOk(loadConfig({ ...botRegistration, PUBLIC_BASE_URL: 'http://127.0.0.1:3978' }, cwd)).notices.join('\n')).not.toContain('is not https');
   });
 });
 

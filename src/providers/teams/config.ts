@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { optionalString, readSlice, url } from '../../config/env-helpers.js';
+import { isLoopback, optionalString, readSlice, url } from '../../config/env-helpers.js';
 import type { ProviderConfigResult, ProviderEnvInput } from '../provider-module.js';
 
 /**
@@ -11,10 +11,18 @@ export const teamsEnv = z.object({
   GRAPH_TENANT_ID: optionalString,
   GRAPH_CLIENT_ID: optionalString,
   GRAPH_CLIENT_SECRET: optionalString,
-  GRAPH_BASE_URL: url('GRAPH_BASE_URL').default('https://graph.microsoft.com/v1.0'),
-  AZURE_AUTHORITY_HOST: url('AZURE_AUTHORITY_HOST').default('https://login.microsoftonline.com'),
+  GRAPH_BASE_URL: url('GRAPH_BASE_URL', { https: 'off-loopback', why: 'Graph tokens are sent to it', base: true }).default(
+    'https://graph.microsoft.com/v1.0',
+  ),
+  // @azure/identity refuses an http authority host when the credential is built, even on this machine.
+  AZURE_AUTHORITY_HOST: url('AZURE_AUTHORITY_HOST', { https: 'always', why: '@azure/identity refuses any other authority host', base: true }).default(
+    'https://login.microsoftonline.com',
+  ),
   // Graph call notifications (JWT-signed by the calling platform).
-  CALLS_OPENID_METADATA_URL: url('CALLS_OPENID_METADATA_URL').default('https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration'),
+  CALLS_OPENID_METADATA_URL: url('CALLS_OPENID_METADATA_URL', {
+    https: 'off-loopback',
+    why: 'the keys that sign call notifications come from it',
+  }).default('https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration'),
   CALLS_TOKEN_ISSUER: z.string().trim().min(1).default('https://api.botframework.com'),
 });
 
@@ -37,7 +45,12 @@ export interface TeamsConfig {
   callsOpenIdMetadataUrl: string;
   /** The issuer call notification tokens carry. */
   callsTokenIssuer: string;
+  /** The deadline of each Graph request, token request and signing-key fetch (UPSTREAM_TIMEOUT_MS). */
+  timeoutMs: number;
 }
+
+/** The tenant ids @azure/identity accepts (its checkTenantId): a GUID or a domain name. */
+const TENANT_ID_PATTERN = /^[0-9a-zA-Z.-]+$/;
 
 /** Teams' part of loadConfig: the Graph credentials (GRAPH_* or the bot registration), its notice and sandbox endpoints. */
 export function configureTeams(input: ProviderEnvInput): ProviderConfigResult<TeamsConfig> {
@@ -59,10 +72,21 @@ export function configureTeams(input: ProviderEnvInput): ProviderConfigResult<Te
     ].filter(Boolean);
     problems.push(`Graph is partly configured; also set ${missing.join(', ')}`);
   }
+  if (tenantId && !TENANT_ID_PATTERN.test(tenantId)) {
+    const source = given.GRAPH_TENANT_ID === undefined ? ' (here MicrosoftAppTenantId)' : '';
+    problems.push(`GRAPH_TENANT_ID${source} must be a tenant id (a GUID) or a domain such as contoso.onmicrosoft.com`);
+  }
   if (!credentials) {
     notices.push(
       'Microsoft Graph is not configured (GRAPH_TENANT_ID, GRAPH_CLIENT_ID, GRAPH_CLIENT_SECRET or the MicrosoftApp* values): /kick will explain that Teams calls cannot be reached.',
     );
+  }
+
+  // Graph posts call notifications to https callback URLs only (callbackUri, Graph v1.0 calls).
+  // Not a problem: Twilio callbacks can still reach an http PUBLIC_BASE_URL.
+  const publicBaseUrl = given.PUBLIC_BASE_URL?.trim();
+  if (credentials && publicBaseUrl && URL.canParse(publicBaseUrl) && new URL(publicBaseUrl).protocol === 'http:' && !isLoopback(publicBaseUrl)) {
+    notices.push('PUBLIC_BASE_URL is not https: Graph delivers call notifications to https URLs only, so Bouncer cannot join Teams calls.');
   }
 
   const e = readSlice(teamsEnv, given);
@@ -86,6 +110,7 @@ export function configureTeams(input: ProviderEnvInput): ProviderConfigResult<Te
             authorityHost: e.AZURE_AUTHORITY_HOST,
             callsOpenIdMetadataUrl: e.CALLS_OPENID_METADATA_URL,
             callsTokenIssuer: e.CALLS_TOKEN_ISSUER,
+            timeoutMs: input.upstreamTimeoutMs,
           },
   };
 }

@@ -37,6 +37,7 @@ export const teamsProvider = defineProvider<'teams', TeamsConfig>({
           issuer: config.callsTokenIssuer,
           audience: config.clientId,
           fetch: deps.fetch,
+          timeoutMs: config.timeoutMs,
         })
       : undefined;
     const routes = [callsRoute({ verifier, handler: new CallNotificationHandler({ store, events, clock, logger }), logger })];
@@ -53,7 +54,7 @@ export const teamsProvider = defineProvider<'teams', TeamsConfig>({
       // @azure/identity refuses some settings the environment schema lets through (an http authority host).
       throw new BouncerError('CONFIG_INVALID', 'the Graph credential cannot be built from AZURE_AUTHORITY_HOST and GRAPH_*', { cause: err });
     }
-    const graph = new GraphClient({ baseUrl: config.baseUrl, credential, logger, fetch: deps.fetch });
+    const graph = new GraphClient({ baseUrl: config.baseUrl, credential, logger, fetch: deps.fetch, timeoutMs: config.timeoutMs });
     return {
       provider: new TeamsCallProvider(graph, logger),
       phones: new GraphUserPhones(graph),

@@ -12,7 +12,10 @@ export const twilioEnv = z.object({
   TWILIO_AUTH_TOKEN: optionalString,
   TWILIO_API_KEY_SID: z.string().trim().regex(API_KEY_SID_PATTERN, { message: 'TWILIO_API_KEY_SID must look like SK followed by 32 hex digits' }).optional(),
   TWILIO_API_KEY_SECRET: optionalString,
-  TWILIO_API_BASE_URL: url('TWILIO_API_BASE_URL').default('https://api.twilio.com'),
+  // An origin: the client swaps it for the SDK's own (https://api.twilio.com), keeping the SDK's paths.
+  TWILIO_API_BASE_URL: url('TWILIO_API_BASE_URL', { https: 'off-loopback', why: 'Twilio credentials are sent to it', originOnly: true }).default(
+    'https://api.twilio.com',
+  ),
 });
 
 /** The Twilio account Bouncer acts for. */
@@ -29,6 +32,8 @@ export interface TwilioConfig {
   account?: TwilioAccount;
   /** Origin of the REST API (https://api.twilio.com; a local protocol server in the sandbox). */
   baseUrl: string;
+  /** The deadline of each REST request (UPSTREAM_TIMEOUT_MS). */
+  timeoutMs: number;
 }
 
 /** Twilio's part of loadConfig: the account's credentials, their notice and sandbox endpoint. */
@@ -69,6 +74,7 @@ export function configureTwilio(input: ProviderEnvInput): ProviderConfigResult<T
                 }
               : undefined,
             baseUrl: e.TWILIO_API_BASE_URL,
+            timeoutMs: input.upstreamTimeoutMs,
           },
   };
 }

@@ -30,7 +30,7 @@ export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
         routes: [twilioEventsRoute({ publicBaseUrl, logger })],
       };
     }
-    const provider = new TwilioConferenceProvider({ client: createTwilioClient({ ...account, baseUrl: config.baseUrl }), logger });
+    const provider = new TwilioConferenceProvider({ client: createTwilioClient({ ...account, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs }), logger });
     const handler = new ConferenceEventHandler({ accountSid: account.accountSid, provider, store, events, clock, logger });
     return {
       provider,

@@ -11,7 +11,10 @@ export interface GraphClientOptions {
   /** Token scope; Graph's own even when baseUrl points at a local server. */
   scope?: string;
   fetch?: typeof fetch;
-  /** Deadline of each request, answer body included (default 15 s). A timeout is a retryable outage. */
+  /**
+   * Deadline of each request, answer body included, and of each token request (default 15 s;
+   * UPSTREAM_TIMEOUT_MS). A timeout is a retryable outage.
+   */
   timeoutMs?: number;
   /** How 429 and 5xx answers are retried (src/providers/retry.ts), or the scheduler to share. */
   retry?: RetryOptions | RetryScheduler;
@@ -110,21 +113,45 @@ export class GraphClient {
 
   private async accessToken(): Promise<string> {
     if (this.token && this.token.expiresOnTimestamp - TOKEN_REFRESH_MARGIN_MS > Date.now()) return this.token.token;
-    this.tokenPromise ??= this.options.credential
-      .getToken(this.scope)
-      .then((t) => {
-        if (!t) throw new UpstreamError('entra', 'no token returned', { code: 'UPSTREAM_INVALID_RESPONSE' });
-        return t;
-      })
-      .finally(() => {
-        this.tokenPromise = undefined;
-      });
-    try {
-      this.token = await this.tokenPromise;
-    } catch (err) {
-      throw new UpstreamError('entra', 'could not get a Microsoft Graph token', { retryable: true, cause: err });
+    // One token request at a time; every request waiting for a token shares it.
+    let pending = this.tokenPromise;
+    if (!pending) {
+      const started = this.requestToken();
+      const forget = () => {
+        if (this.tokenPromise === started) this.tokenPromise = undefined;
+      };
+      started.then(forget, forget);
+      this.tokenPromise = pending = started;
     }
+    this.token = await pending;
     return this.token.token;
+  }
+
+  /**
+   * Asks the credential for a token within the deadline. MSAL does not pass an abort signal on to
+   * its token requests, so the deadline is a race: a token endpoint that never answers fails here
+   * as a retryable outage, and the next request asks again.
+   */
+  private async requestToken(): Promise<AccessToken> {
+    const abort = new AbortController();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const deadline = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        abort.abort();
+        reject(new UpstreamError('entra', `the Microsoft Graph token request timed out after ${this.timeoutMs} ms`, { retryable: true }));
+      }, this.timeoutMs);
+    });
+    let token: AccessToken | null;
+    try {
+      token = await Promise.race([this.options.credential.getToken(this.scope, { abortSignal: abort.signal }), deadline]);
+    } catch (err) {
+      if (err instanceof UpstreamError) throw err;
+      throw new UpstreamError('entra', 'could not get a Microsoft Graph token', { retryable: true, cause: err });
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!token) throw new UpstreamError('entra', 'no token returned', { code: 'UPSTREAM_INVALID_RESPONSE', retryable: true });
+    return token;
   }
 }
 

@@ -4,6 +4,7 @@ import { isOutage } from '../../src/app/domain/errors.js';
 import type { Logger } from '../../src/app/ports/runtime.js';
 import { UpstreamHttpError } from '../../src/providers/retry.js';
 import { GraphClient } from '../../src/providers/teams/graph-client.js';
+import { TeamsCallProvider } from '../../src/providers/teams/teams-call-provider.js';
 import { TwilioConferenceProvider } from '../../src/providers/twilio/conference-provider.js';
 import { createTwilioClient } from '../../src/providers/twilio/twilio-client.js';
 import { json, listen, type LocalServer } from '../../tools/sandbox/protocol/http-util.js';
@@ -82,6 +83,29 @@ describe('GraphClient against a local server', () => {
     expect(graph.seen).toHaveLength(1);
     expect(isOutage(err)).toBe(true);
     expect(err).toMatchObject({ service: 'graph', retryable: true, message: expect.stringContaining('timed out') });
+  });
+});
+
+describe('a Graph 403 on removal names the tenant policy step (issue 11, item 17)', () => {
+  const forbidden = { status: 403, headers: { 'request-id': 'r-403' }, body: { error: { code: 'Forbidden', message: 'Insufficient permissions' } } };
+
+  it('a 403 on DELETE …/participants/{id} carries the remove-participant-policy hint, not retried', async () => {
+    const graph = await graphServer([forbidden]);
+    const client = new GraphClient({ baseUrl: graph.url, credential, logger: quiet, retry: recordedWaits().retry });
+
+    const err = await rejection(new TeamsCallProvider(client, quiet).removeParticipant('call-1', 'participant-1'));
+    expect(graph.seen).toEqual(['DELETE /communications/calls/call-1/participants/participant-1']);
+    expect(isOutage(err)).toBe(true);
+    expect(err).toMatchObject({ service: 'graph', status: 403, requestId: 'r-403', vendorCode: 'Forbidden', retryable: false, hint: 'remove-participant-policy' });
+  });
+
+  it('other failures of the removal, and a 403 elsewhere, carry no hint', async () => {
+    const graph = await graphServer([{ status: 400, body: { error: { code: 'BadRequest', message: 'x' } } }, forbidden]);
+    const client = new GraphClient({ baseUrl: graph.url, credential, logger: quiet, retry: recordedWaits().retry });
+    const provider = new TeamsCallProvider(client, quiet);
+
+    expect(await rejection(provider.removeParticipant('call-1', 'participant-1'))).toMatchObject({ status: 400, hint: undefined });
+    expect(await rejection(provider.listParticipants('call-1'))).toMatchObject({ status: 403, hint: undefined });
   });
 });
 

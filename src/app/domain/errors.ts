@@ -28,6 +28,15 @@ export class BouncerError extends Error {
   }
 }
 
+/**
+ * What an administrator most likely has to do about an upstream failure, when the provider can
+ * tell: a stable key that renderers turn into words.
+ * - 'remove-participant-policy': Graph refused a removal (403); the tenant has probably not allowed
+ *   the app to remove participants (`Set-CsApplicationMeetingConfiguration
+ *   -AllowRemoveParticipantAppIds @{Add="<app id>"}`).
+ */
+export type UpstreamHint = 'remove-participant-policy';
+
 export interface UpstreamDetails {
   /** UPSTREAM_FAILED (default) or UPSTREAM_INVALID_RESPONSE. */
   code?: Extract<ErrorCode, 'UPSTREAM_FAILED' | 'UPSTREAM_INVALID_RESPONSE'>;
@@ -37,6 +46,8 @@ export interface UpstreamDetails {
   vendorCode?: string;
   moreInfo?: string;
   cause?: unknown;
+  /** What an administrator most likely has to do, when the provider can tell. */
+  hint?: UpstreamHint;
 }
 
 /** A remote service failed (after any retries), or answered in a shape we cannot read. */
@@ -49,6 +60,8 @@ export class UpstreamError extends BouncerError {
   /** The vendor's error code and documentation link, when it gives them. */
   readonly vendorCode?: string;
   readonly moreInfo?: string;
+  /** What an administrator most likely has to do, when the provider can tell (renderers word it). */
+  readonly hint?: UpstreamHint;
   constructor(service: string, message: string, details: UpstreamDetails = {}) {
     super(details.code ?? 'UPSTREAM_FAILED', message, { cause: details.cause });
     this.name = 'UpstreamError';
@@ -58,6 +71,7 @@ export class UpstreamError extends BouncerError {
     this.retryable = details.retryable ?? false;
     this.vendorCode = details.vendorCode;
     this.moreInfo = details.moreInfo;
+    this.hint = details.hint;
   }
 }
 

@@ -1,5 +1,5 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
-import { UpstreamError } from '../../app/domain/errors.js';
+import { UpstreamError, type UpstreamHint } from '../../app/domain/errors.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import { RetryScheduler, UpstreamHttpError, type RetryOptions } from '../retry.js';
 
@@ -18,6 +18,14 @@ export interface GraphClientOptions {
   timeoutMs?: number;
   /** How 429 and 5xx answers are retried (src/providers/retry.ts), or the scheduler to share. */
   retry?: RetryOptions | RetryScheduler;
+}
+
+export interface GraphRequestInit {
+  body?: unknown;
+  /** Failure statuses that resolve (e.g. 404 on a removal: already gone). */
+  accept?: number[];
+  /** What a failure status most likely means for this request, for the administrator (see UpstreamHint). */
+  hints?: Readonly<Partial<Record<number, UpstreamHint>>>;
 }
 
 export interface GraphResponse {
@@ -57,15 +65,16 @@ export class GraphClient {
 
   /**
    * Sends a request. 2xx and any status in `accept` resolve; anything else (after retries) throws
-   * UpstreamError. `path` is relative to baseUrl, or an absolute URL on the same origin (nextLink).
+   * UpstreamError, carrying the caller's `hints` entry for its status, if any. `path` is relative
+   * to baseUrl, or an absolute URL on the same origin (nextLink).
    */
-  async request(method: string, path: string, init: { body?: unknown; accept?: number[] } = {}): Promise<GraphResponse> {
+  async request(method: string, path: string, init: GraphRequestInit = {}): Promise<GraphResponse> {
     const url = this.resolve(path);
     const what = `Graph ${method} ${redactPath(path)}`;
     return this.retry.run(what, () => this.send(method, url, what, init));
   }
 
-  private async send(method: string, url: string, what: string, init: { body?: unknown; accept?: number[] }): Promise<GraphResponse> {
+  private async send(method: string, url: string, what: string, init: GraphRequestInit): Promise<GraphResponse> {
     const token = await this.accessToken();
     let res: Response;
     let body: unknown;
@@ -99,6 +108,7 @@ export class GraphClient {
       requestId,
       vendorCode: code,
       retryAfter: res.headers.get('retry-after') ?? undefined,
+      hint: init.hints?.[res.status],
     });
   }
 

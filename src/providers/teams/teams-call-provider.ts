@@ -85,12 +85,16 @@ export class TeamsCallProvider implements CallProvider {
     await this.graph.request('DELETE', `/communications/calls/${encodeURIComponent(callId)}`, { accept: [404] });
   }
 
-  /** https://learn.microsoft.com/graph/api/participant-delete — 404 means the person already left. */
+  /**
+   * https://learn.microsoft.com/graph/api/participant-delete — 404 means the person already left;
+   * 403 mostly means the tenant has not allowed the app to remove participants
+   * (Set-CsApplicationMeetingConfiguration -AllowRemoveParticipantAppIds).
+   */
   async removeParticipant(callId: string, participantId: string): Promise<'removed' | 'already_gone'> {
     const res = await this.graph.request(
       'DELETE',
       `/communications/calls/${encodeURIComponent(callId)}/participants/${encodeURIComponent(participantId)}`,
-      { accept: [404] },
+      { accept: [404], hints: { 403: 'remove-participant-policy' } },
     );
     return res.status === 404 ? 'already_gone' : 'removed';
   }

@@ -99,7 +99,7 @@ describe('the sandbox (npm run playground without the Playground)', () => {
     expect(text(await say('Alex Wilber', '/kick label:Guest 1'))).toMatch(/^Removed /);
     await sandbox.twilio.settle();
     const leaves = sandbox.twilio.callbacksSent.filter((c) => c.params.StatusCallbackEvent === 'participant-leave');
-    expect(leaves.map((c) => c.params.Label ?? c.params.CallSid)).toEqual([expect.stringMatching(/^CA/), 'Guest 1']);
+    expect(leaves.map((c) => c.params.ParticipantLabel ?? c.params.CallSid)).toEqual([expect.stringMatching(/^CA/), 'Guest 1']);
     expect(leaves.every((c) => c.status === 204)).toBe(true);
     expect(text(await say('Alex Wilber', '/participants'))).toBe('In the phone conference **Sandbox dial-in**:\n- Patti Fernandez');
   });

@@ -211,7 +211,7 @@ describe('Twilio conferences through the real server', () => {
       CallSid: callSid,
       Muted: 'false',
       Hold: 'false',
-      ...(label ? { Label: label } : {}),
+      ...(label ? { ParticipantLabel: label } : {}),
     });
 
     it('a signed participant-join adds the caller, with their number, so the kick is one call', async () => {
@@ -231,7 +231,7 @@ describe('Twilio conferences through the real server', () => {
       await bind();
       const roster = await h.bouncer.store.roster.list(bridge.sid);
       const signedFor = join('CA' + '0'.repeat(32), 'Real');
-      const tampered = { ...signedFor, Label: 'Forged' };
+      const tampered = { ...signedFor, ParticipantLabel: 'Forged' };
       expect(await tw.postEvent(tampered, { signWith: signedFor })).toBe(403);
       expect(await tw.postEvent(signedFor, { signature: '' })).toBe(403);
       expect(await tw.postEvent(signedFor, { signature: 'bm90IGEgc2lnbmF0dXJl' })).toBe(403);

@@ -285,8 +285,11 @@ export class SandboxTwilio {
     if (call) Object.assign(call, { status: 'completed', dateUpdated: now });
     this.callback(conference, 'participant-leave', {
       CallSid: participant.callSid,
-      ...(participant.label !== undefined ? { Label: participant.label } : {}),
-      ReasonParticipantLeft: 'participant_kicked',
+      // Field names and values as Twilio documents them for participant-leave (ParticipantLabel,
+      // ParticipantCallStatus, ReasonParticipantLeft: a removal through the API).
+      ...(participant.label !== undefined ? { ParticipantLabel: participant.label } : {}),
+      ParticipantCallStatus: 'completed',
+      ReasonParticipantLeft: 'participant_updated_via_api',
     });
     if (conference.participants.size === 0 && conference.status === 'in-progress') {
       conference.status = 'completed';

@@ -1,3 +1,4 @@
+import type { UpstreamHint } from './errors.js';
 import type { ProviderKind } from './participant.js';
 
 /**
@@ -25,6 +26,8 @@ export type Outcome =
       code?: string;
       moreInfo?: string;
       retryable: boolean;
+      /** A known cause with a fix an administrator can apply (e.g. the tenant's remove-participant policy). */
+      hint?: UpstreamHint;
     };
 
 export type OutcomeKind = Outcome['kind'];

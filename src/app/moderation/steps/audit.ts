@@ -94,6 +94,7 @@ export function upstreamFailure(deps: Pick<ModerationDeps, 'logger'>, err: unkno
     code: err.vendorCode,
     moreInfo: err.moreInfo,
     retryable: err.retryable,
+    hint: err.hint,
   };
 }
 
@@ -116,6 +117,7 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
         code: outcome.code,
         moreInfo: outcome.moreInfo,
         retryable: outcome.retryable,
+        hint: outcome.hint,
       };
     case 'removed':
     case 'already_gone':

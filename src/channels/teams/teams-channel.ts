@@ -1,9 +1,14 @@
-import { CloudAdapter, ConfigurationBotFrameworkAuthentication } from 'botbuilder';
+import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
+import type { AuthenticateRequestResult } from 'botframework-connector';
+import { decodeJwt } from 'jose';
+import type { Request, Response } from 'restify';
+import { z } from 'zod';
 import type { CommandRegistry } from '../../app/commands/command.js';
 import { asCodedError } from '../../app/domain/errors.js';
 import type { Moderation } from '../../app/moderation/moderation.js';
 import type { ChatNotifier } from '../../app/ports/chat-notifier.js';
 import type { Logger } from '../../app/ports/runtime.js';
+import { httpProblem, PROBLEM_CONTENT_TYPE, type HttpProblemType } from '../../http/problem.js';
 import type { NativeRoute } from '../../http/route.js';
 import { customLoginCredentialsFactory } from './bot-credentials.js';
 import { TeamsChatNotifier } from './chat-notifier.js';
@@ -30,6 +35,29 @@ export interface TeamsChannel {
 const MAX_BODY_BYTES = 512 * 1024;
 
 /**
+ * An activity, as far as it is read before its token is checked: an object with a type (what
+ * botbuilder itself requires).
+ * https://learn.microsoft.com/azure/bot-service/rest-api/bot-framework-rest-connector-api-reference#activity-object
+ */
+const activityShape = z.looseObject({ type: z.string().min(1) });
+
+/**
+ * What an authenticated activity needs for a turn to run: the connector to answer (serviceUrl)
+ * and a conversation. The Bot Framework sends both on every activity.
+ */
+const turnShape = z.looseObject({
+  serviceUrl: z.string().min(1),
+  conversation: z.looseObject({ id: z.string().min(1) }),
+});
+
+/** CloudAdapter, with a turn run for a request this channel has already authenticated. */
+class TeamsAdapter extends CloudAdapter {
+  runAuthenticated(auth: AuthenticateRequestResult, activity: Activity, logic: (context: TurnContext) => Promise<void>): Promise<InvokeResponse | undefined> {
+    return this.processActivity(auth, activity, logic);
+  }
+}
+
+/**
  * The Teams channel: the only folder that imports botbuilder or botframework-*. Moving to another
  * Teams SDK means rewriting this folder.
  */
@@ -51,7 +79,7 @@ export function createTeamsChannel(deps: {
     },
     customLoginCredentialsFactory({ appId: config.appId, appPassword: config.appPassword, loginUrl: config.endpointOverrides.ToChannelFromBotLoginUrl }),
   );
-  const adapter = new CloudAdapter(auth);
+  const adapter = new TeamsAdapter(auth);
   adapter.onTurnError = async (context, error) => {
     const coded = asCodedError(error);
     logger.error({ err: coded, code: coded.code, conversationId: context.activity.conversation?.id }, 'unhandled error in turn');
@@ -71,10 +99,95 @@ export function createTeamsChannel(deps: {
         path: '/api/messages',
         maxBodyBytes: MAX_BODY_BYTES,
         handle: async (req, res) => {
-          await adapter.process(req, res, (context) => bot.run(context));
+          // Not adapter.process: it answers a body without a type, or a token it cannot verify, with
+          // a 500 and botbuilder's own error text, and logs the stack (issue 11, item 14).
+          const parsed = activityShape.safeParse(req.body);
+          if (!parsed.success) {
+            refuse(req, res, logger, 'invalid-body', 'not a Bot Framework activity');
+            return;
+          }
+          const activity = withDates(parsed.data as unknown as Activity);
+          const authorization = req.header('authorization') ?? '';
+          const stale = outsideValidity(authorization, Date.now());
+          if (stale) {
+            refuse(req, res, logger, 'unauthorized', stale);
+            return;
+          }
+          let authenticated: AuthenticateRequestResult;
+          try {
+            // Without MicrosoftAppId (local mode) this accepts a request without a token, as botbuilder does.
+            authenticated = await auth.authenticateRequest(activity, authorization);
+          } catch (err) {
+            // Any token that cannot be verified, whatever botbuilder says why, is a 401.
+            refuse(req, res, logger, 'unauthorized', reasonOf(err));
+            return;
+          }
+          if (!turnShape.safeParse(activity).success) {
+            refuse(req, res, logger, 'invalid-body', 'activity without serviceUrl or conversation');
+            return;
+          }
+          const invoke = await adapter.runAuthenticated(authenticated, activity, (context) => bot.run(context));
+          res.status(invoke?.status ?? 200);
+          if (invoke?.body !== undefined) res.send(invoke.body);
+          res.end();
         },
       },
     ],
     notifier: new TeamsChatNotifier(adapter, config.appId, render, logger),
   };
+}
+
+/** A refused request: one warning line (no stack, no token) and a problem+json answer without internal text. */
+function refuse(req: Request, res: Response, logger: Logger, type: Extract<HttpProblemType, 'invalid-body' | 'unauthorized'>, reason: string): void {
+  const { status, body } = httpProblem(type);
+  logger.warn({ path: req.path(), status, reason }, 'Bot Framework request refused');
+  const text = JSON.stringify(body);
+  res.writeHead(status, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': Buffer.byteLength(text) });
+  res.end(text);
+}
+
+/** botbuilder's clock tolerance for Bot Framework tokens (botframework-connector's token validation parameters). */
+const CLOCK_TOLERANCE_SEC = 5 * 60;
+
+/**
+ * Why a bearer token is refused on its times alone (expired, or not valid yet), before botbuilder
+ * sees it: botbuilder refuses these too, but writes the error's stack to the console first. Only
+ * refuses; whether a token is good is botbuilder's decision.
+ */
+function outsideValidity(authorization: string, nowMs: number): string | undefined {
+  const token = /^Bearer (\S+)$/.exec(authorization)?.[1];
+  if (!token) return undefined;
+  let claims: { exp?: unknown; nbf?: unknown };
+  try {
+    claims = decodeJwt(token);
+  } catch {
+    return undefined; // Not a JWT at all: botbuilder refuses it quietly.
+  }
+  const now = nowMs / 1000;
+  if (typeof claims.exp === 'number' && claims.exp + CLOCK_TOLERANCE_SEC < now) return 'token expired';
+  if (typeof claims.nbf === 'number' && claims.nbf - CLOCK_TOLERANCE_SEC > now) return 'token not valid yet (nbf)';
+  return undefined;
+}
+
+/** Why authentication failed, for the log: the error's first line, bounded. */
+function reasonOf(err: unknown): string {
+  const message = err instanceof Error ? `${err.name}: ${err.message}` : String(err);
+  return message.split('\n')[0]!.slice(0, 200);
+}
+
+/** The timestamps as Dates, as botbuilder's own request handling makes them (its activityValidator). */
+function withDates(activity: Activity): Activity {
+  const raw = activity as unknown as Record<string, unknown>;
+  for (const [field, rawField] of [
+    ['timestamp', 'rawTimestamp'],
+    ['localTimestamp', 'rawLocalTimestamp'],
+    ['expiration', 'rawExpiration'],
+  ] as const) {
+    const value = raw[field];
+    if (typeof value === 'string') {
+      raw[rawField] = value;
+      raw[field] = new Date(value);
+    }
+  }
+  return activity;
 }

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Activity } from 'botbuilder';
 import { describe, expect, it } from 'vitest';
-import { decodeEntities, toCommandInput } from '../../src/channels/teams/activity-input.js';
+import { decodeEntities, MAX_COMMAND_TEXT_CHARS, stripMarkup, toCommandInput } from '../../src/channels/teams/activity-input.js';
 import type { CommandInput } from '../../src/app/commands/command.js';
 import { parseCommand, type ParsedCommand } from '../../src/app/commands/parse-command.js';
 import { commandRegistry } from '../support/commands.js';
@@ -239,5 +239,80 @@ describe('parseCommand', () => {
 
   it('lists every command in the registry, in /help order', () => {
     expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'bind', 'unbind', 'status', 'participants', 'modlog', 'help']);
+  });
+});
+
+/**
+ * Issue 11, item 13: parsing is linear and bounded. These tests pin the behaviour (what is stripped,
+ * how much is read), not the time it takes.
+ */
+describe('stripMarkup: the tag stripping, in one linear pass per kind of tag', () => {
+  /** The stripping as it was, two regular expressions (quadratic on text with many `<` and no `>`). */
+  const reference = (text: string) => text.replace(/<at\b[^>]*>[\s\S]*?<\/at>/gi, ' ').replace(/<[^>]+>/g, ' ');
+
+  it('gives the same result as the regular expressions for every short mix of tag fragments', () => {
+    const pieces = ['<at>', '</at>', '<AT id="1">', '</At>', '<', '>', '<at', '<atom>', '</at', 'x', ' ', '<>', '<b>', 'at>', '/'];
+    let checked = 0;
+    const differences: string[] = [];
+    const walk = (prefix: string, depth: number) => {
+      const [got, want] = [stripMarkup(prefix), reference(prefix)];
+      if (got !== want && differences.length < 5) differences.push(`${JSON.stringify(prefix)}: ${JSON.stringify(got)} ≠ ${JSON.stringify(want)}`);
+      checked++;
+      if (depth === 0) return;
+      for (const p of pieces) walk(prefix + p, depth - 1);
+    };
+    walk('', 4);
+    expect(differences).toEqual([]);
+    expect(checked).toBe(1 + 15 + 15 ** 2 + 15 ** 3 + 15 ** 4);
+  });
+
+  it.each([
+    ['an unclosed mention before a closed one', '<at x <at>Bob</at> rest', '  rest'],
+    ['a mention without </at> is an ordinary tag', '/kick <at>Mallory spam', '/kick  Mallory spam'],
+    ['<atom> is not a mention', '<atom>x</at> y', ' x  y'],
+    ['a mention spanning lines', 'a<at>B\nC</at>b', 'a b'],
+    ['case-insensitive mention tags', 'a<AT>B</aT>b', 'a b'],
+    ['<> is not a tag', 'a<>b', 'a<>b'],
+    ['a < with no > after it stays', 'a < b', 'a < b'],
+    ['nested <', '<<b>>', ' >'],
+  ])('%s', (_label, input, expected) => {
+    expect(stripMarkup(input)).toBe(expected);
+    expect(reference(input)).toBe(expected);
+  });
+
+  it.each([
+    ['many < and no >', '<<\u2039'.repeat(20_000), '<<\u2039'.repeat(20_000)],
+    ['many <at> and no </at>', '<at>'.repeat(20_000), ' '.repeat(20_000)],
+    ['many <at and one > at the end', `${'<at '.repeat(20_000)}>`, ' '],
+    ['many <at>x and an unfinished </at at the end', `${'<at>x'.repeat(20_000)}</at`, `${' x'.repeat(20_000)}</at`],
+    ['many </at> and one <at> at the end', `${'</at>'.repeat(20_000)}<at>`, ' '.repeat(20_001)],
+  ])('strips hostile input of about 80 KB as the regular expressions would: %s', (_label, input, expected) => {
+    expect(stripMarkup(input)).toBe(expected);
+    // The reference takes seconds on the full input: it checks a short copy only.
+    const short = input.slice(0, 400);
+    expect(stripMarkup(short)).toBe(reference(short));
+  });
+});
+
+describe('toCommandInput reads at most MAX_COMMAND_TEXT_CHARS of a message', () => {
+  it('is 4 KiB of text', () => {
+    expect(MAX_COMMAND_TEXT_CHARS).toBe(4096);
+  });
+
+  it('reads a message of exactly the limit as usual', () => {
+    const text = `/kick spam ${'x'.repeat(MAX_COMMAND_TEXT_CHARS - 11)}`;
+    expect(text).toHaveLength(MAX_COMMAND_TEXT_CHARS);
+    const input = toCommandInput({ text });
+    expect(input.tooLong).toBeUndefined();
+    expect(input.text).toBe(text);
+  });
+
+  it('marks a longer message as too long, and reads only the limit of it (enough to see whether it was meant for the bot)', () => {
+    const hostile = `/kick ${'<<\u2039'.repeat(70_000)}`;
+    const input = toCommandInput({ text: hostile, entities: [{ type: 'mention', mentioned: { id: 'bot' } }], recipient: { id: 'bot', name: 'Bouncer' } });
+    expect(input.tooLong).toBe(true);
+    expect(input.addressedToBot).toBe(true);
+    expect(input.text.length).toBeLessThanOrEqual(MAX_COMMAND_TEXT_CHARS);
+    expect(input.text.startsWith('/kick <<\u2039<<\u2039')).toBe(true);
   });
 });

@@ -14,9 +14,21 @@ export function decodeEntities(text: string): string {
   });
 }
 
+/**
+ * The longest message text read as a command, in UTF-16 code units of the raw text (markup
+ * included). A command with a few mentions and a reason is well under 1 KiB; Teams messages can
+ * be about 28 KB, and a hostile one is read no further than this.
+ */
+export const MAX_COMMAND_TEXT_CHARS = 4096;
+
 export interface ActivityCommandInput extends CommandInput {
   /** The bot was @mentioned (so the message is meant for it even when it is not a command). */
   addressedToBot: boolean;
+  /**
+   * The text is longer than MAX_COMMAND_TEXT_CHARS: it is not a command (only its first
+   * MAX_COMMAND_TEXT_CHARS were read, into `text`, to tell whether it was meant for the bot).
+   */
+  tooLong?: true;
 }
 
 /**
@@ -39,12 +51,83 @@ export function toCommandInput(activity: Partial<Activity>): ActivityCommandInpu
     if (mentions.some((m) => m.chatId === mentioned.id)) continue;
     mentions.push({ chatId: mentioned.id, displayName: typeof mentioned.name === 'string' ? mentioned.name : undefined });
   }
-  const words = decodeEntities(
-    (activity.text ?? '')
-      .replace(/<at\b[^>]*>[\s\S]*?<\/at>/gi, ' ')
-      .replace(/<[^>]+>/g, ' '),
-  )
+  const raw = activity.text ?? '';
+  const tooLong = raw.length > MAX_COMMAND_TEXT_CHARS;
+  const words = decodeEntities(stripMarkup(tooLong ? raw.slice(0, MAX_COMMAND_TEXT_CHARS) : raw))
     .replace(/\s+/g, ' ')
     .trim();
-  return { text: words, mentions, addressedToBot };
+  return { text: words, mentions, addressedToBot, ...(tooLong ? { tooLong: true as const } : {}) };
+}
+
+/**
+ * Replaces every `<at …>…</at>` block, then every other tag (`<` and `>` around at least one
+ * character), by a space: the result of
+ * `text.replace(/<at\b[^>]*>[\s\S]*?<\/at>/gi, ' ').replace(/<[^>]+>/g, ' ')`, computed in
+ * linear time. Those expressions are quadratic on text with many `<` and no `>` after them (each
+ * `<` scans to the end), which a 200 KiB message turns into seconds of a blocked event loop.
+ */
+export function stripMarkup(text: string): string {
+  return stripTags(stripMentions(text));
+}
+
+/**
+ * The first index at or after `from` where `find` finds something, remembering the last answer:
+ * calls with growing `from` scan each character once in all (a search is only repeated past the
+ * last match, and a search that found nothing finds nothing later either).
+ */
+function forwardSearch(find: (from: number) => number): (from: number) => number {
+  let last = -2; // -2: not searched yet
+  return (from) => {
+    if (last === -1) return -1;
+    if (last < from) last = find(from);
+    return last;
+  };
+}
+
+const isWordChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_]/.test(c);
+
+/** `<at\b[^>]*>[\s\S]*?<\/at>` (case-insensitive) → ' ', leftmost first, as String.replace does. */
+function stripMentions(text: string): string {
+  const nextGt = forwardSearch((from) => text.indexOf('>', from));
+  const closeAt = /<\/at>/gi;
+  const nextClose = forwardSearch((from) => {
+    closeAt.lastIndex = from;
+    return closeAt.exec(text)?.index ?? -1;
+  });
+  let out = '';
+  let copied = 0;
+  for (let i = text.indexOf('<'); i >= 0; ) {
+    const opens = text.slice(i + 1, i + 3).toLowerCase() === 'at' && !isWordChar(text[i + 3]);
+    if (opens) {
+      const gt = nextGt(i + 3);
+      if (gt < 0) break; // no '>' left: nothing further can match
+      const close = nextClose(gt + 1);
+      if (close < 0) break; // no '</at>' after the first '>': nothing further can match
+      out += `${text.slice(copied, i)} `;
+      copied = close + '</at>'.length;
+      i = text.indexOf('<', copied);
+    } else {
+      i = text.indexOf('<', i + 1);
+    }
+  }
+  return out + text.slice(copied);
+}
+
+/** `<[^>]+>` → ' ', leftmost first, as String.replace does. */
+function stripTags(text: string): string {
+  const nextGt = forwardSearch((from) => text.indexOf('>', from));
+  let out = '';
+  let copied = 0;
+  for (let i = text.indexOf('<'); i >= 0; ) {
+    const gt = nextGt(i + 1);
+    if (gt < 0) break; // no '>' left: no more tags
+    if (gt === i + 1) {
+      i = text.indexOf('<', i + 1); // '<>' is not a tag
+      continue;
+    }
+    out += `${text.slice(copied, i)} `;
+    copied = gt + 1;
+    i = text.indexOf('<', copied);
+  }
+  return out + text.slice(copied);
 }

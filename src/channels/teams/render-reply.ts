@@ -153,6 +153,11 @@ export class Renderer {
     }
   }
 
+  /** Chat text for a message longer than any command may be (it is not read as one). */
+  tooLong(limit: number): string {
+    return `That message is too long to be a command (over ${limit} characters), so I did nothing. Commands are short: try \`/help\`.`;
+  }
+
   /** Chat text for a message that did not become a command. */
   problem(problem: ParseProblem): string {
     switch (problem.kind) {

@@ -8,7 +8,7 @@ import { BouncerError } from '../../app/domain/errors.js';
 import type { Moderation } from '../../app/moderation/moderation.js';
 import type { RequestSource } from '../../app/ports/store.js';
 import type { Logger } from '../../app/ports/runtime.js';
-import { toCommandInput } from './activity-input.js';
+import { MAX_COMMAND_TEXT_CHARS, toCommandInput } from './activity-input.js';
 import { kickCardActionSchema, type KickCardAction } from './card-action.js';
 import { resultCard } from './cards.js';
 import type { Renderer } from './render-reply.js';
@@ -43,10 +43,16 @@ export class TeamsBot extends TeamsActivityHandler {
     }
     const input = toCommandInput(activity);
     const personal = activity.conversation?.conversationType === 'personal' || !activity.conversation?.isGroup;
+    // In group chats Bouncer may see every message: only answer those meant for it.
+    const meantForBot = personal || input.addressedToBot || input.text.startsWith('/');
+    if (input.tooLong) {
+      // Not a command, whatever it starts with: acting on part of a message could act on the wrong words.
+      this.deps.logger.info({ requestId: activity.id, length: activity.text?.length }, 'message too long to be a command');
+      if (meantForBot) await context.sendActivity(this.deps.render.tooLong(MAX_COMMAND_TEXT_CHARS));
+      return;
+    }
     const parsed = parseCommand(input, this.deps.commands);
     if (!parsed.ok) {
-      // In group chats Bouncer may see every message: only answer those meant for it.
-      const meantForBot = personal || input.addressedToBot || input.text.startsWith('/');
       if (meantForBot) await context.sendActivity(this.deps.render.problem(parsed.problem));
       return;
     }

@@ -3,7 +3,7 @@ import type { Outcome } from '../../app/domain/outcome.js';
 import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
 import type { KickCardAction } from './card-action.js';
-import { caseLine, participantName, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
+import { caseLine, escapeMarkdown, participantName, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
 
 /** Adaptive Card JSON (https://adaptivecards.io/explorer/), kept to schema 1.5, which Teams renders. */
 export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard'; fallbackText: string };
@@ -17,7 +17,15 @@ const card = (fallbackText: string, body: unknown[], actions?: unknown[]): Adapt
   ...(actions ? { actions } : {}),
 });
 
+/**
+ * A TextBlock. Its text is Markdown (https://learn.microsoft.com/microsoftteams/platform/task-modules-and-cards/cards/cards-format),
+ * and so are a FactSet's titles and values: anything from outside (names, labels, call names) goes
+ * in through escapeMarkdown. Action titles are plain text and take names as they are.
+ */
 const text = (value: string, extra: Record<string, unknown> = {}) => ({ type: 'TextBlock', text: value, wrap: true, ...extra });
+
+/** A plain-text title (buttons): one line. */
+const plainTitle = (value: string) => value.replace(/\s+/g, ' ').trim();
 
 /**
  * The card for a command result, or undefined where plain text is the better answer (help,
@@ -62,7 +70,7 @@ function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
 
 function outcomeCard(o: Outcome, fallback: string): AdaptiveCard {
   const facts = [{ title: 'Case', value: `#${o.caseId}` }];
-  if ('callId' in o && o.callId) facts.push({ title: 'Call', value: o.callId });
+  if ('callId' in o && o.callId) facts.push({ title: 'Call', value: escapeMarkdown(o.callId) });
   return card(fallback, [text(fallback, { color: tone(o) }), { type: 'FactSet', facts }]);
 }
 
@@ -76,10 +84,11 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
         {
           type: 'FactSet',
           facts: [
-            { title: 'Connected to', value: r.binding ? labels(r.binding.provider).callFact(r.binding) : 'nothing' },
+            // callFact is plain text that may hold a conference's friendly name.
+            { title: 'Connected to', value: r.binding ? escapeMarkdown(labels(r.binding.provider).callFact(r.binding)) : 'nothing' },
             { title: 'Call state', value: r.binding ? (r.live ? r.binding.state : 'ended') : '-' },
             { title: 'In the call', value: String(r.rosterSize) },
-            ...r.providers.map((p) => ({ title: labels(p.kind).product, value: p.configured ? 'configured' : 'not configured' })),
+            ...r.providers.map((p) => ({ title: escapeMarkdown(labels(p.kind).product), value: p.configured ? 'configured' : 'not configured' })),
           ],
         },
       ]);
@@ -90,6 +99,7 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
         text(`${r.participants.length} in the call`, { weight: 'Bolder' }),
         ...r.participants.map((p) => {
           const name = participantName(p);
+          const shown = escapeMarkdown(name);
           const data: KickCardAction = { bouncer: 'kick', callId: binding.callId, participantId: p.participantId, name };
           return {
             type: 'Container',
@@ -98,7 +108,7 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
               {
                 type: 'ColumnSet',
                 columns: [
-                  { type: 'Column', width: 'stretch', items: [text(name), ...(p.isInLobby ? [text('in the lobby', { isSubtle: true, size: 'Small' })] : [])] },
+                  { type: 'Column', width: 'stretch', items: [text(shown), ...(p.isInLobby ? [text('in the lobby', { isSubtle: true, size: 'Small' })] : [])] },
                 ],
               },
               {
@@ -110,8 +120,8 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
                     title: 'Remove',
                     card: {
                       type: 'AdaptiveCard',
-                      body: [text(`Remove ${name} from the call?`)],
-                      actions: [{ type: 'Action.Submit', title: `Yes, remove ${name}`, style: 'destructive', data }],
+                      body: [text(`Remove ${shown} from the call?`)],
+                      actions: [{ type: 'Action.Submit', title: plainTitle(`Yes, remove ${name}`), style: 'destructive', data }],
                     },
                   },
                 ],

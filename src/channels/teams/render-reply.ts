@@ -211,8 +211,8 @@ export function participantName(p: Participant): string {
 export function caseLine(c: AuditCase): string {
   const when = c.createdAt.replace('T', ' ').slice(0, 16);
   const what = c.action === 'kick' ? `${c.actorName ?? 'someone'} → ${c.targetName ?? 'someone'}` : `${c.actorName ?? 'someone'}: /${c.action}`;
-  const reason = c.reason ? ` ("${c.reason}")` : '';
-  return `#${c.id} ${when} UTC · ${escapeMarkdown(what)}${escapeMarkdown(reason)} · ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`;
+  const reason = c.reason ? ` ("${escapeMarkdown(c.reason)}")` : '';
+  return `#${c.id} ${when} UTC · ${escapeMarkdown(what)}${reason} · ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`;
 }
 
 /** How a target is named in replies: display name, else label, number or participant id. */
@@ -221,6 +221,18 @@ function who(t: TargetSummary | undefined): string {
   return name ? `**${escapeMarkdown(name)}**` : 'That person';
 }
 
+/**
+ * Makes text from outside (names, labels, reasons) show as itself in Markdown, in chat text and in
+ * Adaptive Card TextBlocks and facts alike: every character Markdown gives a meaning to is
+ * backslash-escaped (emphasis, code, links and images, HTML, headings, strikethrough, tables), a
+ * list marker at the start (`- `, `+ `, `1. `) is escaped, and line breaks become spaces so that
+ * nothing can start a block of its own. A name can never render as a link or as bold text.
+ */
 export function escapeMarkdown(text: string): string {
-  return text.replace(/([\\`*_[\]<>#])/g, '\\$1');
+  return text
+    .replace(/[\r\n\u2028\u2029]+/g, ' ')
+    .replace(/[\\`*_[\]()<>#~|!]/g, '\\$&')
+    .replace(/^(\s*)(?:([-+])|(\d+)\.)(?=\s|$)/, (_whole, space: string, bullet?: string, number?: string) =>
+      bullet ? `${space}\\${bullet}` : `${space}${number}\\.`,
+    );
 }

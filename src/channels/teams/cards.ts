@@ -2,7 +2,7 @@ import type { CommandResult } from '../../app/commands/command.js';
 import type { Outcome } from '../../app/domain/outcome.js';
 import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
-import type { KickCardAction } from './card-action.js';
+import type { KickCardData } from './card-action.js';
 import { caseLine, escapeMarkdown, participantName, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
 
 /** Adaptive Card JSON (https://adaptivecards.io/explorer/), kept to schema 1.5, which Teams renders. */
@@ -100,7 +100,8 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
         ...r.participants.map((p) => {
           const name = participantName(p);
           const shown = escapeMarkdown(name);
-          const data: KickCardAction = { bouncer: 'kick', callId: binding.callId, participantId: p.participantId, name };
+          // The name in the data is never read back (the clicker can edit it): see card-action.ts.
+          const data: KickCardData = { bouncer: 'kick', callId: binding.callId, participantId: p.participantId, name };
           return {
             type: 'Container',
             separator: true,

@@ -11,9 +11,10 @@ import type { Logger } from '../../app/ports/runtime.js';
 import { MAX_COMMAND_TEXT_CHARS, toCommandInput } from './activity-input.js';
 import { kickCardActionSchema, type KickCardAction } from './card-action.js';
 import { resultCard } from './cards.js';
-import type { Renderer } from './render-reply.js';
+import { participantName, type Renderer } from './render-reply.js';
 import { toReplyAddress } from './reply-address.js';
 import { TeamsChatDirectory, TeamsLookupCaches } from './teams-directory.js';
+import { TtlCache } from './ttl-cache.js';
 
 export interface TeamsBotDeps {
   moderation: Moderation;
@@ -25,6 +26,13 @@ export interface TeamsBotDeps {
 /** The Teams transport: a message or a card button becomes a command invocation, run by the one runner, then a reply. */
 export class TeamsBot extends TeamsActivityHandler {
   private readonly caches = new TeamsLookupCaches();
+  /**
+   * The names this process showed on roster cards, by chat, call and participant: a Remove button
+   * names its target from the roster it was made from, never from the card's data (which the
+   * clicker can edit). Unknown here (another instance, a restart), the kick names the participant
+   * as the call knows them.
+   */
+  private readonly rosterNames = new TtlCache<string>(12 * 60 * 60_000, 10_000);
 
   constructor(private readonly deps: TeamsBotDeps) {
     super();
@@ -38,7 +46,7 @@ export class TeamsBot extends TeamsActivityHandler {
     const activity = context.activity;
     const action = kickCardActionSchema.safeParse(activity.value);
     if (action.success) {
-      await this.runInvocation(context, 'card', this.cardInvocation(action.data));
+      await this.runInvocation(context, 'card', this.cardInvocation(activity.conversation.id, action.data));
       return;
     }
     const input = toCommandInput(activity);
@@ -60,11 +68,12 @@ export class TeamsBot extends TeamsActivityHandler {
   }
 
   /** A Remove button on a roster card is a kick by participant id: the clicker is the actor, with the same permission, policy and audit. */
-  private cardInvocation(action: KickCardAction): Invocation {
+  private cardInvocation(conversationId: string, action: KickCardAction): Invocation {
     const kick = this.deps.commands.find((c) => c.name === 'kick');
     if (!kick) throw new BouncerError('INTERNAL', 'no kick command is registered');
+    const displayName = this.rosterNames.get(rosterNameKey(conversationId, action.callId, action.participantId));
     const args: KickArgs = {
-      target: { kind: 'participant', participantId: action.participantId, displayName: action.name },
+      target: { kind: 'participant', participantId: action.participantId, ...(displayName !== undefined ? { displayName } : {}) },
       expectedCallId: action.callId,
       reason: 'removed from the roster card',
       dryRun: false,
@@ -95,7 +104,15 @@ export class TeamsBot extends TeamsActivityHandler {
 
   /** An Adaptive Card where one fits (its fallbackText carries the same words), else text. */
   private async reply(context: TurnContext, result: CommandResult): Promise<void> {
+    if (result.type === 'read' && result.result.kind === 'roster' && result.result.binding) {
+      const { callId } = result.result.binding;
+      for (const p of result.result.participants) {
+        this.rosterNames.set(rosterNameKey(context.activity.conversation.id, callId, p.participantId), participantName(p));
+      }
+    }
     const card = resultCard(result, this.deps.render);
     await context.sendActivity(card ? MessageFactory.attachment(CardFactory.adaptiveCard(card)) : this.deps.render.result(result));
   }
 }
+
+const rosterNameKey = (conversationId: string, callId: string, participantId: string) => JSON.stringify([conversationId, callId, participantId]);

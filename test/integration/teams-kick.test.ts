@@ -127,18 +127,31 @@ describe('Teams /kick through the real server', () => {
     expect(h.cases()[0]).toMatchObject({ outcome: 'already_gone', status: 'completed' });
   });
 
-  it("any other Graph failure is reported with Graph's request-id and audited", async () => {
+  it("a Graph 403 on the removal names the tenant's missing remove-participant policy, with Graph's request-id, and is audited", async () => {
     h.graph.script('DELETE', /\/participants\//, [
       { status: 403, headers: { 'request-id': 'req-403-abc' }, body: { error: { code: 'Forbidden', message: 'no policy' } } },
     ]);
     await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
     expect(h.lastReply()).toBe(
-      "Microsoft Graph didn't complete the request (request-id req-403-abc), so nobody was removed. Please tell your Bouncer administrator. Case #1.",
+      "Microsoft Graph refused the removal (request-id req-403-abc). This tenant hasn't allowed Bouncer to remove people from calls. " +
+        'A Teams administrator needs to run `Set-CsApplicationMeetingConfiguration -AllowRemoveParticipantAppIds @{Add="<Bouncer\'s app id>"}` (see the README, Deploy). ' +
+        'Nobody was removed. Case #1.',
+    );
+    expect(JSON.parse(String(h.cases()[0]!.detail))).toMatchObject({ hint: 'remove-participant-policy' });
+  });
+
+  it("any other Graph failure is reported with Graph's request-id and audited", async () => {
+    h.graph.script('DELETE', /\/participants\//, [
+      { status: 400, headers: { 'request-id': 'req-400-abc' }, body: { error: { code: 'BadRequest', message: 'no policy' } } },
+    ]);
+    await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
+    expect(h.lastReply()).toBe(
+      "Microsoft Graph didn't complete the request (request-id req-400-abc), so nobody was removed. Please tell your Bouncer administrator. Case #1.",
     );
     expect(h.cases()[0]).toMatchObject({ outcome: 'upstream_failed', status: 'completed' });
-    expect(JSON.parse(String(h.cases()[0]!.detail))).toMatchObject({ service: 'graph', requestId: 'req-403-abc' });
+    expect(JSON.parse(String(h.cases()[0]!.detail))).toMatchObject({ service: 'graph', requestId: 'req-400-abc' });
     // The internal error text never reaches the chat.
-    expect(h.lastReply()).not.toMatch(/Forbidden|no policy/);
+    expect(h.lastReply()).not.toMatch(/BadRequest|no policy/);
   });
 
   it('when the call ends the binding ends, and the next /kick joins again', async () => {

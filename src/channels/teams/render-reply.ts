@@ -1,4 +1,5 @@
 import type { CommandResult, ParseProblem } from '../../app/commands/command.js';
+import type { UpstreamHint } from '../../app/domain/errors.js';
 import type { Outcome, TargetSummary } from '../../app/domain/outcome.js';
 import type { Participant, ProviderKind } from '../../app/domain/participant.js';
 import type { ProviderLabels } from '../../app/domain/provider-labels.js';
@@ -109,6 +110,7 @@ export class Renderer {
         return `Bouncer can't reach that kind of call yet: an administrator needs to set ${o.missing.join(', ')}. ${ref}`;
       case 'upstream_failed': {
         const id = o.requestId ? ` (request-id ${o.requestId})` : o.code ? ` (error ${o.code}${o.moreInfo ? `, ${o.moreInfo}` : ''})` : '';
+        if (o.hint) return `${serviceName(o.service)} refused the removal${id}. ${hintText(o.hint)} Nobody was removed. ${ref}`;
         const next = o.retryable ? 'Please try again in a moment.' : 'Please tell your Bouncer administrator.';
         return `${serviceName(o.service)} didn't complete the request${id}, so nobody was removed. ${next} ${ref}`;
       }
@@ -195,6 +197,19 @@ function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason']): string 
       return 'Only the meeting organizer, presenters and Bouncer admins can do that.';
     default:
       return unreachable(reason, 'denial reason');
+  }
+}
+
+/** What an administrator must do about a known upstream refusal. */
+function hintText(hint: UpstreamHint): string {
+  switch (hint) {
+    case 'remove-participant-policy':
+      return (
+        "This tenant hasn't allowed Bouncer to remove people from calls. A Teams administrator needs to run " +
+        '`Set-CsApplicationMeetingConfiguration -AllowRemoveParticipantAppIds @{Add="<Bouncer\'s app id>"}` (see the README, Deploy).'
+      );
+    default:
+      return unreachable(hint, 'upstream hint');
   }
 }
 

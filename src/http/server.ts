@@ -22,6 +22,14 @@ export interface HttpServerDeps {
 export function createHttpServer(deps: HttpServerDeps): Server {
   const server = restify.createServer({ name: 'bouncer', handleUncaughtExceptions: false });
   server.use(restify.plugins.queryParser({ mapParams: false }));
+  // No route takes a compressed body. Restify's body reader would inflate one past maxBodySize
+  // (it counts the compressed bytes), and a corrupt stream throws from its gunzip, which has no
+  // error listener: one request would stop the process.
+  server.use((req: Request, res: Response, next: (stop?: false) => void) => {
+    if (req.headers['content-encoding'] === undefined || req.method === 'GET' || req.method === 'HEAD') return next();
+    sendProblem(res, 415);
+    return next(false);
+  });
 
   for (const route of deps.routes) {
     if (route.kind === 'native') {
@@ -30,7 +38,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       server.get(route.path, rawHandler(route, deps.logger));
     } else {
       // Read, not parsed: the route authenticates the raw body before it looks at it.
-      server.post(route.path, restify.plugins.bodyReader({ maxBodySize: route.maxBodyBytes }), rawHandler(route, deps.logger));
+      server.post(route.path, rawBodyReader(route.maxBodyBytes), rawHandler(route, deps.logger));
     }
   }
 
@@ -51,17 +59,61 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     else deps.logger.info(line, 'request');
   });
 
-  server.on('restifyError', (req: Request, _res: Response, err: { statusCode?: unknown; toJSON?: () => unknown; toString?: () => string }, callback: () => void) => {
-    // Never leak internal messages: log the error, answer with its status and a generic problem.
-    const status = typeof err.statusCode === 'number' ? err.statusCode : 500;
+  server.on('restifyError', (req: Request, res: Response, err: unknown, callback: () => void) => {
+    // Whatever restify raised (bad JSON, too large, no route, wrong method) or a native route threw:
+    // logged, and answered here as problem+json with its status and a generic title, never its
+    // message. Sent raw, so neither restify's JSON formatter nor its error's toJSON chooses the
+    // content type or the body; restify then sees the response as sent.
+    const raised = (err as { statusCode?: unknown } | null | undefined)?.statusCode;
+    const status = typeof raised === 'number' && Number.isInteger(raised) && raised >= 400 && raised <= 599 ? raised : 500;
     if (status >= 500) deps.logger.error({ err, path: req.path() }, 'request failed');
-    const { body } = problemForStatus(status);
-    err.toJSON = () => body;
-    err.toString = () => body.title;
+    if (!res.headersSent) sendProblem(res, status);
     return callback();
   });
 
   return server;
+}
+
+/**
+ * Reads the body as the bytes received, up to `maxBytes` (more gets 413 once the rest is drained).
+ * Not restify's bodyReader: it decodes JSON, form and text bodies as UTF-8, so invalid bytes would
+ * reach a signature check already replaced, and the route would not verify what was sent.
+ */
+function rawBodyReader(maxBytes: number) {
+  return (req: Request, res: Response, next: (stop?: false) => void): void => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let finished = false;
+    const finish = (status?: number) => {
+      if (finished) return;
+      finished = true;
+      if (status === undefined) {
+        req.body = Buffer.concat(chunks);
+        return next();
+      }
+      if (!res.headersSent) sendProblem(res, status);
+      return next(false);
+    };
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= maxBytes) chunks.push(chunk);
+    });
+    req.once('end', () => finish(size > maxBytes ? 413 : undefined));
+    req.once('error', () => finish(400));
+    // The client went away before the end: nothing to answer.
+    res.once('close', () => {
+      if (!finished) {
+        finished = true;
+        next(false);
+      }
+    });
+  };
+}
+
+/** Answers a generic problem for `status` through restify (so that it counts the response as sent). */
+function sendProblem(res: Response, status: number): void {
+  const text = JSON.stringify(problemForStatus(status).body);
+  res.sendRaw(status, text, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(text)) });
 }
 
 function rawHandler(route: RawRoute, logger: Logger) {

@@ -128,7 +128,7 @@ describe('POST /api/moderation/kick', () => {
     expectDocumented(other.status, other.contentType, other.body);
   });
 
-  it('Idempotency-Key overrides webhook-id', async () => {
+  it('Idempotency-Key narrows webhook-id: two signed messages with one key act once', async () => {
     await post(kickBody(), { headers: { 'idempotency-key': 'job-42' } });
     const again = await post(kickBody(), { headers: { 'idempotency-key': 'job-42' } });
     expect(again.status).toBe(200);

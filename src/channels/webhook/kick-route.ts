@@ -10,7 +10,7 @@ import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { IdempotencyStore, StoredResponse } from '../../app/ports/store.js';
 import type { HttpAnswer, HttpInput, RawRoute } from '../../http/route.js';
 import { normalizeSid } from '../../app/domain/ids.js';
-import { idempotent, type IdempotentResult } from './idempotency.js';
+import { idempotent, webhookIdempotencyKeys, type IdempotentResult } from './idempotency.js';
 import { outcomeResponse, problem } from './problems.js';
 import { kickRequestSchema, type KickRequestBody, type WebhookCallSyntax } from './schemas.js';
 import { verifyStandardWebhook } from './standard-webhooks.js';
@@ -55,15 +55,18 @@ export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
     }
     if (!/^application\/json$/i.test(input.contentType ?? '')) return respond(problem('unsupported-media-type'));
 
-    const key = input.header('idempotency-key') || webhookId;
+    // Deduplicated on the signed webhook-id always; an Idempotency-Key (not signed) only adds a
+    // second key, so a captured request resent with a new one gets the first answer, not a second run.
+    const idempotencyKey = input.header('idempotency-key') || undefined;
+    const requestId = idempotencyKey ?? webhookId;
     const once = idempotent({ store: deps.idempotency, clock: deps.clock, waitForPendingMs: deps.waitForPendingMs }, () =>
-      act(input.body, key, secretIndex),
+      act(input.body, requestId, secretIndex),
     );
-    const answer = await once(key, input.body);
+    const answer = await once(webhookIdempotencyKeys(webhookId, idempotencyKey), input.body);
     return { status: answer.status, body: answer.body, headers: answer.replayed ? { 'idempotent-replayed': 'true' } : undefined };
   };
 
-  const act = async (raw: Buffer, key: string, secretIndex: number): Promise<IdempotentResult> => {
+  const act = async (raw: Buffer, requestId: string, secretIndex: number): Promise<IdempotentResult> => {
     let json: unknown;
     try {
       json = JSON.parse(raw.toString('utf8'));
@@ -75,12 +78,18 @@ export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
       const errors = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
       return { stored: respond(problem('invalid-body', { errors })) };
     }
+    const illFormed = illFormedStrings(parsed.data);
+    if (illFormed.length > 0) {
+      // JSON can escape a lone surrogate; no id, label or name holds one, and encoding it for an
+      // upstream URL would throw.
+      return { stored: respond(problem('invalid-body', { errors: illFormed.map((path) => ({ path, message: 'not well-formed Unicode (a lone surrogate)' })) })) };
+    }
     const body = parsed.data;
     const call = toCall(body.call as Record<string, string>, deps.calls);
     const scope = deps.moderation.scope(
       {
         source: 'webhook',
-        requestId: key,
+        requestId,
         conversationId: call.kind === 'conversation' ? call.conversationId : undefined,
         actor: { kind: 'system', displayName: body.actor ?? 'webhook', credential: { scheme: 'standard-webhooks', secretIndex } },
       },
@@ -90,13 +99,22 @@ export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
     const result = await runCommand({ command: kick, args }, { moderation: deps.moderation, scope }, deps.commands);
     if (result.type !== 'outcome') throw new BouncerError('INTERNAL', `the kick command answered ${result.type}`);
     const outcome = result.outcome;
-    deps.logger.info({ requestId: key, outcome: outcome.kind, caseId: outcome.caseId, secretIndex }, 'webhook kick');
+    deps.logger.info({ requestId, outcome: outcome.kind, caseId: outcome.caseId, secretIndex }, 'webhook kick');
     const removed = outcome.kind === 'removed' ? outcome : undefined;
     const onRemoved = deps.onRemoved;
     return { stored: outcomeResponse(outcome), after: removed && onRemoved ? () => onRemoved(removed, body) : undefined };
   };
 
   return { kind: 'raw', method: 'POST', path: '/api/moderation/kick', maxBodyBytes: MAX_BODY_BYTES, handle };
+}
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+
+/** Paths of the strings in a parsed body (a few levels deep, as the schema allows) that are not well-formed UTF-16. */
+function illFormedStrings(value: unknown, path = ''): string[] {
+  if (typeof value === 'string') return LONE_SURROGATE.test(value) ? [path || '(body)'] : [];
+  if (value === null || typeof value !== 'object') return [];
+  return Object.entries(value).flatMap(([key, v]) => illFormedStrings(v, path ? `${path}.${key}` : key));
 }
 
 function respond(p: { status: number }): StoredResponse {

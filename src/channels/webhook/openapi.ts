@@ -45,8 +45,10 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
       description:
         'Lets an automated moderation system remove a participant from a Teams call or a Twilio conference. ' +
         'Requests are signed per the Standard Webhooks specification (https://www.standardwebhooks.com) with a ' +
-        'secret from WEBHOOK_SECRETS; the timestamp must be within 5 minutes. A repeated webhook-id (or ' +
-        'Idempotency-Key) returns the first response without acting again, for at least 24 hours.',
+        'secret from WEBHOOK_SECRETS; the timestamp must be within 5 minutes. A repeated webhook-id returns the ' +
+        'first response without acting again, for at least 24 hours, whatever Idempotency-Key it carries. An ' +
+        'Idempotency-Key can only add deduplication: messages with different webhook-ids and the same ' +
+        'Idempotency-Key act once.',
     },
     paths: {
       '/api/moderation/kick': {
@@ -54,10 +56,15 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
           operationId: 'kick',
           summary: 'Remove a participant from a call',
           parameters: [
-            header('webhook-id', true, 'Unique message id; also the idempotency key unless Idempotency-Key is given.'),
+            header('webhook-id', true, 'Unique message id; always the idempotency key (it is signed).'),
             header('webhook-timestamp', true, 'Unix time in seconds when the request was signed.'),
             header('webhook-signature', true, 'Space-separated `v1,<base64 HMAC-SHA256 of id.timestamp.body>` signatures.'),
-            header('Idempotency-Key', false, 'Overrides webhook-id as the idempotency key.'),
+            header(
+              'Idempotency-Key',
+              false,
+              'A second idempotency key, beside webhook-id: a message whose Idempotency-Key was already used gets that ' +
+                'first response (422 if its body differs). It never lets a webhook-id run again.',
+            ),
           ],
           requestBody: {
             required: true,

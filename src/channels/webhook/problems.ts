@@ -8,7 +8,7 @@ export const PROBLEM_TYPES = {
   unauthorized: { status: 401, title: 'The request is not signed with a valid secret' },
   'not-authorized': { status: 403, title: 'The request is not allowed' },
   'target-not-found': { status: 404, title: 'The target is not in the call' },
-  'conference-not-found': { status: 404, title: 'No such conference' },
+  'conference-not-found': { status: 404, title: 'No such call or conference' },
   'ambiguous-target': { status: 409, title: 'The target matches several participants' },
   'not-bound': { status: 409, title: 'There is no live call to act on' },
   'request-in-progress': { status: 409, title: 'A request with this idempotency key is still being processed' },

@@ -48,7 +48,8 @@ export class TeamsCallProvider implements CallProvider {
 
   /**
    * A webhook names a Teams call by Bouncer's own call id: it is taken as it is, without asking
-   * Graph (a call Bouncer has not joined fails at the removal, as Graph answers it).
+   * Graph. Bouncer acts only in calls it joined, so the caller (resolve-call.ts) answers an id
+   * that no live binding holds as not found before Graph is asked anything.
    */
   async findCall(callId: string): Promise<CallLookup> {
     return { kind: 'found', callId };

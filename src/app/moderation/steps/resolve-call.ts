@@ -54,6 +54,10 @@ async function explicitCall(deps: ModerationDeps, call: CallRef): Promise<{ bind
         return { outcome: { kind: 'not_bound', reason, provider: provider.kind } };
       }
       const bound = liveBinding(await store.bindings.findByCallId(found.callId));
+      // A provider that joins meetings acts only in calls Bouncer joined, and each of those has a
+      // binding; its findCall takes the id on trust. An id no live binding holds is no call of ours:
+      // not found, rather than a Graph 404 reported as an upstream failure (or a false "already gone").
+      if (!bound && providerJoinsMeetings(deps, provider.kind)) return { outcome: { kind: 'not_bound', reason: 'conference_not_found', provider: provider.kind } };
       const at = now(deps);
       return {
         binding: bound ?? {

@@ -317,8 +317,7 @@ describe(`fuzz: ${COUNT} malformed requests across every route (seed ${SEED}; re
         .filter((x) => x.req.variant === variant)
         .sort((a, b) => a.req.n - b.req.n)
         .map((x) => ({ x, why: complaint(x) }))
-        .filter((y): y is { x: FuzzResult; why: string } => y.why !== undefined)
-        .filter(({ x }) => !excused(x));
+        .filter((y): y is { x: FuzzResult; why: string } => y.why !== undefined);
       // One example of each kind of complaint first, then more.
       const kinds = new Map<string, (typeof bad)[number]>();
       for (const b of bad) if (!kinds.has(b.why.replace(/ .*/, ''))) kinds.set(b.why.replace(/ .*/, ''), b);
@@ -333,49 +332,7 @@ describe(`fuzz: ${COUNT} malformed requests across every route (seed ${SEED}; re
       expect(report, `${bad.length} bad answers; replay with ${REPLAY}`).toEqual([]);
     });
   }
-
-  it('reports which known failures still occur', () => {
-    for (const known of KNOWN_FAILURES) {
-      const count = results.filter((x) => complaint(x) !== undefined && known.matches(x)).length;
-      console.log(
-        count > 0
-          ? `fuzz: KNOWN FAILURE excused ${count} answers: ${known.name} (${known.owner})`
-          : `fuzz: known failure not seen in this run; once it is fixed, remove it from KNOWN_FAILURES: ${known.name}`,
-      );
-    }
-  });
 });
-
-/**
- * Answers that still fail because of bugs outside the folders this test's change owns, each
- * fixed under another part of issue 11. They are excused, by an exact match, and counted in the
- * output; delete an entry once its fix is in (the output then says it no longer occurs).
- */
-const KNOWN_FAILURES: ReadonlyArray<{ name: string; owner: string; matches(x: FuzzResult): boolean }> = [
-  {
-    name:
-      'POST /api/calls with a valid token answers 500 to a notification whose resourceUrl holds a percent-escape ' +
-      'that does not decode (call-notifications.ts runs decodeURIComponent on it unguarded: URIError)',
-    owner: 'issue 11 item 14 (bad requests get 4xx): src/providers/teams/call-notifications.ts, outside this change',
-    matches: (x) => x.req.path === '/api/calls' && x.status === 500 && !decodes(x.req.body?.toString('utf8') ?? ''),
-  },
-];
-
-/** Whether every resourceUrl in a notification body decodes (decodeURIComponent does not throw). */
-function decodes(body: string): boolean {
-  return [...body.matchAll(/"resourceUrl":"((?:[^"\\]|\\.)*)"/g)].every(([, url]) => {
-    try {
-      decodeURIComponent(url!);
-      return true;
-    } catch {
-      return false;
-    }
-  });
-}
-
-function excused(x: FuzzResult): boolean {
-  return KNOWN_FAILURES.some((k) => k.matches(x));
-}
 
 async function send(base: string, req: FuzzRequest): Promise<FuzzResult> {
   try {

@@ -207,6 +207,20 @@ describe('POST /api/calls', () => {
     expect(await calls.handle(input(JSON.stringify(notification), { authorization: `Bearer ${token}` }))).toEqual({ status: 202 });
     expect((await store.bindings.get('19:meeting_abc@thread.v2'))?.state).toBe('established');
   });
+
+  it('skips a notification whose call id does not decode, and still applies the others (no 5xx)', async () => {
+    const { issuer, calls } = await route();
+    await store.bindings.save(binding({ callId: 'call-1' }));
+    const token = await issuer.sign({ iss: ISSUER, aud: CLIENT_ID });
+    const notification = {
+      value: [
+        { changeType: 'deleted', resourceUrl: '/communications/calls/%zz', resourceData: {} },
+        { changeType: 'updated', resourceUrl: '/communications/calls/call-1', resourceData: { state: 'established' } },
+      ],
+    };
+    expect(await calls.handle(input(JSON.stringify(notification), { authorization: `Bearer ${token}` }))).toEqual({ status: 202 });
+    expect((await store.bindings.get('19:meeting_abc@thread.v2'))?.state).toBe('established');
+  });
 });
 
 describe('twilioProvider.setUp and POST /api/twilio/conference-events', () => {

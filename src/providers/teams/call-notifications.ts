@@ -41,7 +41,11 @@ export class CallNotificationHandler {
         this.deps.logger.debug({ resource: path }, 'ignored notification for an unknown resource');
         continue;
       }
-      const callId = decodeURIComponent(match[1]!);
+      const callId = decodedSegment(match[1]!);
+      if (callId === undefined) {
+        this.deps.logger.warn({ resource: path.slice(0, 200) }, 'skipped notification: its call id does not decode');
+        continue;
+      }
       const ok = match[2] ? await this.roster(callId, n) : await this.callState(callId, n);
       if (ok) applied++;
     }
@@ -86,5 +90,14 @@ export class CallNotificationHandler {
   private skip(callId: string, why: string, err: unknown): boolean {
     this.deps.logger.warn({ callId, err }, `skipped notification: ${why}`);
     return false;
+  }
+}
+
+/** A percent-encoded path segment, or undefined when it does not decode (a malformed escape). */
+function decodedSegment(segment: string): string | undefined {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    return undefined;
   }
 }

@@ -20,6 +20,8 @@ export const conferenceEventSchema = z
     CallSid: z.string().regex(CALL_SID_PATTERN).optional(),
     // Sent on join, leave, mute, hold, modify, speaker; whether it is omitted when no label was set is undocumented.
     ParticipantLabel: z.string().optional(),
+    // Sent on all events: orders one conference's callbacks (they may arrive late, out of order or replayed).
+    SequenceNumber: z.string().regex(/^\d{1,15}$/).optional(),
   })
   .loose();
 
@@ -35,10 +37,65 @@ export function verifyTwilioSignature(authToken: string, signature: string | und
   return twilio.validateRequest(authToken, signature, url, params);
 }
 
+/** How many conferences' sequence numbers are kept (the oldest-touched are forgotten first). */
+const MAX_TRACKED_CONFERENCES = 10_000;
+/** How many participants' sequence numbers are kept per conference. */
+const MAX_TRACKED_PARTICIPANTS = 1_000;
+
+interface ConferenceOrder {
+  /** The highest SequenceNumber applied for this conference (any event). */
+  max: number;
+  /** The SequenceNumber of the applied conference-end, if any. */
+  endedAt?: number;
+  /** The last SequenceNumber applied per participant (CallSid). */
+  participants: Map<string, number>;
+}
+
+/**
+ * Orders one conference's callbacks by Twilio's SequenceNumber, so that a late or replayed
+ * callback (still validly signed: Twilio's signature has no time window) cannot undo newer state:
+ * a conference-end older than any event already applied does not end the binding, and a
+ * participant event older than that participant's last applied event, or than the conference's
+ * end, is ignored. Kept in memory and bounded: one instance only. Several instances behind one
+ * URL would need it in the store.
+ */
+export class ConferenceSequence {
+  private readonly conferences = new Map<string, ConferenceOrder>();
+
+  /** True when the event is newer than the state it would change. Unsequenced events pass. */
+  isFresh(e: ConferenceEvent): boolean {
+    if (e.SequenceNumber === undefined) return true;
+    const seq = Number(e.SequenceNumber);
+    const order = this.conferences.get(e.ConferenceSid);
+    if (!order) return true;
+    if (e.StatusCallbackEvent === 'conference-end') return seq > order.max;
+    if (order.endedAt !== undefined && seq <= order.endedAt) return false;
+    return e.CallSid ? seq > (order.participants.get(e.CallSid) ?? -1) : seq > order.max;
+  }
+
+  /** Records an applied event (after it was applied, so a failed one can be delivered again). */
+  applied(e: ConferenceEvent): void {
+    if (e.SequenceNumber === undefined) return;
+    const seq = Number(e.SequenceNumber);
+    const order = this.conferences.get(e.ConferenceSid) ?? { max: -1, participants: new Map<string, number>() };
+    order.max = Math.max(order.max, seq);
+    if (e.StatusCallbackEvent === 'conference-end') order.endedAt = seq;
+    if (e.CallSid) {
+      order.participants.delete(e.CallSid);
+      order.participants.set(e.CallSid, seq);
+      if (order.participants.size > MAX_TRACKED_PARTICIPANTS) order.participants.delete(order.participants.keys().next().value!);
+    }
+    this.conferences.delete(e.ConferenceSid);
+    this.conferences.set(e.ConferenceSid, order);
+    if (this.conferences.size > MAX_TRACKED_CONFERENCES) this.conferences.delete(this.conferences.keys().next().value!);
+  }
+}
+
 /**
  * Keeps the conference roster from Twilio's conference status callbacks, so that a kick by label
  * or number costs one API call: participant-join (with the caller's number), participant-leave,
- * conference-end (the bindings end).
+ * conference-end (the bindings end). Callbacks older than what was already applied for the
+ * conference (by SequenceNumber) are ignored: see `ConferenceSequence`.
  */
 export class ConferenceEventHandler {
   constructor(
@@ -52,9 +109,18 @@ export class ConferenceEventHandler {
     },
   ) {}
 
+  private readonly sequence = new ConferenceSequence();
+
   async handle(e: ConferenceEvent): Promise<void> {
     if (e.AccountSid !== this.deps.accountSid) {
       this.deps.logger.warn({ accountSid: e.AccountSid }, 'conference event for another account ignored');
+      return;
+    }
+    if (!this.sequence.isFresh(e)) {
+      this.deps.logger.warn(
+        { event: e.StatusCallbackEvent, conferenceSid: e.ConferenceSid, sequenceNumber: e.SequenceNumber },
+        'conference event older than the state already applied ignored',
+      );
       return;
     }
     const { store } = this.deps;
@@ -83,6 +149,7 @@ export class ConferenceEventHandler {
       default:
         this.deps.logger.debug({ event: e.StatusCallbackEvent, conferenceSid: e.ConferenceSid }, 'conference event ignored');
     }
+    this.sequence.applied(e);
   }
 
   private async numbers(callSid: string): Promise<string[]> {

@@ -68,9 +68,9 @@ describe('decide: use a command', () => {
 describe('decide: bind a meeting by its link', () => {
   it("allows the link's organizer and admins, nobody else (whatever their role in this chat)", () => {
     const organizer: Authority = { admin: false, role: 'unknown', userId: 'olivia' };
-    expect(decide({ kind: 'bind_link', authority: organizer, linkOrganizerUserId: 'OLIVIA' })).toEqual(allowed);
-    expect(decide({ kind: 'bind_link', authority: { admin: false, role: 'presenter', userId: 'pete' }, linkOrganizerUserId: 'olivia' })).toEqual(denied('not_permitted'));
-    expect(decide({ kind: 'bind_link', authority: { admin: true, role: 'unknown' }, linkOrganizerUserId: 'olivia' })).toEqual(allowed);
+    expect(decide({ kind: 'bind_link', authority: organizer, confirmedOrganizerUserId: 'OLIVIA' })).toEqual(allowed);
+    expect(decide({ kind: 'bind_link', authority: { admin: false, role: 'presenter', userId: 'pete' }, confirmedOrganizerUserId: 'olivia' })).toEqual(denied('not_permitted'));
+    expect(decide({ kind: 'bind_link', authority: { admin: true, role: 'unknown' }, confirmedOrganizerUserId: 'olivia' })).toEqual(allowed);
     expect(decide({ kind: 'bind_link', authority: organizer })).toEqual(denied('not_permitted'));
   });
 });

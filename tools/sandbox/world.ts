@@ -125,9 +125,15 @@ export async function startWorld(options: WorldOptions): Promise<World> {
     ];
     for (const m of members) connector.members.set(m.id, m);
     const organizer = members[organizerIndex]!;
+    const joinUrl = meetingJoinUrl(options.meeting.threadId, organizer.aadObjectId, options.tenantId);
+    graph.seedOnlineMeeting({
+      joinWebUrl: joinUrl,
+      threadId: options.meeting.threadId,
+      organizer: { userId: organizer.aadObjectId, displayName: organizer.name, tenantId: options.tenantId },
+    });
     connector.meetings.set(options.meeting.id, {
       id: options.meeting.id,
-      joinUrl: meetingJoinUrl(options.meeting.threadId, organizer.aadObjectId, options.tenantId),
+      joinUrl,
       ...(options.meeting.title ? { title: options.meeting.title } : {}),
       organizer,
       roles: Object.fromEntries(options.people.map((p) => [p.aadObjectId, p.role])),

@@ -25,8 +25,11 @@ export type Decision = { allowed: true } | { allowed: false; reason: DenialReaso
 export type Question =
   /** May the actor use a command (or card button) with this permission here? */
   | { kind: 'use'; permission: Permission; authority: Authority }
-  /** May the actor bind a meeting named by its link? Its organizer and admins may, from any chat. */
-  | { kind: 'bind_link'; authority: Authority; linkOrganizerUserId?: string }
+  /**
+   * May the actor bind a meeting named by its link? Its organizer and admins may, from any chat.
+   * The organizer is the one the backend confirmed, never the link's own Oid: unconfirmed, only admins.
+   */
+  | { kind: 'bind_link'; authority: Authority; confirmedOrganizerUserId?: string }
   /** May the actor remove this target? */
   | { kind: 'remove'; authority: Authority; target: TargetFacts };
 
@@ -51,7 +54,7 @@ export function decide(q: Question): Decision {
     case 'bind_link': {
       const { authority } = q;
       if (authority.admin) return ALLOWED;
-      const organizer = q.linkOrganizerUserId?.toLowerCase();
+      const organizer = q.confirmedOrganizerUserId?.toLowerCase();
       return !!organizer && authority.userId === organizer ? ALLOWED : { allowed: false, reason: 'not_permitted' };
     }
     case 'remove': {

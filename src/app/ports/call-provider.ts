@@ -24,8 +24,17 @@ export interface CallProvider {
   readonly capabilities: ProviderCapabilities;
   /** Joins the meeting's call so that the app may manage its participants (Teams). */
   joinMeeting?(meeting: MeetingToJoin): Promise<{ callId: string; state: CallState }>;
-  /** The meeting a join link names, or undefined when it is not a usable join link (Teams). */
+  /**
+   * The meeting a join link names, or undefined when it is not a usable join link (Teams). It
+   * carries no organizer and no tenant: those fields of a link are the asker's words.
+   */
   meetingFromJoinUrl?(joinUrl: string): MeetingDetails | undefined;
+  /**
+   * The organizer of the meeting a join link names, as the backend's own records say (Teams:
+   * Graph's onlineMeeting looked up by its JoinWebUrl). Undefined when it cannot be confirmed (no
+   * such meeting, or the lookup is not permitted); throws an outage when the backend fails.
+   */
+  confirmMeetingOrganizer?(joinUrl: string): Promise<ConfirmedOrganizer | undefined>;
   /** The live call named by an id or a name (Teams: a call id; Twilio: a ConferenceSid or friendly name). */
   findCall?(idOrName: string): Promise<CallLookup>;
   /** Leaves the call when a chat is unbound (Teams: hangs up the bot's own call leg). */
@@ -49,9 +58,19 @@ export interface UserPhoneDirectory {
   getPhoneNumbers(userId: string): Promise<string[]>;
 }
 
+/** A meeting's organizer as the backend confirmed it. */
+export interface ConfirmedOrganizer {
+  /** Entra object id (lower case). */
+  organizerUserId: string;
+  tenantId?: string;
+}
+
 export interface MeetingToJoin {
   joinUrl: string;
+  /** From the authenticated chat or the backend's confirmation; absent: the backend's own tenant (never the link's). */
   tenantId?: string;
+  /** The organizer as confirmed (absent: the backend reads the link's, for routing the join only). */
+  organizerUserId?: string;
   /** Where the backend posts call and roster notifications. */
   callbackUrl: string;
 }

@@ -56,7 +56,7 @@ export const teamsProvider = defineProvider<'teams', TeamsConfig>({
     }
     const graph = new GraphClient({ baseUrl: config.baseUrl, credential, logger, fetch: deps.fetch, timeoutMs: config.timeoutMs });
     return {
-      provider: new TeamsCallProvider(graph, logger),
+      provider: new TeamsCallProvider(graph, logger, credentials.tenantId),
       phones: new GraphUserPhones(graph),
       missing: [],
       routes,

@@ -1,9 +1,17 @@
 import type { CallState, Participant } from '../../app/domain/participant.js';
-import type { CallLookup, CallProvider, MeetingDetails, MeetingToJoin, ProviderCapabilities } from '../../app/ports/call-provider.js';
+import type {
+  CallLookup,
+  CallProvider,
+  ConfirmedOrganizer,
+  MeetingDetails,
+  MeetingToJoin,
+  ProviderCapabilities,
+} from '../../app/ports/call-provider.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import type { GraphClient } from './graph-client.js';
 import { createdCallSchema, parseGraphBody, participantListSchema, toParticipant } from './graph-schemas.js';
 import { parseJoinUrl } from './join-url.js';
+import { confirmOrganizer } from './online-meetings.js';
 
 const MAX_PAGES = 20;
 
@@ -16,6 +24,8 @@ export class TeamsCallProvider implements CallProvider {
   constructor(
     private readonly graph: GraphClient,
     private readonly logger: Logger,
+    /** The app's own tenant (GRAPH_TENANT_ID): a join whose tenant is not otherwise known goes there, never to a link's Tid. */
+    private readonly homeTenantId?: string,
   ) {}
 
   /**
@@ -24,7 +34,10 @@ export class TeamsCallProvider implements CallProvider {
    */
   async joinMeeting(meeting: MeetingToJoin): Promise<{ callId: string; state: CallState }> {
     const m = parseJoinUrl(meeting.joinUrl);
-    const tenantId = meeting.tenantId ?? m.tenantId;
+    // The link's Tid and Oid are the asker's words: the tenant comes from the chat or Graph's
+    // confirmation, else the app's own; the link's Oid only routes a join nobody confirmed.
+    const tenantId = meeting.tenantId ?? this.homeTenantId ?? m.tenantId;
+    const organizerId = meeting.organizerUserId ?? m.organizerId;
     const body = {
       '@odata.type': '#microsoft.graph.call',
       callbackUri: meeting.callbackUrl,
@@ -35,7 +48,7 @@ export class TeamsCallProvider implements CallProvider {
         '@odata.type': '#microsoft.graph.organizerMeetingInfo',
         organizer: {
           '@odata.type': '#microsoft.graph.identitySet',
-          user: { '@odata.type': '#microsoft.graph.identity', id: m.organizerId, tenantId: m.tenantId },
+          user: { '@odata.type': '#microsoft.graph.identity', id: organizerId, tenantId },
         },
         allowConversationWithoutHost: true,
       },
@@ -58,10 +71,22 @@ export class TeamsCallProvider implements CallProvider {
   meetingFromJoinUrl(joinUrl: string): MeetingDetails | undefined {
     try {
       const m = parseJoinUrl(joinUrl);
-      return { meetingId: m.threadId, joinUrl, organizerUserId: m.organizerId.toLowerCase(), tenantId: m.tenantId };
+      // No organizer and no tenant: a link says whatever its sender typed (confirmMeetingOrganizer).
+      return { meetingId: m.threadId, joinUrl };
     } catch {
       return undefined;
     }
+  }
+
+  /** Graph's onlineMeeting for the link (online-meetings.ts); undefined when it cannot be confirmed. */
+  async confirmMeetingOrganizer(joinUrl: string): Promise<ConfirmedOrganizer | undefined> {
+    let lookUnder: string;
+    try {
+      lookUnder = parseJoinUrl(joinUrl).organizerId;
+    } catch {
+      return undefined;
+    }
+    return confirmOrganizer(this.graph, joinUrl, lookUnder);
   }
 
   /** https://learn.microsoft.com/graph/api/call-list-participants */

@@ -45,6 +45,8 @@ export class SandboxGraph {
   readonly violations: string[] = [];
   readonly notificationsSent: Array<{ callbackUri: string; status: number; payload: unknown }> = [];
   private readonly meetings = new Map<string, SeedPerson[]>();
+  /** Scheduled meetings, as GET /users/{id}/onlineMeetings?$filter=JoinWebUrl eq '…' finds them. */
+  private readonly onlineMeetings: Array<{ joinWebUrl: string; threadId: string; organizer: SeedPerson }> = [];
   private readonly calls = new Map<string, SandboxCall>();
   private readonly scripts: Array<{ method: string; path: RegExp; responses: ScriptedResponse[] }> = [];
   /** User profiles (GET /users/{id}): phone numbers, as Graph returns them. */
@@ -91,7 +93,8 @@ export class SandboxGraph {
         json(res, scripted.status, scripted.body, { 'request-id': requestId, ...scripted.headers });
         return;
       }
-      const r = me.route(req.method ?? 'GET', path.split('?')[0]!, body, holder.tenant);
+      const [routePath, query = ''] = path.split('?') as [string, string?];
+      const r = me.route(req.method ?? 'GET', routePath, body, holder.tenant, new URLSearchParams(query));
       json(res, r.status, r.body ?? (r.status >= 400 ? graphError(r.code ?? 'Error', r.code ?? 'error', requestId) : undefined), {
         'request-id': requestId,
       });
@@ -107,6 +110,11 @@ export class SandboxGraph {
   /** People in a meeting's call, keyed by the meeting chat's thread id. */
   seedMeeting(threadId: string, people: SeedPerson[]): void {
     this.meetings.set(threadId, people);
+  }
+
+  /** A meeting's onlineMeeting record: its join link and organizer, as Graph keeps them. */
+  seedOnlineMeeting(meeting: { joinWebUrl: string; threadId: string; organizer: SeedPerson }): void {
+    this.onlineMeetings.push(meeting);
   }
 
   /** The next matching requests get these answers, in order, before the normal behaviour. */
@@ -171,8 +179,11 @@ export class SandboxGraph {
     path: string,
     body: unknown,
     tenant: string,
+    query: URLSearchParams = new URLSearchParams(),
   ): { status: number; body?: unknown; code?: string } {
     if (method === 'POST' && path === '/communications/calls') return this.join(body, tenant);
+    const meetingsOf = /^\/users\/([^/]+)\/onlineMeetings$/.exec(path);
+    if (method === 'GET' && meetingsOf) return this.findOnlineMeetings(decodeURIComponent(meetingsOf[1]!), query.get('$filter'));
     const user = /^\/users\/([^/]+)$/.exec(path);
     if (method === 'GET' && user) {
       const profile = this.users.get(decodeURIComponent(user[1]!).toLowerCase());
@@ -200,6 +211,32 @@ export class SandboxGraph {
       return { status: 200, body: { '@odata.type': '#microsoft.graph.call', id: call.id, state: call.state } };
     }
     return { status: 405, code: 'MethodNotAllowed' };
+  }
+
+  /**
+   * https://learn.microsoft.com/graph/api/onlinemeeting-get — only `JoinWebUrl eq '<url>'` is
+   * understood; a user's list holds only the meetings they organize (an exact link match).
+   */
+  private findOnlineMeetings(userId: string, filter: string | null): { status: number; body?: unknown; code?: string } {
+    const m = filter && /^JoinWebUrl eq '((?:[^']|'')*)'$/i.exec(filter);
+    if (!m) return { status: 400, code: 'BadRequest' };
+    const url = m[1]!.replace(/''/g, "'");
+    const value = this.onlineMeetings
+      .filter((o) => o.joinWebUrl === url && o.organizer.userId.toLowerCase() === userId.toLowerCase())
+      .map((o) => ({
+        id: `${o.organizer.userId}_${o.threadId}`,
+        joinWebUrl: o.joinWebUrl,
+        subject: null,
+        participants: {
+          organizer: {
+            upn: null,
+            role: 'presenter',
+            identity: { user: { id: o.organizer.userId, displayName: null, tenantId: o.organizer.tenantId, identityProvider: 'AAD' } },
+          },
+          attendees: [],
+        },
+      }));
+    return { status: 200, body: { value } };
   }
 
   private join(body: unknown, tenant: string): { status: number; body?: unknown; code?: string } {

@@ -26,11 +26,23 @@ export function planBind(deps: ModerationDeps, req: BindRequest): BindPlan | { r
   return linked ? { provider: choice.provider, linked } : { refused: { kind: 'not_bound', reason: 'invalid_join_link' } };
 }
 
-/** Who may bind: moderators of this chat; for a meeting named by link, its organizer and admins. */
+/**
+ * Who may bind, as far as is known before the action runs: moderators of this chat. A meeting
+ * named by link is for its organizer and admins from any chat, but its organizer is only known once
+ * the backend confirms it (`confirmLinkedMeeting`): the action asks that question itself, and
+ * records its denial.
+ */
 export function bindQuestion(plan: BindPlan, authority: Authority): Question {
-  return plan.linked
-    ? { kind: 'bind_link', authority, linkOrganizerUserId: plan.linked.organizerUserId }
-    : { kind: 'use', permission: 'moderator', authority };
+  return plan.linked ? { kind: 'use', permission: 'anyone', authority } : { kind: 'use', permission: 'moderator', authority };
+}
+
+/**
+ * The linked meeting with its organizer and tenant as the backend confirms them; neither is ever
+ * taken from the link. Unconfirmed (or a backend that cannot confirm): no organizer, no tenant.
+ */
+async function confirmLinkedMeeting(provider: CallProvider, linked: MeetingDetails): Promise<MeetingDetails> {
+  const confirmed = provider.confirmMeetingOrganizer ? await provider.confirmMeetingOrganizer(linked.joinUrl) : undefined;
+  return { meetingId: linked.meetingId, joinUrl: linked.joinUrl, organizerUserId: confirmed?.organizerUserId, tenantId: confirmed?.tenantId };
 }
 
 /**
@@ -48,10 +60,20 @@ export async function bind(req: BindRequest, scope: RequestScope): Promise<Outco
   } catch (err) {
     return recorder.recordFailure(err);
   }
-  const verdict = decide(bindQuestion(plan, access.authority));
+  const { provider } = plan;
+  let linked: MeetingDetails | undefined;
+  try {
+    linked = plan.linked && (await confirmLinkedMeeting(provider, plan.linked));
+  } catch (err) {
+    return recorder.recordFailure(err);
+  }
+  const verdict = decide(
+    linked
+      ? { kind: 'bind_link', authority: access.authority, confirmedOrganizerUserId: linked.organizerUserId }
+      : bindQuestion(plan, access.authority),
+  );
   if (!verdict.allowed) return recorder.record({ kind: 'denied', reason: verdict.reason });
 
-  const { provider, linked } = plan;
   const current = liveBinding(access.binding);
   // Binding to another meeting replaces whatever this chat was bound to.
   const live = linked && current?.joinUrl !== linked.joinUrl ? undefined : current;

@@ -97,7 +97,7 @@ export async function ensureCall(
       return { outcome: { kind: 'not_bound', reason: 'invalid_join_link' } };
     }
     if (!callbackUrl) return { outcome: { kind: 'not_configured', missing: ['PUBLIC_BASE_URL'] } };
-    const joined = await provider.joinMeeting({ joinUrl: meeting.joinUrl, tenantId: meeting.tenantId, callbackUrl });
+    const joined = await provider.joinMeeting({ joinUrl: meeting.joinUrl, tenantId: meeting.tenantId, organizerUserId: meeting.organizerUserId, callbackUrl });
     const at = now(deps);
     binding = {
       conversationId,

@@ -12,6 +12,8 @@ export type ErrorCode =
   | 'INVALID_JOIN_URL'
   | 'INVALID_ARGUMENT'
   | 'STORE_FAILED'
+  /** The database is locked by another writer; sending the request again shortly may succeed. */
+  | 'STORE_BUSY'
   | 'CONFIG_INVALID'
   | 'INTERNAL';
 

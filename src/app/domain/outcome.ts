@@ -6,7 +6,15 @@ import type { ProviderKind } from './participant.js';
  * (DESIGN.md, habit 1). Every outcome carries the audit case it was recorded as.
  */
 export type Outcome =
-  | { kind: 'removed'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
+  | {
+      kind: 'removed';
+      caseId: number;
+      target: TargetSummary;
+      callId: string;
+      participantIds: string[];
+      /** False when the removal happened but completing its case failed (the case stays pending). */
+      recorded?: false;
+    }
   | { kind: 'already_gone'; caseId: number; target: TargetSummary; callId: string }
   | { kind: 'dry_run'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
   | { kind: 'bound'; caseId: number; provider: ProviderKind; callId: string; callName?: string; alreadyBound: boolean }

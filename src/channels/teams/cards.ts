@@ -49,6 +49,7 @@ export function resultCard(result: CommandResult, render: Renderer): AdaptiveCar
 function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
   switch (o.kind) {
     case 'removed':
+      return o.recorded === false ? 'Attention' : 'Good';
     case 'bound':
     case 'unbound':
     case 'dry_run':

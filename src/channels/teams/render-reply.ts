@@ -83,7 +83,9 @@ export class Renderer {
     const ref = `Case #${o.caseId}.`;
     switch (o.kind) {
       case 'removed':
-        return `Removed ${who(o.target)} from the call. ${ref}`;
+        return o.recorded === false
+          ? `Removed ${who(o.target)} from the call, but I could not record it in the audit log (case #${o.caseId} stays pending). Please tell your Bouncer administrator.`
+          : `Removed ${who(o.target)} from the call. ${ref}`;
       case 'already_gone':
         return `${who(o.target)} had already left the call. ${ref}`;
       case 'dry_run':

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { CallBinding, CallState } from '../../app/domain/participant.js';
 import type { BindingStore } from '../../app/ports/store.js';
 import { callState, optional, parseRow } from '../row-schemas.js';
+import { WriteGuard } from './write-guard.js';
 
 /** The columns read; the old service_url column (before migration 5) is left alone. */
 const COLUMNS = `conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id, join_url,
@@ -51,7 +52,10 @@ export class SqliteBindingStore implements BindingStore {
   private readonly updateState: Database.Statement<[string, string, string]>;
   private readonly dropRoster: Database.Statement<[string]>;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly guard: WriteGuard = new WriteGuard(),
+  ) {
     this.db = db;
     this.byConversation = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE conversation_id = ?`);
     this.latestByCall = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE call_id = ? ORDER BY updated_at DESC LIMIT 1`);
@@ -76,7 +80,7 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   async save(b: CallBinding): Promise<void> {
-    this.upsert.run({
+    this.guard.run('save a binding', () => this.upsert.run({
       conversationId: b.conversationId,
       provider: b.provider,
       callId: b.callId,
@@ -89,17 +93,17 @@ export class SqliteBindingStore implements BindingStore {
       replyAddress: b.replyAddress ?? null,
       createdAt: b.createdAt,
       updatedAt: b.updatedAt,
-    });
+    }));
   }
 
   async setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined> {
-    return this.db.transaction((): CallBinding | undefined => {
+    return this.guard.run('set a call state', () => this.db.transaction((): CallBinding | undefined => {
       // The binding to return is the most recently updated one before this update gives them all `at`.
       const latest = toBinding(this.latestByCall.get(callId));
       this.updateState.run(state, at, callId);
       // A terminated call's roster goes even when no chat is bound to the call.
       if (state === 'terminated') this.dropRoster.run(callId);
       return latest && toBinding(this.byConversation.get(latest.conversationId));
-    })();
+    })());
   }
 }

@@ -13,6 +13,7 @@ import {
   requestSource,
   stringList,
 } from '../row-schemas.js';
+import { WriteGuard } from './write-guard.js';
 
 const caseRow = z
   .object({
@@ -76,7 +77,10 @@ export class SqliteCaseStore implements CaseStore {
   private readonly newest: Database.Statement<[number]>;
   private readonly newestOfConversation: Database.Statement<[string, number]>;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly guard: WriteGuard = new WriteGuard(),
+  ) {
     this.insert = db.prepare(
       `INSERT INTO cases (created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
          actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
@@ -98,7 +102,7 @@ export class SqliteCaseStore implements CaseStore {
   }
 
   async open(input: NewCase, result?: CaseResult, at?: string): Promise<number> {
-    const info = this.insert.run({
+    const info = this.guard.run('open a case', () => this.insert.run({
       createdAt: input.createdAt,
       completedAt: result ? (at ?? input.createdAt) : null,
       status: result ? 'completed' : 'pending',
@@ -117,19 +121,19 @@ export class SqliteCaseStore implements CaseStore {
       reason: input.reason ?? null,
       outcome: result?.outcome ?? null,
       detail: JSON.stringify({ ...input.detail, ...result?.detail }),
-    });
+    }));
     return Number(info.lastInsertRowid);
   }
 
   async close(id: number, result: CaseResult, at: string): Promise<void> {
-    const info = this.complete.run({
+    const info = this.guard.run('complete a case', () => this.complete.run({
       id,
       at,
       outcome: result.outcome,
       callId: result.callId ?? null,
       participantIds: result.participantIds ? JSON.stringify(result.participantIds) : null,
       detail: JSON.stringify(result.detail ?? {}),
-    });
+    }));
     if (info.changes !== 1) throw new BouncerError('STORE_FAILED', `case ${id} is not pending`);
   }
 

@@ -2,6 +2,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from '../../app/ports/store.js';
 import { idempotencyState, jsonText, parseRow } from '../row-schemas.js';
+import { WriteGuard } from './write-guard.js';
 
 const idempotencyRow = z
   .object({
@@ -34,7 +35,10 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly deletePending: Database.Statement<[string]>;
   private readonly byKey: Database.Statement<[string]>;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly guard: WriteGuard = new WriteGuard(),
+  ) {
     this.db = db;
     this.purgeExpired = db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?');
     this.insertPending = db.prepare(
@@ -50,21 +54,21 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
 
   async claim(key: string, requestHash: string, at: string, expiresAt: string): Promise<IdempotencyRecord | undefined> {
     // IMMEDIATE: the write lock is taken before the purge, so two processes cannot both own a key.
-    return this.db
+    return this.guard.run('claim an idempotency key', () => this.db
       .transaction((): IdempotencyRecord | undefined => {
         this.purgeExpired.run(at);
         const inserted = this.insertPending.run(key, requestHash, at, expiresAt);
         return inserted.changes === 1 ? undefined : this.read(key);
       })
-      .immediate();
+      .immediate());
   }
 
   async complete(key: string, response: StoredResponse): Promise<void> {
-    this.storeResponse.run(response.status, JSON.stringify(response.body ?? null), key);
+    this.guard.run('complete an idempotency key', () => this.storeResponse.run(response.status, JSON.stringify(response.body ?? null), key));
   }
 
   async release(key: string): Promise<void> {
-    this.deletePending.run(key);
+    this.guard.run('release an idempotency key', () => this.deletePending.run(key));
   }
 
   async get(key: string): Promise<IdempotencyRecord | undefined> {

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import type { Participant } from '../../app/domain/participant.js';
 import type { RosterStore } from '../../app/ports/store.js';
 import { jsonText, optional, parseRow, participantKind, stringList } from '../row-schemas.js';
+import { WriteGuard } from './write-guard.js';
 
 const rosterRow = z
   .object({
@@ -38,7 +39,10 @@ export class SqliteRosterStore implements RosterStore {
   private readonly removeAll: Database.Statement<[string]>;
   private readonly listAll: Database.Statement<[string]>;
 
-  constructor(db: Database.Database) {
+  constructor(
+    db: Database.Database,
+    private readonly guard: WriteGuard = new WriteGuard(),
+  ) {
     this.db = db;
     // A later notification without a display name, label or phone numbers keeps the known ones.
     this.upsertOne = db.prepare(
@@ -58,20 +62,24 @@ export class SqliteRosterStore implements RosterStore {
   }
 
   async upsert(callId: string, participants: Participant[]): Promise<void> {
-    this.db.transaction(() => this.upsertAll(callId, participants))();
+    this.guard.run('update a roster', () => this.db.transaction(() => this.upsertAll(callId, participants))());
   }
 
   async remove(callId: string, participantIds: string[]): Promise<void> {
-    this.db.transaction(() => {
-      for (const id of participantIds) this.removeOne.run(callId, id);
-    })();
+    this.guard.run('remove from a roster', () =>
+      this.db.transaction(() => {
+        for (const id of participantIds) this.removeOne.run(callId, id);
+      })(),
+    );
   }
 
   async replace(callId: string, participants: Participant[]): Promise<void> {
-    this.db.transaction(() => {
-      this.removeAll.run(callId);
-      this.upsertAll(callId, participants);
-    })();
+    this.guard.run('replace a roster', () =>
+      this.db.transaction(() => {
+        this.removeAll.run(callId);
+        this.upsertAll(callId, participants);
+      })(),
+    );
   }
 
   async list(callId: string): Promise<Participant[]> {

@@ -8,6 +8,7 @@ import { SqliteCaseStore } from './cases.js';
 import { SqliteIdempotencyStore } from './idempotency.js';
 import { SqliteRosterStore } from './roster.js';
 import { MIGRATIONS } from './schema.js';
+import { WriteGuard } from './write-guard.js';
 
 /**
  * The embedded default Store: one SQLite file (WAL mode), or ':memory:' for tests. Each aggregate
@@ -20,13 +21,14 @@ export class SqliteStore implements Store {
   readonly idempotency: SqliteIdempotencyStore;
   private readonly db: Database.Database;
   private readonly probe: Database.Statement<[]>;
+  private readonly guard = new WriteGuard();
 
   private constructor(db: Database.Database) {
     this.db = db;
-    this.bindings = new SqliteBindingStore(db);
-    this.roster = new SqliteRosterStore(db);
-    this.cases = new SqliteCaseStore(db);
-    this.idempotency = new SqliteIdempotencyStore(db);
+    this.bindings = new SqliteBindingStore(db, this.guard);
+    this.roster = new SqliteRosterStore(db, this.guard);
+    this.cases = new SqliteCaseStore(db, this.guard);
+    this.idempotency = new SqliteIdempotencyStore(db, this.guard);
     this.probe = db.prepare('SELECT 1');
   }
 
@@ -50,8 +52,11 @@ export class SqliteStore implements Store {
     }
   }
 
+  /** Reads, and fails while the last write failed (a full disk) until a write succeeds again. */
   async ping(): Promise<void> {
     this.probe.get();
+    const failure = this.guard.lastFailure;
+    if (failure) throw new BouncerError('STORE_FAILED', 'the last write to the database failed', { cause: failure });
   }
 
   async close(): Promise<void> {

@@ -78,10 +78,34 @@ export class CaseRecorder {
     } catch (err) {
       outcome = upstreamFailure(this.deps, err);
     }
-    await this.deps.store.cases.close(caseId, { outcome: outcome.kind, callId, participantIds, detail: detailOf(outcome) }, now(this.deps));
+    const result: CaseResult = { outcome: outcome.kind, callId, participantIds, detail: detailOf(outcome) };
+    try {
+      await this.closeWithRetries(caseId, result);
+    } catch (err) {
+      // The change happened: say so, and that its record did not (the case stays pending).
+      if (outcome.kind === 'removed') return { ...outcome, caseId, recorded: false };
+      throw err;
+    }
     return { ...outcome, caseId } as Outcome;
   }
+
+  /** Completes a case, trying again a few times: a store that failed once (busy, full) may not the next time. */
+  private async closeWithRetries(caseId: number, result: CaseResult): Promise<void> {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.deps.store.cases.close(caseId, result, now(this.deps));
+        return;
+      } catch (err) {
+        this.deps.logger.error({ err, caseId, attempt, outcome: result.outcome }, 'could not complete the case');
+        if (attempt >= CLOSE_ATTEMPTS) throw err;
+        await new Promise((resolve) => setTimeout(resolve, CLOSE_RETRY_DELAY_MS * attempt));
+      }
+    }
+  }
 }
+
+const CLOSE_ATTEMPTS = 3;
+const CLOSE_RETRY_DELAY_MS = 100;
 
 /** An outage as an outcome the user can read; anything else is a bug and is rethrown. */
 export function upstreamFailure(deps: Pick<ModerationDeps, 'logger'>, err: unknown): UpstreamFailed {

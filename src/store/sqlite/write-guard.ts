@@ -1,0 +1,43 @@
+import { BouncerError } from '../../app/domain/errors.js';
+
+/**
+ * Every write of one SQLite connection goes through here: a failure becomes a coded error
+ * (STORE_BUSY when another connection holds the write lock, which is retryable; STORE_FAILED
+ * otherwise, keeping the cause), and the last failure is remembered until a write succeeds, so
+ * that /healthz reports a store that cannot write (a full disk), not only one that cannot read.
+ */
+export class WriteGuard {
+  private failure: BouncerError | undefined;
+
+  run<T>(what: string, write: () => T): T {
+    try {
+      const result = write();
+      this.failure = undefined;
+      return result;
+    } catch (err) {
+      const coded = toStoreError(what, err);
+      this.failure = coded;
+      throw coded;
+    }
+  }
+
+  /** The failure of the last write, when no write has succeeded since. */
+  get lastFailure(): BouncerError | undefined {
+    return this.failure;
+  }
+}
+
+/** SQLITE_BUSY and SQLITE_LOCKED (and their extended codes): another connection holds the lock. */
+export function isBusy(err: unknown): boolean {
+  const code = (err as { code?: unknown } | undefined)?.code;
+  return typeof code === 'string' && /^SQLITE_(BUSY|LOCKED)/.test(code);
+}
+
+function toStoreError(what: string, err: unknown): BouncerError {
+  if (err instanceof BouncerError) return err;
+  // The cause's message is for the logs only; renderers never show an error's message.
+  const why = err instanceof Error ? `: ${err.message}` : '';
+  return isBusy(err)
+    ? new BouncerError('STORE_BUSY', `the database is busy (${what})${why}`, { cause: err })
+    : new BouncerError('STORE_FAILED', `a write to the database failed (${what})${why}`, { cause: err });
+}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { PROVIDER_MODULES } from '../providers/index.js';
+import type { CallRef, WebhookSecret } from '../app/moderation/requests.js';
 import { optionalString, optionalUrl, url } from './env-helpers.js';
 
 export const DEFAULT_DATABASE_URL = 'sqlite:./data/bouncer.sqlite';
@@ -16,6 +17,50 @@ const port = z.coerce
   .int('PORT must be a whole number')
   .min(0, 'PORT must be between 0 and 65535')
   .max(65535, 'PORT must be between 0 and 65535');
+
+const WEBHOOK_SECRET_MESSAGE = 'WEBHOOK_SECRETS must be whsec_<base64 of at least 16 random bytes>, comma-separated';
+
+/** The keys a webhook secret's scope may name calls by: as a request body's `call` names them. */
+function webhookScopeKeys(): Map<string, (value: string) => CallRef> {
+  const keys = new Map<string, (value: string) => CallRef>([['conversationId', (conversationId) => ({ kind: 'conversation', conversationId })]]);
+  for (const m of PROVIDER_MODULES) {
+    if (m.webhookCall) keys.set(m.webhookCall.field, (idOrName) => ({ kind: 'call', provider: m.kind, idOrName }));
+  }
+  return keys;
+}
+
+/**
+ * One WEBHOOK_SECRETS entry: `whsec_<base64>`, optionally `@` and the calls it may act on,
+ * `|`-separated, each `<key>:<value>` with a key a request's `call` uses (`conversationId`,
+ * `teamsCallId`, `twilioConference`), e.g. `whsec_…@twilioConference:CF…|conversationId:19:…`.
+ * No `@`: any call.
+ */
+function parseWebhookSecret(entry: string, ctx: z.RefinementCtx): WebhookSecret {
+  const at = entry.indexOf('@');
+  const secret = at < 0 ? entry : entry.slice(0, at);
+  if (!/^whsec_[A-Za-z0-9+/]+={0,2}$/.test(secret) || Buffer.from(secret.slice(6), 'base64').length < 16) {
+    ctx.addIssue({ code: 'custom', message: WEBHOOK_SECRET_MESSAGE });
+    return { secret };
+  }
+  if (at < 0) return { secret };
+  const keys = webhookScopeKeys();
+  const scope: CallRef[] = [];
+  for (const item of entry.slice(at + 1).split('|')) {
+    const colon = item.indexOf(':');
+    const key = colon < 0 ? '' : item.slice(0, colon).trim();
+    const value = colon < 0 ? '' : item.slice(colon + 1).trim();
+    const toCall = keys.get(key);
+    if (!toCall || value.length === 0) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `WEBHOOK_SECRETS: a secret's scope is whsec_…@<key>:<value>|…, the key one of ${[...keys.keys()].join(', ')} (got "${item.slice(0, 40)}")`,
+      });
+      continue;
+    }
+    scope.push(toCall(value));
+  }
+  return { secret, scope };
+}
 
 /** Bouncer's own variables that come before the providers' in .env.example: the server and the bot. */
 const serverAndBotEnv = z.object({
@@ -59,7 +104,8 @@ const moderationAndRuntimeEnv = z.object({
         .max(300_000, UPSTREAM_TIMEOUT_MESSAGE),
     ),
 
-  // Webhook-triggered moderation (Standard Webhooks): whsec_ secrets, comma-separated for rotation.
+  // Webhook-triggered moderation (Standard Webhooks): whsec_ secrets, comma-separated for rotation,
+  // each optionally scoped to the calls it may act on: whsec_…@conversationId:19:…|twilioConference:CF…
   WEBHOOK_SECRETS: z
     .string()
     .default('')
@@ -69,13 +115,7 @@ const moderationAndRuntimeEnv = z.object({
         .map((s) => s.trim())
         .filter((s) => s.length > 0),
     )
-    .pipe(
-      z.array(
-        z.string().refine((s) => /^whsec_[A-Za-z0-9+/]+={0,2}$/.test(s) && Buffer.from(s.slice(6), 'base64').length >= 16, {
-          message: 'WEBHOOK_SECRETS must be whsec_<base64 of at least 16 random bytes>, comma-separated',
-        }),
-      ),
-    ),
+    .pipe(z.array(z.string().transform(parseWebhookSecret))),
 
   ADMIN_USER_IDS: z
     .string()

@@ -1,3 +1,4 @@
+import type { WebhookSecret } from '../app/moderation/requests.js';
 import type { ProviderConfigs } from '../providers/index.js';
 import type { UrlProblem } from '../store/driver.js';
 import { parseStoreUrl, type StoreLocation } from '../store/drivers.js';
@@ -31,8 +32,8 @@ export interface Config {
   /** The deadline of each upstream call: Graph, Entra tokens, the calls signing keys, Twilio (UPSTREAM_TIMEOUT_MS). */
   upstreamTimeoutMs: number;
   adminUserIds: ReadonlySet<string>;
-  /** Standard Webhooks secrets (whsec_…) for POST /api/moderation/kick; empty = API closed. */
-  webhookSecrets: string[];
+  /** Standard Webhooks secrets (whsec_…) for POST /api/moderation/kick, each with the calls it may act on; empty = API closed. */
+  webhookSecrets: WebhookSecret[];
   database: DatabaseConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Sandbox mode: every vendor endpoint is a local protocol server; nobody real can be removed. */

@@ -85,6 +85,39 @@ describe('loadConfig: defaults', () => {
   });
 });
 
+describe('loadConfig: WEBHOOK_SECRETS scopes (issue 11, item 5)', () => {
+  const secret = (n: number) => `whsec_${Buffer.alloc(24, n).toString('base64')}`;
+  const conferenceSid = `CF${'a'.repeat(32)}`;
+
+  it('reads each secret with the calls it may act on; no @ means any call', () => {
+    const { config } = expectOk(
+      loadConfig(
+        { WEBHOOK_SECRETS: `${secret(1)}, ${secret(2)}@twilioConference:${conferenceSid}|twilioConference:Support bridge|conversationId:19:meeting_x@thread.v2|teamsCallId:abc` },
+        cwd,
+      ),
+    );
+    expect(config.webhookSecrets).toEqual([
+      { secret: secret(1) },
+      {
+        secret: secret(2),
+        scope: [
+          { kind: 'call', provider: 'twilio', idOrName: conferenceSid },
+          { kind: 'call', provider: 'twilio', idOrName: 'Support bridge' },
+          { kind: 'conversation', conversationId: '19:meeting_x@thread.v2' },
+          { kind: 'call', provider: 'teams', idOrName: 'abc' },
+        ],
+      },
+    ]);
+  });
+
+  it('refuses a scope with an unknown key or an empty value, naming the keys', () => {
+    const problems = expectProblems(loadConfig({ WEBHOOK_SECRETS: `${secret(1)}@tenant:abc,${secret(2)}@twilioConference:` }, cwd));
+    expect(problems.join('\n')).toContain('conversationId, teamsCallId, twilioConference');
+    expect(problems.join('\n')).toContain('"tenant:abc"');
+    expect(problems.join('\n')).not.toContain(secret(1));
+  });
+});
+
 describe('loadConfig: problems', () => {
   it('lists every problem at once, not only the first', () => {
     const problems = expectProblems(

@@ -97,3 +97,34 @@ describe('authorityOf', () => {
     expect(system).toEqual({ admin: true, role: 'unknown' });
   });
 });
+
+describe('decide: a webhook moderating the call it names (issue 11, item 5)', () => {
+  const conference = { kind: 'call', provider: 'twilio', idOrName: `CF${'a'.repeat(32)}` } as const;
+  const chat = { kind: 'conversation', conversationId: '19:meeting_x@thread.v2' } as const;
+  const system = (callScope?: Authority['callScope']): Authority => ({ admin: true, role: 'unknown', callScope });
+
+  it('an unscoped credential may act on any call', () => {
+    expect(decide({ kind: 'moderate_call', authority: system(), call: conference })).toEqual(allowed);
+  });
+
+  it('a scoped credential may act only on the calls its scope names, as the request names them', () => {
+    const scoped = system([conference, { kind: 'call', provider: 'twilio', idOrName: 'Support bridge' }]);
+    expect(decide({ kind: 'moderate_call', authority: scoped, call: conference })).toEqual(allowed);
+    expect(decide({ kind: 'moderate_call', authority: scoped, call: { ...conference, idOrName: conference.idOrName.toUpperCase().replace(/^CF/, 'cf') } })).toEqual(allowed);
+    expect(decide({ kind: 'moderate_call', authority: scoped, call: { kind: 'call', provider: 'twilio', idOrName: 'Support bridge' } })).toEqual(allowed);
+    expect(decide({ kind: 'moderate_call', authority: scoped, call: { kind: 'call', provider: 'twilio', idOrName: 'support bridge' } })).toEqual(denied('not_permitted'));
+    expect(decide({ kind: 'moderate_call', authority: scoped, call: { kind: 'call', provider: 'teams', idOrName: conference.idOrName } })).toEqual(denied('not_permitted'));
+    expect(decide({ kind: 'moderate_call', authority: scoped, call: chat })).toEqual(denied('not_permitted'));
+    expect(decide({ kind: 'moderate_call', authority: system([chat]), call: chat })).toEqual(allowed);
+    expect(decide({ kind: 'moderate_call', authority: scoped })).toEqual(denied('not_permitted'));
+  });
+
+  it("a system's authority carries its credential's scope", () => {
+    const authority = authorityOf(
+      { kind: 'system', displayName: 'classifier', credential: { scheme: 'standard-webhooks', secretIndex: 0, scope: [chat] } },
+      'unknown',
+      new Set(),
+    );
+    expect(authority.callScope).toEqual([chat]);
+  });
+});

@@ -1,6 +1,6 @@
 import type { DenialReason } from '../domain/outcome.js';
 import type { MeetingRole } from '../ports/chat-directory.js';
-import type { Actor } from './requests.js';
+import type { Actor, CallRef } from './requests.js';
 
 /**
  * The only place Bouncer decides who may do what. Commands, card buttons and webhook calls all
@@ -18,6 +18,8 @@ export interface Authority {
   role: MeetingRole;
   /** The actor's Entra object id (lower case), when known. */
   userId?: string;
+  /** The calls a system's credential may act on (a scoped webhook secret); absent = any call. */
+  callScope?: readonly CallRef[];
 }
 
 export type Decision = { allowed: true } | { allowed: false; reason: DenialReason };
@@ -31,7 +33,12 @@ export type Question =
    */
   | { kind: 'bind_link'; authority: Authority; confirmedOrganizerUserId?: string }
   /** May the actor remove this target? */
-  | { kind: 'remove'; authority: Authority; target: TargetFacts };
+  | { kind: 'remove'; authority: Authority; target: TargetFacts }
+  /**
+   * May the actor moderate the call a request names (webhooks)? Only if its credential's scope
+   * names that call, as the request names it (no scope: any call); then as `use` by a moderator.
+   */
+  | { kind: 'moderate_call'; authority: Authority; call?: CallRef };
 
 /** What is known about a removal's target; unknown facts are false. */
 export interface TargetFacts {
@@ -66,7 +73,25 @@ export function decide(q: Question): Decision {
       if (authority.role === 'presenter' && target.isOrganizer) return { allowed: false, reason: 'organizer' };
       return ALLOWED;
     }
+    case 'moderate_call':
+      return inScope(q.authority.callScope, q.call) ? moderates(q.authority) : { allowed: false, reason: 'not_permitted' };
   }
+}
+
+/** Whether a call, as a request names it, is one a scope names (exactly; a Twilio SID in any letter case). */
+function inScope(scope: readonly CallRef[] | undefined, call: CallRef | undefined): boolean {
+  if (!scope) return true;
+  if (!call) return false;
+  return scope.some((allowed) => {
+    if (allowed.kind === 'conversation' || call.kind === 'conversation') {
+      return allowed.kind === 'conversation' && call.kind === 'conversation' && allowed.conversationId === call.conversationId;
+    }
+    if (allowed.provider !== call.provider) return false;
+    const sid = /^CF[0-9a-f]{32}$/i;
+    return sid.test(allowed.idOrName) && sid.test(call.idOrName)
+      ? allowed.idOrName.toLowerCase() === call.idOrName.toLowerCase()
+      : allowed.idOrName === call.idOrName;
+  });
 }
 
 function moderates(a: Authority): Decision {
@@ -84,7 +109,7 @@ function moderates(a: Authority): Decision {
 
 /** The authority of an actor: admins by configuration or by a verified system credential. */
 export function authorityOf(actor: Actor, role: MeetingRole, adminUserIds: ReadonlySet<string>): Authority {
-  if (actor.kind === 'system') return { admin: true, role };
+  if (actor.kind === 'system') return { admin: true, role, callScope: actor.credential.scope };
   const userId = actor.userId?.toLowerCase();
   return { admin: !!userId && adminUserIds.has(userId), role, userId };
 }

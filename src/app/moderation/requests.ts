@@ -9,6 +9,15 @@ export interface VerifiedCredential {
   scheme: 'standard-webhooks';
   /** Which configured secret matched (0-based), for the log. */
   secretIndex: number;
+  /** The calls that secret may act on (WEBHOOK_SECRETS `whsec_…@scope`); absent = any call. */
+  scope?: readonly CallRef[];
+}
+
+/** A configured webhook secret and the calls it may act on (absent = any call). */
+export interface WebhookSecret {
+  /** `whsec_<base64>`. */
+  secret: string;
+  scope?: readonly CallRef[];
 }
 
 /** Who asked, as the transport authenticated them. */

@@ -4,7 +4,7 @@ import { runCommand } from '../../app/commands/run-command.js';
 import { BouncerError } from '../../app/domain/errors.js';
 import type { Outcome } from '../../app/domain/outcome.js';
 import type { Moderation } from '../../app/moderation/moderation.js';
-import type { CallRef, TargetRef } from '../../app/moderation/requests.js';
+import type { CallRef, TargetRef, WebhookSecret } from '../../app/moderation/requests.js';
 import { NO_CHAT } from '../../app/ports/chat-directory.js';
 import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { IdempotencyStore, StoredResponse } from '../../app/ports/store.js';
@@ -21,7 +21,8 @@ export interface KickRouteDeps {
   idempotency: IdempotencyStore;
   /** How each provider names its calls in the body. */
   calls: readonly WebhookCallSyntax[];
-  secrets: readonly string[];
+  /** WEBHOOK_SECRETS: each secret, and the calls it may act on. */
+  secrets: readonly WebhookSecret[];
   clock: Clock;
   logger: Logger;
   /** Tells the chat bound to the call about a removal a system made. */
@@ -39,14 +40,17 @@ const MAX_BODY_BYTES = 16 * 1024;
  */
 export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
   const schema = kickRequestSchema(deps.calls);
-  const kick = deps.commands.find((c) => c.name === 'kick');
-  if (!kick) throw new BouncerError('INTERNAL', 'no kick command is registered');
+  const found = deps.commands.find((c) => c.name === 'kick');
+  if (!found) throw new BouncerError('INTERNAL', 'no kick command is registered');
+  // A webhook's permission is asked about the call it names: the signing secret's scope must name it.
+  const kick: typeof found = { ...found, question: (args, _ctx, authority) => ({ kind: 'moderate_call', authority, call: (args as KickArgs).call }) };
+  const secrets = deps.secrets.map((s) => s.secret);
 
   const handle = async (input: HttpInput): Promise<HttpAnswer> => {
     const webhookId = input.header('webhook-id') || undefined;
     const secretIndex = verifyStandardWebhook(
       { id: webhookId, timestamp: input.header('webhook-timestamp') || undefined, signature: input.header('webhook-signature') || undefined, body: input.body },
-      deps.secrets,
+      secrets,
       Math.floor(deps.clock.now().getTime() / 1000),
     );
     if (secretIndex === undefined || !webhookId) {
@@ -91,7 +95,7 @@ export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
         source: 'webhook',
         requestId,
         conversationId: call.kind === 'conversation' ? call.conversationId : undefined,
-        actor: { kind: 'system', displayName: body.actor ?? 'webhook', credential: { scheme: 'standard-webhooks', secretIndex } },
+        actor: { kind: 'system', displayName: body.actor ?? 'webhook', credential: { scheme: 'standard-webhooks', secretIndex, scope: deps.secrets[secretIndex]?.scope } },
       },
       NO_CHAT,
     );

@@ -48,7 +48,8 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
         'secret from WEBHOOK_SECRETS; the timestamp must be within 5 minutes. A repeated webhook-id returns the ' +
         'first response without acting again, for at least 24 hours, whatever Idempotency-Key it carries. An ' +
         'Idempotency-Key can only add deduplication: messages with different webhook-ids and the same ' +
-        'Idempotency-Key act once.',
+        'Idempotency-Key act once. A secret may be scoped to some calls (WEBHOOK_SECRETS whsec_…@key:value|…); ' +
+        'a request it signs for any other call gets 403 not-authorized.',
     },
     paths: {
       '/api/moderation/kick': {

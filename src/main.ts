@@ -29,6 +29,10 @@ export interface RunningBouncer {
   /** Base URL the server listens on, e.g. http://127.0.0.1:3978. */
   url: string;
   store: Store;
+  /**
+   * Stops accepting requests, waits for the ones in flight up to SHUTDOWN_GRACE_MS, cuts off the
+   * rest (their cases stay pending, for reconciliation) and closes the store. Safe to call twice.
+   */
   close(): Promise<void>;
 }
 
@@ -134,12 +138,29 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
   logger.info({ url, ...configuredProviders, localMode: config.bot.localMode }, 'Bouncer is listening');
 
+  let closing: Promise<void> | undefined;
+  const close = async (): Promise<void> => {
+    const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+    // Keep-alive connections with no request in flight would otherwise hold the close open.
+    server.server.closeIdleConnections();
+    let timer: NodeJS.Timeout | undefined;
+    const graceOver = new Promise<'timeout'>((resolve) => {
+      timer = setTimeout(() => resolve('timeout'), config.shutdownGraceMs);
+    });
+    const how = await Promise.race([drained.then(() => 'drained' as const), graceOver]);
+    clearTimeout(timer);
+    if (how === 'timeout') {
+      logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still in flight after the shutdown grace; cutting them off');
+      server.server.closeAllConnections();
+    }
+    await store.close();
+  };
   return {
     url,
     store,
-    async close() {
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-      await store.close();
+    close() {
+      closing ??= close();
+      return closing;
     },
   };
 }
@@ -166,7 +187,12 @@ async function cli(): Promise<void> {
   for (const notice of result.notices) logger.warn(notice);
   const running = await startBouncer(result.config, { logger });
   const stop = (signal: string) => {
-    logger.info({ signal }, 'shutting down');
+    logger.info({ signal, graceMs: result.config.shutdownGraceMs }, 'shutting down');
+    // A backstop: whatever hangs in closing, the process exits shortly after the grace.
+    setTimeout(() => {
+      logger.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, result.config.shutdownGraceMs + 5_000).unref();
     running.close().then(
       () => process.exit(0),
       (err: unknown) => {

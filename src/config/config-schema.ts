@@ -8,6 +8,7 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/bouncer.sqlite';
 /** The deadline of each upstream call when UPSTREAM_TIMEOUT_MS is not set. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 15_000;
 const UPSTREAM_TIMEOUT_MESSAGE = 'UPSTREAM_TIMEOUT_MS must be a whole number of milliseconds from 100 to 300000';
+const SHUTDOWN_GRACE_MESSAGE = 'SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to 120000';
 
 /** Log levels pino understands. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -89,6 +90,15 @@ const moderationAndRuntimeEnv = z.object({
   // How long the first /kick in a meeting waits for a joined call to be established.
   CALL_JOIN_TIMEOUT_MS: z.string().trim().default('15000').pipe(
     z.coerce.number<string>({ message: 'CALL_JOIN_TIMEOUT_MS must be a number' }).int().min(0).max(120000),
+  ),
+
+  // How long a shutdown waits for requests in flight before it closes the store and exits.
+  SHUTDOWN_GRACE_MS: z.string().trim().default('10000').pipe(
+    z.coerce
+      .number<string>({ message: SHUTDOWN_GRACE_MESSAGE })
+      .int(SHUTDOWN_GRACE_MESSAGE)
+      .min(0, SHUTDOWN_GRACE_MESSAGE)
+      .max(120_000, SHUTDOWN_GRACE_MESSAGE),
   ),
 
   // The deadline of each call to Graph, Entra (tokens), the calls signing keys and Twilio.

@@ -31,6 +31,8 @@ export interface Config {
   joinTimeoutMs: number;
   /** The deadline of each upstream call: Graph, Entra tokens, the calls signing keys, Twilio (UPSTREAM_TIMEOUT_MS). */
   upstreamTimeoutMs: number;
+  /** How long a shutdown waits for requests in flight before it closes the store (SHUTDOWN_GRACE_MS). */
+  shutdownGraceMs: number;
   adminUserIds: ReadonlySet<string>;
   /** Standard Webhooks secrets (whsec_…) for POST /api/moderation/kick, each with the calls it may act on; empty = API closed. */
   webhookSecrets: WebhookSecret[];

@@ -118,6 +118,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     providers: providerConfigs(providers),
     joinTimeoutMs: e.CALL_JOIN_TIMEOUT_MS,
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
+    shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     webhookSecrets: e.WEBHOOK_SECRETS,
     database,

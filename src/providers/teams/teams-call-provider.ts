@@ -10,7 +10,7 @@ import type {
 import type { Logger } from '../../app/ports/runtime.js';
 import type { GraphClient } from './graph-client.js';
 import { createdCallSchema, parseGraphBody, participantListSchema, toParticipant } from './graph-schemas.js';
-import { parseJoinUrl } from './join-url.js';
+import { parseJoinUrl, parseMeetingLink } from './join-url.js';
 import { confirmOrganizer } from './online-meetings.js';
 
 const MAX_PAGES = 20;
@@ -29,30 +29,43 @@ export class TeamsCallProvider implements CallProvider {
   ) {}
 
   /**
-   * Joins a scheduled meeting with service-hosted media (the bot processes no audio).
+   * Joins a scheduled meeting with service-hosted media (the bot processes no audio): by its
+   * thread and organizer (meetup-join links), or by its meeting id and passcode (short
+   * `/meet/<id>?p=…` links, joinMeetingIdMeetingInfo).
    * https://learn.microsoft.com/graph/api/application-post-calls (join scheduled meeting)
    */
   async joinMeeting(meeting: MeetingToJoin): Promise<{ callId: string; state: CallState }> {
-    const m = parseJoinUrl(meeting.joinUrl);
+    const link = parseMeetingLink(meeting.joinUrl);
     // The link's Tid and Oid are the asker's words: the tenant comes from the chat or Graph's
     // confirmation, else the app's own; the link's Oid only routes a join nobody confirmed.
-    const tenantId = meeting.tenantId ?? this.homeTenantId ?? m.tenantId;
-    const organizerId = meeting.organizerUserId ?? m.organizerId;
+    const tenantId = meeting.tenantId ?? this.homeTenantId ?? (link.kind === 'meetup' ? link.tenantId : undefined);
+    const where =
+      link.kind === 'meeting-id'
+        ? {
+            meetingInfo: {
+              '@odata.type': '#microsoft.graph.joinMeetingIdMeetingInfo',
+              joinMeetingId: link.joinMeetingId,
+              ...(link.passcode !== undefined ? { passcode: link.passcode } : {}),
+            },
+          }
+        : {
+            chatInfo: { '@odata.type': '#microsoft.graph.chatInfo', threadId: link.threadId, messageId: link.messageId },
+            meetingInfo: {
+              '@odata.type': '#microsoft.graph.organizerMeetingInfo',
+              organizer: {
+                '@odata.type': '#microsoft.graph.identitySet',
+                user: { '@odata.type': '#microsoft.graph.identity', id: meeting.organizerUserId ?? link.organizerId, tenantId },
+              },
+              allowConversationWithoutHost: true,
+            },
+          };
     const body = {
       '@odata.type': '#microsoft.graph.call',
       callbackUri: meeting.callbackUrl,
       requestedModalities: ['audio'],
       mediaConfig: { '@odata.type': '#microsoft.graph.serviceHostedMediaConfig' },
-      chatInfo: { '@odata.type': '#microsoft.graph.chatInfo', threadId: m.threadId, messageId: m.messageId },
-      meetingInfo: {
-        '@odata.type': '#microsoft.graph.organizerMeetingInfo',
-        organizer: {
-          '@odata.type': '#microsoft.graph.identitySet',
-          user: { '@odata.type': '#microsoft.graph.identity', id: organizerId, tenantId },
-        },
-        allowConversationWithoutHost: true,
-      },
-      tenantId,
+      ...where,
+      ...(tenantId !== undefined ? { tenantId } : {}),
     };
     const res = await this.graph.request('POST', '/communications/calls', { body });
     const created = parseGraphBody(res, createdCallSchema, 'join answer');
@@ -70,9 +83,9 @@ export class TeamsCallProvider implements CallProvider {
 
   meetingFromJoinUrl(joinUrl: string): MeetingDetails | undefined {
     try {
-      const m = parseJoinUrl(joinUrl);
+      const link = parseMeetingLink(joinUrl);
       // No organizer and no tenant: a link says whatever its sender typed (confirmMeetingOrganizer).
-      return { meetingId: m.threadId, joinUrl };
+      return { meetingId: link.kind === 'meetup' ? link.threadId : link.joinMeetingId, joinUrl };
     } catch {
       return undefined;
     }

@@ -47,6 +47,8 @@ export class SandboxGraph {
   private readonly meetings = new Map<string, SeedPerson[]>();
   /** Scheduled meetings, as GET /users/{id}/onlineMeetings?$filter=JoinWebUrl eq '…' finds them. */
   private readonly onlineMeetings: Array<{ joinWebUrl: string; threadId: string; organizer: SeedPerson }> = [];
+  /** Meetings by their join meeting id (short links), with the passcode they require. */
+  private readonly meetingIds = new Map<string, { threadId: string; passcode?: string }>();
   private readonly calls = new Map<string, SandboxCall>();
   private readonly scripts: Array<{ method: string; path: RegExp; responses: ScriptedResponse[] }> = [];
   /** User profiles (GET /users/{id}): phone numbers, as Graph returns them. */
@@ -110,6 +112,11 @@ export class SandboxGraph {
   /** People in a meeting's call, keyed by the meeting chat's thread id. */
   seedMeeting(threadId: string, people: SeedPerson[]): void {
     this.meetings.set(threadId, people);
+  }
+
+  /** A meeting's id and passcode, as a short link (`/meet/<id>?p=<passcode>`) names it, for a join by joinMeetingIdMeetingInfo. */
+  seedMeetingId(threadId: string, joinMeetingId: string, passcode?: string): void {
+    this.meetingIds.set(joinMeetingId, { threadId, passcode });
   }
 
   /** A meeting's onlineMeeting record: its join link and organizer, as Graph keeps them. */
@@ -240,9 +247,18 @@ export class SandboxGraph {
   }
 
   private join(body: unknown, tenant: string): { status: number; body?: unknown; code?: string } {
-    const b = body as { callbackUri?: string; chatInfo?: { threadId?: string } } | undefined;
-    const threadId = b?.chatInfo?.threadId;
+    const b = body as
+      | { callbackUri?: string; chatInfo?: { threadId?: string }; meetingInfo?: { '@odata.type'?: string; joinMeetingId?: string; passcode?: string | null } }
+      | undefined;
+    let threadId = b?.chatInfo?.threadId;
+    // A meeting named by its meeting id and passcode (short /meet/ links): Graph finds its thread.
+    if (b?.meetingInfo?.['@odata.type'] === '#microsoft.graph.joinMeetingIdMeetingInfo') {
+      const known = this.meetingIds.get(b.meetingInfo.joinMeetingId ?? '');
+      if (!known || (known.passcode ?? null) !== (b.meetingInfo.passcode ?? null)) return { status: 404, code: 'MeetingNotFound' };
+      threadId = known.threadId;
+    }
     if (!b?.callbackUri || !threadId) return { status: 400, code: 'BadRequest' };
+    const chatInfo = b.chatInfo ?? { '@odata.type': '#microsoft.graph.chatInfo', threadId };
     const people = this.meetings.get(threadId);
     if (!people) return { status: 404, code: 'MeetingNotFound' };
     const call: SandboxCall = {
@@ -271,7 +287,7 @@ export class SandboxGraph {
       const established = {
         changeType: 'updated',
         resourceUrl: `/communications/calls/${call.id}`,
-        resourceData: { '@odata.type': '#microsoft.graph.call', state: 'established', id: call.id, chatInfo: b.chatInfo },
+        resourceData: { '@odata.type': '#microsoft.graph.call', state: 'established', id: call.id, chatInfo },
       };
       const roster = {
         changeType: 'updated',
@@ -282,7 +298,7 @@ export class SandboxGraph {
     });
     return {
       status: 201,
-      body: { '@odata.type': '#microsoft.graph.call', id: call.id, state: 'establishing', callbackUri: b.callbackUri, chatInfo: b.chatInfo },
+      body: { '@odata.type': '#microsoft.graph.call', id: call.id, state: 'establishing', callbackUri: b.callbackUri, chatInfo },
     };
   }
 

@@ -36,8 +36,14 @@ export class BouncerError extends Error {
  * - 'remove-participant-policy': Graph refused a removal (403); the tenant has probably not allowed
  *   the app to remove participants (`Set-CsApplicationMeetingConfiguration
  *   -AllowRemoveParticipantAppIds @{Add="<app id>"}`).
+ * - 'join-tenant-permissions': Graph refused to join the meeting with error 7504 ("Insufficient
+ *   enterprise tenant permissions"): the meeting's tenant has not consented to the app's calling
+ *   permissions (Calls.JoinGroupCall.All), or the app is not allowed there.
+ * - 'join-tenant-mismatch': Graph refused to join with error 7505 ("Request denied due to tenant
+ *   mismatch"): the meeting belongs to another tenant than the one the join named (the app's, for a
+ *   SingleTenant app).
  */
-export type UpstreamHint = 'remove-participant-policy';
+export type UpstreamHint = 'remove-participant-policy' | 'join-tenant-permissions' | 'join-tenant-mismatch';
 
 export interface UpstreamDetails {
   /** UPSTREAM_FAILED (default) or UPSTREAM_INVALID_RESPONSE. */

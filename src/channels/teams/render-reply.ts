@@ -210,6 +210,16 @@ function hintText(hint: UpstreamHint): string {
         "This tenant hasn't allowed Bouncer to remove people from calls. A Teams administrator needs to run " +
         '`Set-CsApplicationMeetingConfiguration -AllowRemoveParticipantAppIds @{Add="<Bouncer\'s app id>"}` (see the README, Deploy).'
       );
+    case 'join-tenant-permissions':
+      return (
+        "Graph won't let Bouncer join this meeting's call (error 7504: insufficient tenant permissions). An administrator of " +
+        "the meeting's tenant needs to grant Bouncer's app the Calls.JoinGroupCall.All application permission (admin consent) (see the README, Deploy)."
+      );
+    case 'join-tenant-mismatch':
+      return (
+        "Graph won't let Bouncer join this meeting's call (error 7505: tenant mismatch). The meeting belongs to another tenant " +
+        "than Bouncer's app; Bouncer can only join meetings of the tenant it is registered in (see the README, Deploy)."
+      );
     default:
       return unreachable(hint, 'upstream hint');
   }

@@ -7,6 +7,7 @@ import type {
   MeetingToJoin,
   ProviderCapabilities,
 } from '../../app/ports/call-provider.js';
+import { UpstreamError } from '../../app/domain/errors.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import type { GraphClient } from './graph-client.js';
 import { createdCallSchema, parseGraphBody, participantListSchema, toParticipant } from './graph-schemas.js';
@@ -67,7 +68,12 @@ export class TeamsCallProvider implements CallProvider {
       ...where,
       ...(tenantId !== undefined ? { tenantId } : {}),
     };
-    const res = await this.graph.request('POST', '/communications/calls', { body });
+    let res;
+    try {
+      res = await this.graph.request('POST', '/communications/calls', { body });
+    } catch (err) {
+      throw withJoinHint(err);
+    }
     const created = parseGraphBody(res, createdCallSchema, 'join answer');
     return { callId: created.id, state: created.state === 'established' ? 'established' : 'establishing' };
   }
@@ -137,4 +143,25 @@ export class TeamsCallProvider implements CallProvider {
     );
     return res.status === 404 ? 'already_gone' : 'removed';
   }
+}
+
+/**
+ * Graph's join errors a tenant administrator can fix, by the code Graph gives (`error.code`):
+ * 7504 insufficient tenant permissions, 7505 tenant mismatch. The error keeps its details and gains
+ * the hint the chat words.
+ */
+function withJoinHint(err: unknown): unknown {
+  if (!(err instanceof UpstreamError) || err.hint) return err;
+  const hint = err.vendorCode === '7504' ? 'join-tenant-permissions' : err.vendorCode === '7505' ? 'join-tenant-mismatch' : undefined;
+  if (!hint) return err;
+  return new UpstreamError(err.service, err.message, {
+    code: err.code === 'UPSTREAM_INVALID_RESPONSE' ? 'UPSTREAM_INVALID_RESPONSE' : 'UPSTREAM_FAILED',
+    status: err.status,
+    requestId: err.requestId,
+    retryable: false,
+    vendorCode: err.vendorCode,
+    moreInfo: err.moreInfo,
+    cause: err,
+    hint,
+  });
 }

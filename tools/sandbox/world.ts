@@ -104,8 +104,14 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       options.meeting.threadId,
       options.people.filter((p) => p.inCall).map((p) => ({ userId: p.aadObjectId, displayName: p.name, tenantId: options.tenantId })),
     );
+    // Everyone has a directory profile: their UPN and name, and the phones the seed gives them.
     for (const p of options.people) {
-      if (p.businessPhones) graph.users.set(p.aadObjectId, { businessPhones: [...p.businessPhones], mobilePhone: null });
+      graph.users.set(p.aadObjectId, {
+        businessPhones: [...(p.businessPhones ?? [])],
+        mobilePhone: null,
+        displayName: p.name,
+        ...(p.userPrincipalName ? { userPrincipalName: p.userPrincipalName } : {}),
+      });
     }
 
     const connector = await SandboxConnector.start({

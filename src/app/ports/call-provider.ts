@@ -56,6 +56,18 @@ export type CallLookup =
 /** Phone numbers of a directory user (Graph profile), to match phone participants to a mention. */
 export interface UserPhoneDirectory {
   getPhoneNumbers(userId: string): Promise<string[]>;
+  /**
+   * The user's UPN, directory name and phone numbers (E.164), to tell whose a phone leg is by its
+   * label or number; undefined for an unknown user.
+   */
+  getProfile?(userId: string): Promise<UserProfile | undefined>;
+}
+
+/** What a directory says about a user that a phone leg may carry (as its label or number). */
+export interface UserProfile {
+  userPrincipalName?: string;
+  displayName?: string;
+  phoneNumbers: string[];
 }
 
 /** A meeting's organizer as the backend confirmed it. */

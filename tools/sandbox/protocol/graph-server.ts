@@ -51,8 +51,8 @@ export class SandboxGraph {
   private readonly meetingIds = new Map<string, { threadId: string; passcode?: string }>();
   private readonly calls = new Map<string, SandboxCall>();
   private readonly scripts: Array<{ method: string; path: RegExp; responses: ScriptedResponse[] }> = [];
-  /** User profiles (GET /users/{id}): phone numbers, as Graph returns them. */
-  readonly users = new Map<string, { businessPhones: string[]; mobilePhone: string | null }>();
+  /** User profiles (GET /users/{id}): phone numbers, UPN and name, as Graph returns them. */
+  readonly users = new Map<string, { businessPhones: string[]; mobilePhone: string | null; userPrincipalName?: string; displayName?: string }>();
   /** When set, list calls return at most this many participants (Graph's lists are often incomplete). */
   listLimit?: number;
   /** When false, joins are answered but no notification is sent (to test a cold roster). */

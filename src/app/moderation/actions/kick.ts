@@ -7,7 +7,7 @@ import type { KickRequest, Unrecorded } from '../requests.js';
 import { CaseRecorder } from '../steps/audit.js';
 import type { Access, RequestScope } from '../steps/lookups.js';
 import { resolveCall } from '../steps/resolve-call.js';
-import { findParticipants, summarize, withUser } from '../steps/resolve-target.js';
+import { findParticipants, isPersonLeg, personKeys, summarize, targetNamesPerson, withUser, type PersonKeys } from '../steps/resolve-target.js';
 
 /**
  * What a kick can be refused for before anything is looked up: the bot or the actor themselves as
@@ -86,6 +86,16 @@ export async function kick(req: KickRequest, scope: RequestScope): Promise<Outco
   });
   if (!early.allowed) return recorder.record({ kind: 'denied', reason: early.reason, target: summary });
 
+  // A target named by label, number or id may be a person's phone leg: who the organizer and the
+  // actor are on the phone is looked up alongside the call (their directory profiles).
+  const actorId = access.authority.userId;
+  const organizer = access.organizerUserId?.toLowerCase();
+  const keysOf = (id: string | undefined) => (id ? personKeys(deps, id) : Promise.resolve(undefined));
+  const people: Promise<[PersonKeys | undefined, PersonKeys | undefined]> | undefined =
+    t.kind === 'label' || t.kind === 'phone' || t.kind === 'participant'
+      ? Promise.all([keysOf(actorId), organizer === actorId ? Promise.resolve(undefined) : keysOf(organizer)])
+      : undefined;
+
   let matches: Participant[];
   let resolved: Awaited<ReturnType<typeof resolveCall>>;
   try {
@@ -116,17 +126,22 @@ export async function kick(req: KickRequest, scope: RequestScope): Promise<Outco
     });
   }
 
-  // Targets named by number, label or id are only known now: apply the same rules to who they are.
+  // Targets named by number, label or id are only known now: apply the same rules to who they are,
+  // phone legs included (a label or number of a person's is that person).
   if (t.kind !== 'mention') {
-    const actorId = access.authority.userId;
-    const organizer = access.organizerUserId?.toLowerCase();
+    const [actorKeys, organizerKeys] = (await people) ?? [undefined, undefined];
+    const isPerson = (id: string | undefined, keys: PersonKeys | undefined) =>
+      !!id &&
+      (keys
+        ? targetNamesPerson(t, keys) || matches.some((m) => isPersonLeg(m, keys))
+        : matches.some((m) => m.kind === 'user' && m.identityId?.toLowerCase() === id));
     const late = decide({
       kind: 'remove',
       authority: access.authority,
       target: {
-        isActor: !!actorId && matches.some((m) => m.kind === 'user' && m.identityId === actorId),
+        isActor: isPerson(actorId, actorKeys),
         isBot: matches.some((m) => m.kind === 'application'),
-        isOrganizer: !!organizer && matches.some((m) => m.kind === 'user' && m.identityId === organizer),
+        isOrganizer: isPerson(organizer, organizer === actorId ? actorKeys : organizerKeys),
       },
     });
     if (!late.allowed) return recorder.record({ kind: 'denied', reason: late.reason, target: summary });

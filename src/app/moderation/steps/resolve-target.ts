@@ -1,6 +1,6 @@
 import type { TargetSummary } from '../../domain/outcome.js';
 import type { Participant } from '../../domain/participant.js';
-import type { CallProvider } from '../../ports/call-provider.js';
+import type { CallProvider, UserProfile } from '../../ports/call-provider.js';
 import type { ChatUser } from '../../ports/chat-directory.js';
 import type { ModerationDeps } from '../deps.js';
 import type { TargetRef } from '../requests.js';
@@ -47,8 +47,9 @@ async function profilePhones(deps: Pick<ModerationDeps, 'phones' | 'logger'>, us
 
 /**
  * Which roster entries a target names. A mention matches a Teams user by Entra id, or a phone
- * participant whose label is the user's id, UPN or display name (case-insensitive) or whose number
- * is one of the user's phone numbers.
+ * participant whose label is the user's id, UPN or directory name (case-insensitive) or whose number
+ * is one of the user's phone numbers. Never the mention's own text: its display name is whatever
+ * the asker's client put there, and may be someone else's label.
  */
 export function participantMatcher(target: TargetRef, user: ChatUser | undefined, userPhones: string[]) {
   switch (target.kind) {
@@ -62,7 +63,7 @@ export function participantMatcher(target: TargetRef, user: ChatUser | undefined
     case 'mention': {
       const userId = user?.userId?.toLowerCase();
       const names = new Set(
-        [userId, user?.userPrincipalName, user?.displayName, target.kind === 'mention' ? target.displayName : undefined]
+        [userId, user?.userPrincipalName, user?.displayName]
           .filter((n): n is string => !!n)
           .map((n) => n.toLowerCase()),
       );
@@ -71,6 +72,52 @@ export function participantMatcher(target: TargetRef, user: ChatUser | undefined
         (p.label !== undefined && names.has(p.label.toLowerCase())) ||
         (p.kind !== 'user' && !!p.phoneNumbers?.some((n) => userPhones.includes(n)));
     }
+  }
+}
+
+/** What tells that a call participant is a given person: ids, UPN and directory name (lower case), and profile numbers. */
+export interface PersonKeys {
+  userId: string;
+  names: ReadonlySet<string>;
+  phones: readonly string[];
+}
+
+/**
+ * A person's keys from the directory (Graph profile), or their id alone when there is no directory
+ * or it fails (logged): a phone leg is then theirs only if its label is their object id.
+ */
+export async function personKeys(deps: Pick<ModerationDeps, 'phones' | 'logger'>, userId: string): Promise<PersonKeys> {
+  const id = userId.toLowerCase();
+  let profile: UserProfile | undefined;
+  try {
+    profile = deps.phones?.getProfile
+      ? await deps.phones.getProfile(id)
+      : deps.phones && { phoneNumbers: await deps.phones.getPhoneNumbers(id) };
+  } catch (err) {
+    deps.logger.warn({ err, userId: id }, "could not read the user's profile");
+  }
+  const names = [id, profile?.userPrincipalName, profile?.displayName].filter((n): n is string => !!n).map((n) => n.toLowerCase());
+  return { userId: id, names: new Set(names), phones: profile?.phoneNumbers ?? [] };
+}
+
+/** Whether a participant is this person: a Teams user by id, any other leg by its label or number. */
+export function isPersonLeg(p: Participant, keys: PersonKeys): boolean {
+  if (p.kind === 'user') return p.identityId?.toLowerCase() === keys.userId;
+  return (p.label !== undefined && keys.names.has(p.label.toLowerCase())) || !!p.phoneNumbers?.some((n) => keys.phones.includes(n));
+}
+
+/** Whether a target names this person by itself (a label or number of theirs), whatever the roster says. */
+export function targetNamesPerson(target: TargetRef, keys: PersonKeys): boolean {
+  switch (target.kind) {
+    case 'label':
+      return keys.names.has(target.label.toLowerCase());
+    case 'phone':
+      return keys.phones.includes(target.number);
+    case 'user':
+      return target.userId.toLowerCase() === keys.userId;
+    case 'mention':
+    case 'participant':
+      return false;
   }
 }
 

@@ -88,6 +88,30 @@ export class TeamsBot extends TeamsActivityHandler {
       { requestId, command: invocation.command.name, source, conversationId: activity.conversation.id },
       source === 'card' ? 'card action received' : 'command received',
     );
+    // The Bot Framework may deliver the same activity twice: the first delivery claims its id in the
+    // store (shared by every instance), and any later one within the window is dropped unanswered.
+    const key = activity.id ? activityKey(activity.conversation.id, activity.id) : undefined;
+    if (key && !(await this.claimActivity(key, requestId))) return;
+    try {
+      await this.runOnce(context, source, invocation, requestId);
+    } catch (err) {
+      // Unfinished: let a redelivery try again.
+      if (key) await this.deps.moderation.deps.store.idempotency.release(key).catch(() => undefined);
+      throw err;
+    }
+  }
+
+  /** Whether this delivery is the first of its activity (false: a duplicate, already logged). */
+  private async claimActivity(key: string, requestId: string): Promise<boolean> {
+    const { store, clock } = this.deps.moderation.deps;
+    const at = clock.now();
+    const existing = await store.idempotency.claim(key, 'activity', at.toISOString(), new Date(at.getTime() + ACTIVITY_DEDUP_MS).toISOString());
+    if (existing) this.deps.logger.info({ requestId, state: existing.state }, 'duplicate delivery of an activity; ignored');
+    return existing === undefined;
+  }
+
+  private async runOnce(context: TurnContext, source: Extract<RequestSource, 'chat' | 'card'>, invocation: Invocation, requestId: string): Promise<void> {
+    const activity = context.activity;
     const scope = this.deps.moderation.scope(
       {
         source,
@@ -100,6 +124,9 @@ export class TeamsBot extends TeamsActivityHandler {
     );
     const result = await runCommand(invocation, { moderation: this.deps.moderation, scope }, this.deps.commands);
     await this.reply(context, result);
+    await this.deps.moderation.deps.store.idempotency
+      .complete(activityKey(activity.conversation.id, requestId), { status: 200, body: null })
+      .catch((err: unknown) => this.deps.logger.warn({ err, requestId }, 'could not mark the activity as handled'));
   }
 
   /** An Adaptive Card where one fits (its fallbackText carries the same words), else text. */
@@ -114,5 +141,10 @@ export class TeamsBot extends TeamsActivityHandler {
     await context.sendActivity(card ? MessageFactory.attachment(CardFactory.adaptiveCard(card)) : this.deps.render.result(result));
   }
 }
+
+/** How long a delivered activity id is remembered (the Bot Framework redelivers within seconds to minutes). */
+const ACTIVITY_DEDUP_MS = 60 * 60_000;
+
+const activityKey = (conversationId: string, activityId: string) => `activity:${conversationId}:${activityId}`;
 
 const rosterNameKey = (conversationId: string, callId: string, participantId: string) => JSON.stringify([conversationId, callId, participantId]);

@@ -1,7 +1,7 @@
 import restify, { type Request, type Response, type Server } from 'restify';
 import { asCodedError } from '../app/domain/errors.js';
 import type { Logger } from '../app/ports/runtime.js';
-import { PROBLEM_CONTENT_TYPE, problemForStatus } from './problem.js';
+import { httpProblem, PROBLEM_CONTENT_TYPE, problemForStatus } from './problem.js';
 import type { HttpAnswer, HttpInput, RawRoute, Route } from './route.js';
 
 export interface HttpServerDeps {
@@ -124,8 +124,14 @@ function rawHandler(route: RawRoute, logger: Logger) {
     } catch (err) {
       // A bug or an unexpected failure: logged with its code, answered without its message.
       const coded = asCodedError(err);
-      logger.error({ err: coded, code: coded.code, path: route.path }, 'request failed');
-      answer = problemForStatus(500);
+      if (coded.code === 'STORE_BUSY') {
+        // Contention on the database: retryable, and said so (never with the database's own text).
+        logger.warn({ err: coded, code: coded.code, path: route.path }, 'store busy; answered 503');
+        answer = httpProblem('unavailable', { retryable: true });
+      } else {
+        logger.error({ err: coded, code: coded.code, path: route.path }, 'request failed');
+        answer = problemForStatus(500);
+      }
     }
     send(res, answer);
   };

@@ -162,6 +162,11 @@ export class Renderer {
     return `That message is too long to be a command (over ${limit} characters), so I did nothing. Commands are short: try \`/help\`.`;
   }
 
+  /** Chat text for a command that could not run because the database was busy (nothing was done). */
+  busy(): string {
+    return "Bouncer's database is busy right now, so nothing was done. Please try again in a moment.";
+  }
+
   /** Chat text for a message that did not become a command. */
   problem(problem: ParseProblem): string {
     switch (problem.kind) {

@@ -91,13 +91,17 @@ export class TeamsBot extends TeamsActivityHandler {
     // The Bot Framework may deliver the same activity twice: the first delivery claims its id in the
     // store (shared by every instance), and any later one within the window is dropped unanswered.
     const key = activity.id ? activityKey(activity.conversation.id, activity.id) : undefined;
-    if (key && !(await this.claimActivity(key, requestId))) return;
+    let claimed = false;
     try {
+      if (key && !(claimed = await this.claimActivity(key, requestId))) return;
       await this.runOnce(context, source, invocation, requestId);
     } catch (err) {
       // Unfinished: let a redelivery try again.
-      if (key) await this.deps.moderation.deps.store.idempotency.release(key).catch(() => undefined);
-      throw err;
+      if (key && claimed) await this.deps.moderation.deps.store.idempotency.release(key).catch(() => undefined);
+      if (!(err instanceof BouncerError && err.code === 'STORE_BUSY')) throw err;
+      // Another writer holds the database: nothing was done, and trying again shortly may work.
+      this.deps.logger.warn({ err, requestId }, 'store busy; the command was not run');
+      await context.sendActivity(this.deps.render.busy());
     }
   }
 

@@ -42,9 +42,14 @@ export class SqliteStore implements Store {
       if (file !== ':memory:') mkdirSync(path.dirname(file), { recursive: true });
       db = new Database(file);
       db.pragma('journal_mode = WAL');
+      // At start, wait a while for another process's migration or write to finish.
       db.pragma('busy_timeout = 5000');
       db.pragma('foreign_keys = ON');
       migrate(db);
+      // Then fail fast: the driver is synchronous, so every millisecond waited here is a millisecond
+      // the whole server stalls. Contention becomes a retryable STORE_BUSY (answered 503, or "try
+      // again" in chat), never a frozen event loop. This connection is the process's one writer.
+      db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
       return new SqliteStore(db);
     } catch (err) {
       if (db?.open) db.close();
@@ -52,7 +57,7 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Reads, and fails while the last write failed (a full disk) until a write succeeds again. */
+  /** Reads, and fails while a kind of write that failed (a full disk) has not succeeded again. */
   async ping(): Promise<void> {
     this.probe.get();
     const failure = this.guard.lastFailure;
@@ -63,6 +68,9 @@ export class SqliteStore implements Store {
     if (this.db.open) this.db.close();
   }
 }
+
+/** How long a write waits for another connection's write lock before it fails as STORE_BUSY. */
+const BUSY_TIMEOUT_MS = 50;
 
 /** Applies the migrations `user_version` says are missing, each in its own transaction. */
 function migrate(db: Database.Database): void {

@@ -3,27 +3,30 @@ import { BouncerError } from '../../app/domain/errors.js';
 /**
  * Every write of one SQLite connection goes through here: a failure becomes a coded error
  * (STORE_BUSY when another connection holds the write lock, which is retryable; STORE_FAILED
- * otherwise, keeping the cause), and the last failure is remembered until a write succeeds, so
- * that /healthz reports a store that cannot write (a full disk), not only one that cannot read.
+ * otherwise, keeping the cause), and each kind of write that failed is remembered until it succeeds
+ * again, so that /healthz reports a store that cannot write (a full disk), not only one that cannot
+ * read.
  */
 export class WriteGuard {
-  private failure: BouncerError | undefined;
+  /** The last failure of each kind of write whose last attempt failed (contention aside). */
+  private readonly failures = new Map<string, BouncerError>();
 
   run<T>(what: string, write: () => T): T {
     try {
       const result = write();
-      this.failure = undefined;
+      this.failures.delete(what);
       return result;
     } catch (err) {
       const coded = toStoreError(what, err);
-      this.failure = coded;
+      // Contention passes by itself; anything else (a full disk, a read-only file) is an outage.
+      if (coded.code !== 'STORE_BUSY') this.failures.set(what, coded);
       throw coded;
     }
   }
 
-  /** The failure of the last write, when no write has succeeded since. */
+  /** A failure of a kind of write that has not succeeded since. */
   get lastFailure(): BouncerError | undefined {
-    return this.failure;
+    return [...this.failures.values()].at(-1);
   }
 }
 

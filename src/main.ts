@@ -6,6 +6,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { buildCommandRegistry } from './app/commands/registry.js';
 import { CallStateEvents } from './app/moderation/call-events.js';
 import { Moderation } from './app/moderation/moderation.js';
+import { reconcilePendingCases } from './app/moderation/steps/audit.js';
 import type { Clock } from './app/ports/runtime.js';
 import type { Store } from './app/ports/store.js';
 import { createTeamsChannel } from './channels/teams/teams-channel.js';
@@ -76,6 +77,17 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   });
   const commands = buildCommandRegistry({ bindSyntaxes: bindSyntaxes() });
 
+  // Removals cut off by a crash or a shutdown: at start, every case left pending by an earlier run
+  // (this process is the database's one writer); then, periodically, any pending for too long.
+  const reconcile = (openedBefore: Date) => {
+    reconcilePendingCases(moderation.deps, openedBefore.toISOString()).catch((err: unknown) =>
+      logger.warn({ err }, 'could not reconcile pending cases'),
+    );
+  };
+  reconcile(clock.now());
+  const reconciler = setInterval(() => reconcile(new Date(clock.now().getTime() - RECONCILE_AFTER_MS)), RECONCILE_EVERY_MS);
+  reconciler.unref();
+
   const teams = createTeamsChannel({
     config: config.bot,
     moderation,
@@ -140,6 +152,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
+    clearInterval(reconciler);
     const drained = new Promise<void>((resolve) => server.close(() => resolve()));
     // Keep-alive connections with no request in flight would otherwise hold the close open.
     server.server.closeIdleConnections();
@@ -164,6 +177,10 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     },
   };
 }
+
+/** A case pending this long belongs to a request that cannot still be running (upstream deadlines are far shorter). */
+const RECONCILE_AFTER_MS = 10 * 60_000;
+const RECONCILE_EVERY_MS = 60_000;
 
 function packageVersion(): string {
   try {

@@ -16,6 +16,8 @@ export type Outcome =
       recorded?: false;
     }
   | { kind: 'already_gone'; caseId: number; target: TargetSummary; callId: string }
+  /** A removal cut off (a crash or shutdown) before its DELETE: found by reconciliation, the person still in the call. */
+  | { kind: 'interrupted'; caseId: number; callId: string }
   | { kind: 'dry_run'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
   | { kind: 'bound'; caseId: number; provider: ProviderKind; callId: string; callName?: string; alreadyBound: boolean }
   | { kind: 'unbound'; caseId: number; provider: ProviderKind; callId: string; callName?: string }
@@ -72,6 +74,7 @@ export interface TargetSummary {
 export const OUTCOME_KINDS = [
   'removed',
   'already_gone',
+  'interrupted',
   'dry_run',
   'bound',
   'unbound',

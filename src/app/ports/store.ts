@@ -51,6 +51,8 @@ export interface CaseStore {
   /** Completes a pending case; throws STORE_FAILED when it is not pending. */
   close(id: number, result: CaseResult, at: string): Promise<void>;
   get(id: number): Promise<AuditCase | undefined>;
+  /** Pending cases opened at or before `openedBefore` (ISO time), oldest first: for reconciliation. */
+  listPending(openedBefore: string, limit: number): Promise<AuditCase[]>;
   /** Newest first. */
   list(query: { conversationId?: string; limit: number }): Promise<AuditCase[]>;
 }

@@ -56,6 +56,7 @@ function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
       return 'Good';
     case 'already_gone':
       return 'Default';
+    case 'interrupted':
     case 'ambiguous_target':
     case 'unsupported':
     case 'denied':

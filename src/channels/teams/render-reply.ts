@@ -88,6 +88,8 @@ export class Renderer {
           : `Removed ${who(o.target)} from the call. ${ref}`;
       case 'already_gone':
         return `${who(o.target)} had already left the call. ${ref}`;
+      case 'interrupted':
+        return `A removal was cut off (Bouncer stopped) before it happened, so nobody was removed. ${ref}`;
       case 'dry_run':
         return `Dry run: I would remove ${who(o.target)} (${o.participantIds.join(', ')}) from the call. Nobody was removed. ${ref}`;
       case 'bound':

@@ -68,6 +68,9 @@ export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
           retryable: o.retryable,
         }),
       );
+    case 'interrupted':
+      // Found by reconciliation after a restart, never as a request's own answer; retrying is safe.
+      return respond(problem('upstream-failure', { status: 503, caseId: o.caseId, detail: 'interrupted', retryable: true }));
     case 'bound':
     case 'unbound':
       // Not produced by a kick; answered as an internal error, never with its details.

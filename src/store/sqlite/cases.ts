@@ -75,6 +75,7 @@ export class SqliteCaseStore implements CaseStore {
   private readonly complete: Database.Statement<[Params]>;
   private readonly byId: Database.Statement<[number]>;
   private readonly newest: Database.Statement<[number]>;
+  private readonly pendingBefore: Database.Statement<[string, number]>;
   private readonly newestOfConversation: Database.Statement<[string, number]>;
 
   constructor(
@@ -97,6 +98,7 @@ export class SqliteCaseStore implements CaseStore {
        WHERE id = @id AND status = 'pending'`,
     );
     this.byId = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE id = ?`);
+    this.pendingBefore = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE status = 'pending' AND created_at <= ? ORDER BY id LIMIT ?`);
     this.newest = db.prepare(`SELECT ${COLUMNS} FROM cases ORDER BY id DESC LIMIT ?`);
     this.newestOfConversation = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`);
   }
@@ -140,6 +142,10 @@ export class SqliteCaseStore implements CaseStore {
   async get(id: number): Promise<AuditCase | undefined> {
     const row = this.byId.get(id);
     return row === undefined ? undefined : toCase(row);
+  }
+
+  async listPending(openedBefore: string, limit: number): Promise<AuditCase[]> {
+    return this.pendingBefore.all(openedBefore, limit).map(toCase);
   }
 
   async list(query: { conversationId?: string; limit: number }): Promise<AuditCase[]> {

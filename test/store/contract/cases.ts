@@ -8,6 +8,18 @@ export function runCasesContract(name: string, open: () => Promise<Store>): void
     const store = freshStore(open);
     const cases = () => store().cases;
 
+    it('lists pending cases opened at or before a time, oldest first, with their call and participants', async () => {
+      const old = await cases().open(newCase({ requestId: 'old', createdAt: '2026-11-22T09:00:00.000Z', callId: 'c1', participantIds: ['p1'] }));
+      await cases().open(newCase({ requestId: 'done', createdAt: '2026-11-22T09:30:00.000Z' }), { outcome: 'removed' }, '2026-11-22T09:30:01.000Z');
+      const edge = await cases().open(newCase({ requestId: 'edge', createdAt: '2026-11-22T10:00:00.000Z' }));
+      await cases().open(newCase({ requestId: 'new', createdAt: '2026-11-22T11:00:00.000Z' }));
+
+      const pending = await cases().listPending('2026-11-22T10:00:00.000Z', 10);
+      expect(pending.map((c) => c.id)).toEqual([old, edge]);
+      expect(pending[0]).toMatchObject({ status: 'pending', callId: 'c1', participantIds: ['p1'] });
+      expect(await cases().listPending('2026-11-22T10:00:00.000Z', 1)).toHaveLength(1);
+    });
+
     it('returns undefined for an unknown case', async () => {
       expect(await cases().get(987654)).toBeUndefined();
     });

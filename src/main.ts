@@ -6,7 +6,7 @@ import type { Logger as PinoLogger } from 'pino';
 import { buildCommandRegistry } from './app/commands/registry.js';
 import { CallStateEvents } from './app/moderation/call-events.js';
 import { Moderation } from './app/moderation/moderation.js';
-import { reconcilePendingCases } from './app/moderation/steps/audit.js';
+import { reconcilePendingCases } from './app/moderation/steps/reconcile.js';
 import type { Clock } from './app/ports/runtime.js';
 import type { Store } from './app/ports/store.js';
 import { createTeamsChannel } from './channels/teams/teams-channel.js';

@@ -114,7 +114,7 @@ export class Renderer {
         return `Bouncer can't reach that kind of call yet: an administrator needs to set ${o.missing.join(', ')}. ${ref}`;
       case 'upstream_failed': {
         const id = o.requestId ? ` (request-id ${o.requestId})` : o.code ? ` (error ${o.code}${o.moreInfo ? `, ${o.moreInfo}` : ''})` : '';
-        if (o.hint) return `${serviceName(o.service)} refused the removal${id}. ${hintText(o.hint)} Nobody was removed. ${ref}`;
+        if (o.hint) return `${serviceName(o.service)} refused ${o.hint === 'remove-participant-policy' ? 'the removal' : 'the request'}${id}. ${hintText(o.hint)} Nobody was removed. ${ref}`;
         const next = o.retryable ? 'Please try again in a moment.' : 'Please tell your Bouncer administrator.';
         return `${serviceName(o.service)} didn't complete the request${id}, so nobody was removed. ${next} ${ref}`;
       }

@@ -1,7 +1,7 @@
 import { isOutage } from '../../domain/errors.js';
 import type { Outcome, TargetSummary } from '../../domain/outcome.js';
 import { unreachable } from '../../domain/unreachable.js';
-import type { AuditCase, CaseResult, ModerationAction, NewCase } from '../../ports/store.js';
+import type { CaseResult, ModerationAction, NewCase } from '../../ports/store.js';
 import { now, type ModerationDeps } from '../deps.js';
 import type { RequestBase, TargetRef, Unrecorded } from '../requests.js';
 
@@ -107,49 +107,6 @@ export class CaseRecorder {
 
 const CLOSE_ATTEMPTS = 3;
 const CLOSE_RETRY_DELAY_MS = 100;
-
-/**
- * Completes removals cut off by a crash or a shutdown (issue 11, item 6): each pending kick case
- * opened at or before `openedBefore` is checked against its call's participants. Gone: `removed`
- * (the DELETE may have happened; either way they are out); still there: `interrupted` (nothing
- * was done). A webhook request's idempotency keys are released, so that its sender's retry runs
- * instead of getting 409 for 24 hours. A case whose call cannot be listed now stays pending for
- * the next round. Returns how many cases were completed.
- */
-export async function reconcilePendingCases(
-  deps: Pick<ModerationDeps, 'store' | 'clock' | 'logger' | 'providers'>,
-  openedBefore: string,
-  limit = 100,
-): Promise<number> {
-  let completed = 0;
-  for (const c of await deps.store.cases.listPending(openedBefore, limit)) {
-    try {
-      const result = await reconcileOne(deps, c);
-      if (!result) continue;
-      await deps.store.cases.close(c.id, { ...result, detail: { reconciled: true } }, now(deps));
-      completed++;
-      deps.logger.warn({ caseId: c.id, outcome: result.outcome, requestId: c.requestId }, 'reconciled a pending case');
-      if (c.source === 'webhook') {
-        for (const key of [`webhook-id:${c.requestId}`, `idempotency-key:${c.requestId}`]) await deps.store.idempotency.release(key);
-      }
-    } catch (err) {
-      deps.logger.warn({ err, caseId: c.id }, 'could not reconcile a pending case; trying again later');
-    }
-  }
-  return completed;
-}
-
-async function reconcileOne(deps: Pick<ModerationDeps, 'store' | 'providers'>, c: AuditCase): Promise<CaseResult | undefined> {
-  // Only a kick changes a call; any other action cut off did nothing.
-  if (c.action !== 'kick' || !c.callId || c.participantIds.length === 0) return { outcome: 'interrupted', callId: c.callId };
-  const binding = await deps.store.bindings.findByCallId(c.callId);
-  if (binding?.state === 'terminated') return { outcome: 'already_gone', callId: c.callId };
-  const provider = deps.providers.find((p) => p.kind === binding?.provider)?.provider;
-  if (!provider) return undefined;
-  const present = new Set((await provider.listParticipants(c.callId)).flatMap((p) => [p.participantId, p.label]));
-  const still = c.participantIds.some((id) => present.has(id));
-  return { outcome: still ? 'interrupted' : 'removed', callId: c.callId };
-}
 
 /** An outage as an outcome the user can read; anything else is a bug and is rethrown. */
 export function upstreamFailure(deps: Pick<ModerationDeps, 'logger'>, err: unknown): UpstreamFailed {

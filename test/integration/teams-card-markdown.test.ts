@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PEOPLE, startHarness, TENANT_ID, type Harness } from '../support/harness.js';
+import { findSubmit } from '../support/cards.js';
 
 /** A guest's display name (or a conference's friendly name) that is Markdown: bold, and a link with text of its own. */
 const HOSTILE = 'Eve **X** [clickme](https://evil.example)';
@@ -90,17 +91,3 @@ describe('hostile names in Teams cards (issue 11, item 12)', () => {
   });
 });
 
-/** The Action.Submit with this title, anywhere in the card. */
-function findSubmit(card: unknown, title: string): { data: Json } {
-  let found: { data: Json } | undefined;
-  const walk = (node: unknown): void => {
-    if (Array.isArray(node)) return node.forEach(walk);
-    if (!node || typeof node !== 'object') return;
-    const o = node as Json;
-    if (o.type === 'Action.Submit' && o.title === title) found = o as { data: Json };
-    Object.values(o).forEach(walk);
-  };
-  walk(card);
-  if (!found) throw new Error(`no Action.Submit titled ${title}`);
-  return found;
-}

@@ -2,11 +2,11 @@ import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { Ajv2020 } from 'ajv/dist/2020.js';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../src/channels/webhook/openapi.js';
 import { webhookCallSyntaxes } from '../../src/providers/index.js';
 import { MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { signedHeaders } from '../support/webhooks.js';
 
 const SECRET_OLD = `whsec_${randomBytes(32).toString('base64')}`;
 const SECRET_NEW = `whsec_${randomBytes(32).toString('base64')}`;
@@ -63,18 +63,11 @@ describe('POST /api/moderation/kick', () => {
     opts: { secret?: string; id?: string; at?: Date; headers?: Record<string, string>; tamper?: (raw: string) => string; contentType?: string } = {},
   ) {
     const raw = typeof body === 'string' ? body : JSON.stringify(body);
-    const id = opts.id ?? `msg_${randomBytes(8).toString('hex')}`;
-    const at = opts.at ?? new Date();
-    const signature = new Webhook(opts.secret ?? SECRET_NEW).sign(id, at, raw);
+    const signed = signedHeaders(opts.secret ?? SECRET_NEW, raw, { id: opts.id, at: opts.at });
+    const id = signed['webhook-id']!;
     const res = await fetch(`${h.bouncer.url}/api/moderation/kick`, {
       method: 'POST',
-      headers: {
-        'content-type': opts.contentType ?? 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': signature,
-        ...opts.headers,
-      },
+      headers: { ...signed, 'content-type': opts.contentType ?? 'application/json', ...opts.headers },
       body: opts.tamper ? opts.tamper(raw) : raw,
     });
     const text = await res.text();

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import Database from 'better-sqlite3';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { signedHeaders } from '../support/webhooks.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -43,19 +43,8 @@ describe('SQLite write contention', () => {
   it('a webhook kick gets 503 problem+json, retryable, without internal text', async () => {
     lock();
     const raw = JSON.stringify({ call: { conversationId: MEETING_CHAT_ID }, target: { userId: PEOPLE.mallory.aadObjectId }, actor: 'classifier' });
-    const id = `msg_${randomBytes(8).toString('hex')}`;
-    const at = new Date();
     const started = Date.now();
-    const res = await fetch(`${h.bouncer.url}/api/moderation/kick`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': new Webhook(SECRET).sign(id, at, raw),
-      },
-      body: raw,
-    });
+    const res = await fetch(`${h.bouncer.url}/api/moderation/kick`, { method: 'POST', headers: signedHeaders(SECRET, raw), body: raw });
     const text = await res.text();
     expect(Date.now() - started).toBeLessThan(2_000);
     expect(res.status).toBe(503);

@@ -1,7 +1,7 @@
 import { createHmac, randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { signedHeaders } from '../support/webhooks.js';
 
 /** Issue 11, items 4 and 14: replays, and honest problem+json answers, through the real server. */
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
@@ -21,14 +21,8 @@ describe('the moderation API under attack', () => {
     JSON.stringify({ call: { conversationId: MEETING_CHAT_ID }, target: { userId: PEOPLE.mallory.aadObjectId }, reason: 'spam', ...over });
 
   /** Signs `raw` as a Standard Webhooks sender does; the headers an attacker could capture and resend. */
-  function signed(raw: string, id = `msg_${randomBytes(8).toString('hex')}`): Record<string, string> {
-    const at = new Date();
-    return {
-      'content-type': 'application/json',
-      'webhook-id': id,
-      'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-      'webhook-signature': new Webhook(SECRET).sign(id, at, raw),
-    };
+  function signed(raw: string, id?: string): Record<string, string> {
+    return signedHeaders(SECRET, raw, { id });
   }
 
   async function post(raw: string, headers: Record<string, string>) {

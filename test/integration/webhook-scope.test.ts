@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SandboxConference } from '../../tools/sandbox/protocol/twilio-server.js';
 import { MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { signedHeaders } from '../support/webhooks.js';
 
 // Issue 11, item 5 (first bullet): each webhook secret may name the calls it may act on
 // (WEBHOOK_SECRETS=whsec_…@<key>:<value>|…); a request signed with it for any other call is
@@ -34,18 +34,7 @@ describe('webhook secrets scoped to calls, through the real server', () => {
 
   async function post(secret: string, body: unknown) {
     const raw = JSON.stringify(body);
-    const id = `msg_${randomBytes(8).toString('hex')}`;
-    const at = new Date();
-    const res = await fetch(`${h.bouncer.url}/api/moderation/kick`, {
-      method: 'POST',
-      headers: {
-        'content-type': 'application/json',
-        'webhook-id': id,
-        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
-        'webhook-signature': new Webhook(secret).sign(id, at, raw),
-      },
-      body: raw,
-    });
+    const res = await fetch(`${h.bouncer.url}/api/moderation/kick`, { method: 'POST', headers: signedHeaders(secret, raw), body: raw });
     return { status: res.status, contentType: res.headers.get('content-type'), body: (await res.json()) as Record<string, unknown> };
   }
   const chatKick = { call: { conversationId: MEETING_CHAT_ID }, target: { userId: PEOPLE.mallory.aadObjectId }, actor: 'classifier' };

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import type { AddressInfo } from 'node:net';
 import type { Logger as PinoLogger } from 'pino';
+import { BackgroundWork } from './background-work.js';
 import { buildCommandRegistry } from './app/commands/registry.js';
 import { CallStateEvents } from './app/moderation/call-events.js';
 import { Moderation } from './app/moderation/moderation.js';
@@ -46,6 +47,8 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   const clock = options.clock ?? { now: () => new Date() };
   const store = await openStoreAt(config.database);
   const events = new CallStateEvents();
+  // Commands that outlast their chat turn: a shutdown waits for them as for requests in flight.
+  const background = new BackgroundWork();
 
   const providers = setUpProviders(config.providers, {
     store,
@@ -74,6 +77,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     adminUserIds: config.adminUserIds,
     callbackUrl: config.server.publicBaseUrl ? `${config.server.publicBaseUrl}/api/calls` : undefined,
     joinTimeoutMs: config.joinTimeoutMs,
+    commandDeadlineMs: config.commandDeadlineMs,
   });
   const commands = buildCommandRegistry({ bindSyntaxes: bindSyntaxes() });
 
@@ -94,6 +98,9 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     commands,
     render: { labels: labelsOf, sandbox: config.sandbox },
     logger,
+    replyWaitMs: config.chatReplyWaitMs,
+    upstreamTimeoutMs: config.upstreamTimeoutMs,
+    background,
   });
 
   const calls = webhookCallSyntaxes();
@@ -153,7 +160,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   let closing: Promise<void> | undefined;
   const close = async (): Promise<void> => {
     clearInterval(reconciler);
-    const drained = new Promise<void>((resolve) => server.close(() => resolve()));
+    const drained = Promise.all([new Promise<void>((resolve) => server.close(() => resolve())), background.idle()]);
     // Keep-alive connections with no request in flight would otherwise hold the close open.
     server.server.closeIdleConnections();
     let timer: NodeJS.Timeout | undefined;
@@ -163,7 +170,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     const how = await Promise.race([drained.then(() => 'drained' as const), graceOver]);
     clearTimeout(timer);
     if (how === 'timeout') {
-      logger.warn({ graceMs: config.shutdownGraceMs }, 'requests still in flight after the shutdown grace; cutting them off');
+      logger.warn({ graceMs: config.shutdownGraceMs, background: background.size }, 'requests still in flight after the shutdown grace; cutting them off');
       server.server.closeAllConnections();
     }
     await store.close();

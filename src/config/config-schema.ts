@@ -8,6 +8,8 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/bouncer.sqlite';
 /** The deadline of each upstream call when UPSTREAM_TIMEOUT_MS is not set. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 15_000;
 const UPSTREAM_TIMEOUT_MESSAGE = 'UPSTREAM_TIMEOUT_MS must be a whole number of milliseconds from 100 to 300000';
+const COMMAND_DEADLINE_MESSAGE = 'COMMAND_DEADLINE_MS must be a whole number of milliseconds from 1000 to 600000';
+const CHAT_REPLY_WAIT_MESSAGE = 'CHAT_REPLY_WAIT_MS must be a whole number of milliseconds from 500 to 14000';
 const SHUTDOWN_GRACE_MESSAGE = 'SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to 120000';
 
 /** Log levels pino understands. */
@@ -90,6 +92,25 @@ const moderationAndRuntimeEnv = z.object({
   // How long the first /kick in a meeting waits for a joined call to be established.
   CALL_JOIN_TIMEOUT_MS: z.string().trim().default('15000').pipe(
     z.coerce.number<string>({ message: 'CALL_JOIN_TIMEOUT_MS must be a number' }).int().min(0).max(120000),
+  ),
+
+  // The overall deadline of one command: every upstream call, retry wait and join wait made for it.
+  COMMAND_DEADLINE_MS: z.string().trim().default('60000').pipe(
+    z.coerce
+      .number<string>({ message: COMMAND_DEADLINE_MESSAGE })
+      .int(COMMAND_DEADLINE_MESSAGE)
+      .min(1_000, COMMAND_DEADLINE_MESSAGE)
+      .max(600_000, COMMAND_DEADLINE_MESSAGE),
+  ),
+
+  // How long a chat turn waits for a command before it answers "working on it" and follows up
+  // (Teams gives a bot about 15 s to answer a message).
+  CHAT_REPLY_WAIT_MS: z.string().trim().default('8000').pipe(
+    z.coerce
+      .number<string>({ message: CHAT_REPLY_WAIT_MESSAGE })
+      .int(CHAT_REPLY_WAIT_MESSAGE)
+      .min(500, CHAT_REPLY_WAIT_MESSAGE)
+      .max(14_000, CHAT_REPLY_WAIT_MESSAGE),
   ),
 
   // How long a shutdown waits for requests in flight before it closes the store and exits.

@@ -31,6 +31,10 @@ export interface Config {
   joinTimeoutMs: number;
   /** The deadline of each upstream call: Graph, Entra tokens, the calls signing keys, Twilio (UPSTREAM_TIMEOUT_MS). */
   upstreamTimeoutMs: number;
+  /** The overall deadline of one command, every upstream call and wait made for it included (COMMAND_DEADLINE_MS). */
+  commandDeadlineMs: number;
+  /** How long a chat turn waits for a command before it answers "working on it" and follows up later (CHAT_REPLY_WAIT_MS). */
+  chatReplyWaitMs: number;
   /** How long a shutdown waits for requests in flight before it closes the store (SHUTDOWN_GRACE_MS). */
   shutdownGraceMs: number;
   adminUserIds: ReadonlySet<string>;

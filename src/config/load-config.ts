@@ -119,6 +119,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     joinTimeoutMs: e.CALL_JOIN_TIMEOUT_MS,
     upstreamTimeoutMs: e.UPSTREAM_TIMEOUT_MS,
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
+    commandDeadlineMs: e.COMMAND_DEADLINE_MS,
+    chatReplyWaitMs: e.CHAT_REPLY_WAIT_MS,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     webhookSecrets: e.WEBHOOK_SECRETS,
     database,

@@ -1,3 +1,4 @@
+import { outOfTime, timeLeftMs } from '../app/domain/deadline.js';
 import { UpstreamError, type UpstreamDetails } from '../app/domain/errors.js';
 import type { Logger } from '../app/ports/runtime.js';
 
@@ -71,6 +72,9 @@ export interface RetryOptions {
  *
  * A Retry-After pauses the whole upstream, not only the request that received it: every attempt
  * through this scheduler waits until the pause is over.
+ *
+ * Inside a command (src/app/domain/deadline.ts) no wait outlasts the command's deadline: a wait
+ * that would is not started, and the last failure is thrown at once (retryable).
  */
 export class RetryScheduler {
   readonly maxAttempts: number;
@@ -99,7 +103,11 @@ export class RetryScheduler {
     for (let n = 0; ; n++) {
       // Another call's Retry-After holds for this one too (a retry has just waited its own).
       const paused = this.pausedUntil - this.now();
-      if (!justWaited && paused > 0) await this.sleep(Math.min(paused, this.maxDelayMs));
+      if (!justWaited && paused > 0) {
+        const wait = Math.min(paused, this.maxDelayMs);
+        if (wait >= timeLeftMs()) throw outOfTime(this.service, `${what} was not sent while the upstream asked to wait`);
+        await this.sleep(wait);
+      }
       justWaited = false;
       try {
         return await attempt(n);
@@ -112,6 +120,10 @@ export class RetryScheduler {
         }
         const delay = asked ?? this.backoff(n);
         if (asked !== undefined) this.pausedUntil = Math.max(this.pausedUntil, this.now() + asked);
+        if (delay >= timeLeftMs()) {
+          this.options.logger?.warn({ service: this.service, what, status: err.status, delayMs: delay }, "no time left in the command's deadline to retry");
+          throw err;
+        }
         this.options.logger?.warn(
           { service: this.service, what, status: err.status, vendorCode: err.vendorCode, attempt: n, delayMs: delay },
           'upstream failed; retrying',

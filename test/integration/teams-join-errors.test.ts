@@ -36,6 +36,30 @@ describe("Graph's join errors 7504 and 7505, through the real server", () => {
     expect(JSON.parse(String(h.cases()[0]!.detail))).toMatchObject({ hint: 'join-tenant-mismatch' });
   });
 
+  it('/status names the setup steps missing until an action succeeds again', async () => {
+    refuseJoin('7504', 'Insufficient enterprise tenant permissions, cannot access this API.');
+    await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
+    await h.send(PEOPLE.olivia, '/status', []);
+    expect(h.lastReply()).toContain('Setup needed: ');
+    expect(h.lastReply()).toContain('Calls.JoinGroupCall.All');
+    expect(JSON.stringify(h.lastCard())).toContain('Calls.JoinGroupCall.All');
+
+    // The join works now, but the tenant's removal policy refuses Bouncer.
+    h.graph.script('DELETE', /\/participants\//, [{ status: 403, body: { error: { code: 'Forbidden', message: 'no policy' } } }]);
+    await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
+    await h.send(PEOPLE.olivia, '/status', []);
+    const status = h.lastReply();
+    expect(status).toContain('Set-CsApplicationMeetingConfiguration -AllowRemoveParticipantAppIds');
+    // The same kind of action has failed since: the older 7504 stays listed until one succeeds.
+    expect(status.indexOf('AllowRemoveParticipantAppIds')).toBeLessThan(status.indexOf('Calls.JoinGroupCall.All'));
+
+    // The administrator fixed it: a removal succeeds, and /status says nothing more about setup.
+    await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
+    expect(h.lastReply()).toMatch(/^Removed \*\*Mallory\*\*/);
+    await h.send(PEOPLE.olivia, '/status', []);
+    expect(h.lastReply()).not.toContain('Setup needed');
+  });
+
   it('another join refusal gets no tenant hint', async () => {
     refuseJoin('Forbidden', 'nope');
     await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);

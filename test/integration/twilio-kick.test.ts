@@ -11,7 +11,9 @@ describe('Twilio conferences through the real server', () => {
   let sids: { mallory: string; guest: string; zoe: string };
 
   beforeEach(async () => {
-    h = await startHarness({}, { twilio: true });
+    // The meeting's chat is configured for these conferences, so its organizer may bind them.
+    const conferences = ['Support bridge', 'Old town hall', 'Nobody here'];
+    h = await startHarness({ TWILIO_CONFERENCE_CHATS: JSON.stringify(Object.fromEntries(conferences.map((c) => [c, MEETING_CHAT_ID]))) }, { twilio: true });
     tw = h.twilio!;
     // Yesterday's bridge of the same name has ended; today's is live.
     tw.fake.addConference({ friendlyName: 'Support bridge', status: 'completed', dateCreated: new Date(Date.now() - 86_400_000) });

@@ -43,6 +43,8 @@ function person(chatId: string, name: string, aadObjectId: string, role: string,
 export { meetingJoinUrl as joinUrlFor } from '../../tools/sandbox/world.js';
 
 export const TWILIO_ACCOUNT_SID = `AC${'a1'.repeat(16)}`;
+/** The conference TWILIO_CONFERENCE_CHATS configures for the meeting's chat (override it in extraEnv). */
+export const TEST_CONFERENCE = 'Support bridge';
 export const TWILIO_AUTH_TOKEN = 'test-twilio-auth-token';
 export const TWILIO_API_KEY = { sid: `SK${'b2'.repeat(16)}`, secret: 'test-twilio-key-secret' };
 
@@ -140,6 +142,8 @@ export async function startHarness(
             TWILIO_API_KEY_SID: TWILIO_API_KEY.sid,
             TWILIO_API_KEY_SECRET: TWILIO_API_KEY.secret,
             TWILIO_API_BASE_URL: fakeTwilio.url,
+            // The test conference is for the meeting's chat: its moderators may bind it there.
+            TWILIO_CONFERENCE_CHATS: JSON.stringify({ [TEST_CONFERENCE]: MEETING_CHAT_ID }),
           }
         : {}),
       ...extraEnv,

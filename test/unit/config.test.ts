@@ -46,7 +46,7 @@ describe('loadConfig: defaults', () => {
       callsTokenIssuer: 'https://api.botframework.com',
       timeoutMs: 15000,
     });
-    expect(config.providers.twilio).toEqual({ account: undefined, baseUrl: 'https://api.twilio.com', timeoutMs: 15000 });
+    expect(config.providers.twilio).toEqual({ account: undefined, baseUrl: 'https://api.twilio.com', timeoutMs: 15000, conferenceChats: [] });
     expect(config.joinTimeoutMs).toBe(15000);
     expect(config.upstreamTimeoutMs).toBe(15000);
     expect(config.adminUserIds.size).toBe(0);
@@ -276,6 +276,7 @@ describe('loadConfig: Twilio', () => {
       account: { accountSid, authToken: 'token', apiKey: undefined },
       baseUrl: 'https://api.twilio.com',
       timeoutMs: 15000,
+      conferenceChats: [],
     });
     expect(notices.some((n) => n.startsWith('TWILIO_AUTH_TOKEN'))).toBe(false);
   });
@@ -288,6 +289,7 @@ describe('loadConfig: Twilio', () => {
       account: { accountSid, authToken: undefined, apiKey: { sid: apiKeySid, secret: 'secret' } },
       baseUrl: 'http://127.0.0.1:4004',
       timeoutMs: 15000,
+      conferenceChats: [],
     });
     expect(notices).toContain(
       'TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants.',
@@ -356,6 +358,31 @@ describe('loadConfig: value normalisation', () => {
     expect(problems).toEqual([expect.stringContaining('PUBLIC_BASE_URL must be an absolute http(s) URL')]);
   });
 
+  it('reads TWILIO_CONFERENCE_CHATS (a conference to one chat or several), and refuses anything else', () => {
+    const twilio = (env: Record<string, string>) => {
+      const result = loadConfig({ TWILIO_ACCOUNT_SID: `AC${'a1'.repeat(16)}`, TWILIO_AUTH_TOKEN: 't', ...env }, cwd);
+      return result;
+    };
+    const ok = expectOk(twilio({ TWILIO_CONFERENCE_CHATS: '{"Support bridge":"19:a@thread.v2","CF0123456789abcdef0123456789abcdef":["19:b@thread.v2","19:c@thread.v2"]}' }));
+    expect(ok.config.providers.twilio?.conferenceChats).toEqual([
+      { conference: 'Support bridge', conversationIds: ['19:a@thread.v2'] },
+      { conference: 'CF0123456789abcdef0123456789abcdef', conversationIds: ['19:b@thread.v2', '19:c@thread.v2'] },
+    ]);
+    expect(expectOk(twilio({})).config.providers.twilio?.conferenceChats).toEqual([]);
+    for (const bad of ['not json', '["19:a@thread.v2"]', '{"Support bridge":42}', '{"Support bridge":[]}', '{"":"19:a@thread.v2"}']) {
+      expect(expectProblems(twilio({ TWILIO_CONFERENCE_CHATS: bad }))).toEqual([expect.stringContaining('TWILIO_CONFERENCE_CHATS must be a JSON object')]);
+    }
+  });
+
+  it('reads the command deadline and the chat reply wait, and refuses values that cannot work', () => {
+    const { config } = expectOk(loadConfig({ COMMAND_DEADLINE_MS: '30000', CHAT_REPLY_WAIT_MS: '5000' }, cwd));
+    expect(config.commandDeadlineMs).toBe(30000);
+    expect(config.chatReplyWaitMs).toBe(5000);
+    expect(expectProblems(loadConfig({ COMMAND_DEADLINE_MS: '500' }, cwd))).toEqual([expect.stringContaining('COMMAND_DEADLINE_MS must be')]);
+    // Teams drops a turn that has not answered in about 15 s: a longer wait would lose the reply.
+    expect(expectProblems(loadConfig({ CHAT_REPLY_WAIT_MS: '20000' }, cwd))).toEqual([expect.stringContaining('CHAT_REPLY_WAIT_MS must be')]);
+  });
+
   it('reads numbers and the log level', () => {
     const { config } = expectOk(loadConfig({ PORT: ' 8080 ', CALL_JOIN_TIMEOUT_MS: '500', LOG_LEVEL: 'debug' }, cwd));
     expect(config.server.port).toBe(8080);
@@ -369,6 +396,8 @@ describe('loadConfig: value normalisation', () => {
     ['PORT', (c: Config) => c.server.port, 3978],
     ['CALL_JOIN_TIMEOUT_MS', (c: Config) => c.joinTimeoutMs, 15000],
     ['UPSTREAM_TIMEOUT_MS', (c: Config) => c.upstreamTimeoutMs, 15000],
+    ['COMMAND_DEADLINE_MS', (c: Config) => c.commandDeadlineMs, 60000],
+    ['CHAT_REPLY_WAIT_MS', (c: Config) => c.chatReplyWaitMs, 8000],
     ['DATABASE_URL', (c: Config) => c.database, { kind: 'sqlite', path: path.join(cwd, 'data', 'bouncer.sqlite') }],
     ['PUBLIC_BASE_URL', (c: Config) => c.server.publicBaseUrl, undefined],
   ] as const)('treats a blank %s like an unset one', (name, read, expected) => {

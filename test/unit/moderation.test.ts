@@ -120,6 +120,7 @@ describe('Moderation through the command runner', () => {
       adminUserIds: new Set(),
       callbackUrl: 'https://bouncer.example/api/calls',
       joinTimeoutMs: 1000,
+      commandDeadlineMs: 60_000,
     };
   });
   afterEach(async () => {

@@ -75,6 +75,23 @@ describe('decide: bind a meeting by its link', () => {
   });
 });
 
+describe('decide: bind a call named by id or name (a Twilio conference)', () => {
+  it("allows admins anywhere, and the chat's moderators only where the call is configured for the chat", () => {
+    const bindCall = (authority: Authority, configuredForChat: boolean) => decide({ kind: 'bind_call', authority, configuredForChat });
+    const authority = (role: Authority['role']): Authority => ({ admin: false, role, userId: 'actor' });
+    for (const configured of [true, false]) expect(bindCall({ admin: true, role: 'unknown' }, configured)).toEqual(allowed);
+    for (const role of ['organizer', 'presenter'] as const) {
+      expect(bindCall(authority(role), true)).toEqual(allowed);
+      expect(bindCall(authority(role), false)).toEqual(denied('call_not_for_chat'));
+    }
+    // Not a moderator of this chat: configured or not, the usual answer.
+    for (const configured of [true, false]) {
+      expect(bindCall(authority('attendee'), configured)).toEqual(denied('not_permitted'));
+      expect(bindCall(authority('unknown'), configured)).toEqual(denied('unknown_role'));
+    }
+  });
+});
+
 describe('authorityOf', () => {
   const admins = new Set(['aaaaaaaa-0000-4000-8000-000000000001']);
 

@@ -78,6 +78,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
         TWILIO_ACCOUNT_SID: SANDBOX.twilio.accountSid,
         TWILIO_AUTH_TOKEN: SANDBOX.twilio.authToken,
         TWILIO_API_BASE_URL: twilio.url,
+        // The sandbox's conference is for the meeting's chat: its organizer and presenters may bind it there.
+        TWILIO_CONFERENCE_CHATS: JSON.stringify({ [SANDBOX.twilio.conference]: SANDBOX.meeting.chatId }),
         DATABASE_URL: `sqlite:${options.databaseFile}`,
       },
       messagesUrl: `${connector.url}/api/messages`,

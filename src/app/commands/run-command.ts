@@ -1,3 +1,4 @@
+import { withDeadline } from '../domain/deadline.js';
 import { isOutage } from '../domain/errors.js';
 import { decide } from '../moderation/policy.js';
 import { upstreamFailure } from '../moderation/steps/audit.js';
@@ -14,7 +15,12 @@ export interface Invocation {
  * prechecks → the command's permission, asked of the policy with the request's shared lookups →
  * run. Nothing runs a command any other way.
  */
-export async function runCommand(invocation: Invocation, ctx: CommandContext, registry: CommandRegistry): Promise<CommandResult> {
+export function runCommand(invocation: Invocation, ctx: CommandContext, registry: CommandRegistry): Promise<CommandResult> {
+  // Every upstream call and wait made for the command fits inside its deadline.
+  return withDeadline(ctx.moderation.deps.commandDeadlineMs, () => runChecked(invocation, ctx, registry));
+}
+
+async function runChecked(invocation: Invocation, ctx: CommandContext, registry: CommandRegistry): Promise<CommandResult> {
   const { command, args } = invocation;
   const refuse = (refusal: Refusal) => (command.refuse ? command.refuse(args, ctx, refusal) : Promise.resolve(readRefusal(refusal)));
   const early = command.precheck?.(args, ctx);

@@ -43,7 +43,12 @@ export class BouncerError extends Error {
  *   mismatch"): the meeting belongs to another tenant than the one the join named (the app's, for a
  *   SingleTenant app).
  */
-export type UpstreamHint = 'remove-participant-policy' | 'join-tenant-permissions' | 'join-tenant-mismatch';
+export const UPSTREAM_HINTS = ['remove-participant-policy', 'join-tenant-permissions', 'join-tenant-mismatch'] as const;
+export type UpstreamHint = (typeof UPSTREAM_HINTS)[number];
+
+export function isUpstreamHint(value: unknown): value is UpstreamHint {
+  return (UPSTREAM_HINTS as readonly unknown[]).includes(value);
+}
 
 export interface UpstreamDetails {
   /** UPSTREAM_FAILED (default) or UPSTREAM_INVALID_RESPONSE. */

@@ -47,7 +47,8 @@ export type DenialReason =
   | 'unknown_role' // the meeting role could not be established
   | 'self'
   | 'bot'
-  | 'organizer'; // a presenter tried to remove the organizer
+  | 'organizer' // a presenter tried to remove the organizer
+  | 'call_not_for_chat'; // a moderator named a call (conference) not configured for this chat
 
 export type NotBoundReason =
   | 'not_a_meeting' // the chat has no meeting, so there is no call to join

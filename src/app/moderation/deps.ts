@@ -36,6 +36,8 @@ export interface ModerationDeps {
   /** Where a provider posts call notifications (`${PUBLIC_BASE_URL}/api/calls`); undefined without a public URL. */
   callbackUrl?: string;
   joinTimeoutMs: number;
+  /** The overall deadline of one command (src/app/domain/deadline.ts). */
+  commandDeadlineMs: number;
 }
 
 export type ProviderChoice = { provider: CallProvider } | { missing: string[] };

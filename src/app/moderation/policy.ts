@@ -32,6 +32,11 @@ export type Question =
    * The organizer is the one the backend confirmed, never the link's own Oid: unconfirmed, only admins.
    */
   | { kind: 'bind_link'; authority: Authority; confirmedOrganizerUserId?: string }
+  /**
+   * May the actor bind this chat to a call named by id or name (a Twilio conference)? Admins may
+   * bind any; moderators only in a chat an administrator configured the call for.
+   */
+  | { kind: 'bind_call'; authority: Authority; configuredForChat: boolean }
   /** May the actor remove this target? */
   | { kind: 'remove'; authority: Authority; target: TargetFacts }
   /**
@@ -63,6 +68,11 @@ export function decide(q: Question): Decision {
       if (authority.admin) return ALLOWED;
       const organizer = q.confirmedOrganizerUserId?.toLowerCase();
       return !!organizer && authority.userId === organizer ? ALLOWED : { allowed: false, reason: 'not_permitted' };
+    }
+    case 'bind_call': {
+      const moderator = moderates(q.authority);
+      if (!moderator.allowed || q.authority.admin || q.configuredForChat) return moderator;
+      return { allowed: false, reason: 'call_not_for_chat' };
     }
     case 'remove': {
       const { authority, target } = q;

@@ -1,3 +1,4 @@
+import type { UpstreamHint } from '../domain/errors.js';
 import type { DenialReason, Outcome } from '../domain/outcome.js';
 import type { CallBinding, ProviderKind, ReplyAddress } from '../domain/participant.js';
 import type { Participant } from '../domain/participant.js';
@@ -96,6 +97,8 @@ export type ReadResult =
       rosterSize: number;
       /** Every provider Bouncer knows, in display order, and whether it is configured. */
       providers: Array<{ kind: ProviderKind; configured: boolean }>;
+      /** Tenant setup steps this chat's recent actions failed for, not since fixed by a success (newest first). */
+      setupHints: UpstreamHint[];
     }
   | { kind: 'roster'; binding?: CallBinding; participants: Participant[] }
   | { kind: 'modlog'; cases: AuditCase[] }

@@ -37,6 +37,12 @@ export interface CallProvider {
   confirmMeetingOrganizer?(joinUrl: string): Promise<ConfirmedOrganizer | undefined>;
   /** The live call named by an id or a name (Teams: a call id; Twilio: a ConferenceSid or friendly name). */
   findCall?(idOrName: string): Promise<CallLookup>;
+  /**
+   * The chats an administrator configured a call for (Twilio: TWILIO_CONFERENCE_CHATS), by any of
+   * the names or ids given; empty when none. Binding such a call is for those chats' moderators
+   * (and admins anywhere).
+   */
+  chatsConfiguredFor?(call: { callId?: string; callName?: string }): readonly string[];
   /** Leaves the call when a chat is unbound (Teams: hangs up the bot's own call leg). */
   leaveCall?(callId: string): Promise<void>;
   /** Lists the call's participants (may be incomplete for large meetings; the roster is preferred). */

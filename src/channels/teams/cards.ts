@@ -3,7 +3,7 @@ import type { Outcome } from '../../app/domain/outcome.js';
 import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
 import type { KickCardData } from './card-action.js';
-import { caseLine, escapeMarkdown, participantName, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
+import { caseLine, escapeMarkdown, hintText, participantName, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
 
 /** Adaptive Card JSON (https://adaptivecards.io/explorer/), kept to schema 1.5, which Teams renders. */
 export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard'; fallbackText: string };
@@ -93,6 +93,7 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
             ...r.providers.map((p) => ({ title: escapeMarkdown(labels(p.kind).product), value: p.configured ? 'configured' : 'not configured' })),
           ],
         },
+        ...r.setupHints.map((hint) => text(`Setup needed: ${hintText(hint)}`, { color: 'Warning' })),
       ]);
     case 'roster': {
       const binding = r.binding;

@@ -59,7 +59,8 @@ export class Renderer {
         const configured = r.providers
           .map((p) => `${this.context.labels(p.kind).product}: ${p.configured ? 'configured' : 'not configured'}.`)
           .join(' ');
-        return this.context.sandbox ? `${SANDBOX_NOTICE}\n${connected}\n${configured}` : `${connected}\n${configured}`;
+        const setup = r.setupHints.map((hint) => `Setup needed: ${hintText(hint)}`);
+        return [...(this.context.sandbox ? [SANDBOX_NOTICE] : []), connected, configured, ...setup].join('\n');
       }
       case 'roster':
         if (!r.binding) return "This chat isn't connected to a call. Use `/bind` first.";
@@ -164,6 +165,16 @@ export class Renderer {
     return `That message is too long to be a command (over ${limit} characters), so I did nothing. Commands are short: try \`/help\`.`;
   }
 
+  /** Chat text for a command still running when Teams' answer window closes: its result replaces this message. */
+  workingOnIt(): string {
+    return 'Working on it… Microsoft is answering slowly; I will update this message with the result.';
+  }
+
+  /** Chat text for a command whose outcome is unknown because it failed unexpectedly after "working on it". */
+  failedLate(): string {
+    return 'Sorry, something went wrong on my side before I could finish. Check `/modlog` to see whether anything was done.';
+  }
+
   /** Chat text for a command that could not run because the database was busy (nothing was done). */
   busy(): string {
     return "Bouncer's database is busy right now, so nothing was done. Please try again in a moment.";
@@ -204,13 +215,18 @@ function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason']): string 
       return "I couldn't confirm your role in this meeting, so I didn't act. Only the organizer, presenters and Bouncer admins can remove people.";
     case 'not_permitted':
       return 'Only the meeting organizer, presenters and Bouncer admins can do that.';
+    case 'call_not_for_chat':
+      return (
+        "That conference isn't set up for this chat, so only a Bouncer admin can bind it here. " +
+        'Ask an admin to bind it, or to add this chat to the conference in `TWILIO_CONFERENCE_CHATS` (see the README).'
+      );
     default:
       return unreachable(reason, 'denial reason');
   }
 }
 
 /** What an administrator must do about a known upstream refusal. */
-function hintText(hint: UpstreamHint): string {
+export function hintText(hint: UpstreamHint): string {
   switch (hint) {
     case 'remove-participant-policy':
       return (

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { CardFactory, MessageFactory, TeamsActivityHandler, type TurnContext } from 'botbuilder';
+import { CardFactory, MessageFactory, TeamsActivityHandler, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
 import type { CommandRegistry, CommandResult } from '../../app/commands/command.js';
 import type { KickArgs } from '../../app/commands/kick.js';
 import { parseCommand } from '../../app/commands/parse-command.js';
 import { runCommand, type Invocation } from '../../app/commands/run-command.js';
+import { awaitWithin } from '../../app/domain/deadline.js';
 import { BouncerError } from '../../app/domain/errors.js';
 import type { Moderation } from '../../app/moderation/moderation.js';
 import type { RequestSource } from '../../app/ports/store.js';
@@ -16,11 +17,25 @@ import { toReplyAddress } from './reply-address.js';
 import { TeamsChatDirectory, TeamsLookupCaches } from './teams-directory.js';
 import { TtlCache } from './ttl-cache.js';
 
+/** A message of the bot's: text, or an Adaptive Card with its fallback text. */
+export type BotMessage = Partial<Activity>;
+
 export interface TeamsBotDeps {
   moderation: Moderation;
   commands: CommandRegistry;
   render: Renderer;
   logger: Logger;
+  /** How long a turn waits for its command before answering "working on it" (CHAT_REPLY_WAIT_MS). */
+  replyWaitMs: number;
+  /** The deadline of each Bot Connector call: replies and Teams lookups (UPSTREAM_TIMEOUT_MS). */
+  upstreamTimeoutMs: number;
+  /**
+   * After the turn: replaces the bot's message `replaceId` in the conversation with `message` (or,
+   * when it cannot be edited, sends it as a new message). Failures are logged, never thrown.
+   */
+  followUp(reference: Partial<ConversationReference>, replaceId: string | undefined, message: BotMessage): Promise<void>;
+  /** Where work that outlasts its turn is tracked, so that a shutdown waits for it. */
+  background: { track(work: Promise<unknown>): void };
 }
 
 /** The Teams transport: a message or a card button becomes a command invocation, run by the one runner, then a reply. */
@@ -56,12 +71,12 @@ export class TeamsBot extends TeamsActivityHandler {
     if (input.tooLong) {
       // Not a command, whatever it starts with: acting on part of a message could act on the wrong words.
       this.deps.logger.info({ requestId: activity.id, length: activity.text?.length }, 'message too long to be a command');
-      if (meantForBot) await context.sendActivity(this.deps.render.tooLong(MAX_COMMAND_TEXT_CHARS));
+      if (meantForBot) await this.send(context, this.deps.render.tooLong(MAX_COMMAND_TEXT_CHARS));
       return;
     }
     const parsed = parseCommand(input, this.deps.commands);
     if (!parsed.ok) {
-      if (meantForBot) await context.sendActivity(this.deps.render.problem(parsed.problem));
+      if (meantForBot) await this.send(context, this.deps.render.problem(parsed.problem));
       return;
     }
     await this.runInvocation(context, 'chat', parsed);
@@ -94,15 +109,19 @@ export class TeamsBot extends TeamsActivityHandler {
     let claimed = false;
     try {
       if (key && !(claimed = await this.claimActivity(key, requestId))) return;
-      await this.runOnce(context, source, invocation, requestId);
+      await this.runOnce(context, source, invocation, requestId, key);
     } catch (err) {
       // Unfinished: let a redelivery try again.
-      if (key && claimed) await this.deps.moderation.deps.store.idempotency.release(key).catch(() => undefined);
+      if (key && claimed) await this.release(key);
       if (!(err instanceof BouncerError && err.code === 'STORE_BUSY')) throw err;
       // Another writer holds the database: nothing was done, and trying again shortly may work.
       this.deps.logger.warn({ err, requestId }, 'store busy; the command was not run');
-      await context.sendActivity(this.deps.render.busy());
+      await this.send(context, this.deps.render.busy());
     }
+  }
+
+  private async release(key: string): Promise<void> {
+    await this.deps.moderation.deps.store.idempotency.release(key).catch(() => undefined);
   }
 
   /** Whether this delivery is the first of its activity (false: a duplicate, already logged). */
@@ -114,7 +133,13 @@ export class TeamsBot extends TeamsActivityHandler {
     return existing === undefined;
   }
 
-  private async runOnce(context: TurnContext, source: Extract<RequestSource, 'chat' | 'card'>, invocation: Invocation, requestId: string): Promise<void> {
+  private async runOnce(
+    context: TurnContext,
+    source: Extract<RequestSource, 'chat' | 'card'>,
+    invocation: Invocation,
+    requestId: string,
+    key: string | undefined,
+  ): Promise<void> {
     const activity = context.activity;
     const scope = this.deps.moderation.scope(
       {
@@ -124,25 +149,80 @@ export class TeamsBot extends TeamsActivityHandler {
         replyAddress: toReplyAddress(activity.serviceUrl),
         actor: { kind: 'member', chatId: activity.from?.id, userId: activity.from?.aadObjectId, displayName: activity.from?.name },
       },
-      new TeamsChatDirectory(context, this.caches),
+      new TeamsChatDirectory(context, this.caches, this.deps.upstreamTimeoutMs),
     );
-    const result = await runCommand(invocation, { moderation: this.deps.moderation, scope }, this.deps.commands);
-    await this.reply(context, result);
+    const work = runCommand(invocation, { moderation: this.deps.moderation, scope }, this.deps.commands);
+    const early = await settledWithin(work, this.deps.replyWaitMs);
+    if (early) {
+      // Handled before the reply is sent: a reply that fails must not let a redelivery act twice.
+      await this.markHandled(key, requestId);
+      await this.send(context, this.message(activity.conversation.id, early.result));
+      return;
+    }
+    // Teams drops a turn that has not answered in about 15 s: say so now, finish after the turn.
+    this.deps.logger.info({ requestId, waitedMs: this.deps.replyWaitMs }, 'command still running; answering "working on it"');
+    const sent = await this.send(context, this.deps.render.workingOnIt());
+    const reference = TurnContext.getConversationReference(activity);
+    this.deps.background.track(this.finishLater(work, reference, sent?.id, requestId, key));
+  }
+
+  /** The end of a command that outlasted its turn: its result replaces the "working on it" message. */
+  private async finishLater(
+    work: Promise<CommandResult>,
+    reference: Partial<ConversationReference>,
+    workingId: string | undefined,
+    requestId: string,
+    key: string | undefined,
+  ): Promise<void> {
+    let message: BotMessage;
+    try {
+      const result = await work;
+      await this.markHandled(key, requestId);
+      message = this.message(reference.conversation?.id ?? '', result);
+    } catch (err) {
+      if (key) await this.release(key);
+      const busy = err instanceof BouncerError && err.code === 'STORE_BUSY';
+      this.deps.logger[busy ? 'warn' : 'error']({ err, requestId }, busy ? 'store busy; the command was not run' : 'command failed after its turn');
+      message = { type: 'message', text: busy ? this.deps.render.busy() : this.deps.render.failedLate() };
+    }
+    await this.deps.followUp(reference, workingId, message);
+  }
+
+  private async markHandled(key: string | undefined, requestId: string): Promise<void> {
+    if (!key) return;
     await this.deps.moderation.deps.store.idempotency
-      .complete(activityKey(activity.conversation.id, requestId), { status: 200, body: null })
+      .complete(key, { status: 200, body: null })
       .catch((err: unknown) => this.deps.logger.warn({ err, requestId }, 'could not mark the activity as handled'));
   }
 
+  /** Sends within the Bot Connector deadline. */
+  private send(context: TurnContext, message: string | BotMessage) {
+    return awaitWithin(context.sendActivity(message), this.deps.upstreamTimeoutMs, 'teams', 'Teams reply');
+  }
+
   /** An Adaptive Card where one fits (its fallbackText carries the same words), else text. */
-  private async reply(context: TurnContext, result: CommandResult): Promise<void> {
+  private message(conversationId: string, result: CommandResult): BotMessage {
     if (result.type === 'read' && result.result.kind === 'roster' && result.result.binding) {
       const { callId } = result.result.binding;
       for (const p of result.result.participants) {
-        this.rosterNames.set(rosterNameKey(context.activity.conversation.id, callId, p.participantId), participantName(p));
+        this.rosterNames.set(rosterNameKey(conversationId, callId, p.participantId), participantName(p));
       }
     }
     const card = resultCard(result, this.deps.render);
-    await context.sendActivity(card ? MessageFactory.attachment(CardFactory.adaptiveCard(card)) : this.deps.render.result(result));
+    return card ? MessageFactory.attachment(CardFactory.adaptiveCard(card)) : MessageFactory.text(this.deps.render.result(result));
+  }
+}
+
+/** The command's result if it settles within `ms` (its failure is thrown), else undefined: it goes on. */
+async function settledWithin<T>(work: Promise<T>, ms: number): Promise<{ result: T } | undefined> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), ms);
+  });
+  try {
+    return await Promise.race([work.then((result) => ({ result })), late]);
+  } finally {
+    clearTimeout(timer);
   }
 }
 

@@ -4,6 +4,7 @@ import { decodeJwt } from 'jose';
 import type { Request, Response } from 'restify';
 import { z } from 'zod';
 import type { CommandRegistry } from '../../app/commands/command.js';
+import { awaitWithin } from '../../app/domain/deadline.js';
 import { asCodedError } from '../../app/domain/errors.js';
 import type { Moderation } from '../../app/moderation/moderation.js';
 import type { ChatNotifier } from '../../app/ports/chat-notifier.js';
@@ -67,6 +68,12 @@ export function createTeamsChannel(deps: {
   commands: CommandRegistry;
   render: RenderContext;
   logger: Logger;
+  /** CHAT_REPLY_WAIT_MS: how long a turn waits for its command before answering "working on it". */
+  replyWaitMs: number;
+  /** UPSTREAM_TIMEOUT_MS: the deadline of each Bot Connector call. */
+  upstreamTimeoutMs: number;
+  /** Tracks commands that outlast their turn, so that a shutdown waits for them. */
+  background: { track(work: Promise<unknown>): void };
 }): TeamsChannel {
   const { config, logger } = deps;
   const auth = new ConfigurationBotFrameworkAuthentication(
@@ -84,13 +91,44 @@ export function createTeamsChannel(deps: {
     const coded = asCodedError(error);
     logger.error({ err: coded, code: coded.code, conversationId: context.activity.conversation?.id }, 'unhandled error in turn');
     try {
-      await context.sendActivity('Sorry, something went wrong on my side and nothing was done. Please try again.');
+      await awaitWithin(
+        context.sendActivity('Sorry, something went wrong on my side and nothing was done. Please try again.'),
+        deps.upstreamTimeoutMs,
+        'teams',
+        'Teams reply',
+      );
     } catch (sendErr) {
       logger.error({ err: sendErr }, 'could not tell the user about the error');
     }
   };
   const render = new Renderer(deps.render);
-  const bot = new TeamsBot({ moderation: deps.moderation, commands: deps.commands, render, logger });
+  const bot = new TeamsBot({
+    moderation: deps.moderation,
+    commands: deps.commands,
+    render,
+    logger,
+    replyWaitMs: deps.replyWaitMs,
+    upstreamTimeoutMs: deps.upstreamTimeoutMs,
+    background: deps.background,
+    followUp: async (reference, replaceId, message) => {
+      try {
+        await adapter.continueConversationAsync(config.appId, reference, async (context) => {
+          const within = <T>(call: Promise<T>, what: string) => awaitWithin(call, deps.upstreamTimeoutMs, 'teams', what);
+          if (replaceId) {
+            try {
+              await within(context.updateActivity({ ...message, id: replaceId, type: 'message' }), 'Teams message update');
+              return;
+            } catch (err) {
+              logger.warn({ err: asCodedError(err), conversationId: reference.conversation?.id }, 'could not update the "working on it" message; sending the result as a new one');
+            }
+          }
+          await within(context.sendActivity(message), 'Teams follow-up');
+        });
+      } catch (err) {
+        logger.error({ err: asCodedError(err), conversationId: reference.conversation?.id }, 'could not follow up a command that outlasted its turn');
+      }
+    },
+  });
   return {
     routes: [
       {

@@ -1,4 +1,5 @@
 import { TeamsInfo, type TurnContext } from 'botbuilder';
+import { awaitWithin, callBudgetMs } from '../../app/domain/deadline.js';
 import { UpstreamError } from '../../app/domain/errors.js';
 import type { MeetingDetails } from '../../app/ports/call-provider.js';
 import type { ChatDirectory, ChatUser, MeetingRole } from '../../app/ports/chat-directory.js';
@@ -15,12 +16,20 @@ interface TeamsChannelDataLike {
   tenant?: { id?: string };
 }
 
-/** ChatDirectory over the Bot Connector's Teams APIs (TeamsInfo), for one turn. */
+/**
+ * ChatDirectory over the Bot Connector's Teams APIs (TeamsInfo), for one turn. TeamsInfo takes no
+ * deadline, so each lookup is awaited at most `timeoutMs` (or what is left of the command's).
+ */
 export class TeamsChatDirectory implements ChatDirectory {
   constructor(
     private readonly context: TurnContext,
     private readonly caches: TeamsLookupCaches,
+    private readonly timeoutMs: number,
   ) {}
+
+  private within<T>(call: Promise<T>, what: string): Promise<T> {
+    return awaitWithin(call, callBudgetMs(this.timeoutMs), 'teams', `Teams ${what}`);
+  }
 
   isBot(chatUserId: string): boolean {
     return chatUserId === this.context.activity.recipient?.id;
@@ -34,7 +43,7 @@ export class TeamsChatDirectory implements ChatDirectory {
     const key = `${this.context.activity.conversation.id}|${chatUserId}`;
     const found = await this.caches.members.getOrLoad(key, async () => {
       try {
-        const member = await TeamsInfo.getMember(this.context, chatUserId);
+        const member = await this.within(TeamsInfo.getMember(this.context, chatUserId), 'member lookup');
         return {
           userId: member.aadObjectId?.toLowerCase(),
           displayName: member.name,
@@ -53,11 +62,9 @@ export class TeamsChatDirectory implements ChatDirectory {
     const actorUserId = this.context.activity.from?.aadObjectId;
     if (!meetingId || !actorUserId) return 'unknown';
     try {
-      const participant = await TeamsInfo.getMeetingParticipant(
-        this.context,
-        meetingId,
-        actorUserId,
-        this.channelData.tenant?.id,
+      const participant = await this.within(
+        TeamsInfo.getMeetingParticipant(this.context, meetingId, actorUserId, this.channelData.tenant?.id),
+        'meeting role lookup',
       );
       return toRole(participant.meeting?.role);
     } catch (err) {
@@ -71,7 +78,7 @@ export class TeamsChatDirectory implements ChatDirectory {
     if (!meetingId) return undefined;
     const found = await this.caches.meetings.getOrLoad(meetingId, async () => {
       try {
-        const info = await TeamsInfo.getMeetingInfo(this.context, meetingId);
+        const info = await this.within(TeamsInfo.getMeetingInfo(this.context, meetingId), 'meeting lookup');
         if (!info.details?.joinUrl) return null;
         return {
           meetingId,
@@ -112,6 +119,7 @@ function isNotFound(err: unknown): boolean {
 }
 
 function teamsFailure(what: string, err: unknown): UpstreamError {
+  if (err instanceof UpstreamError) return err; // Timed out waiting: already says so.
   const status = statusOf(err);
   const requestId = (err as { response?: { headers?: { get?(n: string): string | undefined } } })?.response?.headers?.get?.(
     'x-ms-request-id',

@@ -1,4 +1,5 @@
 import type { AccessToken, TokenCredential } from '@azure/identity';
+import { awaitWithin, callBudgetMs, outOfTime } from '../../app/domain/deadline.js';
 import { UpstreamError, type UpstreamHint } from '../../app/domain/errors.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import { RetryScheduler, UpstreamHttpError, type RetryOptions } from '../retry.js';
@@ -76,6 +77,9 @@ export class GraphClient {
 
   private async send(method: string, url: string, what: string, init: GraphRequestInit): Promise<GraphResponse> {
     const token = await this.accessToken();
+    // The command's deadline, when nearer than the call's own.
+    const budgetMs = callBudgetMs(this.timeoutMs);
+    if (budgetMs <= 0) throw outOfTime('graph', what);
     let res: Response;
     let body: unknown;
     try {
@@ -88,12 +92,12 @@ export class GraphClient {
         },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
         // The deadline covers the answer's body too.
-        signal: AbortSignal.timeout(this.timeoutMs),
+        signal: AbortSignal.timeout(budgetMs),
       });
       body = await readBody(res);
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      throw new UpstreamError('graph', `${what} ${timedOut ? `timed out after ${this.timeoutMs} ms` : 'could not be sent'}`, {
+      throw new UpstreamError('graph', `${what} ${timedOut ? `timed out after ${budgetMs} ms` : 'could not be sent'}`, {
         retryable: true,
         cause: err,
       });
@@ -133,7 +137,8 @@ export class GraphClient {
       started.then(forget, forget);
       this.tokenPromise = pending = started;
     }
-    this.token = await pending;
+    // The shared request keeps its own deadline; this command waits for it only as long as it may.
+    this.token = await awaitWithin(pending, callBudgetMs(this.timeoutMs), 'entra', 'the Microsoft Graph token request');
     return this.token.token;
   }
 

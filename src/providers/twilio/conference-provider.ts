@@ -5,6 +5,7 @@ import type { Participant } from '../../app/domain/participant.js';
 import type { CallLookup, CallProvider, ProviderCapabilities } from '../../app/ports/call-provider.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import { RetryScheduler, UpstreamHttpError, type RetryOptions } from '../retry.js';
+import type { ConferenceChats } from './config.js';
 import type { TwilioClient } from './twilio-client.js';
 import { callSchema, conferenceSchema, participantSchema, type TwilioConference } from './twilio-schemas.js';
 
@@ -16,6 +17,8 @@ export interface TwilioProviderOptions {
   logger: Logger;
   /** How 429 and 5xx answers are retried (src/providers/retry.ts), or the scheduler to share. */
   retry?: RetryOptions | RetryScheduler;
+  /** The chats each configured conference is for (TWILIO_CONFERENCE_CHATS). */
+  conferenceChats?: readonly ConferenceChats[];
 }
 
 /** Phone conferences through the Twilio SDK (REST 2010-04-01); no hand-written REST calls. */
@@ -35,6 +38,18 @@ export class TwilioConferenceProvider implements CallProvider {
   }
 
   /** A ConferenceSid, or a friendly name resolved to its in-progress conference (names are reused). */
+  /** A conference's configured chats: its entries by exact friendly name, or by ConferenceSid (any case). */
+  chatsConfiguredFor(call: { callId?: string; callName?: string }): readonly string[] {
+    const chats = new Set<string>();
+    for (const entry of this.options.conferenceChats ?? []) {
+      const named = isConferenceSid(entry.conference)
+        ? [call.callId, call.callName].some((v) => v !== undefined && isConferenceSid(v) && normalizeSid(v) === normalizeSid(entry.conference))
+        : entry.conference === call.callName || entry.conference === call.callId;
+      if (named) for (const id of entry.conversationIds) chats.add(id);
+    }
+    return [...chats];
+  }
+
   async findCall(sidOrName: string): Promise<CallLookup> {
     if (isConferenceSid(sidOrName)) {
       const sid = normalizeSid(sidOrName);

@@ -13,10 +13,44 @@ export const twilioEnv = z.object({
   TWILIO_API_KEY_SID: z.string().trim().regex(API_KEY_SID_PATTERN, { message: 'TWILIO_API_KEY_SID must look like SK followed by 32 hex digits' }).optional(),
   TWILIO_API_KEY_SECRET: optionalString,
   // An origin: the client swaps it for the SDK's own (https://api.twilio.com), keeping the SDK's paths.
+  // Which chats each conference is for: {"<friendly name or ConferenceSid>": "<chat id>" | ["<chat id>", …]}.
+  // Presenters and organizers may /bind a conference only in its chats; admins anywhere.
+  TWILIO_CONFERENCE_CHATS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((raw, ctx) => {
+      if (raw === '') return [];
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(raw);
+      } catch {
+        ctx.addIssue({ code: 'custom', message: CONFERENCE_CHATS_MESSAGE });
+        return z.NEVER;
+      }
+      const shape = conferenceChatsShape.safeParse(parsed);
+      if (!shape.success) {
+        ctx.addIssue({ code: 'custom', message: CONFERENCE_CHATS_MESSAGE });
+        return z.NEVER;
+      }
+      return Object.entries(shape.data).map(([conference, chats]) => ({ conference, conversationIds: typeof chats === 'string' ? [chats] : chats }));
+    }),
   TWILIO_API_BASE_URL: url('TWILIO_API_BASE_URL', { https: 'off-loopback', why: 'Twilio credentials are sent to it', originOnly: true }).default(
     'https://api.twilio.com',
   ),
 });
+
+const CONFERENCE_CHATS_MESSAGE =
+  'TWILIO_CONFERENCE_CHATS must be a JSON object from a conference (friendly name or ConferenceSid) to a chat id or a list of chat ids, e.g. {"Support bridge":"19:…@thread.v2"}';
+const chatId = z.string().trim().min(1).max(512);
+const conferenceChatsShape = z.record(z.string().trim().min(1).max(256), z.union([chatId, z.array(chatId).min(1).max(100)]));
+
+/** A conference an administrator configured for some chats (TWILIO_CONFERENCE_CHATS). */
+export interface ConferenceChats {
+  /** A friendly name (exact) or a ConferenceSid. */
+  conference: string;
+  conversationIds: string[];
+}
 
 /** The Twilio account Bouncer acts for. */
 export interface TwilioAccount {
@@ -34,6 +68,8 @@ export interface TwilioConfig {
   baseUrl: string;
   /** The deadline of each REST request (UPSTREAM_TIMEOUT_MS). */
   timeoutMs: number;
+  /** The chats each configured conference is for (TWILIO_CONFERENCE_CHATS). */
+  conferenceChats: ConferenceChats[];
 }
 
 /** Twilio's part of loadConfig: the account's credentials, their notice and sandbox endpoint. */
@@ -75,6 +111,7 @@ export function configureTwilio(input: ProviderEnvInput): ProviderConfigResult<T
               : undefined,
             baseUrl: e.TWILIO_API_BASE_URL,
             timeoutMs: input.upstreamTimeoutMs,
+            conferenceChats: e.TWILIO_CONFERENCE_CHATS,
           },
   };
 }

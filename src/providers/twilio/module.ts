@@ -30,7 +30,11 @@ export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
         routes: [twilioEventsRoute({ publicBaseUrl, logger })],
       };
     }
-    const provider = new TwilioConferenceProvider({ client: createTwilioClient({ ...account, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs }), logger });
+    const provider = new TwilioConferenceProvider({
+      client: createTwilioClient({ ...account, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs }),
+      logger,
+      conferenceChats: config.conferenceChats,
+    });
     const handler = new ConferenceEventHandler({ accountSid: account.accountSid, provider, store, events, clock, logger });
     return {
       provider,

@@ -2,6 +2,7 @@ import twilio from 'twilio';
 import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type ResponseModule from 'twilio/lib/http/response.js';
 import { z } from 'zod';
+import { callBudgetMs, outOfTime } from '../../app/domain/deadline.js';
 import { UpstreamError } from '../../app/domain/errors.js';
 import { UpstreamHttpError } from '../retry.js';
 
@@ -40,7 +41,7 @@ const twilioErrorBody = z
 export class TwilioRequestClient extends twilio.RequestClient {
   constructor(
     private readonly baseUrl: string,
-    timeoutMs = DEFAULT_TIMEOUT_MS,
+    private readonly timeoutMs = DEFAULT_TIMEOUT_MS,
   ) {
     super({ timeout: timeoutMs });
   }
@@ -50,6 +51,10 @@ export class TwilioRequestClient extends twilio.RequestClient {
       opts.uri = this.baseUrl + opts.uri.slice(TWILIO_DEFAULT_BASE_URL.length);
     }
     const what = `Twilio ${String(opts.method).toUpperCase()} ${redactPath(opts.uri)}`;
+    // The command's deadline, when nearer than the request's own.
+    const budgetMs = callBudgetMs(this.timeoutMs);
+    if (budgetMs <= 0) throw outOfTime('twilio', what);
+    opts.timeout = budgetMs;
     let res: TwilioResponse<TData>;
     try {
       res = await super.request<TData>(opts);

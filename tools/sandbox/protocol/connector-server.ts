@@ -23,7 +23,16 @@ export interface ConnectorMeeting {
 export interface PostedActivity {
   conversationId: string;
   replyToId?: string;
+  /** The id this server gave the activity (what an update names). */
+  id?: string;
   activity: { type?: string; text?: string; attachments?: unknown[]; [k: string]: unknown };
+}
+
+/** An edit of a posted activity (`PUT /v3/conversations/{id}/activities/{activityId}`), as the bot sent it. */
+export interface UpdatedActivity {
+  conversationId: string;
+  activityId: string;
+  activity: PostedActivity['activity'];
 }
 
 /**
@@ -41,6 +50,10 @@ export interface PostedActivity {
  */
 export class SandboxConnector {
   readonly activities: PostedActivity[] = [];
+  /** Requests whose path matches one of these are taken and never answered (a hung Bot Connector). */
+  readonly hang: RegExp[] = [];
+  /** Edits of posted activities, in order; the posted activity itself is replaced too. */
+  readonly updates: UpdatedActivity[] = [];
   readonly members = new Map<string, ConnectorMember>();
   readonly meetings = new Map<string, ConnectorMeeting>();
   readonly calls: Array<{ method: string; path: string; authorized: boolean }> = [];
@@ -83,15 +96,33 @@ export class SandboxConnector {
         json(res, 401, { error: { code: 'Unauthorized', message: 'Authorization has been denied for this request.' } });
         return;
       }
+      if (me.hang.some((p) => p.test(path))) return;
       let m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(path);
       if (m && req.method === 'POST') {
+        const id = randomUUID();
         me.activities.push({
           conversationId: decodeURIComponent(m[1]!),
           replyToId: m[2] && decodeURIComponent(m[2]),
+          id,
           activity: JSON.parse(req.body) as PostedActivity['activity'],
         });
         for (const w of me.waiters.splice(0)) w();
-        json(res, 201, { id: randomUUID() });
+        json(res, 201, { id });
+        return;
+      }
+      if (m?.[2] && req.method === 'PUT') {
+        const conversationId = decodeURIComponent(m[1]!);
+        const activityId = decodeURIComponent(m[2]);
+        const posted = me.activities.find((a) => a.id === activityId && a.conversationId === conversationId);
+        if (!posted) {
+          json(res, 404, { error: { code: 'ActivityNotFoundInConversation', message: 'The activity was not found' } });
+          return;
+        }
+        const activity = JSON.parse(req.body) as PostedActivity['activity'];
+        me.updates.push({ conversationId, activityId, activity });
+        posted.activity = activity;
+        for (const w of me.waiters.splice(0)) w();
+        json(res, 200, { id: activityId });
         return;
       }
       m = /^\/v3\/conversations\/([^/]+)\/members\/([^/]+)$/.exec(path);

@@ -85,7 +85,20 @@ export async function bind(req: BindRequest, scope: RequestScope): Promise<Outco
       return recorder.record({ kind: 'bound', provider: provider.kind, callId: ensured.binding.callId, alreadyBound: live?.callId === ensured.binding.callId });
     }
     if (!provider.findCall) return recorder.record({ kind: 'unsupported', provider: provider.kind, capability: 'bind' });
-    const found = await provider.findCall(req.target.idOrName);
+    const { idOrName } = req.target;
+    const configuredHere = (call: { callId?: string; callName?: string }) =>
+      provider.chatsConfiguredFor?.(call).includes(req.conversationId) ?? false;
+    // Decided before the lookup where the name itself settles it, so that a refused asker learns
+    // nothing about which conferences exist.
+    const early = decide({ kind: 'bind_call', authority: access.authority, configuredForChat: configuredHere({ callId: idOrName, callName: idOrName }) });
+    if (!early.allowed && early.reason !== 'call_not_for_chat') return recorder.record({ kind: 'denied', reason: early.reason });
+    const found = await provider.findCall(idOrName);
+    if (!early.allowed) {
+      // Named by id: it may be configured by its friendly name. Not found or not configured: the same answer.
+      const configured = found.kind !== 'not_found' && configuredHere({ callId: found.callId, callName: found.kind === 'found' ? found.callName : undefined });
+      const late = decide({ kind: 'bind_call', authority: access.authority, configuredForChat: configured });
+      if (!late.allowed) return recorder.record({ kind: 'denied', reason: late.reason });
+    }
     if (found.kind !== 'found') {
       const reason = found.kind === 'not_found' ? 'conference_not_found' : 'conference_not_in_progress';
       return recorder.record({ kind: 'not_bound', reason, provider: provider.kind });

@@ -1,3 +1,4 @@
+import { callBudgetMs } from '../../domain/deadline.js';
 import { liveBinding, type CallBinding, type ProviderKind } from '../../domain/participant.js';
 import type { CallProvider, MeetingDetails } from '../../ports/call-provider.js';
 import { meetingProviderEntry, now, providerOf, type ModerationDeps } from '../deps.js';
@@ -116,7 +117,8 @@ export async function ensureCall(
     deps.logger.info({ callId: binding.callId, conversationId }, 'joined meeting call');
   }
   if (binding.state === 'established') return { binding };
-  const state = await events.waitFor(binding.callId, ['established', 'terminated'], joinTimeoutMs);
+  // No longer than the command's deadline allows.
+  const state = await events.waitFor(binding.callId, ['established', 'terminated'], callBudgetMs(joinTimeoutMs));
   if (state === 'established') return { binding: { ...binding, state } };
   return { outcome: { kind: 'not_bound', reason: state === 'terminated' ? 'call_ended' : 'join_timeout' } };
 }

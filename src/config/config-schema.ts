@@ -7,6 +7,9 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/bouncer.sqlite';
 
 /** The deadline of each upstream call when UPSTREAM_TIMEOUT_MS is not set. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 15_000;
+/** Requests in flight at once to one upstream account when UPSTREAM_CONCURRENCY is not set. */
+export const DEFAULT_UPSTREAM_CONCURRENCY = 16;
+const UPSTREAM_CONCURRENCY_MESSAGE = 'UPSTREAM_CONCURRENCY must be a whole number from 1 to 256';
 const UPSTREAM_TIMEOUT_MESSAGE = 'UPSTREAM_TIMEOUT_MS must be a whole number of milliseconds from 100 to 300000';
 const COMMAND_DEADLINE_MESSAGE = 'COMMAND_DEADLINE_MS must be a whole number of milliseconds from 1000 to 600000';
 const CHAT_REPLY_WAIT_MESSAGE = 'CHAT_REPLY_WAIT_MS must be a whole number of milliseconds from 500 to 14000';
@@ -133,6 +136,20 @@ const moderationAndRuntimeEnv = z.object({
         .int(UPSTREAM_TIMEOUT_MESSAGE)
         .min(100, UPSTREAM_TIMEOUT_MESSAGE)
         .max(300_000, UPSTREAM_TIMEOUT_MESSAGE),
+    ),
+
+  // Requests in flight at once to one upstream account (Graph for the tenant and app, Twilio for the
+  // account); the rest queue, oldest first, and a Retry-After pauses them all.
+  UPSTREAM_CONCURRENCY: z
+    .string()
+    .trim()
+    .default(String(DEFAULT_UPSTREAM_CONCURRENCY))
+    .pipe(
+      z.coerce
+        .number<string>({ message: UPSTREAM_CONCURRENCY_MESSAGE })
+        .int(UPSTREAM_CONCURRENCY_MESSAGE)
+        .min(1, UPSTREAM_CONCURRENCY_MESSAGE)
+        .max(256, UPSTREAM_CONCURRENCY_MESSAGE),
     ),
 
   // Webhook-triggered moderation (Standard Webhooks): whsec_ secrets, comma-separated for rotation,

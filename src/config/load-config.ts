@@ -3,7 +3,7 @@ import { parseEnv } from 'node:util';
 import { BouncerError } from '../app/domain/errors.js';
 import { PROVIDER_MODULES, type ProviderConfigs } from '../providers/index.js';
 import type { ProviderConfigResult } from '../providers/provider-module.js';
-import { coreEnvSchema, DEFAULT_DATABASE_URL, DEFAULT_UPSTREAM_TIMEOUT_MS, envSchema, type ParsedEnv } from './config-schema.js';
+import { coreEnvSchema, DEFAULT_DATABASE_URL, DEFAULT_UPSTREAM_CONCURRENCY, DEFAULT_UPSTREAM_TIMEOUT_MS, envSchema, type ParsedEnv } from './config-schema.js';
 import { parseDatabaseUrl, type Config } from './config.js';
 import { isLoopback } from './env-helpers.js';
 
@@ -75,7 +75,8 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
   const bot = { appId, appPassword, appTenantId };
   const validated: Record<string, unknown> = parsed.success ? parsed.data : {};
   const upstreamTimeoutMs = core.success ? core.data.UPSTREAM_TIMEOUT_MS : DEFAULT_UPSTREAM_TIMEOUT_MS;
-  const providers = PROVIDER_MODULES.map((m) => ({ kind: m.kind, result: m.configure({ env: validated, given, bot, upstreamTimeoutMs }) }));
+  const upstreamConcurrency = core.success ? core.data.UPSTREAM_CONCURRENCY : DEFAULT_UPSTREAM_CONCURRENCY;
+  const providers = PROVIDER_MODULES.map((m) => ({ kind: m.kind, result: m.configure({ env: validated, given, bot, upstreamTimeoutMs, upstreamConcurrency }) }));
   for (const { result } of providers) problems.push(...result.problems);
   if (parsed.success && core.success && core.data.BOUNCER_SANDBOX) {
     problems.push(...sandboxProblems(core.data, providers.flatMap(({ result }) => result.endpoints), { bot: !localMode }));

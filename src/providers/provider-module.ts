@@ -17,6 +17,8 @@ export interface ProviderEnvInput {
   bot: { appId: string; appPassword: string; appTenantId: string };
   /** UPSTREAM_TIMEOUT_MS: the deadline of each of the provider's upstream calls (token requests included). */
   upstreamTimeoutMs: number;
+  /** UPSTREAM_CONCURRENCY: requests in flight at once to one upstream account. */
+  upstreamConcurrency: number;
 }
 
 /** A provider's part of the configuration. */

@@ -47,7 +47,7 @@ export function retryDelay(retryAfter: string | null | undefined, attempt: numbe
 }
 
 export interface RetryOptions {
-  /** Attempts in all, the first one included (default 4). */
+  /** Attempts in all for server errors (5xx), the first one included (default 4). Throttling does not count. */
   maxAttempts?: number;
   /** The first backoff step, doubled on each retry (default 500 ms). */
   baseDelayMs?: number;
@@ -56,6 +56,13 @@ export interface RetryOptions {
    * waited for: the failure is thrown at once (retryable, for the caller's caller to decide).
    */
   maxDelayMs?: number;
+  /**
+   * How long one call keeps waiting out throttling (429) in all (default 60 s): what waiting would
+   * fix, waiting fixes. Inside a command its deadline may end it sooner.
+   */
+  maxThrottledMs?: number;
+  /** Requests in flight at once to this upstream (default 16); the rest queue, oldest call first. */
+  concurrency?: number;
   /** [0, 1); Math.random by default. Injected so that tests are deterministic. */
   random?: () => number;
   sleep?: (ms: number) => Promise<void>;
@@ -63,27 +70,40 @@ export interface RetryOptions {
   logger?: Logger;
 }
 
+/** A call waiting for a slot: the oldest call (by its first attempt) goes first. */
+interface Waiter {
+  since: number;
+  seq: number;
+  wake: () => void;
+}
+
 /**
- * The one retry policy for an upstream (Graph, Twilio): one instance per upstream, shared by every
- * call to it. Retries an `UpstreamHttpError` whose status is 429 or 5xx, honouring Retry-After, else
- * with exponential backoff and jitter; gives up after `maxAttempts` by throwing the last failure
- * (an UpstreamError with the vendor's details, retryable). Failures without a status (not sent,
- * timed out) are not retried: the request may have reached the upstream.
+ * The one outbound scheduler of an upstream account (Graph for a tenant and app, Twilio for an
+ * account): one instance per account, shared by every call to it.
  *
- * A Retry-After pauses the whole upstream, not only the request that received it: every attempt
- * through this scheduler waits until the pause is over.
- *
- * Inside a command (src/app/domain/deadline.ts) no wait outlasts the command's deadline: a wait
- * that would is not started, and the last failure is thrown at once (retryable).
+ * - A queue with a concurrency cap (`concurrency`); calls waiting for a slot go oldest first, so a
+ *   call that was throttled and retries does not fall behind newer ones.
+ * - A Retry-After pauses the whole upstream, not one request: no attempt starts until it is over.
+ * - 429 is retried for as long as `maxThrottledMs` (and the command's deadline) allows; 5xx up to
+ *   `maxAttempts`, with exponential backoff and jitter. The last failure is thrown (an
+ *   UpstreamError with the vendor's details, retryable). Failures without a status (not sent,
+ *   timed out) are not retried: the request may have reached the upstream.
+ * - Inside a command (src/app/domain/deadline.ts) no wait outlasts the command's deadline: a wait
+ *   that would is not started, and the failure is thrown at once (retryable).
  */
 export class RetryScheduler {
   readonly maxAttempts: number;
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
+  readonly maxThrottledMs: number;
+  readonly concurrency: number;
   private readonly random: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly now: () => number;
   private pausedUntil = 0;
+  private inFlight = 0;
+  private seq = 0;
+  private readonly waiting: Waiter[] = [];
 
   constructor(
     readonly service: string,
@@ -92,45 +112,60 @@ export class RetryScheduler {
     this.maxAttempts = Math.max(1, options.maxAttempts ?? 4);
     this.baseDelayMs = options.baseDelayMs ?? 500;
     this.maxDelayMs = options.maxDelayMs ?? 30_000;
+    this.maxThrottledMs = options.maxThrottledMs ?? 60_000;
+    this.concurrency = Math.max(1, options.concurrency ?? 16);
     this.random = options.random ?? Math.random;
     this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
     this.now = options.now ?? Date.now;
   }
 
-  /** Runs `attempt` until it succeeds, fails for good, or the attempts are used up. `what` names it in logs. */
+  /** Calls in flight and queued now (for tests and diagnostics). */
+  get load(): { inFlight: number; queued: number; pausedForMs: number } {
+    return { inFlight: this.inFlight, queued: this.waiting.length, pausedForMs: Math.max(0, this.pausedUntil - this.now()) };
+  }
+
+  /** Runs `attempt` until it succeeds, fails for good, or waiting no longer may help. `what` names it in logs. */
   async run<T>(what: string, attempt: (attemptNumber: number) => Promise<T>): Promise<T> {
+    const since = this.now();
+    let serverFailures = 0;
     let justWaited = false;
     for (let n = 0; ; n++) {
-      // Another call's Retry-After holds for this one too (a retry has just waited its own).
-      const paused = this.pausedUntil - this.now();
-      if (!justWaited && paused > 0) {
-        const wait = Math.min(paused, this.maxDelayMs);
-        if (wait >= timeLeftMs()) throw outOfTime(this.service, `${what} was not sent while the upstream asked to wait`);
-        await this.sleep(wait);
-      }
+      await this.turn(what, since, justWaited);
       justWaited = false;
+      let err: unknown;
       try {
         return await attempt(n);
-      } catch (err) {
-        if (!(err instanceof UpstreamHttpError) || !err.retryable || n + 1 >= this.maxAttempts) throw err;
-        const asked = retryAfterMs(err.retryAfter, this.now());
-        if (asked !== undefined && asked > this.maxDelayMs) {
-          this.options.logger?.warn({ service: this.service, what, status: err.status, retryAfterMs: asked }, 'upstream asked to wait longer than Bouncer waits');
-          throw err;
-        }
-        const delay = asked ?? this.backoff(n);
-        if (asked !== undefined) this.pausedUntil = Math.max(this.pausedUntil, this.now() + asked);
-        if (delay >= timeLeftMs()) {
-          this.options.logger?.warn({ service: this.service, what, status: err.status, delayMs: delay }, "no time left in the command's deadline to retry");
-          throw err;
-        }
-        this.options.logger?.warn(
-          { service: this.service, what, status: err.status, vendorCode: err.vendorCode, attempt: n, delayMs: delay },
-          'upstream failed; retrying',
-        );
-        await this.sleep(delay);
-        justWaited = true;
+      } catch (e) {
+        err = e;
+      } finally {
+        this.release();
       }
+      if (!(err instanceof UpstreamHttpError) || !err.retryable) throw err;
+      const throttled = err.status === 429;
+      if (!throttled && ++serverFailures >= this.maxAttempts) throw err;
+      const asked = retryAfterMs(err.retryAfter, this.now());
+      if (asked !== undefined && asked > this.maxDelayMs) {
+        this.options.logger?.warn({ service: this.service, what, status: err.status, retryAfterMs: asked }, 'upstream asked to wait longer than Bouncer waits');
+        throw err;
+      }
+      // Throttled: the pause is the upstream's, for every call; this call waits it out, plus a little
+      // jitter so that the calls it held back do not all start in the same millisecond.
+      const delay = asked !== undefined ? asked + this.jitter(asked) : this.backoff(throttled ? n : serverFailures - 1);
+      if (asked !== undefined) this.pausedUntil = Math.max(this.pausedUntil, this.now() + asked);
+      if (throttled && this.now() + delay - since > this.maxThrottledMs) {
+        this.options.logger?.warn({ service: this.service, what, status: err.status }, 'upstream still throttling; giving up');
+        throw err;
+      }
+      if (delay >= timeLeftMs()) {
+        this.options.logger?.warn({ service: this.service, what, status: err.status, delayMs: delay }, "no time left in the command's deadline to retry");
+        throw err;
+      }
+      this.options.logger?.warn(
+        { service: this.service, what, status: err.status, vendorCode: err.vendorCode, attempt: n, delayMs: delay },
+        'upstream failed; retrying',
+      );
+      await this.sleep(delay);
+      justWaited = true;
     }
   }
 
@@ -138,5 +173,66 @@ export class RetryScheduler {
   backoff(retry: number): number {
     const ceiling = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** retry);
     return Math.round(ceiling / 2 + this.random() * (ceiling / 2));
+  }
+
+  /** Up to a tenth of a Retry-After (at most 250 ms), added to spread the calls it held back. */
+  private jitter(retryAfterMs: number): number {
+    return Math.round(this.random() * Math.min(250, retryAfterMs / 10));
+  }
+
+  /**
+   * Waits until the upstream is not paused and a slot is free (oldest call first), within the
+   * command's deadline. A call that has just waited out its own Retry-After does not wait again.
+   */
+  private async turn(what: string, since: number, justWaited: boolean): Promise<void> {
+    for (let first = true; ; first = false) {
+      const paused = this.pausedUntil - this.now();
+      if (paused > 0 && !(first && justWaited)) {
+        const wait = Math.min(paused, this.maxDelayMs);
+        if (wait >= timeLeftMs()) throw outOfTime(this.service, `${what} was not sent while the upstream asked to wait`);
+        await this.sleep(wait);
+      }
+      const pauseBefore = this.pausedUntil;
+      await this.acquire(what, since);
+      // A pause that began while this call was queued holds it too.
+      if (this.pausedUntil === pauseBefore || this.pausedUntil <= this.now()) return;
+      this.release();
+    }
+  }
+
+  private acquire(what: string, since: number): Promise<void> {
+    if (this.inFlight < this.concurrency && this.waiting.length === 0) {
+      this.inFlight++;
+      return Promise.resolve();
+    }
+    const budget = timeLeftMs();
+    return new Promise<void>((resolve, reject) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const waiter: Waiter = {
+        since,
+        seq: this.seq++,
+        wake: () => {
+          if (timer) clearTimeout(timer);
+          this.inFlight++;
+          resolve();
+        },
+      };
+      // Oldest call first; among equals, first come first served.
+      const at = this.waiting.findIndex((w) => w.since > since);
+      this.waiting.splice(at === -1 ? this.waiting.length : at, 0, waiter);
+      if (budget !== Infinity) {
+        timer = setTimeout(() => {
+          const i = this.waiting.indexOf(waiter);
+          if (i !== -1) this.waiting.splice(i, 1);
+          reject(outOfTime(this.service, `${what} was not sent while queued`));
+        }, budget);
+      }
+    });
+  }
+
+  private release(): void {
+    this.inFlight--;
+    const next = this.waiting.shift();
+    if (next) next.wake();
   }
 }

@@ -45,8 +45,9 @@ describe('loadConfig: defaults', () => {
       callsOpenIdMetadataUrl: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
       callsTokenIssuer: 'https://api.botframework.com',
       timeoutMs: 15000,
+      concurrency: 16,
     });
-    expect(config.providers.twilio).toEqual({ account: undefined, baseUrl: 'https://api.twilio.com', timeoutMs: 15000, conferenceChats: [] });
+    expect(config.providers.twilio).toEqual({ account: undefined, baseUrl: 'https://api.twilio.com', timeoutMs: 15000, concurrency: 16, conferenceChats: [] });
     expect(config.joinTimeoutMs).toBe(15000);
     expect(config.upstreamTimeoutMs).toBe(15000);
     expect(config.adminUserIds.size).toBe(0);
@@ -276,6 +277,7 @@ describe('loadConfig: Twilio', () => {
       account: { accountSid, authToken: 'token', apiKey: undefined },
       baseUrl: 'https://api.twilio.com',
       timeoutMs: 15000,
+      concurrency: 16,
       conferenceChats: [],
     });
     expect(notices.some((n) => n.startsWith('TWILIO_AUTH_TOKEN'))).toBe(false);
@@ -289,6 +291,7 @@ describe('loadConfig: Twilio', () => {
       account: { accountSid, authToken: undefined, apiKey: { sid: apiKeySid, secret: 'secret' } },
       baseUrl: 'http://127.0.0.1:4004',
       timeoutMs: 15000,
+      concurrency: 16,
       conferenceChats: [],
     });
     expect(notices).toContain(

@@ -67,6 +67,7 @@ const teamsConfig = {
   callsOpenIdMetadataUrl: 'http://127.0.0.1:9/openid',
   callsTokenIssuer: ISSUER,
   timeoutMs: 15_000,
+  concurrency: 16,
 };
 
 describe('the provider list', () => {
@@ -225,7 +226,7 @@ describe('POST /api/calls', () => {
 
 describe('twilioProvider.setUp and POST /api/twilio/conference-events', () => {
   const path = '/api/twilio/conference-events';
-  const configured = { account: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, baseUrl: 'http://127.0.0.1:9', timeoutMs: 15_000, conferenceChats: [] };
+  const configured = { account: { accountSid: ACCOUNT_SID, authToken: AUTH_TOKEN }, baseUrl: 'http://127.0.0.1:9', timeoutMs: 15_000, concurrency: 16, conferenceChats: [] };
   const leave = { AccountSid: ACCOUNT_SID, ConferenceSid: CONFERENCE_SID, StatusCallbackEvent: 'participant-leave', CallSid: CALL_SID };
 
   function signed(params: Record<string, string>, query = '') {
@@ -234,7 +235,7 @@ describe('twilioProvider.setUp and POST /api/twilio/conference-events', () => {
   }
 
   it('says what is missing without an account, and refuses every callback (403)', async () => {
-    const setup = twilioProvider.setUp({ baseUrl: 'https://api.twilio.com', timeoutMs: 15_000, conferenceChats: [] }, deps());
+    const setup = twilioProvider.setUp({ baseUrl: 'https://api.twilio.com', timeoutMs: 15_000, concurrency: 16, conferenceChats: [] }, deps());
     expect(setup.provider).toBeUndefined();
     expect(setup.missing).toEqual(['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)']);
     const route = raw(setup.routes, path);

@@ -43,7 +43,8 @@ describe('RetryScheduler', () => {
 
     await expect(retry.run('remove', fn)).resolves.toBe('ok');
     expect(seen).toEqual([0, 1]);
-    expect(waits).toEqual([2000]);
+    // Plus jitter: a tenth of the wait at most (random 0.5 here), to spread the calls it held back.
+    expect(waits).toEqual([2100]);
   });
 
   it('retries a 429 at the HTTP date its Retry-After names', async () => {
@@ -51,7 +52,7 @@ describe('RetryScheduler', () => {
     const { fn } = attempts(failure(429, 'Sun, 22 Nov 2026 10:00:07 GMT'));
 
     await expect(retry.run('remove', fn)).resolves.toBe('ok');
-    expect(waits).toEqual([7000]);
+    expect(waits).toEqual([7125]);
   });
 
   it.each([500, 502, 503, 504, 599])('retries a %i with exponential backoff', async (status) => {
@@ -98,23 +99,46 @@ describe('RetryScheduler', () => {
     expect(scheduler({ baseDelayMs: 500, random: () => 0.5 }).retry.backoff(2)).toBe(1500);
   });
 
-  it('gives up after maxAttempts with a retryable UpstreamError that keeps the vendor details', async () => {
+  it('gives up after maxAttempts server errors (throttling does not count) with a retryable UpstreamError that keeps the vendor details', async () => {
     const { retry, waits } = scheduler({ maxAttempts: 3 });
-    const { fn, seen } = attempts(failure(503), failure(503), failure(429, '1', '20429'), failure(503));
+    const { fn, seen } = attempts(failure(503), failure(429, '1'), failure(503), failure(503, undefined, '20503'), failure(503));
 
     const err = await rejection(retry.run('remove', fn));
-    expect(seen).toEqual([0, 1, 2]);
-    expect(waits).toHaveLength(2);
+    expect(seen).toEqual([0, 1, 2, 3]);
+    expect(waits).toHaveLength(3);
     expect(isOutage(err)).toBe(true);
     expect(err).toMatchObject({
       code: 'UPSTREAM_FAILED',
       service: 'vendor',
-      status: 429,
+      status: 503,
       retryable: true,
-      vendorCode: '20429',
+      vendorCode: '20503',
       requestId: 'req-1',
       moreInfo: 'https://vendor.example/errors',
     });
+  });
+
+  it('waits out throttling as long as it lasts, within maxThrottledMs: what waiting would fix, waiting fixes', async () => {
+    let now = NOW;
+    const waits: number[] = [];
+    const retry = new RetryScheduler('vendor', {
+      now: () => now,
+      random: () => 0,
+      sleep: async (ms) => {
+        waits.push(ms);
+        now += ms;
+      },
+    });
+    const tenThrottles = attempts(...Array.from({ length: 10 }, () => failure(429, '1')));
+    await expect(retry.run('remove', tenThrottles.fn)).resolves.toBe('ok');
+    expect(tenThrottles.seen).toHaveLength(11);
+    expect(waits).toEqual(Array.from({ length: 10 }, () => 1000));
+
+    const endless = attempts(...Array.from({ length: 1000 }, () => failure(429, '5')));
+    const err = await rejection(retry.run('remove', endless.fn));
+    expect(err).toMatchObject({ status: 429, retryable: true });
+    // 60 s by default: twelve 5 s waits, and the next would pass it.
+    expect(endless.seen).toHaveLength(13);
   });
 
   it('does not wait for a Retry-After longer than its longest wait, and fails retryable at once', async () => {
@@ -137,15 +161,71 @@ describe('RetryScheduler', () => {
       },
     });
     await expect(retry.run('first', attempts(failure(429, '5')).fn)).resolves.toBe('ok');
-    expect(waits).toEqual([5000]);
+    expect(waits).toHaveLength(1);
+    expect(waits[0]).toBeGreaterThanOrEqual(5000);
 
     now += 2000;
     await expect(retry.run('second', attempts().fn)).resolves.toBe('ok');
-    expect(waits).toEqual([5000, 3000]);
+    expect(waits.slice(1)).toEqual([3000]);
 
     now += 3000;
     await expect(retry.run('third', attempts().fn)).resolves.toBe('ok');
-    expect(waits).toEqual([5000, 3000]);
+    expect(waits).toHaveLength(2);
+  });
+
+  it('caps the calls in flight, and gives a freed slot to the oldest waiting call', async () => {
+    const retry = new RetryScheduler('vendor', { concurrency: 2 });
+    const started: string[] = [];
+    const gates = new Map<string, () => void>();
+    const call = (name: string) =>
+      retry.run(name, () => {
+        started.push(name);
+        return new Promise<string>((resolve) => gates.set(name, () => resolve(name)));
+      });
+    const tick = () => new Promise((resolve) => setTimeout(resolve, 0));
+
+    const a = call('a');
+    const b = call('b');
+    const c = call('c');
+    const d = call('d');
+    await tick();
+    expect(started).toEqual(['a', 'b']);
+    expect(retry.load).toMatchObject({ inFlight: 2, queued: 2 });
+
+    gates.get('a')!();
+    await tick();
+    expect(started).toEqual(['a', 'b', 'c']);
+    gates.get('b')!();
+    gates.get('c')!();
+    await tick();
+    expect(started).toEqual(['a', 'b', 'c', 'd']);
+    gates.get('d')!();
+    await expect(Promise.all([a, b, c, d])).resolves.toEqual(['a', 'b', 'c', 'd']);
+    expect(retry.load).toMatchObject({ inFlight: 0, queued: 0 });
+  });
+
+  it('a Retry-After holds calls that were queued when it arrived', async () => {
+    const retry = new RetryScheduler('vendor', { concurrency: 1, random: () => 0 });
+    const times: Array<[string, number]> = [];
+    const t0 = Date.now();
+    let throttled = false;
+    const first = retry.run('first', async () => {
+      times.push(['first', Date.now() - t0]);
+      if (!throttled) {
+        throttled = true;
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        throw failure(429, '0.3');
+      }
+      return 'first';
+    });
+    const second = retry.run('second', async () => {
+      times.push(['second', Date.now() - t0]);
+      return 'second';
+    });
+    await expect(Promise.all([first, second])).resolves.toEqual(['first', 'second']);
+    const secondAt = times.find(([name]) => name === 'second')![1];
+    // Queued behind the first call when its 429 came: it waited out the pause too.
+    expect(secondAt).toBeGreaterThanOrEqual(300);
   });
 });
 

@@ -50,7 +50,7 @@ describe('GraphClient against a local server', () => {
 
     await expect(client.request('DELETE', '/communications/calls/c/participants/p')).resolves.toMatchObject({ status: 204 });
     expect(graph.seen).toHaveLength(2);
-    expect(waits).toEqual([3000]);
+    expect(waits).toEqual([3125]); // Retry-After plus jitter (a tenth, at most 250 ms; random 0.5 here)
   });
 
   it('gives up on a lasting 503 with the request id and Graph error code, retryable', async () => {
@@ -134,7 +134,7 @@ describe('Twilio client and provider against the sandbox Twilio', () => {
 
     await expect(provider.removeParticipant(conference.sid, 'Mallory')).resolves.toBe('removed');
     expect(removals()).toHaveLength(2);
-    expect(waits).toEqual([2000]);
+    expect(waits).toEqual([2100]); // Retry-After plus jitter (a tenth, at most 250 ms; random 0.5 here)
   });
 
   it('retries a 5xx with backoff', async () => {

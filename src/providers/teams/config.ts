@@ -47,6 +47,8 @@ export interface TeamsConfig {
   callsTokenIssuer: string;
   /** The deadline of each Graph request, token request and signing-key fetch (UPSTREAM_TIMEOUT_MS). */
   timeoutMs: number;
+  /** Graph requests in flight at once for this tenant and app (UPSTREAM_CONCURRENCY). */
+  concurrency: number;
 }
 
 /** The tenant ids @azure/identity accepts (its checkTenantId): a GUID or a domain name. */
@@ -111,6 +113,7 @@ export function configureTeams(input: ProviderEnvInput): ProviderConfigResult<Te
             callsOpenIdMetadataUrl: e.CALLS_OPENID_METADATA_URL,
             callsTokenIssuer: e.CALLS_TOKEN_ISSUER,
             timeoutMs: input.upstreamTimeoutMs,
+            concurrency: input.upstreamConcurrency,
           },
   };
 }

@@ -54,7 +54,15 @@ export const teamsProvider = defineProvider<'teams', TeamsConfig>({
       // @azure/identity refuses some settings the environment schema lets through (an http authority host).
       throw new BouncerError('CONFIG_INVALID', 'the Graph credential cannot be built from AZURE_AUTHORITY_HOST and GRAPH_*', { cause: err });
     }
-    const graph = new GraphClient({ baseUrl: config.baseUrl, credential, logger, fetch: deps.fetch, timeoutMs: config.timeoutMs });
+    const graph = new GraphClient({
+      baseUrl: config.baseUrl,
+      credential,
+      logger,
+      fetch: deps.fetch,
+      timeoutMs: config.timeoutMs,
+      // One outbound scheduler for this tenant and app.
+      retry: { logger, concurrency: config.concurrency },
+    });
     return {
       provider: new TeamsCallProvider(graph, logger, credentials.tenantId),
       phones: new GraphUserPhones(graph),

@@ -68,6 +68,8 @@ export interface TwilioConfig {
   baseUrl: string;
   /** The deadline of each REST request (UPSTREAM_TIMEOUT_MS). */
   timeoutMs: number;
+  /** REST requests in flight at once for the account (UPSTREAM_CONCURRENCY). */
+  concurrency: number;
   /** The chats each configured conference is for (TWILIO_CONFERENCE_CHATS). */
   conferenceChats: ConferenceChats[];
 }
@@ -111,6 +113,7 @@ export function configureTwilio(input: ProviderEnvInput): ProviderConfigResult<T
               : undefined,
             baseUrl: e.TWILIO_API_BASE_URL,
             timeoutMs: input.upstreamTimeoutMs,
+            concurrency: input.upstreamConcurrency,
             conferenceChats: e.TWILIO_CONFERENCE_CHATS,
           },
   };

@@ -34,6 +34,8 @@ export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
       client: createTwilioClient({ ...account, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs }),
       logger,
       conferenceChats: config.conferenceChats,
+      // One outbound scheduler for this account.
+      retry: { logger, concurrency: config.concurrency },
     });
     const handler = new ConferenceEventHandler({ accountSid: account.accountSid, provider, store, events, clock, logger });
     return {

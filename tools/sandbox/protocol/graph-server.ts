@@ -90,6 +90,12 @@ export class SandboxGraph {
         });
         return;
       }
+      if (req.method === 'DELETE' && me.removalLimit && !me.takeRemovalToken()) {
+        // Graph's throttling: 429 with Retry-After (https://learn.microsoft.com/graph/throttling).
+        me.throttled++;
+        json(res, 429, graphError('TooManyRequests', 'Too many requests', requestId), { 'request-id': requestId, 'retry-after': '1' });
+        return;
+      }
       const scripted = me.takeScripted(req.method ?? 'GET', path);
       if (scripted) {
         json(res, scripted.status, scripted.body, { 'request-id': requestId, ...scripted.headers });
@@ -103,6 +109,23 @@ export class SandboxGraph {
     });
     ref.self = new SandboxGraph(server, opts);
     return ref.self;
+  }
+
+  /**
+   * Removals allowed per second (a sliding one-second window); beyond it a DELETE gets 429 with
+   * `Retry-After: 1`, as Graph throttles. Undefined: no limit.
+   */
+  removalLimit?: number;
+  /** DELETEs answered 429 by the removal limit. */
+  throttled = 0;
+  private removalTimes: number[] = [];
+
+  private takeRemovalToken(): boolean {
+    const now = Date.now();
+    while (this.removalTimes.length > 0 && this.removalTimes[0]! <= now - 1000) this.removalTimes.shift();
+    if (this.removalTimes.length >= this.removalLimit!) return false;
+    this.removalTimes.push(now);
+    return true;
   }
 
   get url(): string {

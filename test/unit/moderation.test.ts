@@ -218,6 +218,54 @@ describe('Moderation through the command runner', () => {
     expect(joined).toBe(false);
   });
 
+  /** A directory that answers at once, as an organizer in the meeting. */
+  const organizerDirectory = (): ChatDirectory => ({
+    getUser: async (chatId) => (chatId === '29:mallory' ? { userId: TARGET, displayName: 'Mallory' } : undefined),
+    getActorMeetingRole: async () => 'organizer',
+    getMeeting: async () => ({ meetingId: 'm-1', joinUrl: 'https://teams.microsoft.com/l/meetup-join/x/0', organizerUserId: ORGANIZER }),
+    isBot: (chatId) => chatId === '28:bot',
+  });
+
+  it('concurrent first kicks in one chat share a single join', async () => {
+    let joins = 0;
+    const join = provider.joinMeeting.bind(provider);
+    provider.joinMeeting = async () => {
+      joins++;
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      return join();
+    };
+    const moderation = new Moderation(deps);
+    const outcomes = (await Promise.all(Array.from({ length: 10 }, () => run(mention, organizerDirectory(), { moderation })))).map(outcomeOf);
+
+    expect(joins).toBe(1);
+    // Every kick waited for the one join and then acted on its call.
+    expect(outcomes.map((o) => [o.kind, 'callId' in o ? o.callId : undefined])).toEqual(outcomes.map(() => ['removed', 'call-1']));
+    expect(await store.bindings.get(CONV)).toMatchObject({ callId: 'call-1' });
+  });
+
+  it('a call leg that lost the race to bind the chat is left, and the binding that won is used', async () => {
+    const left: string[] = [];
+    (provider as CallProvider).leaveCall = async (callId: string) => void left.push(callId);
+    provider.joinMeeting = async () => {
+      // Another instance bound the chat to the same meeting's call while this join was in flight.
+      await store.bindings.save({
+        conversationId: CONV,
+        provider: 'teams',
+        callId: 'call-1',
+        state: 'established',
+        joinUrl: 'https://teams.microsoft.com/l/meetup-join/x/0',
+        createdAt: '2026-11-23T10:00:00.000Z',
+        updatedAt: '2026-11-23T10:00:00.000Z',
+      });
+      return { callId: 'call-extra', state: 'establishing' as const };
+    };
+    const outcome = outcomeOf(await run(mention, organizerDirectory()));
+
+    expect(left).toEqual(['call-extra']);
+    expect(outcome).toMatchObject({ kind: 'removed', callId: 'call-1' });
+    expect(await store.bindings.get(CONV)).toMatchObject({ callId: 'call-1' });
+  });
+
   it('times out with not_bound when the join is never established', async () => {
     provider.joinMeeting = async () => ({ callId: 'call-never', state: 'establishing' as const });
     const outcome = outcomeOf(await run(mention, barrierDirectory('organizer', 3)));

@@ -75,6 +75,63 @@ async function explicitCall(deps: ModerationDeps, call: CallRef): Promise<{ bind
   }
 }
 
+/** Joins in flight, by provider, chat and meeting: per store, so per running Bouncer. */
+const joinsInFlight = new WeakMap<object, Map<string, Promise<CallBinding>>>();
+
+/** Runs `join` once for all concurrent callers with the same key; later callers share its result. */
+function joinOnce(deps: Pick<ModerationDeps, 'store'>, key: string, join: () => Promise<CallBinding>): Promise<CallBinding> {
+  let flights = joinsInFlight.get(deps.store);
+  if (!flights) joinsInFlight.set(deps.store, (flights = new Map()));
+  const running = flights.get(key);
+  if (running) return running;
+  const started = join().finally(() => flights.delete(key));
+  flights.set(key, started);
+  return started;
+}
+
+/**
+ * Joins the meeting's call and binds the chat to it. Another instance may have bound the chat to
+ * the same meeting's call meanwhile: then that binding is kept and this call leg is left, not
+ * orphaned.
+ */
+async function join(
+  deps: ModerationDeps,
+  req: RequestBase,
+  provider: CallProvider,
+  conversationId: string,
+  meeting: MeetingDetails,
+  callbackUrl: string,
+): Promise<CallBinding> {
+  const { events, store } = deps;
+  // Bound since this request read the chat's binding (a join that finished just before): use it.
+  const current = liveBinding(await store.bindings.get(conversationId));
+  if (current && current.provider === provider.kind && current.joinUrl === meeting.joinUrl) return current;
+  const joined = await provider.joinMeeting!({ joinUrl: meeting.joinUrl, tenantId: meeting.tenantId, organizerUserId: meeting.organizerUserId, callbackUrl });
+  const rival = liveBinding(await store.bindings.get(conversationId));
+  if (rival && rival.provider === provider.kind && rival.joinUrl === meeting.joinUrl && rival.callId !== joined.callId) {
+    deps.logger.info({ callId: joined.callId, keptCallId: rival.callId, conversationId }, 'the chat was bound to this meeting meanwhile; leaving the extra call leg');
+    await provider.leaveCall?.(joined.callId).catch((err: unknown) => deps.logger.warn({ err, callId: joined.callId }, 'could not leave the extra call leg'));
+    return rival;
+  }
+  const at = now(deps);
+  const binding: CallBinding = {
+    conversationId,
+    provider: provider.kind,
+    callId: joined.callId,
+    state: events.lastState(joined.callId) ?? joined.state,
+    meetingId: meeting.meetingId,
+    joinUrl: meeting.joinUrl,
+    tenantId: meeting.tenantId,
+    organizerUserId: meeting.organizerUserId,
+    replyAddress: req.replyAddress,
+    createdAt: at,
+    updatedAt: at,
+  };
+  await store.bindings.save(binding);
+  deps.logger.info({ callId: binding.callId, conversationId }, 'joined meeting call');
+  return binding;
+}
+
 /**
  * The chat's live call. Where there is none yet and the provider can join meetings, joins the
  * chat's meeting (or `meeting`, for a bind by link) and waits for the call to be established.
@@ -86,7 +143,7 @@ export async function ensureCall(
   live: CallBinding | undefined,
   meeting: MeetingDetails | undefined,
 ): Promise<{ binding: CallBinding } | { outcome: Unrecorded }> {
-  const { events, store, callbackUrl, joinTimeoutMs } = deps;
+  const { events, callbackUrl, joinTimeoutMs } = deps;
   if (live && live.state === 'established') return { binding: live };
   let binding = live && live.state === 'establishing' ? live : undefined;
   if (!binding) {
@@ -98,23 +155,10 @@ export async function ensureCall(
       return { outcome: { kind: 'not_bound', reason: 'invalid_join_link' } };
     }
     if (!callbackUrl) return { outcome: { kind: 'not_configured', missing: ['PUBLIC_BASE_URL'] } };
-    const joined = await provider.joinMeeting({ joinUrl: meeting.joinUrl, tenantId: meeting.tenantId, organizerUserId: meeting.organizerUserId, callbackUrl });
-    const at = now(deps);
-    binding = {
-      conversationId,
-      provider: provider.kind,
-      callId: joined.callId,
-      state: events.lastState(joined.callId) ?? joined.state,
-      meetingId: meeting.meetingId,
-      joinUrl: meeting.joinUrl,
-      tenantId: meeting.tenantId,
-      organizerUserId: meeting.organizerUserId,
-      replyAddress: req.replyAddress,
-      createdAt: at,
-      updatedAt: at,
-    };
-    await store.bindings.save(binding);
-    deps.logger.info({ callId: binding.callId, conversationId }, 'joined meeting call');
+    // Concurrent first kicks in one chat share a single join.
+    binding = await joinOnce(deps, `${provider.kind}|${conversationId}|${meeting.joinUrl}`, () =>
+      join(deps, req, provider, conversationId, meeting, callbackUrl),
+    );
   }
   if (binding.state === 'established') return { binding };
   // No longer than the command's deadline allows.

@@ -101,6 +101,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     replyWaitMs: config.chatReplyWaitMs,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
     background,
+    joinOnMeetingStart: config.joinOnMeetingStart,
   });
 
   const calls = webhookCallSyntaxes();

@@ -116,6 +116,13 @@ const moderationAndRuntimeEnv = z.object({
       .max(14_000, CHAT_REPLY_WAIT_MESSAGE),
   ),
 
+  // Join a chat's meeting call when Teams says the meeting started, so the first kick is warm.
+  JOIN_ON_MEETING_START: z
+    .string()
+    .trim()
+    .default('true')
+    .pipe(z.stringbool({ error: 'JOIN_ON_MEETING_START must be true or false' })),
+
   // How long a shutdown waits for requests in flight before it closes the store and exits.
   SHUTDOWN_GRACE_MS: z.string().trim().default('10000').pipe(
     z.coerce

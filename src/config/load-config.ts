@@ -122,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     commandDeadlineMs: e.COMMAND_DEADLINE_MS,
     chatReplyWaitMs: e.CHAT_REPLY_WAIT_MS,
+    joinOnMeetingStart: e.JOIN_ON_MEETING_START,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     webhookSecrets: e.WEBHOOK_SECRETS,
     database,

@@ -72,6 +72,11 @@ export interface Harness {
   lastReply(): string;
   /** The Adaptive Card of the reply to the last message sent. */
   lastCard(): Record<string, unknown>;
+  /**
+   * Sends a Teams event activity (e.g. a meeting start) from `from` in the meeting chat: `activity`
+   * is merged over a signed message-shaped activity whose type is `event`.
+   */
+  event(from: Person, activity: Record<string, unknown>, options?: { conversationId?: string; meetingId?: string | null }): Promise<number>;
   /** Sends an Adaptive Card Action.Submit from `from`, as Teams posts it (a message with `value`). */
   submit(from: Person, value: unknown): Promise<number>;
   /** Rows of the cases table, read straight from the SQLite file. */
@@ -221,6 +226,9 @@ export async function startHarness(
     callsIssuer,
     dbFile,
     logs,
+    async event(from, activity, options = {}) {
+      return postActivity(from, { type: 'event', ...activity }, options);
+    },
     async submit(from, value) {
       return postActivity(from, { text: undefined, entities: [], value });
     },

@@ -3,6 +3,7 @@ import { NO_CHAT, type ChatDirectory } from '../ports/chat-directory.js';
 import { bind } from './actions/bind.js';
 import { kick } from './actions/kick.js';
 import { modlog } from './actions/modlog.js';
+import { prejoin, type PrejoinResult } from './actions/prejoin.js';
 import { roster } from './actions/roster.js';
 import { status } from './actions/status.js';
 import { unbind } from './actions/unbind.js';
@@ -32,6 +33,11 @@ export class Moderation {
   execute(request: ModerationRequest, scope: RequestScope = this.scope(request, NO_CHAT)): Promise<Outcome> {
     const action = ACTIONS[request.action] as (req: ModerationRequest, scope: RequestScope) => Promise<Outcome>;
     return action(request, scope);
+  }
+
+  /** The chat's meeting has started: joins its call ahead of the first kick (see actions/prejoin.ts). */
+  prejoin(scope: RequestScope): Promise<PrejoinResult> {
+    return prejoin(scope);
   }
 
   /** Read-only views of the chat: its status, its call's roster, its recent cases. */

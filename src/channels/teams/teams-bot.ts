@@ -16,6 +16,7 @@ import { participantName, type Renderer } from './render-reply.js';
 import { toReplyAddress } from './reply-address.js';
 import { TeamsChatDirectory, TeamsLookupCaches } from './teams-directory.js';
 import { TtlCache } from './ttl-cache.js';
+import { z } from 'zod';
 
 /** A message of the bot's: text, or an Adaptive Card with its fallback text. */
 export type BotMessage = Partial<Activity>;
@@ -36,7 +37,21 @@ export interface TeamsBotDeps {
   followUp(reference: Partial<ConversationReference>, replaceId: string | undefined, message: BotMessage): Promise<void>;
   /** Where work that outlasts its turn is tracked, so that a shutdown waits for it. */
   background: { track(work: Promise<unknown>): void };
+  /** JOIN_ON_MEETING_START: join a chat's meeting call when Teams says the meeting started. */
+  joinOnMeetingStart: boolean;
 }
+
+/**
+ * Teams' meeting start event. Its `value` is documented in two casings (Id/JoinUrl and id/joinUrl,
+ * ../shared/contracts/README.md), and its name once with a stray leading space; botbuilder's own
+ * handler accepts only the PascalCase one and throws on the other, so Bouncer reads it itself.
+ * Only the meeting id matters here (the details come from the Teams meeting API).
+ */
+const MEETING_START = 'application/vnd.microsoft.meetingStart';
+const meetingStartSchema = z.looseObject({
+  channelData: z.looseObject({ meeting: z.looseObject({ id: z.string().min(1) }).optional() }).optional(),
+  value: z.looseObject({ Id: z.string().optional(), id: z.string().optional() }).optional(),
+});
 
 /** The Teams transport: a message or a card button becomes a command invocation, run by the one runner, then a reply. */
 export class TeamsBot extends TeamsActivityHandler {
@@ -55,6 +70,45 @@ export class TeamsBot extends TeamsActivityHandler {
       await this.handleMessage(context);
       await next();
     });
+  }
+
+  /** Teams events: the meeting start is Bouncer's own (see meetingStartSchema); the rest as botbuilder does. */
+  protected override async dispatchEventActivity(context: TurnContext): Promise<void> {
+    if (context.activity.channelId === 'msteams' && context.activity.name?.trim() === MEETING_START) {
+      this.onMeetingStarted(context);
+      return;
+    }
+    await super.dispatchEventActivity(context);
+  }
+
+  /**
+   * The chat's meeting started: join its call now, after the turn (Teams waits for the event's
+   * answer), so that the first kick finds the call joined. Failures are logged; the first kick
+   * then joins as it always did.
+   */
+  private onMeetingStarted(context: TurnContext): void {
+    const activity = context.activity;
+    const event = meetingStartSchema.safeParse(activity);
+    const meetingId = event.success ? (event.data.channelData?.meeting?.id ?? event.data.value?.Id ?? event.data.value?.id) : undefined;
+    this.deps.logger.info({ conversationId: activity.conversation.id, meetingId, join: this.deps.joinOnMeetingStart }, 'meeting started');
+    if (!this.deps.joinOnMeetingStart || !meetingId) return;
+    const requestId = activity.id ?? randomUUID();
+    const scope = this.deps.moderation.scope(
+      {
+        source: 'chat',
+        requestId,
+        conversationId: activity.conversation.id,
+        replyAddress: toReplyAddress(activity.serviceUrl),
+        // Nobody is acted on and no permission is asked: the actor is whoever started the meeting.
+        actor: { kind: 'member', chatId: activity.from?.id, userId: activity.from?.aadObjectId, displayName: activity.from?.name },
+      },
+      new TeamsChatDirectory(context, this.caches, this.deps.upstreamTimeoutMs, meetingId),
+    );
+    const work = this.deps.moderation.prejoin(scope).then(
+      (result) => this.deps.logger.info({ requestId, conversationId: activity.conversation.id, ...result }, 'joined ahead of the first kick'),
+      (err: unknown) => this.deps.logger.warn({ err, requestId, conversationId: activity.conversation.id }, 'could not join at meeting start'),
+    );
+    this.deps.background.track(work);
   }
 
   private async handleMessage(context: TurnContext): Promise<void> {

@@ -74,6 +74,8 @@ export function createTeamsChannel(deps: {
   upstreamTimeoutMs: number;
   /** Tracks commands that outlast their turn, so that a shutdown waits for them. */
   background: { track(work: Promise<unknown>): void };
+  /** JOIN_ON_MEETING_START: join a chat's meeting call when Teams says the meeting started. */
+  joinOnMeetingStart: boolean;
 }): TeamsChannel {
   const { config, logger } = deps;
   const auth = new ConfigurationBotFrameworkAuthentication(
@@ -108,6 +110,7 @@ export function createTeamsChannel(deps: {
     render,
     logger,
     replyWaitMs: deps.replyWaitMs,
+    joinOnMeetingStart: deps.joinOnMeetingStart,
     upstreamTimeoutMs: deps.upstreamTimeoutMs,
     background: deps.background,
     followUp: async (reference, replaceId, message) => {

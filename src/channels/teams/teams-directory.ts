@@ -25,6 +25,8 @@ export class TeamsChatDirectory implements ChatDirectory {
     private readonly context: TurnContext,
     private readonly caches: TeamsLookupCaches,
     private readonly timeoutMs: number,
+    /** The meeting, when the activity names it elsewhere than `channelData.meeting.id` (a meeting start event's value). */
+    private readonly meetingId?: string,
   ) {}
 
   private within<T>(call: Promise<T>, what: string): Promise<T> {
@@ -74,7 +76,7 @@ export class TeamsChatDirectory implements ChatDirectory {
   }
 
   async getMeeting(): Promise<MeetingDetails | undefined> {
-    const meetingId = this.channelData.meeting?.id;
+    const meetingId = this.channelData.meeting?.id ?? this.meetingId;
     if (!meetingId) return undefined;
     const found = await this.caches.meetings.getOrLoad(meetingId, async () => {
       try {

@@ -75,6 +75,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     clock,
     logger,
     adminUserIds: config.adminUserIds,
+    moderatorRoles: config.moderatorRoles,
     callbackUrl: config.server.publicBaseUrl ? `${config.server.publicBaseUrl}/api/calls` : undefined,
     joinTimeoutMs: config.joinTimeoutMs,
     commandDeadlineMs: config.commandDeadlineMs,

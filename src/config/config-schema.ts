@@ -7,6 +7,11 @@ export const DEFAULT_DATABASE_URL = 'sqlite:./data/bouncer.sqlite';
 
 /** The deadline of each upstream call when UPSTREAM_TIMEOUT_MS is not set. */
 export const DEFAULT_UPSTREAM_TIMEOUT_MS = 15_000;
+/** The meeting roles MODERATOR_ROLES may list. */
+export const MODERATOR_ROLE_NAMES = ['organizer', 'coorganizer', 'presenter'] as const;
+export type ModeratorRole = (typeof MODERATOR_ROLE_NAMES)[number];
+const DEFAULT_MODERATOR_ROLES: readonly ModeratorRole[] = ['organizer', 'coorganizer'];
+
 /** Requests in flight at once to one upstream account when UPSTREAM_CONCURRENCY is not set. */
 export const DEFAULT_UPSTREAM_CONCURRENCY = 16;
 const UPSTREAM_CONCURRENCY_MESSAGE = 'UPSTREAM_CONCURRENCY must be a whole number from 1 to 256';
@@ -122,6 +127,23 @@ const moderationAndRuntimeEnv = z.object({
     .trim()
     .default('true')
     .pipe(z.stringbool({ error: 'JOIN_ON_MEETING_START must be true or false' })),
+
+  // The meeting roles that moderate, besides admins and the people an organizer names
+  // (/moderators add). Presenters only when listed: Teams' default meeting option "Who can present:
+  // Everyone" makes every attendee a presenter.
+  MODERATOR_ROLES: z
+    .string()
+    .trim()
+    .default(DEFAULT_MODERATOR_ROLES.join(','))
+    .transform((raw, ctx) => {
+      const roles = raw.split(',').map((r) => r.trim().toLowerCase()).filter(Boolean);
+      const unknown = roles.filter((r) => !(MODERATOR_ROLE_NAMES as readonly string[]).includes(r));
+      if (unknown.length > 0) {
+        ctx.addIssue({ code: 'custom', message: `MODERATOR_ROLES: unknown role ${unknown.map((r) => `"${r}"`).join(', ')}; use any of ${MODERATOR_ROLE_NAMES.join(', ')}` });
+        return z.NEVER;
+      }
+      return new Set(roles as ModeratorRole[]) as ReadonlySet<ModeratorRole>;
+    }),
 
   // How long a shutdown waits for requests in flight before it closes the store and exits.
   SHUTDOWN_GRACE_MS: z.string().trim().default('10000').pipe(

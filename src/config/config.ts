@@ -1,3 +1,4 @@
+import type { ModeratorRole } from './config-schema.js';
 import type { WebhookSecret } from '../app/moderation/requests.js';
 import type { ProviderConfigs } from '../providers/index.js';
 import type { UrlProblem } from '../store/driver.js';
@@ -40,6 +41,8 @@ export interface Config {
   /** How long a shutdown waits for requests in flight before it closes the store (SHUTDOWN_GRACE_MS). */
   shutdownGraceMs: number;
   adminUserIds: ReadonlySet<string>;
+  /** The meeting roles that moderate (MODERATOR_ROLES): organizer and co-organizer by default, presenters only when listed. */
+  moderatorRoles: ReadonlySet<ModeratorRole>;
   /** Standard Webhooks secrets (whsec_…) for POST /api/moderation/kick, each with the calls it may act on; empty = API closed. */
   webhookSecrets: WebhookSecret[];
   database: DatabaseConfig;

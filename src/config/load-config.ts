@@ -123,6 +123,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     commandDeadlineMs: e.COMMAND_DEADLINE_MS,
     chatReplyWaitMs: e.CHAT_REPLY_WAIT_MS,
     joinOnMeetingStart: e.JOIN_ON_MEETING_START,
+    moderatorRoles: e.MODERATOR_ROLES,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     webhookSecrets: e.WEBHOOK_SECRETS,
     database,

@@ -28,7 +28,8 @@ function rosterRows(card: Card) {
 describe('admin commands and cards through the real server', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness();
+    // Presenters moderate in these meetings (MODERATOR_ROLES); the default is in moderators.test.ts.
+    h = await startHarness({ MODERATOR_ROLES: 'organizer,coorganizer,presenter' });
   });
   afterEach(async () => {
     await h.graph.settle();
@@ -78,9 +79,9 @@ describe('admin commands and cards through the real server', () => {
     await h.send(PEOPLE.olivia, '/participants', []);
     const rows = rosterRows(h.lastCard() as Card);
     await h.submit(PEOPLE.ann, rows.find((r) => r.name === 'Mallory')!.submit.data);
-    expect(h.lastReply()).toBe('Only the meeting organizer, presenters and Bouncer admins can do that. Case #2.');
+    expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that. Case #2.');
     await h.submit(PEOPLE.pete, rows.find((r) => r.name === 'Olivia Organizer')!.submit.data);
-    expect(h.lastReply()).toBe("Presenters can't remove the meeting organizer. Case #3.");
+    expect(h.lastReply()).toBe("Only Bouncer admins can remove the meeting organizer. Case #3.");
     expect(deletes()).toEqual([]);
     expect(h.cases().slice(1).map((c) => [c.source, c.outcome])).toEqual([
       ['card', 'denied'],
@@ -124,14 +125,14 @@ describe('admin commands and cards through the real server', () => {
     await h.send(PEOPLE.olivia, '/modlog lots', []);
     expect(h.lastReply()).toBe('Usage: `/modlog [n]`.');
     await h.send(PEOPLE.ann, '/modlog', []);
-    expect(h.lastReply()).toBe('Only the meeting organizer, presenters and Bouncer admins can do that.');
+    expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that.');
   });
 
   it('/help lists only what the asker may use', async () => {
     await h.send(PEOPLE.ann, '/help', []);
     expect(h.lastReply()).toContain('`/help`');
     expect(h.lastReply()).not.toContain('/kick');
-    expect(h.lastReply()).toContain('6 more commands are for meeting organizers, presenters and Bouncer admins.');
+    expect(h.lastReply()).toContain('7 more commands are for meeting moderators (the organizer, named moderators) and Bouncer admins.');
     await h.send(PEOPLE.olivia, '/help', []);
     for (const c of ['/kick', '/bind', '/unbind', '/status', '/participants', '/modlog', '/help']) expect(h.lastReply()).toContain(`\`${c}`);
   });
@@ -140,7 +141,7 @@ describe('admin commands and cards through the real server', () => {
     const link = joinUrlFor(MEETING_CHAT_ID, PEOPLE.olivia.aadObjectId, TENANT_ID);
     const opsChat = { conversationId: '19:ops-room@thread.v2', meetingId: null };
     await h.send(PEOPLE.pete, `/bind ${link}`, [], opsChat);
-    expect(h.lastReply()).toBe('Only the meeting organizer, presenters and Bouncer admins can do that. Case #1.');
+    expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that. Case #1.');
     await h.send(PEOPLE.olivia, `/bind ${link}`, [], opsChat);
     expect(h.lastReply()).toBe("Connected to this meeting's call; /kick works here now. Case #2.");
     await h.graph.settle();

@@ -19,7 +19,7 @@ describe('/bind <join link> confirms the organizer with Graph', () => {
   it("an attendee's link naming themselves as organizer is refused, and joins nothing", async () => {
     const forged = joinUrlFor(MEETING_CHAT_ID, PEOPLE.mallory.aadObjectId, TENANT_ID);
     await h.send(PEOPLE.mallory, `/bind ${forged}`, [], opsChat);
-    expect(h.lastReply()).toBe('Only the meeting organizer, presenters and Bouncer admins can do that. Case #1.');
+    expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that. Case #1.');
     expect(joins()).toHaveLength(0);
     expect(await h.bouncer.store.bindings.get(opsChat.conversationId)).toBeUndefined();
     // Mallory cannot then act as organizer in that chat.
@@ -41,7 +41,7 @@ describe('/bind <join link> confirms the organizer with Graph', () => {
     const link = joinUrlFor(MEETING_CHAT_ID, PEOPLE.olivia.aadObjectId, '00000000-0000-4000-8000-00000000beef');
     await h.send(PEOPLE.olivia, `/bind ${link}`, [], opsChat);
     // Graph knows no meeting with this link: nothing is confirmed, and only admins may bind it.
-    expect(h.lastReply()).toBe('Only the meeting organizer, presenters and Bouncer admins can do that. Case #1.');
+    expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that. Case #1.');
     expect(joins()).toHaveLength(0);
   });
 
@@ -49,7 +49,7 @@ describe('/bind <join link> confirms the organizer with Graph', () => {
     h.graph.script('GET', /\/onlineMeetings/, [{ status: 403, body: { error: { code: 'Forbidden', message: 'no policy' } } }]);
     const link = joinUrlFor(MEETING_CHAT_ID, PEOPLE.olivia.aadObjectId, TENANT_ID);
     await h.send(PEOPLE.olivia, `/bind ${link}`, [], opsChat);
-    expect(h.lastReply()).toBe('Only the meeting organizer, presenters and Bouncer admins can do that. Case #1.');
+    expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that. Case #1.');
     expect(joins()).toHaveLength(0);
   });
 

@@ -5,7 +5,8 @@ import { findSubmit } from '../support/cards.js';
 describe('card data never names anyone (issue 11, item 3)', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness();
+    // Presenters moderate in this meeting (MODERATOR_ROLES).
+    h = await startHarness({ MODERATOR_ROLES: 'organizer,coorganizer,presenter' });
     await h.send(PEOPLE.olivia, '/bind', []);
     await h.graph.settle();
   });

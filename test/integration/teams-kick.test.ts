@@ -8,7 +8,8 @@ if (!hasContracts) console.warn('../shared/contracts not found: Graph requests a
 describe('Teams /kick through the real server', () => {
   let h: Harness;
   beforeEach(async () => {
-    h = await startHarness();
+    // Presenters moderate in these meetings (MODERATOR_ROLES); the default is in moderators.test.ts.
+    h = await startHarness({ MODERATOR_ROLES: 'organizer,coorganizer,presenter' });
   });
   afterEach(async () => {
     await h.graph.settle();
@@ -76,7 +77,7 @@ describe('Teams /kick through the real server', () => {
 
   it("an attendee's /kick is denied, audited, and nothing is removed", async () => {
     await h.send(PEOPLE.ann, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
-    expect(h.lastReply()).toBe('Only the meeting organizer, presenters and Bouncer admins can do that. Case #1.');
+    expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that. Case #1.');
     expect(h.graph.requests).toEqual([]);
     expect(h.cases()[0]).toMatchObject({ status: 'completed', outcome: 'denied', actor_user_id: PEOPLE.ann.aadObjectId });
     expect(JSON.parse(String(h.cases()[0]!.detail))).toEqual({ reason: 'not_permitted' });
@@ -84,7 +85,7 @@ describe('Teams /kick through the real server', () => {
 
   it('a presenter may kick an attendee but not the organizer', async () => {
     await h.send(PEOPLE.pete, '/kick <at>Olivia Organizer</at>', [PEOPLE.olivia]);
-    expect(h.lastReply()).toBe("Presenters can't remove the meeting organizer. Case #1.");
+    expect(h.lastReply()).toBe("Only Bouncer admins can remove the meeting organizer. Case #1.");
     expect(h.graph.requests.filter((r) => r.method === 'DELETE')).toEqual([]);
     await h.send(PEOPLE.pete, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
     expect(h.lastReply()).toBe('Removed **Mallory** from the call. Case #2.');

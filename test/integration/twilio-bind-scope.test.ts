@@ -14,7 +14,8 @@ describe('/bind twilio: which chats may bind which conference', () => {
   let board: SandboxConference;
 
   async function start(extraEnv: Record<string, string> = {}) {
-    h = await startHarness(extraEnv, { twilio: true });
+    // Presenters moderate here (MODERATOR_ROLES), so that "a moderator of another chat" is a presenter.
+    h = await startHarness({ MODERATOR_ROLES: 'organizer,coorganizer,presenter', ...extraEnv }, { twilio: true });
     bridge = h.twilio!.fake.addConference({ friendlyName: 'Support bridge', status: 'in-progress' });
     board = h.twilio!.fake.addConference({ friendlyName: 'Board meeting', status: 'in-progress' });
   }
@@ -60,7 +61,7 @@ describe('/bind twilio: which chats may bind which conference', () => {
   it('an attendee of the configured chat still cannot bind it', async () => {
     await start();
     await h.send(PEOPLE.ann, '/bind twilio Support bridge', []);
-    expect(h.lastReply()).toMatch(/^Only the meeting organizer, presenters and Bouncer admins can do that\./);
+    expect(h.lastReply()).toMatch(/^Only the meeting organizer, its moderators and Bouncer admins can do that\./);
   });
 
   it('the same conference may not be bound from a chat it is not configured for', async () => {

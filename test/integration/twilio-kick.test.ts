@@ -188,10 +188,10 @@ describe('Twilio conferences through the real server', () => {
 
   it('applies the same authorization: an attendee cannot bind or kick', async () => {
     await h.send(PEOPLE.ann, '/bind twilio Support bridge', []);
-    expect(h.lastReply()).toBe('Only the meeting organizer, presenters and Bouncer admins can do that. Case #1.');
+    expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that. Case #1.');
     await bind();
     await h.send(PEOPLE.ann, `/kick ${numbers.mallory}`, []);
-    expect(h.lastReply()).toBe('Only the meeting organizer, presenters and Bouncer admins can do that. Case #3.');
+    expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that. Case #3.');
     expect(bridge.participants.has(sids.mallory)).toBe(true);
   });
 

@@ -14,7 +14,8 @@ describe('phone legs are people too (Twilio, through the real server)', () => {
   let sids: { byUpn: string; byOid: string; byNumber: string; byName: string; mallory: string };
 
   beforeEach(async () => {
-    h = await startHarness({}, { twilio: true });
+    // Presenters moderate in this meeting (MODERATOR_ROLES): the protection is what is tested.
+    h = await startHarness({ MODERATOR_ROLES: 'organizer,coorganizer,presenter' }, { twilio: true });
     tw = h.twilio!;
     h.graph.users.get(PEOPLE.olivia.aadObjectId)!.businessPhones = ['+1 (555) 000-0077'];
     bridge = tw.fake.addConference({ friendlyName: 'Support bridge', status: 'in-progress' });

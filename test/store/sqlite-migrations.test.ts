@@ -32,10 +32,6 @@ describe('migration 5: bindings.reply_address', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is the last migration', () => {
-    expect(MIGRATIONS).toHaveLength(BEFORE_REPLY_ADDRESS + 1);
-  });
-
   it("turns each service URL into the Teams channel's reply address, {\"serviceUrl\":\"…\"}", async () => {
     const old = databaseAt(file, BEFORE_REPLY_ADDRESS);
     old.prepare(OLD_BINDING).run('19:a@thread.v2', 'call-a', 'https://smba.trafficmanager.net/amer/');
@@ -64,7 +60,8 @@ describe('migration 5: bindings.reply_address', () => {
     }
 
     const inspect = new Database(file, { readonly: true });
-    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_REPLY_ADDRESS + 1);
+    // Every later migration applies on top.
+    expect(inspect.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     inspect.close();
   });
 

@@ -238,7 +238,7 @@ describe('parseCommand', () => {
   });
 
   it('lists every command in the registry, in /help order', () => {
-    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'bind', 'unbind', 'status', 'participants', 'modlog', 'help']);
+    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'bind', 'unbind', 'status', 'participants', 'modlog', 'moderators', 'help']);
   });
 });
 

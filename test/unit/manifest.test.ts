@@ -24,7 +24,7 @@ if (!haveSchema) {
 
 const APP_ID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const HOST = 'bouncer.example.com';
-const COMMANDS = ['kick', 'bind', 'unbind', 'status', 'participants', 'modlog', 'help'];
+const COMMANDS = ['kick', 'bind', 'unbind', 'status', 'participants', 'modlog', 'moderators', 'help'];
 
 interface CommandList {
   scopes: string[];

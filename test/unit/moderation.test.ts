@@ -121,6 +121,7 @@ describe('Moderation through the command runner', () => {
       callbackUrl: 'https://bouncer.example/api/calls',
       joinTimeoutMs: 1000,
       commandDeadlineMs: 60_000,
+      moderatorRoles: new Set(['organizer', 'coorganizer']),
     };
   });
   afterEach(async () => {
@@ -143,7 +144,7 @@ describe('Moderation through the command runner', () => {
 
   it('removes every endpoint of the same person', async () => {
     provider.participants.push({ callId: 'call-1', participantId: 'p-target-phone', kind: 'user', identityId: TARGET, isInLobby: false });
-    const outcome = outcomeOf(await run(mention, barrierDirectory('presenter', 3)));
+    const outcome = outcomeOf(await run(mention, barrierDirectory('organizer', 3)));
     expect(provider.removed.sort()).toEqual(['p-target', 'p-target-phone']);
     expect(outcome.kind).toBe('removed');
   });

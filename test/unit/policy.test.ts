@@ -1,10 +1,17 @@
 import { describe, expect, it } from 'vitest';
+import type { MeetingRole } from '../../src/app/ports/chat-directory.js';
 import { authorityOf, decide, type Authority, type Decision, type TargetFacts } from '../../src/app/moderation/policy.js';
+
+/** MODERATOR_ROLES by default, and with presenters added. */
+const DEFAULT_ROLES: ReadonlySet<MeetingRole> = new Set(['organizer', 'coorganizer']);
+const WITH_PRESENTERS: ReadonlySet<MeetingRole> = new Set(['organizer', 'coorganizer', 'presenter']);
 
 /** An ordinary removal: a member of the meeting removing someone else who is not the organizer. */
 interface RemovalCase {
   actorRole: Authority['role'];
   actorIsAdmin: boolean;
+  actorIsNamed?: boolean;
+  presentersModerate?: boolean;
   targetIsActor: boolean;
   targetIsBot: boolean;
   targetIsOrganizer: boolean;
@@ -16,13 +23,26 @@ const denied = (reason: Extract<Decision, { allowed: false }>['reason']): Decisi
 
 const remove = (c: RemovalCase): Decision => {
   const target: TargetFacts = { isActor: c.targetIsActor, isBot: c.targetIsBot, isOrganizer: c.targetIsOrganizer };
-  return decide({ kind: 'remove', authority: { admin: c.actorIsAdmin, role: c.actorRole, userId: 'actor' }, target });
+  const authority: Authority = {
+    admin: c.actorIsAdmin,
+    role: c.actorRole,
+    moderatorRoles: c.presentersModerate ? WITH_PRESENTERS : DEFAULT_ROLES,
+    named: c.actorIsNamed ?? false,
+    userId: 'actor',
+  };
+  return decide({ kind: 'remove', authority, target });
 };
 
 describe('decide: remove', () => {
   it.each<[string, Partial<RemovalCase>, Decision]>([
     ['an organizer kicks an attendee', { actorRole: 'organizer' }, allowed],
-    ['a presenter kicks an attendee', { actorRole: 'presenter' }, allowed],
+    ['a co-organizer kicks an attendee', { actorRole: 'coorganizer' }, allowed],
+    // Teams' default "Who can present: Everyone" makes every attendee a presenter: not a moderator by default.
+    ['a presenter kicks an attendee (default MODERATOR_ROLES)', { actorRole: 'presenter' }, denied('not_permitted')],
+    ['a presenter kicks an attendee (MODERATOR_ROLES with presenter)', { actorRole: 'presenter', presentersModerate: true }, allowed],
+    ['a named moderator who is an attendee kicks an attendee', { actorRole: 'attendee', actorIsNamed: true }, allowed],
+    ['a named moderator whose role is unknown kicks someone', { actorRole: 'unknown', actorIsNamed: true }, allowed],
+    ['a named moderator kicks the organizer', { actorRole: 'attendee', actorIsNamed: true, targetIsOrganizer: true }, denied('organizer')],
     ['an attendee kicks someone', { actorRole: 'attendee' }, denied('not_permitted')],
     ['an actor whose role is unknown kicks someone', { actorRole: 'unknown' }, denied('unknown_role')],
     ['an admin whose role is unknown kicks someone', { actorRole: 'unknown', actorIsAdmin: true }, allowed],
@@ -31,8 +51,8 @@ describe('decide: remove', () => {
     ['an admin kicks themselves', { actorIsAdmin: true, targetIsActor: true }, denied('self')],
     ['an organizer kicks the bot', { actorRole: 'organizer', targetIsBot: true }, denied('bot')],
     ['an admin kicks the bot', { actorIsAdmin: true, targetIsBot: true }, denied('bot')],
-    ['a presenter kicks the organizer', { actorRole: 'presenter', targetIsOrganizer: true }, denied('organizer')],
-    ['an organizer kicks another organizer', { actorRole: 'organizer', targetIsOrganizer: true }, allowed],
+    ['a presenter who moderates kicks the organizer', { actorRole: 'presenter', presentersModerate: true, targetIsOrganizer: true }, denied('organizer')],
+    ['a co-organizer kicks the organizer', { actorRole: 'coorganizer', targetIsOrganizer: true }, denied('organizer')],
     ['an admin presenter kicks the organizer', { actorRole: 'presenter', actorIsAdmin: true, targetIsOrganizer: true }, allowed],
     ['an admin with no role kicks the organizer', { actorRole: 'unknown', actorIsAdmin: true, targetIsOrganizer: true }, allowed],
     ['an attendee kicks the organizer', { actorRole: 'attendee', targetIsOrganizer: true }, denied('not_permitted')],
@@ -45,11 +65,12 @@ describe('decide: remove', () => {
 });
 
 describe('decide: use a command', () => {
-  const authority = (role: Authority['role'], admin = false): Authority => ({ admin, role, userId: 'actor' });
+  const authority = (role: Authority['role'], admin = false): Authority => ({ admin, role, moderatorRoles: DEFAULT_ROLES, named: false, userId: 'actor' });
 
   it.each<[Authority['role'], boolean, Decision]>([
     ['organizer', false, allowed],
-    ['presenter', false, allowed],
+    ['coorganizer', false, allowed],
+    ['presenter', false, denied('not_permitted')],
     ['attendee', false, denied('not_permitted')],
     ['unknown', false, denied('unknown_role')],
     ['attendee', true, allowed],
@@ -67,10 +88,11 @@ describe('decide: use a command', () => {
 
 describe('decide: bind a meeting by its link', () => {
   it("allows the link's organizer and admins, nobody else (whatever their role in this chat)", () => {
-    const organizer: Authority = { admin: false, role: 'unknown', userId: 'olivia' };
+    const base = { moderatorRoles: DEFAULT_ROLES, named: false };
+    const organizer: Authority = { ...base, admin: false, role: 'unknown', userId: 'olivia' };
     expect(decide({ kind: 'bind_link', authority: organizer, confirmedOrganizerUserId: 'OLIVIA' })).toEqual(allowed);
-    expect(decide({ kind: 'bind_link', authority: { admin: false, role: 'presenter', userId: 'pete' }, confirmedOrganizerUserId: 'olivia' })).toEqual(denied('not_permitted'));
-    expect(decide({ kind: 'bind_link', authority: { admin: true, role: 'unknown' }, confirmedOrganizerUserId: 'olivia' })).toEqual(allowed);
+    expect(decide({ kind: 'bind_link', authority: { ...base, admin: false, role: 'presenter', userId: 'pete' }, confirmedOrganizerUserId: 'olivia' })).toEqual(denied('not_permitted'));
+    expect(decide({ kind: 'bind_link', authority: { ...base, admin: true, role: 'unknown' }, confirmedOrganizerUserId: 'olivia' })).toEqual(allowed);
     expect(decide({ kind: 'bind_link', authority: organizer })).toEqual(denied('not_permitted'));
   });
 });
@@ -78,8 +100,8 @@ describe('decide: bind a meeting by its link', () => {
 describe('decide: bind a call named by id or name (a Twilio conference)', () => {
   it("allows admins anywhere, and the chat's moderators only where the call is configured for the chat", () => {
     const bindCall = (authority: Authority, configuredForChat: boolean) => decide({ kind: 'bind_call', authority, configuredForChat });
-    const authority = (role: Authority['role']): Authority => ({ admin: false, role, userId: 'actor' });
-    for (const configured of [true, false]) expect(bindCall({ admin: true, role: 'unknown' }, configured)).toEqual(allowed);
+    const authority = (role: Authority['role']): Authority => ({ admin: false, role, moderatorRoles: WITH_PRESENTERS, named: false, userId: 'actor' });
+    for (const configured of [true, false]) expect(bindCall({ admin: true, role: 'unknown', moderatorRoles: DEFAULT_ROLES, named: false }, configured)).toEqual(allowed);
     for (const role of ['organizer', 'presenter'] as const) {
       expect(bindCall(authority(role), true)).toEqual(allowed);
       expect(bindCall(authority(role), false)).toEqual(denied('call_not_for_chat'));
@@ -92,33 +114,49 @@ describe('decide: bind a call named by id or name (a Twilio conference)', () => 
   });
 });
 
+describe('decide: name moderators', () => {
+  it("is for the meeting's organizer and co-organizers, and admins: never for a moderator who is neither", () => {
+    const who = (role: Authority['role'], extra: Partial<Authority> = {}): Authority => ({ admin: false, role, moderatorRoles: WITH_PRESENTERS, named: false, userId: 'actor', ...extra });
+    expect(decide({ kind: 'name_moderators', authority: who('organizer') })).toEqual(allowed);
+    expect(decide({ kind: 'name_moderators', authority: who('coorganizer') })).toEqual(allowed);
+    expect(decide({ kind: 'name_moderators', authority: who('unknown', { admin: true }) })).toEqual(allowed);
+    expect(decide({ kind: 'name_moderators', authority: who('presenter') })).toEqual(denied('not_organizer'));
+    expect(decide({ kind: 'name_moderators', authority: who('attendee', { named: true }) })).toEqual(denied('not_organizer'));
+    expect(decide({ kind: 'name_moderators', authority: who('attendee') })).toEqual(denied('not_organizer'));
+  });
+});
+
 describe('authorityOf', () => {
-  const admins = new Set(['aaaaaaaa-0000-4000-8000-000000000001']);
+  const adminUserIds = new Set(['aaaaaaaa-0000-4000-8000-000000000001']);
+  const rules = { adminUserIds, moderatorRoles: DEFAULT_ROLES };
 
   it('makes configured admins admins, matching their id in any case', () => {
-    expect(authorityOf({ kind: 'member', userId: 'AAAAAAAA-0000-4000-8000-000000000001' }, 'attendee', admins)).toEqual({
+    expect(authorityOf({ kind: 'member', userId: 'AAAAAAAA-0000-4000-8000-000000000001' }, 'attendee', rules)).toEqual({
       admin: true,
       role: 'attendee',
+      moderatorRoles: DEFAULT_ROLES,
+      named: false,
       userId: 'aaaaaaaa-0000-4000-8000-000000000001',
     });
-    expect(authorityOf({ kind: 'member', userId: 'bbbbbbbb-0000-4000-8000-000000000002' }, 'presenter', admins).admin).toBe(false);
-    expect(authorityOf({ kind: 'member' }, 'unknown', admins).admin).toBe(false);
+    expect(authorityOf({ kind: 'member', userId: 'bbbbbbbb-0000-4000-8000-000000000002' }, 'presenter', rules).admin).toBe(false);
+    expect(authorityOf({ kind: 'member' }, 'unknown', rules).admin).toBe(false);
+    expect(authorityOf({ kind: 'member', userId: 'x' }, 'attendee', { ...rules, named: true }).named).toBe(true);
   });
 
   it('gives a system admin rights from its verified credential, not from where the request came', () => {
     const system = authorityOf(
       { kind: 'system', displayName: 'classifier', credential: { scheme: 'standard-webhooks', secretIndex: 0 } },
       'unknown',
-      admins,
+      rules,
     );
-    expect(system).toEqual({ admin: true, role: 'unknown' });
+    expect(system).toEqual({ admin: true, role: 'unknown', moderatorRoles: DEFAULT_ROLES, named: false });
   });
 });
 
 describe('decide: a webhook moderating the call it names (issue 11, item 5)', () => {
   const conference = { kind: 'call', provider: 'twilio', idOrName: `CF${'a'.repeat(32)}` } as const;
   const chat = { kind: 'conversation', conversationId: '19:meeting_x@thread.v2' } as const;
-  const system = (callScope?: Authority['callScope']): Authority => ({ admin: true, role: 'unknown', callScope });
+  const system = (callScope?: Authority['callScope']): Authority => ({ admin: true, role: 'unknown', moderatorRoles: DEFAULT_ROLES, named: false, callScope });
 
   it('an unscoped credential may act on any call', () => {
     expect(decide({ kind: 'moderate_call', authority: system(), call: conference })).toEqual(allowed);
@@ -140,7 +178,7 @@ describe('decide: a webhook moderating the call it names (issue 11, item 5)', ()
     const authority = authorityOf(
       { kind: 'system', displayName: 'classifier', credential: { scheme: 'standard-webhooks', secretIndex: 0, scope: [chat] } },
       'unknown',
-      new Set(),
+      { adminUserIds: new Set(), moderatorRoles: DEFAULT_ROLES },
     );
     expect(authority.callScope).toEqual([chat]);
   });

@@ -2,6 +2,7 @@ import { bindCommand, type BindSyntax } from './bind.js';
 import type { CommandRegistry } from './command.js';
 import { helpCommand } from './help.js';
 import { kickCommand } from './kick.js';
+import { moderatorsCommand } from './moderators.js';
 import { modlogCommand } from './modlog.js';
 import { participantsCommand } from './participants.js';
 import { statusCommand } from './status.js';
@@ -9,5 +10,5 @@ import { unbindCommand } from './unbind.js';
 
 /** Every chat command, in the order /help lists them. `bindSyntaxes` come from the provider modules. */
 export function buildCommandRegistry(deps: { bindSyntaxes: readonly BindSyntax[] }): CommandRegistry {
-  return [kickCommand, bindCommand(deps.bindSyntaxes), unbindCommand, statusCommand, participantsCommand, modlogCommand, helpCommand];
+  return [kickCommand, bindCommand(deps.bindSyntaxes), unbindCommand, statusCommand, participantsCommand, modlogCommand, moderatorsCommand, helpCommand];
 }

@@ -21,6 +21,10 @@ export type Outcome =
   | { kind: 'dry_run'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
   | { kind: 'bound'; caseId: number; provider: ProviderKind; callId: string; callName?: string; alreadyBound: boolean }
   | { kind: 'unbound'; caseId: number; provider: ProviderKind; callId: string; callName?: string }
+  /** Named a moderator of the chat (`already`: they were one; nothing changed). */
+  | { kind: 'moderator_added'; caseId: number; target: TargetSummary; already: boolean }
+  /** No longer a named moderator of the chat (`wasNamed` false: they were not one; nothing changed). */
+  | { kind: 'moderator_removed'; caseId: number; target: TargetSummary; wasNamed: boolean }
   | { kind: 'ambiguous_target'; caseId: number; target: TargetSummary; candidates: TargetSummary[] }
   | { kind: 'unsupported'; caseId: number; provider: ProviderKind; capability: string }
   | { kind: 'denied'; caseId: number; reason: DenialReason; target?: TargetSummary }
@@ -48,7 +52,8 @@ export type DenialReason =
   | 'self'
   | 'bot'
   | 'organizer' // a presenter tried to remove the organizer
-  | 'call_not_for_chat'; // a moderator named a call (conference) not configured for this chat
+  | 'call_not_for_chat' // a moderator named a call (conference) not configured for this chat
+  | 'not_organizer'; // only the organizer (or a co-organizer, or an admin) names moderators
 
 export type NotBoundReason =
   | 'not_a_meeting' // the chat has no meeting, so there is no call to join
@@ -79,6 +84,8 @@ export const OUTCOME_KINDS = [
   'dry_run',
   'bound',
   'unbound',
+  'moderator_added',
+  'moderator_removed',
   'ambiguous_target',
   'unsupported',
   'denied',

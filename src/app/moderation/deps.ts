@@ -1,3 +1,4 @@
+import type { MeetingRole } from '../ports/chat-directory.js';
 import type { CallState, ProviderKind } from '../domain/participant.js';
 import type { CallProvider, UserPhoneDirectory } from '../ports/call-provider.js';
 import type { Clock, Logger } from '../ports/runtime.js';
@@ -33,6 +34,8 @@ export interface ModerationDeps {
   clock: Clock;
   logger: Logger;
   adminUserIds: ReadonlySet<string>;
+  /** The meeting roles that moderate (MODERATOR_ROLES). */
+  moderatorRoles: ReadonlySet<MeetingRole>;
   /** Where a provider posts call notifications (`${PUBLIC_BASE_URL}/api/calls`); undefined without a public URL. */
   callbackUrl?: string;
   joinTimeoutMs: number;

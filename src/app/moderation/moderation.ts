@@ -3,6 +3,7 @@ import { NO_CHAT, type ChatDirectory } from '../ports/chat-directory.js';
 import { bind } from './actions/bind.js';
 import { kick } from './actions/kick.js';
 import { modlog } from './actions/modlog.js';
+import { moderators, nameModerator } from './actions/moderators.js';
 import { prejoin, type PrejoinResult } from './actions/prejoin.js';
 import { roster } from './actions/roster.js';
 import { status } from './actions/status.js';
@@ -14,7 +15,7 @@ import { RequestScope } from './steps/lookups.js';
 type ActionTable = { [A in ModerationRequest['action']]: (req: Extract<ModerationRequest, { action: A }>, scope: RequestScope) => Promise<Outcome> };
 
 /** One use case per action; adding an action is one file in actions/ plus its line here. */
-const ACTIONS: ActionTable = { kick, bind, unbind };
+const ACTIONS: ActionTable = { kick, bind, unbind, moderator_add: nameModerator, moderator_remove: nameModerator };
 
 /**
  * The moderation app, whatever the transport: changes (`execute`, audited) and read-only views
@@ -49,6 +50,8 @@ export class Moderation {
         return roster(scope);
       case 'modlog':
         return modlog(scope, view.limit);
+      case 'moderators':
+        return moderators(scope);
     }
   }
 }

@@ -16,6 +16,10 @@ export interface Authority {
   admin: boolean;
   /** The actor's role in the chat's meeting ('unknown' when it cannot be established). */
   role: MeetingRole;
+  /** The meeting roles that moderate (MODERATOR_ROLES; by default organizer and co-organizer). */
+  moderatorRoles: ReadonlySet<MeetingRole>;
+  /** Named a moderator of this chat by its organizer (`/moderators add`). */
+  named: boolean;
   /** The actor's Entra object id (lower case), when known. */
   userId?: string;
   /** The calls a system's credential may act on (a scoped webhook secret); absent = any call. */
@@ -39,6 +43,8 @@ export type Question =
   | { kind: 'bind_call'; authority: Authority; configuredForChat: boolean }
   /** May the actor remove this target? */
   | { kind: 'remove'; authority: Authority; target: TargetFacts }
+  /** May the actor name or remove this chat's moderators? Its organizer and co-organizers, and admins. */
+  | { kind: 'name_moderators'; authority: Authority }
   /**
    * May the actor moderate the call a request names (webhooks)? Only if its credential's scope
    * names that call, as the request names it (no scope: any call); then as `use` by a moderator.
@@ -55,9 +61,11 @@ export interface TargetFacts {
 const ALLOWED: Decision = { allowed: true };
 
 /**
- * Organizers, presenters and admins moderate; an unknown role is a denial. Nobody removes
- * themselves or the bot (said first, so the reply names the real reason); a presenter cannot
- * remove the organizer.
+ * Who moderates: admins, the people the organizer named, and the meeting roles MODERATOR_ROLES
+ * lists (organizer and co-organizer by default; presenters only when it says so, because Teams'
+ * default "Who can present: Everyone" makes every attendee a presenter). An unknown role is a
+ * denial. Nobody removes themselves or the bot (said first, so the reply names the real reason);
+ * only admins remove the organizer.
  */
 export function decide(q: Question): Decision {
   switch (q.kind) {
@@ -80,8 +88,13 @@ export function decide(q: Question): Decision {
       if (target.isActor) return { allowed: false, reason: 'self' };
       const moderator = moderates(authority);
       if (!moderator.allowed || authority.admin) return moderator;
-      if (authority.role === 'presenter' && target.isOrganizer) return { allowed: false, reason: 'organizer' };
+      if (target.isOrganizer) return { allowed: false, reason: 'organizer' };
       return ALLOWED;
+    }
+    case 'name_moderators': {
+      const { authority } = q;
+      if (authority.admin || authority.role === 'organizer' || authority.role === 'coorganizer') return ALLOWED;
+      return { allowed: false, reason: 'not_organizer' };
     }
     case 'moderate_call':
       return inScope(q.authority.callScope, q.call) ? moderates(q.authority) : { allowed: false, reason: 'not_permitted' };
@@ -105,21 +118,19 @@ function inScope(scope: readonly CallRef[] | undefined, call: CallRef | undefine
 }
 
 function moderates(a: Authority): Decision {
-  if (a.admin) return ALLOWED;
-  switch (a.role) {
-    case 'organizer':
-    case 'presenter':
-      return ALLOWED;
-    case 'attendee':
-      return { allowed: false, reason: 'not_permitted' };
-    case 'unknown':
-      return { allowed: false, reason: 'unknown_role' };
-  }
+  if (a.admin || a.named) return ALLOWED;
+  if (a.role !== 'unknown' && a.moderatorRoles.has(a.role)) return ALLOWED;
+  return a.role === 'unknown' ? { allowed: false, reason: 'unknown_role' } : { allowed: false, reason: 'not_permitted' };
 }
 
 /** The authority of an actor: admins by configuration or by a verified system credential. */
-export function authorityOf(actor: Actor, role: MeetingRole, adminUserIds: ReadonlySet<string>): Authority {
-  if (actor.kind === 'system') return { admin: true, role, callScope: actor.credential.scope };
+export function authorityOf(
+  actor: Actor,
+  role: MeetingRole,
+  rules: { adminUserIds: ReadonlySet<string>; moderatorRoles: ReadonlySet<MeetingRole>; named?: boolean },
+): Authority {
+  const { adminUserIds, moderatorRoles } = rules;
+  if (actor.kind === 'system') return { admin: true, role, moderatorRoles, named: false, callScope: actor.credential.scope };
   const userId = actor.userId?.toLowerCase();
-  return { admin: !!userId && adminUserIds.has(userId), role, userId };
+  return { admin: !!userId && adminUserIds.has(userId), role, moderatorRoles, named: rules.named ?? false, userId };
 }

@@ -2,7 +2,8 @@ import type { UpstreamHint } from '../domain/errors.js';
 import type { DenialReason, Outcome } from '../domain/outcome.js';
 import type { CallBinding, ProviderKind, ReplyAddress } from '../domain/participant.js';
 import type { Participant } from '../domain/participant.js';
-import type { AuditCase, RequestSource } from '../ports/store.js';
+import type { MeetingRole } from '../ports/chat-directory.js';
+import type { AuditCase, NamedModerator, RequestSource } from '../ports/store.js';
 
 /** A credential the transport verified; what it proves decides the caller's authority (policy.ts). */
 export interface VerifiedCredential {
@@ -84,9 +85,16 @@ export interface UnbindRequest extends RequestBase {
   conversationId: string;
 }
 
-export type ModerationRequest = KickRequest | BindRequest | UnbindRequest;
+/** `/moderators add|remove @person`: change who the chat's named moderators are. */
+export interface ModeratorRequest extends RequestBase {
+  action: 'moderator_add' | 'moderator_remove';
+  /** The person, as mentioned in the chat. */
+  target: Extract<TargetRef, { kind: 'mention' }>;
+}
 
-export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number };
+export type ModerationRequest = KickRequest | BindRequest | UnbindRequest | ModeratorRequest;
+
+export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number } | { kind: 'moderators' };
 
 /** What read-only views answer (not audited: nothing changes). */
 export type ReadResult =
@@ -102,6 +110,8 @@ export type ReadResult =
     }
   | { kind: 'roster'; binding?: CallBinding; participants: Participant[] }
   | { kind: 'modlog'; cases: AuditCase[] }
+  /** Who moderates the chat's meeting: the roles that do (MODERATOR_ROLES) and the people named. */
+  | { kind: 'moderators'; roles: MeetingRole[]; named: NamedModerator[] }
   | { kind: 'denied'; reason: DenialReason }
   | Extract<Unrecorded, { kind: 'upstream_failed' }>;
 

@@ -6,7 +6,8 @@ export interface ChatUser {
   userPrincipalName?: string;
 }
 
-export type MeetingRole = 'organizer' | 'presenter' | 'attendee' | 'unknown';
+/** A role in a meeting. Teams documents Organizer, Presenter and Attendee; a co-organizer where it says so. */
+export type MeetingRole = 'organizer' | 'coorganizer' | 'presenter' | 'attendee' | 'unknown';
 
 /**
  * Lookups in the chat a request came from, made per request (Teams: the Bot Connector on the

@@ -10,6 +10,7 @@ export interface Store {
   readonly roster: RosterStore;
   readonly cases: CaseStore;
   readonly idempotency: IdempotencyStore;
+  readonly moderators: ModeratorStore;
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -57,6 +58,28 @@ export interface CaseStore {
   list(query: { conversationId?: string; limit: number }): Promise<AuditCase[]>;
 }
 
+/** The people an organizer named to moderate a chat's meeting (`/moderators add @x`). */
+export interface ModeratorStore {
+  /** Names a moderator of the chat; false when they already were one (nothing changes then). */
+  add(moderator: NamedModerator): Promise<boolean>;
+  /** Removes a moderator of the chat; false when they were not one. */
+  remove(conversationId: string, userId: string): Promise<boolean>;
+  /** Whether the user (Entra object id, any case) is a named moderator of the chat. */
+  has(conversationId: string, userId: string): Promise<boolean>;
+  /** The chat's named moderators, in the order they were added. */
+  list(conversationId: string): Promise<NamedModerator[]>;
+}
+
+export interface NamedModerator {
+  conversationId: string;
+  /** Entra object id, lower case. */
+  userId: string;
+  displayName?: string;
+  /** Who named them (Entra object id), and when. */
+  addedBy?: string;
+  addedAt: string;
+}
+
 /** Idempotency keys of webhook requests. */
 export interface IdempotencyStore {
   /**
@@ -95,7 +118,7 @@ export interface AuditCase {
   detail: Record<string, unknown>;
 }
 
-export const MODERATION_ACTIONS = ['kick', 'bind', 'unbind'] as const;
+export const MODERATION_ACTIONS = ['kick', 'bind', 'unbind', 'moderator_add', 'moderator_remove'] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
 export const REQUEST_SOURCES = ['chat', 'webhook', 'admin', 'card'] as const;

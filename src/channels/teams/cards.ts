@@ -54,6 +54,10 @@ function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
     case 'unbound':
     case 'dry_run':
       return 'Good';
+    case 'moderator_added':
+      return o.already ? 'Default' : 'Good';
+    case 'moderator_removed':
+      return o.wasNamed ? 'Good' : 'Default';
     case 'already_gone':
       return 'Default';
     case 'interrupted':
@@ -141,6 +145,7 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
         text('Recent cases', { weight: 'Bolder' }),
         ...r.cases.map((c) => text(caseLine(c), { separator: true, size: 'Small' })),
       ]);
+    case 'moderators':
     case 'denied':
     case 'upstream_failed':
       return undefined;

@@ -6,6 +6,7 @@ import type { ProviderLabels } from '../../app/domain/provider-labels.js';
 import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
 import type { ChatNotice } from '../../app/ports/chat-notifier.js';
+import type { MeetingRole } from '../../app/ports/chat-directory.js';
 import type { AuditCase } from '../../app/ports/store.js';
 
 /** What /status says first in sandbox mode (npm run playground). */
@@ -28,7 +29,7 @@ export class Renderer {
     switch (result.type) {
       case 'help': {
         const lines = result.commands.map((c) => `- \`${c.usage}\`: ${c.summary}`);
-        const more = result.hidden > 0 ? ['', `${result.hidden} more commands are for meeting organizers, presenters and Bouncer admins.`] : [];
+        const more = result.hidden > 0 ? ['', `${result.hidden} more commands are for meeting moderators (the organizer, named moderators) and Bouncer admins.`] : [];
         return ['**Bouncer** removes disruptive people from calls.', '', ...lines, ...more].join('\n');
       }
       case 'outcome':
@@ -44,9 +45,7 @@ export class Renderer {
   read(r: ReadResult): string {
     switch (r.kind) {
       case 'denied':
-        return r.reason === 'unknown_role'
-          ? "I couldn't confirm your role in this meeting. Only the organizer, presenters and Bouncer admins can do that."
-          : 'Only the meeting organizer, presenters and Bouncer admins can do that.';
+        return denial(r.reason);
       case 'upstream_failed':
         return `${serviceName(r.service)} didn't answer${r.requestId ? ` (request-id ${r.requestId})` : ''}. Please try again in a moment.`;
       case 'status': {
@@ -66,6 +65,11 @@ export class Renderer {
         if (!r.binding) return "This chat isn't connected to a call. Use `/bind` first.";
         if (r.participants.length === 0) return `Nobody else is in ${this.callName(r.binding)}.`;
         return [`In ${this.callName(r.binding)}:`, ...r.participants.map((p) => `- ${escapeMarkdown(participantName(p))}`)].join('\n');
+      case 'moderators': {
+        const roles = r.roles.length > 0 ? r.roles.map(roleName).join(', ') : 'none';
+        const named = r.named.length > 0 ? r.named.map((m) => `- ${escapeMarkdown(m.displayName ?? m.userId)}`).join('\n') : 'Nobody has been named yet.';
+        return `Moderators of this meeting: Bouncer admins; by role: ${roles}; and the people named by the organizer (\`/moderators add @person\`):\n${named}`;
+      }
       case 'modlog':
         if (r.cases.length === 0) return 'No cases in this chat yet.';
         return ['Recent cases:', ...r.cases.map((c) => `- ${caseLine(c)}`)].join('\n');
@@ -99,6 +103,12 @@ export class Renderer {
           : `Connected to ${this.callName(o)}; /kick works here now. ${ref}`;
       case 'unbound':
         return `Disconnected from ${this.callName(o)}. ${ref}`;
+      case 'moderator_added':
+        return o.already
+          ? `${who(o.target)} is already a moderator of this meeting. ${ref}`
+          : `${who(o.target)} is now a moderator of this meeting: they can use Bouncer's moderator commands here. ${ref}`;
+      case 'moderator_removed':
+        return o.wasNamed ? `${who(o.target)} is no longer a named moderator of this meeting. ${ref}` : `${who(o.target)} was not a named moderator of this meeting. ${ref}`;
       case 'ambiguous_target': {
         const list = o.candidates.map((c) => `- ${who(c)}${c.participantId ? ` (${c.participantId})` : ''}`).join('\n');
         return `${who(o.target)} matches more than one participant, so nobody was removed. Kick one of these by label or CallSid:\n${list}\n${ref}`;
@@ -203,6 +213,23 @@ export class Renderer {
   }
 }
 
+function roleName(role: MeetingRole): string {
+  switch (role) {
+    case 'organizer':
+      return 'the organizer';
+    case 'coorganizer':
+      return 'co-organizers';
+    case 'presenter':
+      return 'presenters';
+    case 'attendee':
+      return 'attendees';
+    case 'unknown':
+      return 'unknown';
+    default:
+      return unreachable(role, 'meeting role');
+  }
+}
+
 function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason']): string {
   switch (reason) {
     case 'bot':
@@ -210,11 +237,13 @@ function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason']): string 
     case 'self':
       return "You can't remove yourself; just leave the call.";
     case 'organizer':
-      return "Presenters can't remove the meeting organizer.";
+      return 'Only Bouncer admins can remove the meeting organizer.';
     case 'unknown_role':
-      return "I couldn't confirm your role in this meeting, so I didn't act. Only the organizer, presenters and Bouncer admins can remove people.";
+      return "I couldn't confirm your role in this meeting, so I didn't act. Only the meeting organizer, its moderators and Bouncer admins can do that.";
     case 'not_permitted':
-      return 'Only the meeting organizer, presenters and Bouncer admins can do that.';
+      return 'Only the meeting organizer, its moderators and Bouncer admins can do that.';
+    case 'not_organizer':
+      return "Only the meeting organizer (or a co-organizer) and Bouncer admins can change who moderates this meeting.";
     case 'call_not_for_chat':
       return (
         "That conference isn't set up for this chat, so only a Bouncer admin can bind it here. " +
@@ -260,7 +289,13 @@ export function participantName(p: Participant): string {
 /** One audit case on one line: number, time, actor, target, reason, outcome. */
 export function caseLine(c: AuditCase): string {
   const when = c.createdAt.replace('T', ' ').slice(0, 16);
-  const what = c.action === 'kick' ? `${c.actorName ?? 'someone'} → ${c.targetName ?? 'someone'}` : `${c.actorName ?? 'someone'}: /${c.action}`;
+  const actor = c.actorName ?? 'someone';
+  const what =
+    c.action === 'kick'
+      ? `${actor} → ${c.targetName ?? 'someone'}`
+      : c.action === 'moderator_add' || c.action === 'moderator_remove'
+        ? `${actor}: /moderators ${c.action === 'moderator_add' ? 'add' : 'remove'} ${c.targetName ?? 'someone'}`
+        : `${actor}: /${c.action}`;
   const reason = c.reason ? ` ("${escapeMarkdown(c.reason)}")` : '';
   return `#${c.id} ${when} UTC · ${escapeMarkdown(what)}${reason} · ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`;
 }

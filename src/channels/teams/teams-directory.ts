@@ -101,6 +101,10 @@ function toRole(role: string | undefined): MeetingRole {
   switch ((role ?? '').toLowerCase()) {
     case 'organizer':
       return 'organizer';
+    // Not documented for the Bot Framework meeting API; Graph spells it `coorganizer`.
+    case 'coorganizer':
+    case 'co-organizer':
+      return 'coorganizer';
     case 'presenter':
       return 'presenter';
     case 'attendee':

@@ -73,6 +73,8 @@ export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
       return respond(problem('upstream-failure', { status: 503, caseId: o.caseId, detail: 'interrupted', retryable: true }));
     case 'bound':
     case 'unbound':
+    case 'moderator_added':
+    case 'moderator_removed':
       // Not produced by a kick; answered as an internal error, never with its details.
       return respond({ type: 'about:blank', title: 'Internal error', status: 500 });
     default:

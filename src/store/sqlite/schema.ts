@@ -79,4 +79,15 @@ export const MIGRATIONS: readonly string[] = [
   ALTER TABLE bindings ADD COLUMN reply_address TEXT;
   UPDATE bindings SET reply_address = json_object('serviceUrl', service_url) WHERE service_url IS NOT NULL;
   `,
+  // 6: the people an organizer named to moderate a chat's meeting.
+  `
+  CREATE TABLE moderators (
+    conversation_id TEXT NOT NULL,
+    user_id         TEXT NOT NULL,
+    display_name    TEXT,
+    added_by        TEXT,
+    added_at        TEXT NOT NULL,
+    PRIMARY KEY (conversation_id, user_id)
+  );
+  `,
 ];

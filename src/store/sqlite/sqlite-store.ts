@@ -6,6 +6,7 @@ import type { Store } from '../../app/ports/store.js';
 import { SqliteBindingStore } from './bindings.js';
 import { SqliteCaseStore } from './cases.js';
 import { SqliteIdempotencyStore } from './idempotency.js';
+import { SqliteModeratorStore } from './moderators.js';
 import { SqliteRosterStore } from './roster.js';
 import { MIGRATIONS } from './schema.js';
 import { WriteGuard } from './write-guard.js';
@@ -19,6 +20,7 @@ export class SqliteStore implements Store {
   readonly roster: SqliteRosterStore;
   readonly cases: SqliteCaseStore;
   readonly idempotency: SqliteIdempotencyStore;
+  readonly moderators: SqliteModeratorStore;
   private readonly db: Database.Database;
   private readonly probe: Database.Statement<[]>;
   private readonly guard = new WriteGuard();
@@ -29,6 +31,7 @@ export class SqliteStore implements Store {
     this.roster = new SqliteRosterStore(db, this.guard);
     this.cases = new SqliteCaseStore(db, this.guard);
     this.idempotency = new SqliteIdempotencyStore(db, this.guard);
+    this.moderators = new SqliteModeratorStore(db, this.guard);
     this.probe = db.prepare('SELECT 1');
   }
 

@@ -4,10 +4,11 @@ import { runBindingsContract } from './bindings.js';
 import { runCasesContract } from './cases.js';
 import { freshStore } from './fixtures.js';
 import { runIdempotencyContract } from './idempotency.js';
+import { runModeratorsContract } from './moderators.js';
 import { runRosterContract } from './roster.js';
 
 export { binding, ids, newCase, participant, REPLY_ADDRESS } from './fixtures.js';
-export { runBindingsContract, runCasesContract, runIdempotencyContract, runRosterContract };
+export { runBindingsContract, runCasesContract, runIdempotencyContract, runModeratorsContract, runRosterContract };
 
 /**
  * The behaviour every Store implementation must have (DESIGN.md: one behavioural suite per port):
@@ -28,5 +29,6 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     runRosterContract(name, open);
     runCasesContract(name, open);
     runIdempotencyContract(name, open);
+    runModeratorsContract(name, open);
   });
 }

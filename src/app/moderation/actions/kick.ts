@@ -20,7 +20,7 @@ export function precheckKick(req: KickRequest, scope: RequestScope): Unrecorded 
     const actorChatId = req.actor.kind === 'member' ? req.actor.chatId : undefined;
     const early = decide({
       kind: 'remove',
-      authority: { admin: false, role: 'unknown' },
+      authority: { admin: false, role: 'unknown', moderatorRoles: new Set(), named: false },
       target: { isBot: scope.directory.isBot(t.chatId), isActor: !!actorChatId && t.chatId === actorChatId, isOrganizer: false },
     });
     if (!early.allowed && (early.reason === 'bot' || early.reason === 'self')) return { kind: 'denied', reason: early.reason, target: summary };

@@ -152,6 +152,10 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
     case 'unbound':
     case 'target_not_found':
       return {};
+    case 'moderator_added':
+      return { already: outcome.already };
+    case 'moderator_removed':
+      return { wasNamed: outcome.wasNamed };
     default:
       return unreachable(outcome, 'outcome');
   }

@@ -48,20 +48,21 @@ export class RequestScope {
 
   private async lookUp(): Promise<Access> {
     const { request, directory, deps } = this;
-    const [role, meeting, binding] = await Promise.all([
+    const actorId = request.actor.kind === 'member' ? request.actor.userId?.toLowerCase() : undefined;
+    const [role, meeting, binding, named] = await Promise.all([
       directory.getActorMeetingRole(),
       directory.getMeeting(),
       request.conversationId === undefined ? undefined : deps.store.bindings.get(request.conversationId),
+      request.conversationId === undefined || actorId === undefined ? false : deps.store.moderators.has(request.conversationId, actorId),
     ]);
     // In a chat bound to a meeting by its link there is no meeting role to read: the meeting's
     // organizer is known from the link, and is the organizer here too.
     const organizerUserId = meeting?.organizerUserId ?? liveBinding(binding)?.organizerUserId;
-    const actorId = request.actor.kind === 'member' ? request.actor.userId?.toLowerCase() : undefined;
     const effective: MeetingRole =
       role === 'unknown' && !meeting && !!actorId && actorId === organizerUserId?.toLowerCase() ? 'organizer' : role;
     return {
       role: effective,
-      authority: authorityOf(request.actor, effective, deps.adminUserIds),
+      authority: authorityOf(request.actor, effective, { adminUserIds: deps.adminUserIds, moderatorRoles: deps.moderatorRoles, named }),
       organizerUserId,
       meeting,
       binding,

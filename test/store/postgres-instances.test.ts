@@ -7,7 +7,7 @@ import type { PostgresStore } from '../../src/store/postgres/postgres-store.js';
 import { MIGRATIONS } from '../../src/store/postgres/schema.js';
 import { freePort } from '../support/ports.js';
 import { adminConnection, describePostgres, openTestStore, postgresAvailability, testSchemaName } from '../support/postgres.js';
-import { newCase } from './contract/index.js';
+import { binding, newCase, participant } from './contract/index.js';
 
 /**
  * What only a server shared by several instances shows: each PostgresStore is one instance (its
@@ -201,6 +201,28 @@ describePostgres('PostgresStore, several instances on one server', availability,
 
     await expect(store.ping()).resolves.toBeUndefined();
     expect(await store.cases.open(newCase())).toBeGreaterThan(0);
+  });
+
+  it('a connection lost inside a transaction: STORE_FAILED, nothing written, and the next statement gets a sound connection', async () => {
+    const schema = admin.dropAfterwards(testSchemaName());
+    const store = await instance(schema, { application_name: schema, max: 1 });
+    await store.bindings.save(binding());
+    await store.roster.upsert('call-1', [participant('p1')]);
+    // The roster delete of a terminated call stalls, so that the connection can be cut mid-transaction.
+    await admin.client().query(`CREATE FUNCTION "${schema}".stall() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN PERFORM pg_sleep(3); RETURN OLD; END $$;
+      CREATE TRIGGER stall BEFORE DELETE ON "${schema}".roster FOR EACH ROW EXECUTE FUNCTION "${schema}".stall();`);
+
+    const ending = settle(store.bindings.setCallState('call-1', 'terminated', '2026-11-22T12:00:00.000Z'));
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await admin.client().query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1', [schema]);
+    const { error, ms } = await ending;
+
+    expect(error).toMatchObject({ code: 'STORE_FAILED' });
+    expect(ms).toBeLessThan(2_000);
+    await admin.client().query(`DROP TRIGGER stall ON "${schema}".roster`);
+    expect(await store.bindings.get(binding().conversationId)).toEqual(binding());
+    expect(await store.roster.list('call-1')).toEqual([participant('p1')]);
+    await expect(store.ping()).resolves.toBeUndefined();
   });
 });
 

@@ -81,10 +81,15 @@ export class Database {
         await client.query('COMMIT');
         return result;
       } catch (err) {
-        try {
-          await client.query('ROLLBACK');
-        } catch (rollbackFailed) {
-          broken ??= rollbackFailed instanceof Error ? rollbackFailed : new Error(String(rollbackFailed));
+        // A connection that broke or did not answer is closed below: that rolls the transaction
+        // back, where a ROLLBACK would only wait for the deadline again.
+        if (isConnectionFailure(err)) broken ??= err instanceof Error ? err : new Error(String(err));
+        if (!broken) {
+          try {
+            await client.query('ROLLBACK');
+          } catch (rollbackFailed) {
+            broken = rollbackFailed instanceof Error ? rollbackFailed : new Error(String(rollbackFailed));
+          }
         }
         throw err;
       } finally {

@@ -31,9 +31,9 @@ export class PostgresStore implements Store {
 
   private constructor(
     private readonly pool: pg.Pool,
-    readonly location: PostgresLocation,
+    schema: string,
   ) {
-    this.db = new Database(pool, tablesOf(location.schema));
+    this.db = new Database(pool, tablesOf(schema));
     this.bindings = new PostgresBindingStore(this.db);
     this.roster = new PostgresRosterStore(this.db);
     this.cases = new PostgresCaseStore(this.db);
@@ -60,7 +60,7 @@ export class PostgresStore implements Store {
     // A pooled connection that breaks while idle (the server restarted) is dropped by the pool and
     // the next query opens another; without a listener, its 'error' event would end the process.
     pool.on('error', () => undefined);
-    return new PostgresStore(pool, location);
+    return new PostgresStore(pool, location.schema);
   }
 
   /** Reads, and fails while a kind of write that failed (a full disk, a read-only server) has not succeeded again. */

@@ -3,7 +3,7 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
 /** SDKs and frameworks that only the outer folders may import (docs/architecture.md: the layers). */
-const SDKS = ['botbuilder', 'botbuilder-*', 'botframework-*', 'restify', 'twilio', 'twilio/*', '@azure/*', 'better-sqlite3', 'pino', 'jose'];
+const SDKS = ['botbuilder', 'botbuilder-*', 'botframework-*', 'restify', 'twilio', 'twilio/*', '@azure/*', 'better-sqlite3', 'pg', 'pino', 'jose'];
 const BOT_FRAMEWORK = ['botbuilder', 'botbuilder-*', 'botframework-*'];
 const BOT_FRAMEWORK_MESSAGE = 'Only src/channels/teams/ imports the Bot Framework SDK: moving to another Teams SDK must mean rewriting that one folder.';
 

@@ -5,8 +5,8 @@ import type { UrlProblem } from '../store/driver.js';
 import { parseStoreUrl, type StoreLocation } from '../store/drivers.js';
 
 /**
- * Where the store lives: the location of one of the store drivers (src/store/drivers.ts). Only
- * SQLite is implemented today: `{ kind: 'sqlite', path }`, path being a file path or ':memory:'.
+ * Where the store lives: the location of one of the store drivers (src/store/drivers.ts):
+ * `{ kind: 'sqlite', path }`, path being a file path or ':memory:', or `{ kind: 'postgres', url, … }`.
  */
 export type DatabaseConfig = StoreLocation;
 

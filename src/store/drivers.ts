@@ -1,24 +1,18 @@
 import { BouncerError } from '../app/domain/errors.js';
 import type { StoreDriver, UrlProblem } from './driver.js';
+import { postgresDriver } from './postgres/driver.js';
 import { sqliteDriver } from './sqlite/driver.js';
 
 /** Every kind of store Bouncer can use; the first is the default. Adding one is one line here. */
-export const STORE_DRIVERS = [sqliteDriver] as const;
+export const STORE_DRIVERS = [sqliteDriver, postgresDriver] as const;
 
 /** Where a store lives: the location of one of the drivers (DatabaseConfig in the configuration). */
 export type StoreLocation = (typeof STORE_DRIVERS)[number] extends StoreDriver<infer L> ? L : never;
-
-/** Stores that are planned but have no driver yet: a URL for them gets a "not supported yet". */
-const PLANNED: readonly { title: string; matches: RegExp }[] = [{ title: 'PostgreSQL', matches: /^postgres(ql)?:\/\//i }];
 
 /** Turns a DATABASE_URL into the location of a store, or explains why it cannot. */
 export function parseStoreUrl(url: string, cwd: string): StoreLocation | UrlProblem {
   const driver = STORE_DRIVERS.find((d) => d.matches(url));
   if (driver) return driver.parse(url, cwd);
-  const planned = PLANNED.find((p) => p.matches.test(url));
-  if (planned) {
-    return { problem: `DATABASE_URL: ${planned.title} is not supported yet; use ${STORE_DRIVERS[0].example} (the default)` };
-  }
   return { problem: `DATABASE_URL: unsupported scheme in "${url}"; use ${STORE_DRIVERS.map((d) => d.example).join(' or ')}` };
 }
 

@@ -58,7 +58,8 @@ describe('openStore', () => {
   it.each([
     ['mysql://db/bouncer', 'unsupported scheme'],
     ['sqlite://mysql://db/bouncer', 'unsupported scheme'],
-    ['postgres://db/bouncer', 'PostgreSQL is not supported yet'],
+    ['postgres://db/bouncer?max=0', 'max must be an integer from 1 to 100'],
+    ['postgresql://db/bouncer?schema=no-dashes', 'schema must be'],
   ])('rejects %s with CONFIG_INVALID', async (url, message) => {
     await expect(openStore(url, dir)).rejects.toMatchObject({ code: 'CONFIG_INVALID', message: expect.stringContaining(message) });
   });
@@ -88,10 +89,10 @@ describe('parseStoreUrl', () => {
     });
   });
 
-  it('says PostgreSQL is not supported yet while no driver takes postgres:// URLs', () => {
-    expect(parseStoreUrl('postgresql://db/bouncer', '/srv')).toEqual({
-      problem: 'DATABASE_URL: PostgreSQL is not supported yet; use sqlite:<path> (the default)',
-    });
+  it('has a PostgreSQL driver for postgres:// and postgresql:// URLs', () => {
+    for (const url of ['postgres://db/bouncer', 'postgresql://db/bouncer', 'POSTGRESQL://db/bouncer']) {
+      expect(parseStoreUrl(url, '/srv')).toMatchObject({ kind: 'postgres' });
+    }
   });
 
   it('gives plain data, so that the configuration can hold it', () => {

@@ -134,14 +134,14 @@ describe('loadConfig: problems', () => {
 
   it('lists schema problems and cross-field problems together', () => {
     // The contract is "every problem at once": a bad PORT must not hide a missing password or a
-    // PostgreSQL URL, or the operator fixes one line, restarts, and meets the next problem.
+    // bad DATABASE_URL, or the operator fixes one line, restarts, and meets the next problem.
     const problems = expectProblems(
-      loadConfig({ PORT: 'abc', MicrosoftAppId: 'bot-app-id', DATABASE_URL: 'postgres://db/bouncer' }, cwd),
+      loadConfig({ PORT: 'abc', MicrosoftAppId: 'bot-app-id', DATABASE_URL: 'postgres://db/bouncer?max=0' }, cwd),
     );
 
     expect(problems.some((p) => p.includes('PORT'))).toBe(true);
     expect(problems.some((p) => p.includes('MicrosoftAppPassword'))).toBe(true);
-    expect(problems.some((p) => p.includes('PostgreSQL'))).toBe(true);
+    expect(problems.some((p) => p.includes('DATABASE_URL') && p.includes('max'))).toBe(true);
   });
 
   it('rejects a port out of range', () => {
@@ -408,9 +408,15 @@ describe('loadConfig: value normalisation', () => {
     expect(read(config)).toEqual(expected);
   });
 
-  it('reports a postgres:// DATABASE_URL as a clear problem', () => {
-    const problems = expectProblems(loadConfig({ DATABASE_URL: 'postgres://user:pw@db:5432/bouncer' }, cwd));
-    expect(problems).toEqual([expect.stringContaining('PostgreSQL is not supported yet')]);
+  it('accepts a postgres:// DATABASE_URL', () => {
+    const { config } = expectOk(loadConfig({ DATABASE_URL: 'postgres://user:pw@db:5432/bouncer' }, cwd));
+    expect(config.database).toMatchObject({ kind: 'postgres', where: 'db:5432/bouncer', schema: 'public' });
+  });
+
+  it('reports a bad postgres:// DATABASE_URL without quoting its password', () => {
+    const problems = expectProblems(loadConfig({ DATABASE_URL: 'postgres://user:s3cret@db:5432/bouncer?schema=1bad' }, cwd));
+    expect(problems).toEqual([expect.stringContaining('schema must be')]);
+    expect(problems.join(' ')).not.toContain('s3cret');
   });
 
   it('resolves a relative sqlite: DATABASE_URL against cwd', () => {
@@ -608,12 +614,9 @@ describe('parseDatabaseUrl', () => {
     expect(parseDatabaseUrl(url, cwd)).toEqual({ kind: 'sqlite', path: expected });
   });
 
-  it.each(['postgres://db/bouncer', 'postgresql://db/bouncer', 'POSTGRES://db/bouncer'])(
-    'explains that %s is not supported yet',
-    (url) => {
-      expect(parseDatabaseUrl(url, cwd)).toEqual({ problem: expect.stringContaining('PostgreSQL is not supported yet') });
-    },
-  );
+  it.each(['postgres://db/bouncer', 'postgresql://db/bouncer', 'POSTGRES://db/bouncer'])('%s → PostgreSQL', (url) => {
+    expect(parseDatabaseUrl(url, cwd)).toMatchObject({ kind: 'postgres', where: 'db:5432/bouncer' });
+  });
 
   it('rejects other schemes', () => {
     expect(parseDatabaseUrl('mysql://db/bouncer', cwd)).toEqual({ problem: expect.stringContaining('unsupported scheme') });

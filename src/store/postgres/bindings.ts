@@ -1,0 +1,115 @@
+import { z } from 'zod';
+import type { CallBinding, CallState } from '../../app/domain/participant.js';
+import type { BindingStore } from '../../app/ports/store.js';
+import { callState, optional, parseRow } from '../row-schemas.js';
+import type { Database } from './database.js';
+
+const COLUMNS = `conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id, join_url,
+  tenant_id, reply_address, created_at, updated_at`;
+
+const bindingRow = z
+  .object({
+    conversation_id: z.string(),
+    provider: z.string(),
+    call_id: z.string(),
+    call_name: optional(z.string()),
+    organizer_user_id: optional(z.string()),
+    state: callState,
+    meeting_id: optional(z.string()),
+    join_url: optional(z.string()),
+    tenant_id: optional(z.string()),
+    reply_address: optional(z.string()),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .transform(
+    (r): CallBinding => ({
+      conversationId: r.conversation_id,
+      provider: r.provider,
+      callId: r.call_id,
+      callName: r.call_name,
+      organizerUserId: r.organizer_user_id,
+      state: r.state,
+      meetingId: r.meeting_id,
+      joinUrl: r.join_url,
+      tenantId: r.tenant_id,
+      replyAddress: r.reply_address,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }),
+  );
+
+const toBinding = (row: unknown): CallBinding | undefined => (row === undefined ? undefined : parseRow(bindingRow, row, 'bindings'));
+
+/** Which call each chat is bound to: the `bindings` table. */
+export class PostgresBindingStore implements BindingStore {
+  private readonly sql: {
+    byConversation: string;
+    latestByCall: string;
+    upsert: string;
+    updateState: string;
+    dropRoster: string;
+  };
+
+  constructor(private readonly db: Database) {
+    const { bindings, roster } = db.tables;
+    this.sql = {
+      byConversation: `SELECT ${COLUMNS} FROM ${bindings} WHERE conversation_id = $1`,
+      latestByCall: `SELECT ${COLUMNS} FROM ${bindings} WHERE call_id = $1 ORDER BY updated_at DESC LIMIT 1`,
+      upsert: `INSERT INTO ${bindings} AS b (conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id,
+           join_url, tenant_id, reply_address, created_at, updated_at)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (conversation_id) DO UPDATE SET provider = excluded.provider, call_id = excluded.call_id,
+           call_name = excluded.call_name, organizer_user_id = excluded.organizer_user_id, state = excluded.state,
+           meeting_id = excluded.meeting_id, join_url = excluded.join_url, tenant_id = excluded.tenant_id,
+           reply_address = excluded.reply_address, created_at = excluded.created_at, updated_at = excluded.updated_at`,
+      // Every binding of the call gets the state; the one returned is the most recently updated
+      // before this update (the CTE's SELECT sees the rows as they were).
+      updateState: `WITH latest AS (
+           SELECT conversation_id FROM ${bindings} WHERE call_id = $1 ORDER BY updated_at DESC LIMIT 1
+         ), updated AS (
+           UPDATE ${bindings} SET state = $2, updated_at = $3 WHERE call_id = $1 RETURNING ${COLUMNS}
+         )
+         SELECT ${COLUMNS} FROM updated WHERE conversation_id IN (SELECT conversation_id FROM latest)`,
+      dropRoster: `DELETE FROM ${roster} WHERE call_id = $1`,
+    };
+  }
+
+  async get(conversationId: string): Promise<CallBinding | undefined> {
+    const rows = await this.db.read('read a binding', this.sql.byConversation, [conversationId]);
+    return toBinding(rows[0]);
+  }
+
+  async findByCallId(callId: string): Promise<CallBinding | undefined> {
+    const rows = await this.db.read('find a binding by call', this.sql.latestByCall, [callId]);
+    return toBinding(rows[0]);
+  }
+
+  async save(b: CallBinding): Promise<void> {
+    await this.db.write('save a binding', this.sql.upsert, [
+      b.conversationId,
+      b.provider,
+      b.callId,
+      b.callName ?? null,
+      b.organizerUserId ?? null,
+      b.state,
+      b.meetingId ?? null,
+      b.joinUrl ?? null,
+      b.tenantId ?? null,
+      b.replyAddress ?? null,
+      b.createdAt,
+      b.updatedAt,
+    ]);
+  }
+
+  async setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined> {
+    // One transaction: the row is parsed before the commit, and a terminated call's roster goes
+    // with the state change (even when no chat is bound to the call).
+    return this.db.transaction('set a call state', async (tx) => {
+      const { rows } = await tx.query(this.sql.updateState, [callId, state, at]);
+      const latest = toBinding(rows[0]);
+      if (state === 'terminated') await tx.query(this.sql.dropRoster, [callId]);
+      return latest;
+    });
+  }
+}

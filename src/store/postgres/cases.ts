@@ -1,0 +1,152 @@
+import { z } from 'zod';
+import { BouncerError } from '../../app/domain/errors.js';
+import type { AuditCase, CaseResult, CaseStore, NewCase } from '../../app/ports/store.js';
+import {
+  caseStatus,
+  jsonObject,
+  moderationAction,
+  optional,
+  outcomeKind,
+  parseRow,
+  requestSource,
+  stringList,
+} from '../row-schemas.js';
+import { jsonParam, type Database } from './database.js';
+
+/** A bigint column: node-postgres reads int8 as text, so that no digit is lost. */
+const caseId = z
+  .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
+  .pipe(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER));
+
+const caseRow = z
+  .object({
+    id: caseId,
+    created_at: z.string(),
+    completed_at: optional(z.string()),
+    status: caseStatus,
+    source: requestSource,
+    action: moderationAction,
+    request_id: z.string(),
+    conversation_id: optional(z.string()),
+    call_id: optional(z.string()),
+    actor_user_id: optional(z.string()),
+    actor_chat_id: optional(z.string()),
+    actor_name: optional(z.string()),
+    target_user_id: optional(z.string()),
+    target_chat_id: optional(z.string()),
+    target_name: optional(z.string()),
+    participant_ids: stringList,
+    reason: optional(z.string()),
+    outcome: optional(outcomeKind),
+    detail: jsonObject,
+  })
+  .transform(
+    (r): AuditCase => ({
+      id: r.id,
+      createdAt: r.created_at,
+      completedAt: r.completed_at,
+      status: r.status,
+      source: r.source,
+      action: r.action,
+      requestId: r.request_id,
+      conversationId: r.conversation_id,
+      callId: r.call_id,
+      actorUserId: r.actor_user_id,
+      actorChatId: r.actor_chat_id,
+      actorName: r.actor_name,
+      targetUserId: r.target_user_id,
+      targetChatId: r.target_chat_id,
+      targetName: r.target_name,
+      participantIds: r.participant_ids,
+      reason: r.reason,
+      outcome: r.outcome,
+      detail: r.detail,
+    }),
+  );
+
+const toCase = (row: unknown): AuditCase => parseRow(caseRow, row, 'cases');
+
+const COLUMNS = `id, created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
+  actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
+  reason, outcome, detail`;
+
+/** The audit log: the `cases` table. Case numbers come from its identity column (one sequence for every instance). */
+export class PostgresCaseStore implements CaseStore {
+  private readonly sql: { insert: string; complete: string; byId: string; pendingBefore: string; newest: string; newestOfConversation: string };
+
+  constructor(private readonly db: Database) {
+    const { cases, mergePatch } = db.tables;
+    this.sql = {
+      insert: `INSERT INTO ${cases} (created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
+           actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
+           reason, outcome, detail)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15::jsonb, $16, $17, $18::jsonb)
+         RETURNING id`,
+      // The result's call id and participants win; without them, the ones the case was opened with
+      // stay. The detail is merged as SQLite's json_patch merges it.
+      complete: `UPDATE ${cases} SET status = 'completed', completed_at = $2, outcome = $3,
+           call_id = COALESCE($4, call_id), participant_ids = COALESCE($5::jsonb, participant_ids),
+           detail = ${mergePatch}(detail, $6::jsonb)
+         WHERE id = $1 AND status = 'pending'`,
+      byId: `SELECT ${COLUMNS} FROM ${cases} WHERE id = $1`,
+      pendingBefore: `SELECT ${COLUMNS} FROM ${cases} WHERE status = 'pending' AND created_at <= $1 ORDER BY id LIMIT $2`,
+      newest: `SELECT ${COLUMNS} FROM ${cases} ORDER BY id DESC LIMIT $1`,
+      newestOfConversation: `SELECT ${COLUMNS} FROM ${cases} WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2`,
+    };
+  }
+
+  async open(input: NewCase, result?: CaseResult, at?: string): Promise<number> {
+    const { rows } = await this.db.write<{ id: unknown }>('open a case', this.sql.insert, [
+      input.createdAt,
+      result ? (at ?? input.createdAt) : null,
+      result ? 'completed' : 'pending',
+      input.source,
+      input.action,
+      input.requestId,
+      input.conversationId ?? null,
+      result?.callId ?? input.callId ?? null,
+      input.actorUserId ?? null,
+      input.actorChatId ?? null,
+      input.actorName ?? null,
+      input.targetUserId ?? null,
+      input.targetChatId ?? null,
+      input.targetName ?? null,
+      jsonParam(result?.participantIds ?? input.participantIds ?? []),
+      input.reason ?? null,
+      result?.outcome ?? null,
+      jsonParam({ ...input.detail, ...result?.detail }),
+    ]);
+    return parseRow(z.object({ id: caseId }), rows[0], 'cases').id;
+  }
+
+  async close(id: number, result: CaseResult, at: string): Promise<void> {
+    const { rowCount } = await this.db.write('complete a case', this.sql.complete, [
+      id,
+      at,
+      result.outcome,
+      result.callId ?? null,
+      result.participantIds ? jsonParam(result.participantIds) : null,
+      jsonParam(result.detail ?? {}),
+    ]);
+    if (rowCount !== 1) throw new BouncerError('STORE_FAILED', `case ${id} is not pending`);
+  }
+
+  async get(id: number): Promise<AuditCase | undefined> {
+    // No case has a number the bigint column cannot hold (SQLite answers "none" for these too).
+    if (!Number.isSafeInteger(id)) return undefined;
+    const rows = await this.db.read('read a case', this.sql.byId, [id]);
+    return rows[0] === undefined ? undefined : toCase(rows[0]);
+  }
+
+  async listPending(openedBefore: string, limit: number): Promise<AuditCase[]> {
+    return (await this.db.read('list pending cases', this.sql.pendingBefore, [openedBefore, limit])).map(toCase);
+  }
+
+  async list(query: { conversationId?: string; limit: number }): Promise<AuditCase[]> {
+    const rows =
+      query.conversationId === undefined
+        ? await this.db.read('list cases', this.sql.newest, [query.limit])
+        : await this.db.read('list cases', this.sql.newestOfConversation, [query.conversationId, query.limit]);
+    return rows.map(toCase);
+  }
+}

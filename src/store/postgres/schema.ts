@@ -1,0 +1,113 @@
+/**
+ * PostgreSQL schema, applied in order inside the store's schema (search_path is set to it);
+ * `schema_migrations` records each version applied. Append new steps, never edit old ones.
+ *
+ * Times are kept as the ISO text the app writes (as in SQLite), so they read back unchanged; the
+ * columns that are compared or sorted are COLLATE "C", byte order, as SQLite compares text.
+ * JSON lists and details are jsonb; a stored webhook response is json, which keeps its text.
+ */
+export const MIGRATIONS: readonly string[] = [
+  `
+  CREATE TABLE bindings (
+    conversation_id   text COLLATE "C" PRIMARY KEY,
+    provider          text NOT NULL,
+    call_id           text COLLATE "C" NOT NULL,
+    call_name         text,
+    organizer_user_id text,
+    state             text NOT NULL,
+    meeting_id        text,
+    join_url          text,
+    tenant_id         text,
+    reply_address     text,
+    created_at        text NOT NULL,
+    updated_at        text COLLATE "C" NOT NULL
+  );
+  CREATE INDEX bindings_call_id ON bindings (call_id, updated_at);
+
+  CREATE TABLE roster (
+    call_id        text COLLATE "C" NOT NULL,
+    participant_id text COLLATE "C" NOT NULL,
+    kind           text NOT NULL,
+    identity_id    text,
+    display_name   text COLLATE "C",
+    tenant_id      text,
+    is_in_lobby    boolean NOT NULL,
+    label          text,
+    phone_numbers  jsonb NOT NULL DEFAULT '[]',
+    PRIMARY KEY (call_id, participant_id)
+  );
+  CREATE INDEX roster_identity ON roster (call_id, identity_id);
+
+  -- Case numbers come from the identity's sequence: unique across every instance on the database.
+  CREATE TABLE cases (
+    id              bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    created_at      text COLLATE "C" NOT NULL,
+    completed_at    text,
+    status          text NOT NULL CHECK (status IN ('pending', 'completed')),
+    source          text NOT NULL,
+    action          text NOT NULL,
+    request_id      text NOT NULL,
+    conversation_id text COLLATE "C",
+    call_id         text,
+    actor_user_id   text,
+    actor_chat_id   text,
+    actor_name      text,
+    target_user_id  text,
+    target_chat_id  text,
+    target_name     text,
+    participant_ids jsonb NOT NULL DEFAULT '[]',
+    reason          text,
+    outcome         text,
+    detail          jsonb NOT NULL DEFAULT '{}'
+  );
+  CREATE INDEX cases_conversation ON cases (conversation_id, id);
+  CREATE INDEX cases_pending ON cases (id) WHERE status = 'pending';
+
+  CREATE TABLE idempotency_keys (
+    key             text COLLATE "C" PRIMARY KEY,
+    request_hash    text NOT NULL,
+    state           text NOT NULL CHECK (state IN ('pending', 'done')),
+    response_status integer,
+    response_body   json,
+    created_at      text NOT NULL,
+    expires_at      text COLLATE "C" NOT NULL
+  );
+  CREATE INDEX idempotency_keys_expiry ON idempotency_keys (expires_at);
+
+  -- RFC 7396 JSON merge patch, as SQLite's json_patch: a case's detail is completed with it.
+  CREATE FUNCTION json_merge_patch(target jsonb, patch jsonb) RETURNS jsonb
+  LANGUAGE plpgsql IMMUTABLE SET search_path FROM CURRENT AS $$
+  DECLARE
+    merged jsonb;
+    k text;
+    v jsonb;
+  BEGIN
+    IF patch IS NULL OR jsonb_typeof(patch) <> 'object' THEN
+      RETURN patch;
+    END IF;
+    merged := CASE WHEN jsonb_typeof(target) = 'object' THEN target ELSE '{}'::jsonb END;
+    FOR k, v IN SELECT * FROM jsonb_each(patch) LOOP
+      IF jsonb_typeof(v) = 'null' THEN
+        merged := merged - k;
+      ELSE
+        merged := jsonb_set(merged, ARRAY[k], json_merge_patch(merged -> k, v));
+      END IF;
+    END LOOP;
+    RETURN merged;
+  END
+  $$;
+  `,
+  // 2: the people an organizer named to moderate a chat's meeting (SQLite's migration 6).
+  `
+  CREATE TABLE moderators (
+    conversation_id text COLLATE "C" NOT NULL,
+    user_id         text COLLATE "C" NOT NULL,
+    display_name    text,
+    added_by        text,
+    added_at        text COLLATE "C" NOT NULL,
+    -- The order rows were named in, for equal times (SQLite's rowid).
+    seq             bigint GENERATED ALWAYS AS IDENTITY,
+    PRIMARY KEY (conversation_id, user_id)
+  );
+  `,
+];

@@ -25,6 +25,8 @@ export interface StartOptions {
   clock?: Clock;
   /** Used for Graph and the calls OpenID metadata. */
   fetch?: typeof fetch;
+  /** How often pending cases are reconciled (default every minute); for tests. */
+  reconcileEveryMs?: number;
 }
 
 export interface RunningBouncer {
@@ -82,15 +84,18 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   });
   const commands = buildCommandRegistry({ bindSyntaxes: bindSyntaxes() });
 
-  // Removals cut off by a crash or a shutdown: at start, every case left pending by an earlier run
-  // (this process is the database's one writer); then, periodically, any pending for too long.
+  // Removals cut off by a crash or a shutdown (of this instance or another on the same database):
+  // at start and every minute, the cases pending for longer than any request can run.
   const reconcile = (openedBefore: Date) => {
     reconcilePendingCases(moderation.deps, openedBefore.toISOString()).catch((err: unknown) =>
       logger.warn({ err }, 'could not reconcile pending cases'),
     );
   };
-  reconcile(clock.now());
-  const reconciler = setInterval(() => reconcile(new Date(clock.now().getTime() - RECONCILE_AFTER_MS)), RECONCILE_EVERY_MS);
+  // Only cases older than any request can still be running: another instance on the same database
+  // may be working on a younger one. Every upstream call and wait of a command fits in its deadline.
+  const reconcileAfterMs = config.commandDeadlineMs + RECONCILE_MARGIN_MS;
+  reconcile(new Date(clock.now().getTime() - reconcileAfterMs));
+  const reconciler = setInterval(() => reconcile(new Date(clock.now().getTime() - reconcileAfterMs)), options.reconcileEveryMs ?? RECONCILE_EVERY_MS);
   reconciler.unref();
 
   const teams = createTeamsChannel({
@@ -187,8 +192,8 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   };
 }
 
-/** A case pending this long belongs to a request that cannot still be running (upstream deadlines are far shorter). */
-const RECONCILE_AFTER_MS = 10 * 60_000;
+/** Beyond the command deadline, before a pending case is taken for one whose request cannot still be running. */
+const RECONCILE_MARGIN_MS = 30_000;
 const RECONCILE_EVERY_MS = 60_000;
 
 function packageVersion(): string {

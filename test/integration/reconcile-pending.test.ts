@@ -16,7 +16,8 @@ describe('reconciling pending cases at start', () => {
     await h?.close();
   });
 
-  async function restart(harness: Harness): Promise<RunningBouncer> {
+  /** Restarts Bouncer on the same database, `laterMs` after now by its clock. */
+  async function restart(harness: Harness, laterMs = 0): Promise<RunningBouncer> {
     await harness.bouncer.close();
     const port = await freePort();
     const result = loadConfig({
@@ -36,7 +37,7 @@ describe('reconciling pending cases at start', () => {
     });
     if (!result.ok) throw new Error(result.problems.join('; '));
     const sink = new Writable({ write: (_c, _e, done) => done() });
-    return startBouncer(result.config, { logger: createLogger('silent', sink) });
+    return startBouncer(result.config, { logger: createLogger('silent', sink), clock: { now: () => new Date(Date.now() + laterMs) } });
   }
 
   async function until(check: () => boolean): Promise<void> {
@@ -67,7 +68,8 @@ describe('reconciling pending cases at start', () => {
     db.close();
     expect(h.cases().map((c) => c.status)).toEqual(['pending', 'pending']);
 
-    restarted = await restart(h);
+    // Restarted two minutes later: no request can still be running for these cases (COMMAND_DEADLINE_MS is 60 s).
+    restarted = await restart(h, 2 * 60_000);
     await until(() => h!.cases().every((c) => c.status === 'completed'));
 
     expect(h.cases()).toMatchObject([
@@ -77,5 +79,19 @@ describe('reconciling pending cases at start', () => {
     const check = new Database(h.dbFile, { readonly: true });
     expect(check.prepare(`SELECT count(*) AS n FROM idempotency_keys WHERE key = 'webhook-id:msg_cut_off'`).get()).toEqual({ n: 0 });
     check.close();
+  });
+
+  it('a case younger than a request can run is left alone at start: another instance may still be working on it', async () => {
+    h = await startHarness();
+    const db = new Database(h.dbFile);
+    db.prepare(
+      `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
+       VALUES (?, 'pending', 'webhook', 'kick', 'msg_in_flight', 'call-x', '["p-1"]', '{}')`,
+    ).run(new Date(Date.now() - 5_000).toISOString());
+    db.close();
+
+    restarted = await restart(h);
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(h.cases()).toMatchObject([{ status: 'pending', request_id: 'msg_in_flight' }]);
   });
 });

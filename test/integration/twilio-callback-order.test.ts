@@ -42,6 +42,8 @@ describe('Twilio conference callbacks out of order, through the real server', ()
     expect(await rosterIds()).toContain(caller.callSid);
     expect(h.logs.some((l) => l.includes('older than the state already applied'))).toBe(true);
 
+    // The conference really ends now.
+    bridge.status = 'completed';
     expect(await tw.postEvent(event('conference-end', 9))).toBe(204);
     expect(await state()).toBe('terminated');
   });
@@ -56,6 +58,13 @@ describe('Twilio conference callbacks out of order, through the real server', ()
     expect(await rosterIds()).not.toContain(caller.callSid);
   });
 
+  it('a conference-end that this instance cannot order (another instance saw the newer events) ends nothing while Twilio says the conference is in progress', async () => {
+    // This instance has applied no event of this conference: by sequence, any end looks fresh.
+    expect(await tw.postEvent(event('conference-end', 99))).toBe(204);
+    expect(await state()).toBe('established');
+    expect(h.logs.some((l) => l.includes('conference-end for a conference Twilio says is in progress ignored'))).toBe(true);
+  });
+
   it('a replayed conference-end after a later join, from another participant, still leaves the binding live', async () => {
     const a = tw.fake.addParticipant(bridge.sid, { from: '+15550000043' });
     expect(await tw.postEvent(event('conference-start', 1))).toBe(204);
@@ -65,9 +74,10 @@ describe('Twilio conference callbacks out of order, through the real server', ()
   });
 
   it('events after an applied conference-end (older sequence) change nothing', async () => {
+    const caller = tw.fake.addParticipant(bridge.sid, { from: '+15550000044' });
+    bridge.status = 'completed';
     expect(await tw.postEvent(event('conference-end', 10))).toBe(204);
     expect(await state()).toBe('terminated');
-    const caller = tw.fake.addParticipant(bridge.sid, { from: '+15550000044' });
     expect(await tw.postEvent(event('participant-join', 8, { CallSid: caller.callSid }))).toBe(204);
     expect(await rosterIds()).not.toContain(caller.callSid);
   });

@@ -6,7 +6,7 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
-import { startBouncer, type RunningBouncer } from '../../src/main.js';
+import { startBouncer, type RunningBouncer, type StartOptions } from '../../src/main.js';
 import type { SandboxConnector } from '../../tools/sandbox/protocol/connector-server.js';
 import type { SandboxGraph } from '../../tools/sandbox/protocol/graph-server.js';
 import type { SandboxTwilio } from '../../tools/sandbox/protocol/twilio-server.js';
@@ -68,6 +68,8 @@ export interface Harness {
   logs: string[];
   /** Sends a Teams message activity from `from` (signed like the Bot Framework does); returns the HTTP status. */
   send(from: Person, text: string, mentions: Person[], options?: { mentionBot?: boolean; conversationId?: string; meetingId?: string | null }): Promise<number>;
+  /** As `send`, to another instance (`startInstance`) or any Bouncer at `to.url`. */
+  sendTo(to: { url: string }, from: Person, text: string, mentions: Person[], options?: { mentionBot?: boolean; conversationId?: string; meetingId?: string | null }): Promise<number>;
   /** The text of the reply to the last message sent (a card's fallback text when it is a card). */
   lastReply(): string;
   /** The Adaptive Card of the reply to the last message sent. */
@@ -79,6 +81,11 @@ export interface Harness {
   event(from: Person, activity: Record<string, unknown>, options?: { conversationId?: string; meetingId?: string | null }): Promise<number>;
   /** Sends an Adaptive Card Action.Submit from `from`, as Teams posts it (a message with `value`). */
   submit(from: Person, value: unknown): Promise<number>;
+  /**
+   * Starts another Bouncer on the same world and environment (its own port; `extra` overrides,
+   * e.g. a shared PUBLIC_BASE_URL), as a second instance behind one URL. Closed with the harness.
+   */
+  startInstance(extra?: Record<string, string>, options?: StartOptions): Promise<RunningBouncer>;
   /** Rows of the cases table, read straight from the SQLite file. */
   cases(): Array<Record<string, unknown>>;
   close(): Promise<void>;
@@ -123,8 +130,7 @@ export async function startHarness(
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-it-'));
   const dbFile = path.join(dir, 'bouncer.sqlite');
   const port = await freePort();
-  const result = loadConfig(
-    {
+  const envOf = (port: number, extra: Record<string, string>) => ({
       PORT: String(port),
       HOST: '127.0.0.1',
       PUBLIC_BASE_URL: `http://127.0.0.1:${port}`,
@@ -152,9 +158,9 @@ export async function startHarness(
           }
         : {}),
       ...extraEnv,
-    },
-    dir,
-  );
+      ...extra,
+  });
+  const result = loadConfig(envOf(port, {}), dir);
   if (!result.ok) throw new Error(`test configuration invalid: ${result.problems.join('; ')}`);
   const logs: string[] = [];
   const sink = new Writable({
@@ -164,13 +170,14 @@ export async function startHarness(
     },
   });
   const bouncer = await startBouncer(result.config, { logger: createLogger('debug', sink) });
+  const others: RunningBouncer[] = [];
 
   let lastSentId = '';
   const eventsUrl = `http://127.0.0.1:${port}/api/twilio/conference-events`;
   const serviceUrl = `${connector.url}/`;
-  async function postSigned(activity: Record<string, unknown>): Promise<number> {
+  async function postSigned(activity: Record<string, unknown>, to: { url: string } = bouncer): Promise<number> {
     const token = await botIssuer.sign({ iss: 'https://api.botframework.com', aud: APP_ID, serviceurl: serviceUrl });
-    const res = await fetch(`${bouncer.url}/api/messages`, {
+    const res = await fetch(`${to.url}/api/messages`, {
       method: 'POST',
       headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
       body: JSON.stringify(activity),
@@ -188,6 +195,7 @@ export async function startHarness(
     from: Person,
     extra: Record<string, unknown>,
     chat: { conversationId?: string; meetingId?: string | null } = {},
+    to: { url: string } = bouncer,
   ): Promise<number> {
     lastSentId = randomUUID();
     const meetingId = chat.meetingId === undefined ? MEETING_ID : chat.meetingId;
@@ -202,7 +210,7 @@ export async function startHarness(
       recipient: { id: BOT_CHAT_ID, name: 'Bouncer' },
       channelData: { tenant: { id: TENANT_ID }, ...(meetingId ? { meeting: { id: meetingId } } : {}) },
       ...extra,
-    });
+    }, to);
   }
   const harness: Harness = {
     twilio: fakeTwilio && {
@@ -233,6 +241,9 @@ export async function startHarness(
       return postActivity(from, { text: undefined, entities: [], value });
     },
     async send(from, text, mentions, options = {}) {
+      return this.sendTo(bouncer, from, text, mentions, options);
+    },
+    async sendTo(to, from, text, mentions, options = {}) {
       const mentionBot = options.mentionBot ?? true;
       const entities = [
         ...(mentionBot ? [{ type: 'mention', mentioned: { id: BOT_CHAT_ID, name: 'Bouncer' }, text: '<at>Bouncer</at>' }] : []),
@@ -242,6 +253,7 @@ export async function startHarness(
         from,
         { text: `${mentionBot ? '<at>Bouncer</at> ' : ''}${text}\n`, textFormat: 'plain', entities },
         { conversationId: options.conversationId, meetingId: options.meetingId },
+        to,
       );
     },
     lastReply() {
@@ -262,7 +274,15 @@ export async function startHarness(
         db.close();
       }
     },
+    async startInstance(extra = {}, options = {}) {
+      const other = loadConfig(envOf(await freePort(), extra), dir);
+      if (!other.ok) throw new Error(`test configuration invalid: ${other.problems.join('; ')}`);
+      const instance = await startBouncer(other.config, { logger: createLogger('debug', sink), ...options });
+      others.push(instance);
+      return instance;
+    },
     async close() {
+      for (const other of others.splice(0)) await other.close();
       await graph.settle();
       await bouncer.close();
       await world.close();

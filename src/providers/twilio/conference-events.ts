@@ -56,8 +56,8 @@ interface ConferenceOrder {
  * callback (still validly signed: Twilio's signature has no time window) cannot undo newer state:
  * a conference-end older than any event already applied does not end the binding, and a
  * participant event older than that participant's last applied event, or than the conference's
- * end, is ignored. Kept in memory and bounded: one instance only. Several instances behind one
- * URL would need it in the store.
+ * end, is ignored. Kept in memory and bounded, per instance: behind one URL, an instance may not
+ * have seen newer events, so a conference-end is also checked with Twilio before it ends a binding.
  */
 export class ConferenceSequence {
   private readonly conferences = new Map<string, ConferenceOrder>();
@@ -142,6 +142,13 @@ export class ConferenceEventHandler {
         if (e.CallSid) await store.roster.remove(e.ConferenceSid, [e.CallSid]);
         break;
       case 'conference-end': {
+        // The order above is this instance's; another one behind the same URL may have applied newer
+        // events. Twilio itself says whether the conference is still running: a stale end of a live
+        // conference ends nothing.
+        if (await this.stillInProgress(e.ConferenceSid)) {
+          this.deps.logger.warn({ conferenceSid: e.ConferenceSid, sequenceNumber: e.SequenceNumber }, 'conference-end for a conference Twilio says is in progress ignored');
+          return;
+        }
         await store.bindings.setCallState(e.ConferenceSid, 'terminated', this.deps.clock.now().toISOString());
         this.deps.events.emit(e.ConferenceSid, 'terminated');
         break;
@@ -150,6 +157,16 @@ export class ConferenceEventHandler {
         this.deps.logger.debug({ event: e.StatusCallbackEvent, conferenceSid: e.ConferenceSid }, 'conference event ignored');
     }
     this.sequence.applied(e);
+  }
+
+  /** Whether Twilio reports the conference in progress; false when it cannot tell (the end then applies). */
+  private async stillInProgress(conferenceSid: string): Promise<boolean> {
+    try {
+      return (await this.deps.provider.findCall(conferenceSid)).kind === 'found';
+    } catch (err) {
+      this.deps.logger.warn({ err, conferenceSid }, 'could not ask Twilio whether the conference ended; applying its end');
+      return false;
+    }
   }
 
   private async numbers(callSid: string): Promise<string[]> {

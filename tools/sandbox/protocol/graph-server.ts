@@ -90,6 +90,8 @@ export class SandboxGraph {
         });
         return;
       }
+      // A Graph that takes the request and never answers (until the server closes).
+      if (me.hang.some((h) => h.method === req.method && h.path.test(path))) return;
       if (req.method === 'DELETE' && me.removalLimit && !me.takeRemovalToken()) {
         // Graph's throttling: 429 with Retry-After (https://learn.microsoft.com/graph/throttling).
         me.throttled++;
@@ -116,6 +118,8 @@ export class SandboxGraph {
    * `Retry-After: 1`, as Graph throttles. Undefined: no limit.
    */
   removalLimit?: number;
+  /** Requests matching one of these are taken and never answered. */
+  readonly hang: Array<{ method: string; path: RegExp }> = [];
   /** DELETEs answered 429 by the removal limit. */
   throttled = 0;
   private removalTimes: number[] = [];
@@ -331,7 +335,12 @@ export class SandboxGraph {
       if (oneByOne) for (const item of items) await this.notify(call, [item]);
       else await this.notify(call, items);
     };
-    const p = run().finally(() => this.inFlight.delete(p));
+    // A callback that cannot be reached (Bouncer stopped) is recorded, as Graph would give up on it.
+    const p = run()
+      .catch((err: unknown) => {
+        this.notificationsSent.push({ callbackUri: call.callbackUri, status: 0, payload: { error: err instanceof Error ? err.message : String(err) } });
+      })
+      .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
   }
 

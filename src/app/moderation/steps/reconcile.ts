@@ -8,6 +8,9 @@ import { now, type ModerationDeps } from '../deps.js';
  * was done). A webhook request's idempotency keys are released, so that its sender's retry runs
  * instead of getting 409 for 24 hours. A case whose call cannot be listed now stays pending for
  * the next round. Returns how many cases were completed.
+ *
+ * Several instances may run this at once on one database: each case is claimed first (an
+ * idempotency key, claimed atomically across instances), so that no case is reconciled twice.
  */
 export async function reconcilePendingCases(
   deps: Pick<ModerationDeps, 'store' | 'clock' | 'logger' | 'providers'>,
@@ -16,21 +19,38 @@ export async function reconcilePendingCases(
 ): Promise<number> {
   let completed = 0;
   for (const c of await deps.store.cases.listPending(openedBefore, limit)) {
+    const claim = `reconcile:${c.id}`;
+    const at = deps.clock.now();
+    try {
+      const taken = await deps.store.idempotency.claim(claim, 'reconcile', at.toISOString(), new Date(at.getTime() + RECONCILE_CLAIM_MS).toISOString());
+      if (taken) continue; // another instance is on it (or was, and its claim has not expired)
+    } catch (err) {
+      deps.logger.warn({ err, caseId: c.id }, 'could not claim a pending case to reconcile; trying again later');
+      continue;
+    }
     try {
       const result = await reconcileOne(deps, c);
-      if (!result) continue;
+      if (!result) {
+        await deps.store.idempotency.release(claim);
+        continue;
+      }
       await deps.store.cases.close(c.id, { ...result, detail: { reconciled: true } }, now(deps));
       completed++;
       deps.logger.warn({ caseId: c.id, outcome: result.outcome, requestId: c.requestId }, 'reconciled a pending case');
       if (c.source === 'webhook') {
         for (const key of [`webhook-id:${c.requestId}`, `idempotency-key:${c.requestId}`]) await deps.store.idempotency.release(key);
       }
+      await deps.store.idempotency.complete(claim, { status: 200, body: { outcome: result.outcome } });
     } catch (err) {
       deps.logger.warn({ err, caseId: c.id }, 'could not reconcile a pending case; trying again later');
+      await deps.store.idempotency.release(claim).catch(() => undefined);
     }
   }
   return completed;
 }
+
+/** How long an instance's claim on a pending case lasts (it is released at once when it fails). */
+const RECONCILE_CLAIM_MS = 10 * 60_000;
 
 async function reconcileOne(deps: Pick<ModerationDeps, 'store' | 'providers'>, c: AuditCase): Promise<CaseResult | undefined> {
   // Only a kick changes a call; any other action cut off did nothing.

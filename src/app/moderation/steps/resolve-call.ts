@@ -1,5 +1,5 @@
 import { callBudgetMs } from '../../domain/deadline.js';
-import { liveBinding, type CallBinding, type ProviderKind } from '../../domain/participant.js';
+import { liveBinding, type CallBinding, type CallState, type ProviderKind } from '../../domain/participant.js';
 import type { CallProvider, MeetingDetails } from '../../ports/call-provider.js';
 import { meetingProviderEntry, now, providerOf, type ModerationDeps } from '../deps.js';
 import type { CallRef, KickRequest, RequestBase, Unrecorded } from '../requests.js';
@@ -102,10 +102,73 @@ async function join(
   meeting: MeetingDetails,
   callbackUrl: string,
 ): Promise<CallBinding> {
-  const { events, store } = deps;
+  const { store, clock } = deps;
+  const sameMeeting = (b: CallBinding | undefined) => (b && b.provider === provider.kind && b.joinUrl === meeting.joinUrl ? b : undefined);
   // Bound since this request read the chat's binding (a join that finished just before): use it.
-  const current = liveBinding(await store.bindings.get(conversationId));
-  if (current && current.provider === provider.kind && current.joinUrl === meeting.joinUrl) return current;
+  const current = sameMeeting(liveBinding(await store.bindings.get(conversationId)));
+  if (current) return current;
+  // Across instances: whoever claims the chat's join lease joins; the others wait for its binding.
+  const lease = `join:${provider.kind}|${conversationId}|${meeting.joinUrl}`;
+  const at = clock.now();
+  const held = await store.idempotency.claim(lease, 'join', at.toISOString(), new Date(at.getTime() + JOIN_LEASE_MS).toISOString());
+  if (held) {
+    const bound = await pollUntil(() => store.bindings.get(conversationId).then((b) => sameMeeting(liveBinding(b))), callBudgetMs(JOIN_LEASE_MS));
+    if (bound) return bound;
+    // The other instance did not bind in time: join here. If it binds after all, one of the two
+    // call legs loses the race below and is left.
+  }
+  try {
+    return await joinAndBind(deps, req, provider, conversationId, meeting, callbackUrl);
+  } finally {
+    if (!held) await store.idempotency.release(lease).catch((err: unknown) => deps.logger.warn({ err, conversationId }, 'could not release the join lease'));
+  }
+}
+
+/** How long an instance's claim to join a chat's meeting holds others back. */
+const JOIN_LEASE_MS = 20_000;
+/** How often a wait that another instance may end reads the store. */
+const POLL_MS = 200;
+
+/** Resolves with the first value `read` gives, reading every POLL_MS, or undefined after `timeoutMs`. */
+async function pollUntil<T>(read: () => Promise<T | undefined>, timeoutMs: number): Promise<T | undefined> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await read();
+    if (value !== undefined) return value;
+    const left = deadline - Date.now();
+    if (left <= 0) return undefined;
+    await new Promise((resolve) => setTimeout(resolve, Math.min(POLL_MS, left)));
+  }
+}
+
+/**
+ * A call state the call's backend notified, to this instance (in memory, at once) or to another
+ * one on the same database (its binding's state, read every POLL_MS): whichever comes first.
+ */
+async function waitForCallState(deps: ModerationDeps, callId: string, wanted: readonly CallState[], timeoutMs: number): Promise<CallState | undefined> {
+  const done = new AbortController();
+  const fromStore = pollUntil(async () => {
+    if (done.signal.aborted) return 'stop' as const;
+    const state = (await deps.store.bindings.findByCallId(callId))?.state;
+    return state && wanted.includes(state) ? state : undefined;
+  }, timeoutMs);
+  try {
+    const first = await Promise.race([deps.events.waitFor(callId, wanted, timeoutMs), fromStore]);
+    return first === 'stop' ? undefined : first;
+  } finally {
+    done.abort();
+  }
+}
+
+async function joinAndBind(
+  deps: ModerationDeps,
+  req: RequestBase,
+  provider: CallProvider,
+  conversationId: string,
+  meeting: MeetingDetails,
+  callbackUrl: string,
+): Promise<CallBinding> {
+  const { events, store } = deps;
   const joined = await provider.joinMeeting!({ joinUrl: meeting.joinUrl, tenantId: meeting.tenantId, organizerUserId: meeting.organizerUserId, callbackUrl });
   const rival = liveBinding(await store.bindings.get(conversationId));
   if (rival && rival.provider === provider.kind && rival.joinUrl === meeting.joinUrl && rival.callId !== joined.callId) {
@@ -143,7 +206,7 @@ export async function ensureCall(
   live: CallBinding | undefined,
   meeting: MeetingDetails | undefined,
 ): Promise<{ binding: CallBinding } | { outcome: Unrecorded }> {
-  const { events, callbackUrl, joinTimeoutMs } = deps;
+  const { callbackUrl, joinTimeoutMs } = deps;
   if (live && live.state === 'established') return { binding: live };
   let binding = live && live.state === 'establishing' ? live : undefined;
   if (!binding) {
@@ -162,7 +225,7 @@ export async function ensureCall(
   }
   if (binding.state === 'established') return { binding };
   // No longer than the command's deadline allows.
-  const state = await events.waitFor(binding.callId, ['established', 'terminated'], callBudgetMs(joinTimeoutMs));
+  const state = await waitForCallState(deps, binding.callId, ['established', 'terminated'], callBudgetMs(joinTimeoutMs));
   if (state === 'established') return { binding: { ...binding, state } };
   return { outcome: { kind: 'not_bound', reason: state === 'terminated' ? 'call_ended' : 'join_timeout' } };
 }

@@ -69,6 +69,22 @@ describe('atomic writes', () => {
     expect(await store.roster.list('call-1')).toEqual([participant('p1'), participant('p2')]);
   });
 
+  it('a large sync that fails part-way loses nobody: the slices written stay, nobody is removed, and the next sync runs', async () => {
+    await store.roster.upsert('call-1', [participant('old-1'), participant('old-2')]);
+    const list = Array.from({ length: 1_200 }, (_, i) => participant(`n${String(i).padStart(4, '0')}`));
+    // The second slice of 500 fails.
+    raw.exec(`CREATE TRIGGER fail_n0700 BEFORE INSERT ON roster WHEN NEW.participant_id = 'n0700' BEGIN SELECT RAISE(ABORT, 'n0700 insert fails'); END`);
+
+    await expect(store.roster.sync('call-1', list)).rejects.toThrow('n0700 insert fails');
+    const after = (await store.roster.list('call-1')).map((p) => p.participantId);
+    expect(after).toEqual(expect.arrayContaining(['old-1', 'old-2', 'n0000', 'n0499']));
+    expect(after).toHaveLength(2 + 500);
+
+    raw.exec('DROP TRIGGER fail_n0700');
+    await store.roster.sync('call-1', list);
+    expect(await store.roster.count('call-1')).toBe(1_200);
+  });
+
   it('remove of several participants is one transaction', async () => {
     await store.roster.upsert('call-1', [participant('p1'), participant('p2')]);
     raw.exec(

@@ -9,6 +9,8 @@ import { binding } from './contract/index.js';
 
 /** The schema version before bindings had a reply address. */
 const BEFORE_REPLY_ADDRESS = 4;
+/** The schema version before the roster had lookup keys and its phone table. */
+const BEFORE_ROSTER_KEYS = 6;
 
 /** Creates a database at schema version `version`, as an older Bouncer left it. */
 function databaseAt(file: string, version: number): Database.Database {
@@ -85,5 +87,51 @@ describe('migration 5: bindings.reply_address', () => {
       { conversation_id: '19:a@thread.v2', service_url: 'https://smba.trafficmanager.net/amer/', reply_address: 'new address' },
       { conversation_id: '19:new@thread.v2', service_url: null, reply_address: 'another address' },
     ]);
+  });
+});
+
+describe('migration 7: roster lookup keys and phone numbers', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
+    file = path.join(dir, 'bouncer.sqlite');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const OLD_PARTICIPANT = `INSERT INTO roster (call_id, participant_id, kind, identity_id, display_name, is_in_lobby, label, phone_numbers)
+    VALUES ('call-1', ?, ?, ?, ?, 0, ?, ?)`;
+
+  it('is the last migration', () => {
+    expect(MIGRATIONS).toHaveLength(BEFORE_ROSTER_KEYS + 1);
+  });
+
+  it('makes the rosters an older Bouncer kept findable by identity, label and phone number', async () => {
+    const old = databaseAt(file, BEFORE_ROSTER_KEYS);
+    old.prepare(OLD_PARTICIPANT).run('p1', 'user', 'AAAA-Bbbb', 'Mallory', null, '[]');
+    old.prepare(OLD_PARTICIPANT).run('CA1', 'phone', null, null, 'Guest 3', '["+15550000001","+15550000002"]');
+    // A row no Bouncer wrote: the migration goes through, reading it still fails as before.
+    old.prepare(OLD_PARTICIPANT).run('CA2', 'phone', null, null, null, 'not json');
+    old.close();
+
+    const store = SqliteStore.open(file);
+    try {
+      expect((await store.roster.findByIdentity('call-1', 'aaaa-bbbb')).map((p) => p.participantId)).toEqual(['p1']);
+      expect((await store.roster.findByLabel('call-1', 'guest 3', { ignoreCase: true })).map((p) => p.participantId)).toEqual(['CA1']);
+      expect((await store.roster.findByLabel('call-1', 'Guest 3')).map((p) => p.participantId)).toEqual(['CA1']);
+      expect((await store.roster.findByPhone('call-1', '+15550000002')).map((p) => p.participantId)).toEqual(['CA1']);
+      expect(await store.roster.count('call-1')).toBe(3);
+      // The phone numbers go with their participant.
+      await store.roster.remove('call-1', ['CA1']);
+      expect(await store.roster.findByPhone('call-1', '+15550000001')).toEqual([]);
+    } finally {
+      await store.close();
+    }
+    const inspect = new Database(file, { readonly: true });
+    expect(inspect.prepare('SELECT count(*) AS n FROM roster_phones').get()).toEqual({ n: 0 });
+    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_ROSTER_KEYS + 1);
+    inspect.close();
   });
 });

@@ -15,6 +15,31 @@ export interface Participant {
 }
 
 /**
+ * Roster order: by display name (participants without one first), then participant id; strings
+ * compared by code point, as SQL stores compare text (SQLite BINARY, PostgreSQL "C"). JavaScript's
+ * `<` compares UTF-16 units instead, which differs above U+FFFF.
+ */
+export function compareRosterOrder(a: Participant, b: Participant): number {
+  if (a.displayName !== b.displayName) {
+    if (a.displayName === undefined) return -1;
+    if (b.displayName === undefined) return 1;
+    return compareCodePoints(a.displayName, b.displayName);
+  }
+  return compareCodePoints(a.participantId, b.participantId);
+}
+
+function compareCodePoints(a: string, b: string): number {
+  if (a === b) return 0;
+  const x = [...a];
+  const y = [...b];
+  for (let i = 0; i < Math.min(x.length, y.length); i++) {
+    const d = x[i]!.codePointAt(0)! - y[i]!.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+  return x.length - y.length;
+}
+
+/**
  * A calling backend's name ('teams', 'twilio', …). The list of provider modules
  * (src/providers/index.ts) is the only place that knows which exist; core never compares them.
  */

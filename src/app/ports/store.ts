@@ -30,7 +30,15 @@ export interface BindingStore {
   setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined>;
 }
 
-/** Who is in each call, kept from the backends' notifications. */
+/**
+ * Who is in each call, kept from the backends' notifications.
+ *
+ * Reads on the request path (a kick) must cost the same in a call of 10 or of 20,000: every `find…`
+ * method is an indexed lookup, never a scan of the call's roster. Whatever reads a list returns
+ * it in *roster order*: by display name (participants without one first; names compared by code
+ * point, as SQLite's BINARY collation and PostgreSQL's "C" collation do), then by participant id.
+ * `compareRosterOrder` (src/app/domain/participant.ts) is that order.
+ */
 export interface RosterStore {
   /**
    * Adds or updates participants, all or none. An update without a display name, label or phone
@@ -39,10 +47,54 @@ export interface RosterStore {
   upsert(callId: string, participants: Participant[]): Promise<void>;
   /** Removes participants (unknown ids are ignored), all or none. */
   remove(callId: string, participantIds: string[]): Promise<void>;
-  /** Replaces the whole roster of a call, atomically. */
+  /** Replaces the whole roster of a call, atomically (nothing of the old roster is kept). */
   replace(callId: string, participants: Participant[]): Promise<void>;
-  /** By display name, then participant id. */
+  /**
+   * Makes the roster of a call exactly `participants` (a backend's full roster, which may hold
+   * tens of thousands), like `upsert` followed by removing everyone not in the list: a participant
+   * still there without a display name, label or phone numbers keeps the ones already known.
+   *
+   * Large lists may be written in slices, letting other work run between them (an embedded
+   * database must not hold the process for the whole list). So it need not be atomic: while it
+   * runs, a reader may see the old roster with some of the new participants added or updated. When
+   * it resolves, the roster is exactly the list. When it fails part-way, nobody who was in the old
+   * roster or written so far is lost (a superset; the next full roster corrects it): participants
+   * are only removed once every one of the list is written. Syncs of the same call run one after
+   * the other, in the order they were called. An atomic implementation meets this contract too.
+   */
+  sync(callId: string, participants: Participant[]): Promise<void>;
+  /** The whole roster, in roster order. Costs the size of the call: not for the request path. */
   list(callId: string): Promise<Participant[]>;
+  /** How many participants the call has, leaving out the kinds in `excludeKinds`. */
+  count(callId: string, query?: RosterQuery): Promise<number>;
+  /**
+   * A page of the roster in roster order, leaving out the kinds in `excludeKinds`: the
+   * participants after the first `offset`, at most `limit` of them (`limit` ≥ 0).
+   */
+  page(callId: string, query: RosterQuery & { offset: number; limit: number }): Promise<Participant[]>;
+  /** The participant with this id, or undefined. */
+  findByParticipantId(callId: string, participantId: string): Promise<Participant | undefined>;
+  /**
+   * Every participant (of any kind) whose `identityId` is `identityId`, in roster order. Ids are
+   * compared case-insensitively: both sides lower-cased as JavaScript's `toLowerCase` does
+   * (Entra object ids are GUIDs whose case varies between APIs).
+   */
+  findByIdentity(callId: string, identityId: string): Promise<Participant[]>;
+  /**
+   * Every participant (of any kind) whose `label` is `label`, in roster order: exactly, or with
+   * `ignoreCase` with both sides lower-cased as JavaScript's `toLowerCase` does (full Unicode, not
+   * only ASCII: an implementation stores the lower-cased label when it writes, rather than folding
+   * in SQL).
+   */
+  findByLabel(callId: string, label: string, options?: { ignoreCase?: boolean }): Promise<Participant[]>;
+  /** Every participant (of any kind) one of whose `phoneNumbers` is `phoneNumber` (exactly), in roster order. */
+  findByPhone(callId: string, phoneNumber: string): Promise<Participant[]>;
+}
+
+/** Which participants a roster count or page covers. */
+export interface RosterQuery {
+  /** Kinds to leave out, e.g. `['application']` for the people only (not bots). */
+  excludeKinds?: readonly Participant['kind'][];
 }
 
 /** The audit log. */

@@ -90,4 +90,34 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (conversation_id, user_id)
   );
   `,
+  // 7: a kick finds its target by index, whatever the size of the call. identity_key and label_key
+  // hold the lower-cased identity id and label (written by the store with JavaScript's toLowerCase;
+  // lower() here folds ASCII only, which is all ids need; a label folded differently is
+  // rewritten by the call's next roster notification). Phone numbers get their own indexed table,
+  // kept by the store in step with roster.phone_numbers (which keeps their order) and dropped with
+  // their participant. sync_token marks the rows a roster sync has written (RosterStore.sync). The
+  // name index serves paging in roster order.
+  `
+  ALTER TABLE roster ADD COLUMN identity_key TEXT;
+  ALTER TABLE roster ADD COLUMN label_key TEXT;
+  ALTER TABLE roster ADD COLUMN sync_token INTEGER;
+  UPDATE roster SET identity_key = lower(identity_id), label_key = lower(label);
+  DROP INDEX roster_identity;
+  CREATE INDEX roster_identity_key ON roster (call_id, identity_key);
+  CREATE INDEX roster_label_key ON roster (call_id, label_key);
+  CREATE INDEX roster_by_name ON roster (call_id, display_name, participant_id);
+
+  CREATE TABLE roster_phones (
+    call_id        TEXT NOT NULL,
+    participant_id TEXT NOT NULL,
+    phone_number   TEXT NOT NULL,
+    PRIMARY KEY (call_id, phone_number, participant_id),
+    FOREIGN KEY (call_id, participant_id) REFERENCES roster (call_id, participant_id) ON DELETE CASCADE
+  );
+  CREATE INDEX roster_phones_participant ON roster_phones (call_id, participant_id);
+  INSERT OR IGNORE INTO roster_phones (call_id, participant_id, phone_number)
+    SELECT roster.call_id, roster.participant_id, numbers.value
+    FROM roster, json_each(CASE WHEN json_valid(roster.phone_numbers) THEN roster.phone_numbers ELSE '[]' END) AS numbers
+    WHERE numbers.type = 'text';
+  `,
 ];

@@ -110,4 +110,19 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (conversation_id, user_id)
   );
   `,
+  // 3: a kick finds its target by index, whatever the size of the call (SQLite's migration 7).
+  // identity_key and label_key hold the lower-cased identity id and label, written by the store
+  // with JavaScript's toLowerCase (lower() here is only for rows already there; the call's next
+  // roster notification rewrites them). Phone numbers are found through a GIN index on the jsonb
+  // list (containment, @>). The name index serves paging in roster order.
+  `
+  ALTER TABLE roster ADD COLUMN identity_key text COLLATE "C";
+  ALTER TABLE roster ADD COLUMN label_key text COLLATE "C";
+  UPDATE roster SET identity_key = lower(identity_id), label_key = lower(label);
+  DROP INDEX roster_identity;
+  CREATE INDEX roster_identity_key ON roster (call_id, identity_key);
+  CREATE INDEX roster_label_key ON roster (call_id, label_key);
+  CREATE INDEX roster_by_name ON roster (call_id, display_name NULLS FIRST, participant_id);
+  CREATE INDEX roster_phone_numbers ON roster USING gin (phone_numbers jsonb_path_ops);
+  `,
 ];

@@ -1,13 +1,15 @@
 import type { TargetSummary } from '../../domain/outcome.js';
-import type { Participant } from '../../domain/participant.js';
+import { compareRosterOrder, type Participant } from '../../domain/participant.js';
 import type { CallProvider, UserProfile } from '../../ports/call-provider.js';
 import type { ChatUser } from '../../ports/chat-directory.js';
+import type { RosterStore } from '../../ports/store.js';
 import type { ModerationDeps } from '../deps.js';
 import type { TargetRef } from '../requests.js';
 
 /**
  * The participants a target names: from the roster, else (cold or stale) from a list call.
  * `verify` asks for a look even where the backend could act on the target unseen (a dry run).
+ * The roster is searched by index (`lookUpTarget`), so a kick costs the same in any size of call.
  */
 export async function findParticipants(
   deps: Pick<ModerationDeps, 'store' | 'phones' | 'logger'>,
@@ -17,21 +19,59 @@ export async function findParticipants(
   user: ChatUser | undefined,
   verify: boolean,
 ): Promise<Participant[]> {
-  const roster = await deps.store.roster.list(callId);
-  let matcher = participantMatcher(target, user, []);
-  let found = roster.filter(matcher);
+  const roster = deps.store.roster;
+  let phones: string[] = [];
+  let found = await lookUpTarget(roster, callId, target, user, phones);
   // A label addresses the participant by itself where the backend allows: no list call, the
   // removal will tell (unless nothing will be removed, as in a dry run: then look).
   if (found.length > 0 || (target.kind === 'label' && provider.capabilities.removeByLabel && !verify)) return found;
   // Phone callers can be matched to a person through their profile numbers (one lookup).
   if ((target.kind === 'mention' || target.kind === 'user') && provider.capabilities.phoneCallers && user?.userId) {
-    matcher = participantMatcher(target, user, await profilePhones(deps, user.userId));
-    found = roster.filter(matcher);
-    if (found.length > 0) return found;
+    phones = await profilePhones(deps, user.userId);
+    if (phones.length > 0) {
+      found = await lookUpTarget(roster, callId, target, user, phones);
+      if (found.length > 0) return found;
+    }
   }
   const listed = await provider.listParticipants(callId);
-  await deps.store.roster.upsert(callId, listed);
-  return listed.filter(matcher);
+  await roster.upsert(callId, listed);
+  return listed.filter(participantMatcher(target, user, phones));
+}
+
+/**
+ * The roster entries a target names, found by index: exactly `roster.list(callId)` filtered with
+ * `participantMatcher(target, user, userPhones)`, in roster order, without reading the whole roster.
+ */
+export async function lookUpTarget(
+  roster: RosterStore,
+  callId: string,
+  target: TargetRef,
+  user: ChatUser | undefined,
+  userPhones: readonly string[],
+): Promise<Participant[]> {
+  switch (target.kind) {
+    case 'phone':
+      return roster.findByPhone(callId, target.number);
+    case 'label':
+      return roster.findByLabel(callId, target.label);
+    case 'participant': {
+      const p = await roster.findByParticipantId(callId, target.participantId);
+      return p ? [p] : [];
+    }
+    case 'user':
+    case 'mention': {
+      // The matcher's three ways of naming a person, each an index search.
+      const { userId, names } = personNames(user);
+      const found = await Promise.all([
+        userId ? roster.findByIdentity(callId, userId).then((ps) => ps.filter((p) => p.kind === 'user')) : [],
+        ...[...names].map((name) => roster.findByLabel(callId, name, { ignoreCase: true })),
+        ...[...new Set(userPhones)].map((n) => roster.findByPhone(callId, n).then((ps) => ps.filter((p) => p.kind !== 'user'))),
+      ]);
+      const byId = new Map<string, Participant>();
+      for (const p of found.flat()) byId.set(p.participantId, p);
+      return [...byId.values()].sort(compareRosterOrder);
+    }
+  }
 }
 
 /** Profile phone numbers, or none when the directory is missing or fails (the action goes on). */
@@ -51,7 +91,7 @@ async function profilePhones(deps: Pick<ModerationDeps, 'phones' | 'logger'>, us
  * is one of the user's phone numbers. Never the mention's own text: its display name is whatever
  * the asker's client put there, and may be someone else's label.
  */
-export function participantMatcher(target: TargetRef, user: ChatUser | undefined, userPhones: string[]) {
+export function participantMatcher(target: TargetRef, user: ChatUser | undefined, userPhones: readonly string[]) {
   switch (target.kind) {
     case 'phone':
       return (p: Participant) => !!p.phoneNumbers?.includes(target.number);
@@ -61,18 +101,24 @@ export function participantMatcher(target: TargetRef, user: ChatUser | undefined
       return (p: Participant) => p.participantId === target.participantId;
     case 'user':
     case 'mention': {
-      const userId = user?.userId?.toLowerCase();
-      const names = new Set(
-        [userId, user?.userPrincipalName, user?.displayName]
-          .filter((n): n is string => !!n)
-          .map((n) => n.toLowerCase()),
-      );
+      const { userId, names } = personNames(user);
       return (p: Participant) =>
         (p.kind === 'user' && !!userId && p.identityId?.toLowerCase() === userId) ||
         (p.label !== undefined && names.has(p.label.toLowerCase())) ||
         (p.kind !== 'user' && !!p.phoneNumbers?.some((n) => userPhones.includes(n)));
     }
   }
+}
+
+/** A mentioned user's id and the names a phone leg's label may carry: id, UPN and directory name, lower-cased. */
+function personNames(user: ChatUser | undefined): { userId: string | undefined; names: ReadonlySet<string> } {
+  const userId = user?.userId?.toLowerCase();
+  const names = new Set(
+    [userId, user?.userPrincipalName, user?.displayName]
+      .filter((n): n is string => !!n)
+      .map((n) => n.toLowerCase()),
+  );
+  return { userId, names };
 }
 
 /** What tells that a call participant is a given person: ids, UPN and directory name (lower case), and profile numbers. */

@@ -102,7 +102,7 @@ describe('the sandbox (npm run playground without the Playground)', () => {
     const leaves = sandbox.twilio.callbacksSent.filter((c) => c.params.StatusCallbackEvent === 'participant-leave');
     expect(leaves.map((c) => c.params.ParticipantLabel ?? c.params.CallSid)).toEqual([expect.stringMatching(/^CA/), 'Guest 1']);
     expect(leaves.every((c) => c.status === 204)).toBe(true);
-    expect(text(await say('Alex Wilber', '/participants'))).toBe('In the phone conference **Sandbox dial-in**:\n- Patti Fernandez');
+    expect(text(await say('Alex Wilber', '/participants'))).toBe('In the phone conference **Sandbox dial-in** (1 person):\n- Patti Fernandez');
   });
 
   it('writes a Playground configuration with the same people and chat', () => {

@@ -108,7 +108,14 @@ export type ReadResult =
       /** Tenant setup steps this chat's recent actions failed for, not since fixed by a success (newest first). */
       setupHints: UpstreamHint[];
     }
-  | { kind: 'roster'; binding?: CallBinding; participants: Participant[] }
+  | {
+      kind: 'roster';
+      binding?: CallBinding;
+      /** The first people of the call in roster order (by name), at most `ROSTER_SHOWN`. */
+      participants: Participant[];
+      /** How many people the call has (bots left out): more than shown in a big meeting. */
+      total: number;
+    }
   | { kind: 'modlog'; cases: AuditCase[] }
   /** Who moderates the chat's meeting: the roles that do (MODERATOR_ROLES) and the people named. */
   | { kind: 'moderators'; roles: MeetingRole[]; named: NamedModerator[] }

@@ -3,7 +3,7 @@ import type { Outcome } from '../../app/domain/outcome.js';
 import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
 import type { KickCardData } from './card-action.js';
-import { caseLine, escapeMarkdown, hintText, participantName, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
+import { caseLine, escapeMarkdown, hintText, participantName, rosterShowing, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
 
 /** Adaptive Card JSON (https://adaptivecards.io/explorer/), kept to schema 1.5, which Teams renders. */
 export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard'; fallbackText: string };
@@ -102,8 +102,10 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
     case 'roster': {
       const binding = r.binding;
       if (!binding || r.participants.length === 0) return undefined;
+      const partial = rosterShowing(r);
       return card(fallback, [
-        text(`${r.participants.length} in the call`, { weight: 'Bolder' }),
+        text(`${r.total.toLocaleString('en-US')} in the call`, { weight: 'Bolder' }),
+        ...(partial ? [text(partial, { isSubtle: true, size: 'Small' })] : []),
         ...r.participants.map((p) => {
           const name = participantName(p);
           const shown = escapeMarkdown(name);

@@ -61,10 +61,16 @@ export class Renderer {
         const setup = r.setupHints.map((hint) => `Setup needed: ${hintText(hint)}`);
         return [...(this.context.sandbox ? [SANDBOX_NOTICE] : []), connected, configured, ...setup].join('\n');
       }
-      case 'roster':
+      case 'roster': {
         if (!r.binding) return "This chat isn't connected to a call. Use `/bind` first.";
-        if (r.participants.length === 0) return `Nobody else is in ${this.callName(r.binding)}.`;
-        return [`In ${this.callName(r.binding)}:`, ...r.participants.map((p) => `- ${escapeMarkdown(participantName(p))}`)].join('\n');
+        if (r.total === 0) return `Nobody else is in ${this.callName(r.binding)}.`;
+        const partial = rosterShowing(r);
+        return [
+          `In ${this.callName(r.binding)} (${peopleCount(r.total)}):`,
+          ...r.participants.map((p) => `- ${escapeMarkdown(participantName(p))}`),
+          ...(partial ? [partial] : []),
+        ].join('\n');
+      }
       case 'moderators': {
         const roles = r.roles.length > 0 ? r.roles.map(roleName).join(', ') : 'none';
         const named = r.named.length > 0 ? r.named.map((m) => `- ${escapeMarkdown(m.displayName ?? m.userId)}`).join('\n') : 'Nobody has been named yet.';
@@ -279,6 +285,17 @@ export function hintText(hint: UpstreamHint): string {
 
 function serviceName(service: string): string {
   return SERVICE_NAMES[service] ?? service;
+}
+
+/** "1 person", "10,000 people". */
+export function peopleCount(n: number): string {
+  return `${n.toLocaleString('en-US')} ${n === 1 ? 'person' : 'people'}`;
+}
+
+/** When a roster shows only the first people of a big meeting: which, and of how many. */
+export function rosterShowing(r: { participants: readonly unknown[]; total: number }): string | undefined {
+  if (r.participants.length >= r.total) return undefined;
+  return `Showing the first ${r.participants.length.toLocaleString('en-US')} of ${r.total.toLocaleString('en-US')}, by name. Use /kick @person for anyone else.`;
 }
 
 /** How a roster entry is named: display name, else label, number, id. */

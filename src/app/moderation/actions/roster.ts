@@ -1,25 +1,44 @@
-import { liveBinding } from '../../domain/participant.js';
+import { compareRosterOrder, liveBinding, type Participant } from '../../domain/participant.js';
+import type { RosterQuery } from '../../ports/store.js';
 import { providerOf } from '../deps.js';
 import type { ReadResult } from '../requests.js';
 import { upstreamFailure } from '../steps/audit.js';
 import type { RequestScope } from '../steps/lookups.js';
 import { readAccess } from '../steps/read-access.js';
 
-/** Who is in the chat's call: the roster, or (when it is empty) the provider's list, kept for next time. */
+/**
+ * How many people `/participants` shows: a card with a Remove button each stays readable (and
+ * within Teams' message size) in a meeting of any size; the reply says how many there are.
+ */
+export const ROSTER_SHOWN = 25;
+
+/** People, not bots (Bouncer's own leg included). */
+const PEOPLE: RosterQuery = { excludeKinds: ['application'] };
+
+/**
+ * Who is in the chat's call: the first `ROSTER_SHOWN` people by name and how many there are, from
+ * the roster, or (when it is empty) from the provider's list, kept for next time.
+ */
 export async function roster(scope: RequestScope): Promise<ReadResult> {
   const read = await readAccess(scope);
   if ('refused' in read) return read.refused;
   const { deps } = scope;
   const binding = liveBinding(read.access.binding);
-  if (!binding) return { kind: 'roster', participants: [] };
+  if (!binding) return { kind: 'roster', participants: [], total: 0 };
   try {
-    let participants = await deps.store.roster.list(binding.callId);
+    const { callId } = binding;
     const choice = providerOf(deps, binding.provider);
-    if (participants.length === 0 && 'provider' in choice) {
-      participants = await choice.provider.listParticipants(binding.callId);
-      await deps.store.roster.upsert(binding.callId, participants);
+    if ((await deps.store.roster.count(callId)) === 0 && 'provider' in choice) {
+      const listed = await choice.provider.listParticipants(callId);
+      await deps.store.roster.upsert(callId, listed);
+      const people = listed.filter((p: Participant) => p.kind !== 'application').sort(compareRosterOrder);
+      return { kind: 'roster', binding, participants: people.slice(0, ROSTER_SHOWN), total: people.length };
     }
-    return { kind: 'roster', binding, participants: participants.filter((p) => p.kind !== 'application') };
+    const [participants, total] = await Promise.all([
+      deps.store.roster.page(callId, { ...PEOPLE, offset: 0, limit: ROSTER_SHOWN }),
+      deps.store.roster.count(callId, PEOPLE),
+    ]);
+    return { kind: 'roster', binding, participants, total };
   } catch (err) {
     return upstreamFailure(deps, err);
   }

@@ -32,7 +32,7 @@ export async function status(scope: RequestScope): Promise<ReadResult> {
   const { deps } = scope;
   const binding = liveBinding(read.access.binding);
   try {
-    const rosterSize = binding ? (await deps.store.roster.list(binding.callId)).filter((p) => p.kind !== 'application').length : 0;
+    const rosterSize = binding ? await deps.store.roster.count(binding.callId, { excludeKinds: ['application'] }) : 0;
     return {
       kind: 'status',
       binding: read.access.binding,

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { CallState } from '../../app/domain/participant.js';
+import { TurnBudget } from '../../app/domain/event-loop.js';
+import type { CallState, Participant } from '../../app/domain/participant.js';
 import type { CallStateEvents } from '../../app/moderation/call-events.js';
 import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { Store } from '../../app/ports/store.js';
@@ -20,11 +21,50 @@ export const commsNotificationsSchema = z.object({ value: z.array(notificationSc
 const callResourceData = z.object({ state: callStateSchema.nullish() }).loose();
 const participantsResourceData = z.array(graphParticipantSchema);
 
+/**
+ * A roster notification's participants, checked one by one in turns of a few milliseconds (a
+ * 10,000-participant roster takes some 50 ms to check): the ids Graph gave, and the participants
+ * Bouncer can act on (those with an id). Graph's parsed objects are not kept, so that a large
+ * roster does not stay in memory twice. One that does not fit fails the whole notification, as it
+ * always has.
+ */
+async function participantsOf(
+  callId: string,
+  resourceData: unknown,
+): Promise<{ success: true; ids: string[]; participants: Participant[] } | { success: false; error: z.ZodError }> {
+  if (!Array.isArray(resourceData)) {
+    const parsed = participantsResourceData.safeParse(resourceData);
+    return parsed.success ? { success: true, ids: [], participants: [] } : { success: false, error: parsed.error };
+  }
+  const ids: string[] = [];
+  const participants: Participant[] = [];
+  const budget = new TurnBudget();
+  for (const item of resourceData as unknown[]) {
+    const parsed = graphParticipantSchema.safeParse(item);
+    if (!parsed.success) return { success: false, error: parsed.error };
+    if (parsed.data.id) ids.push(parsed.data.id);
+    const p = toParticipant(callId, parsed.data);
+    if (p) participants.push(p);
+    await budget.next();
+  }
+  return { success: true, ids, participants };
+}
+
 const CALL_PATH = /^\/?(?:v1\.0\/|beta\/)?(?:app\/)?communications\/calls\/([^/]+)(\/participants)?\/?$/i;
 
 /**
  * Applies Graph call notifications: call state (established, terminated ends the binding) and the
- * roster (participant deltas). Unknown resources are ignored; malformed ones are skipped, logged.
+ * roster. Unknown resources are ignored; malformed ones are skipped, logged.
+ *
+ * How Graph reports the roster (a call joined without `callOptions.isDeltaRosterEnabled`, as
+ * Bouncer joins): an `updated` notification on `/communications/calls/{id}/participants` carries
+ * the call's whole roster, so whoever it leaves out has left, even without a `deleted`
+ * notification; a `deleted` one carries participants who left. Seen in Graph's own payloads (the
+ * join example's roster holds every participant, the bot included; the comms SDK raises
+ * added/removed participants by comparing one roster with the next, as in the recorded
+ * `graph-participants.sdk-events` fixture) and in Graph's documentation, where only delta roster
+ * (`deltaParticipants`, opted into) sends "participants that were updated since the last roster
+ * update". A `created` notification, which Graph does not document for participants, only adds.
  */
 export class CallNotificationHandler {
   constructor(
@@ -69,21 +109,29 @@ export class CallNotificationHandler {
   }
 
   private async roster(callId: string, n: z.infer<typeof notificationSchema>): Promise<boolean> {
-    const data = participantsResourceData.safeParse(n.resourceData);
+    const data = await participantsOf(callId, n.resourceData);
     if (!data.success) return this.skip(callId, 'roster did not parse', data.error);
     if (this.deps.events.lastState(callId) === 'terminated') {
       // Notifications can arrive out of order; a late roster must not revive an ended call.
       this.deps.logger.debug({ callId }, 'roster for an ended call ignored');
       return true;
     }
-    if (n.changeType === 'deleted') {
-      const ids = data.data.map((p) => p.id).filter((id): id is string => !!id);
-      await this.deps.store.roster.remove(callId, ids);
-    } else {
-      const participants = data.data.map((p) => toParticipant(callId, p)).filter((p) => p !== undefined);
-      await this.deps.store.roster.upsert(callId, participants);
+    const { roster } = this.deps.store;
+    switch (n.changeType) {
+      case 'deleted':
+        await roster.remove(callId, data.ids);
+        break;
+      case 'updated':
+        // The whole roster: whoever is not in it has left.
+        await roster.sync(callId, data.participants);
+        // The call ended while a large roster was being written: its roster goes again.
+        if (this.deps.events.lastState(callId) === 'terminated') await roster.replace(callId, []);
+        break;
+      case 'created':
+        await roster.upsert(callId, data.participants);
+        break;
     }
-    this.deps.logger.debug({ callId, changeType: n.changeType, count: data.data.length }, 'roster updated');
+    this.deps.logger.debug({ callId, changeType: n.changeType, count: data.participants.length }, 'roster updated');
     return true;
   }
 

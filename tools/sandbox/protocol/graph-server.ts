@@ -164,16 +164,31 @@ export class SandboxGraph {
     return [...this.calls.keys()];
   }
 
-  /** Someone joins a live call: the roster notification is sent as Graph would. */
+  /**
+   * Someone joins a live call: the roster notification is sent as Graph sends it, `updated` with
+   * the call's whole roster (Bouncer does not ask for delta rosters).
+   */
   async addPerson(callId: string, person: SeedPerson): Promise<string> {
     const call = this.calls.get(callId);
     if (!call) throw new Error(`no call ${callId}`);
     const p = participantJson(person);
     call.participants.set(p.id, p);
-    await this.notify(call, [
-      { changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [p] },
-    ]);
+    await this.notify(call, [this.rosterNotification(call)]);
     return p.id;
+  }
+
+  /**
+   * Someone hangs up: Graph's next roster notification (`updated`, the whole roster) no longer
+   * holds them; no `deleted` notification names them.
+   */
+  async leave(callId: string, participantId: string): Promise<void> {
+    const call = this.calls.get(callId);
+    if (!call?.participants.delete(participantId)) throw new Error(`no participant ${participantId} in call ${callId}`);
+    await this.notify(call, [this.rosterNotification(call)]);
+  }
+
+  private rosterNotification(call: SandboxCall): object {
+    return { changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [...call.participants.values()] };
   }
 
   /** The meeting ends for everyone. */
@@ -316,12 +331,7 @@ export class SandboxGraph {
         resourceUrl: `/communications/calls/${call.id}`,
         resourceData: { '@odata.type': '#microsoft.graph.call', state: 'established', id: call.id, chatInfo },
       };
-      const roster = {
-        changeType: 'updated',
-        resourceUrl: `/communications/calls/${call.id}/participants`,
-        resourceData: [...call.participants.values()],
-      };
-      this.notifyLater(call, this.sendRoster ? [established, roster] : [established], true);
+      this.notifyLater(call, this.sendRoster ? [established, this.rosterNotification(call)] : [established], true);
     });
     return {
       status: 201,

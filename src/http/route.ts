@@ -26,6 +26,12 @@ export interface RawRoute {
   path: string;
   /** Largest body accepted; larger ones get 413. */
   maxBodyBytes: number;
+  /**
+   * Looks at the request before its body is read (headers only): an answer refuses it then, so
+   * that a route taking large bodies reads them only from callers it has authenticated. `handle`
+   * must still check whatever it relies on: it may be called without this.
+   */
+  admit?(input: Omit<HttpInput, 'body'>): Promise<HttpAnswer | undefined>;
   handle(input: HttpInput): Promise<HttpAnswer>;
 }
 

@@ -37,8 +37,11 @@ export function createHttpServer(deps: HttpServerDeps): Server {
     } else if (route.method === 'GET') {
       server.get(route.path, rawHandler(route, deps.logger));
     } else {
-      // Read, not parsed: the route authenticates the raw body before it looks at it.
-      server.post(route.path, rawBodyReader(route.maxBodyBytes), rawHandler(route, deps.logger));
+      // Read, not parsed: the route authenticates the raw body before it looks at it. A route
+      // that can tell from the headers alone admits the request first.
+      const read = rawBodyReader(route.maxBodyBytes);
+      if (route.admit) server.post(route.path, admitter(route.path, route.admit.bind(route), deps.logger), read, rawHandler(route, deps.logger));
+      else server.post(route.path, read, rawHandler(route, deps.logger));
     }
   }
 
@@ -110,6 +113,32 @@ function rawBodyReader(maxBytes: number) {
   };
 }
 
+/**
+ * Runs the route's `admit` on the headers before the body is read: its answer (a refusal) is sent
+ * and the body never buffered; a failure is a 500 without its message, as in rawHandler.
+ */
+function admitter(path: string, admit: NonNullable<RawRoute['admit']>, logger: Logger) {
+  // Not an async function: restify wants a callback-style handler to take `next`.
+  return (req: Request, res: Response, next: (stop?: false) => void): void => {
+    admit(headersOf(req)).then(
+      (answer) => {
+        if (!answer) return next();
+        // Not read: the connection is closed after the answer rather than draining a body nobody wants.
+        res.setHeader('connection', 'close');
+        send(res, answer);
+        return next(false);
+      },
+      (err: unknown) => {
+        const coded = asCodedError(err);
+        logger.error({ err: coded, code: coded.code, path }, 'request failed');
+        res.setHeader('connection', 'close');
+        send(res, problemForStatus(500));
+        return next(false);
+      },
+    );
+  };
+}
+
 /** Answers a generic problem for `status` through restify (so that it counts the response as sent). */
 function sendProblem(res: Response, status: number): void {
   const text = JSON.stringify(problemForStatus(status).body);
@@ -137,15 +166,18 @@ function rawHandler(route: RawRoute, logger: Logger) {
   };
 }
 
-function inputOf(req: Request): HttpInput {
-  const body: unknown = req.body;
+function headersOf(req: Request): Omit<HttpInput, 'body'> {
   return {
     query: req.getQuery() ?? '',
     header: (name) => req.header(name) || undefined,
     contentType: req.contentType() || undefined,
-    body: Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '', 'utf8'),
     remoteAddress: req.socket.remoteAddress,
   };
+}
+
+function inputOf(req: Request): HttpInput {
+  const body: unknown = req.body;
+  return { ...headersOf(req), body: Buffer.isBuffer(body) ? body : Buffer.from(typeof body === 'string' ? body : '', 'utf8') };
 }
 
 function send(res: Response, answer: HttpAnswer): void {

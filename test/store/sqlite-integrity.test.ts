@@ -72,7 +72,7 @@ describe('atomic writes', () => {
   it('a large sync that fails part-way loses nobody: the slices written stay, nobody is removed, and the next sync runs', async () => {
     await store.roster.upsert('call-1', [participant('old-1'), participant('old-2')]);
     const list = Array.from({ length: 1_200 }, (_, i) => participant(`n${String(i).padStart(4, '0')}`));
-    // The second slice of 500 fails.
+    // The slice holding n0700 fails, after the 500 before it were written.
     raw.exec(`CREATE TRIGGER fail_n0700 BEFORE INSERT ON roster WHEN NEW.participant_id = 'n0700' BEGIN SELECT RAISE(ABORT, 'n0700 insert fails'); END`);
 
     await expect(store.roster.sync('call-1', list)).rejects.toThrow('n0700 insert fails');

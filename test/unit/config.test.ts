@@ -44,6 +44,7 @@ describe('loadConfig: defaults', () => {
       authorityHost: 'https://login.microsoftonline.com',
       callsOpenIdMetadataUrl: 'https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration',
       callsTokenIssuer: 'https://api.botframework.com',
+      callsMaxBodyBytes: 32 * 1024 * 1024,
       timeoutMs: 15000,
       concurrency: 16,
     });
@@ -441,6 +442,20 @@ describe('loadConfig: UPSTREAM_TIMEOUT_MS (issue 11, item 9)', () => {
   it.each(['abc', '0', '50', '1.5', '600000'])('refuses %j', (value) => {
     expect(expectProblems(loadConfig({ UPSTREAM_TIMEOUT_MS: value }, cwd))).toEqual([
       'UPSTREAM_TIMEOUT_MS must be a whole number of milliseconds from 100 to 300000',
+    ]);
+  });
+});
+
+describe('loadConfig: CALLS_MAX_BODY_BYTES (issue 12, item 6)', () => {
+  it('is the largest Graph notification body read, 32 MiB unless set', () => {
+    expect(expectOk(loadConfig({}, cwd)).config.providers.teams.callsMaxBodyBytes).toBe(33_554_432);
+    expect(expectOk(loadConfig({ CALLS_MAX_BODY_BYTES: ' 1048576 ' }, cwd)).config.providers.teams.callsMaxBodyBytes).toBe(1_048_576);
+    expect(expectOk(loadConfig({ CALLS_MAX_BODY_BYTES: '' }, cwd)).config.providers.teams.callsMaxBodyBytes).toBe(33_554_432);
+  });
+
+  it.each(['abc', '1000', '1.5', '268435457', '-1'])('refuses %j', (value) => {
+    expect(expectProblems(loadConfig({ CALLS_MAX_BODY_BYTES: value }, cwd))).toEqual([
+      'CALLS_MAX_BODY_BYTES must be a whole number of bytes from 65536 (64 KiB) to 268435456 (256 MiB)',
     ]);
   });
 });

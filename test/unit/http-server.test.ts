@@ -70,6 +70,41 @@ describe('createHttpServer', () => {
     expect(await missing.json()).toMatchObject({ type: 'urn:bouncer:problem:not-found', status: 404 });
   });
 
+  it("asks a route's admit before reading the body: a refusal is sent without reading it, an admission reads it", async () => {
+    let bodiesRead = 0;
+    const gated: Route = {
+      kind: 'raw',
+      method: 'POST',
+      path: '/gated',
+      maxBodyBytes: 4 * 1024 * 1024,
+      admit: async (input) =>
+        input.header('authorization') === 'Bearer ok' ? undefined : { status: 401, body: { type: 'urn:bouncer:problem:unauthorized', title: 'No', status: 401 } },
+      handle: async (input) => {
+        bodiesRead++;
+        return { status: 200, body: { bytes: input.body.length } };
+      },
+    };
+    const failing: Route = { ...gated, path: '/failing', admit: async () => Promise.reject(new Error('key store password is hunter2')) };
+    const url = await start([gated, failing]);
+    const body = 'x'.repeat(3 * 1024 * 1024);
+
+    const refused = await fetch(`${url}/gated`, { method: 'POST', body });
+    expect(refused.status).toBe(401);
+    expect(refused.headers.get('content-type')).toBe('application/problem+json');
+    expect(refused.headers.get('connection')).toBe('close');
+    expect(await refused.json()).toMatchObject({ status: 401 });
+
+    const broken = await fetch(`${url}/failing`, { method: 'POST', body: '{}' });
+    expect(broken.status).toBe(500);
+    expect(await broken.text()).not.toContain('hunter2');
+    expect(bodiesRead).toBe(0);
+
+    const admitted = await fetch(`${url}/gated`, { method: 'POST', headers: { authorization: 'Bearer ok' }, body });
+    expect(admitted.status).toBe(200);
+    expect(await admitted.json()).toEqual({ bytes: body.length });
+    expect(bodiesRead).toBe(1);
+  });
+
   it('serves /healthz with what is configured', async () => {
     const url = await start([]);
     expect(await (await fetch(`${url}/healthz`)).json()).toEqual({ status: 'ok', version: '1.2.3', configured: { x: true } });

@@ -10,6 +10,7 @@ import type { HttpInput, RawRoute, Route } from '../../src/http/route.js';
 import { bindSyntaxes, labelsOf, PROVIDER_MODULES, webhookCallSyntaxes } from '../../src/providers/index.js';
 import type { ProviderDeps } from '../../src/providers/provider-module.js';
 import { teamsProvider } from '../../src/providers/teams/module.js';
+import { DEFAULT_CALLS_MAX_BODY_BYTES } from '../../src/providers/teams/config.js';
 import { twilioProvider } from '../../src/providers/twilio/module.js';
 import { openStore } from '../../src/store/open-store.js';
 import { JwtIssuer } from '../../tools/sandbox/protocol/jwt-issuer.js';
@@ -66,6 +67,7 @@ const teamsConfig = {
   authorityHost: 'https://127.0.0.1:9',
   callsOpenIdMetadataUrl: 'http://127.0.0.1:9/openid',
   callsTokenIssuer: ISSUER,
+  callsMaxBodyBytes: DEFAULT_CALLS_MAX_BODY_BYTES,
   timeoutMs: 15_000,
   concurrency: 16,
 };
@@ -123,7 +125,7 @@ describe('teamsProvider.setUp', () => {
     expect(setup.provider).toBeUndefined();
     expect(setup.missing).toEqual(['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET']);
     const route = raw(setup.routes, '/api/calls');
-    expect([route.method, route.maxBodyBytes]).toEqual(['POST', 512 * 1024]);
+    expect([route.method, route.maxBodyBytes]).toEqual(['POST', DEFAULT_CALLS_MAX_BODY_BYTES]);
     expect(await route.handle(input('{"value":[]}'))).toEqual({
       status: 401,
       body: { type: 'urn:bouncer:problem:unauthorized', title: 'The request is not authenticated', status: 401 },

@@ -3,6 +3,15 @@ import { isLoopback, optionalString, readSlice, url } from '../../config/env-hel
 import type { ProviderConfigResult, ProviderEnvInput } from '../provider-module.js';
 
 /**
+ * The largest Graph call notification /api/calls reads, when CALLS_MAX_BODY_BYTES is not set. A
+ * roster notification carries the whole roster, about 1 KB a participant with its media streams:
+ * 32 MiB takes some 25,000 (a 10,000-person meeting is about 8 MB). Only a caller whose token
+ * verifies gets its body read at all.
+ */
+export const DEFAULT_CALLS_MAX_BODY_BYTES = 32 * 1024 * 1024;
+const CALLS_MAX_BODY_MESSAGE = 'CALLS_MAX_BODY_BYTES must be a whole number of bytes from 65536 (64 KiB) to 268435456 (256 MiB)';
+
+/**
  * Teams' environment variables (documented in .env.example): Microsoft Graph with application
  * permissions, defaulting to the bot's app registration, and the calling platform's signed
  * notifications.
@@ -24,6 +33,11 @@ export const teamsEnv = z.object({
     why: 'the keys that sign call notifications come from it',
   }).default('https://api.aps.skype.com/v1/.well-known/OpenIdConfiguration'),
   CALLS_TOKEN_ISSUER: z.string().trim().min(1).default('https://api.botframework.com'),
+  CALLS_MAX_BODY_BYTES: z
+    .string()
+    .trim()
+    .default(String(DEFAULT_CALLS_MAX_BODY_BYTES))
+    .pipe(z.coerce.number<string>({ message: CALLS_MAX_BODY_MESSAGE }).int(CALLS_MAX_BODY_MESSAGE).min(64 * 1024, CALLS_MAX_BODY_MESSAGE).max(256 * 1024 * 1024, CALLS_MAX_BODY_MESSAGE)),
 });
 
 export interface GraphCredentials {
@@ -45,6 +59,8 @@ export interface TeamsConfig {
   callsOpenIdMetadataUrl: string;
   /** The issuer call notification tokens carry. */
   callsTokenIssuer: string;
+  /** The largest call notification body read (CALLS_MAX_BODY_BYTES). */
+  callsMaxBodyBytes: number;
   /** The deadline of each Graph request, token request and signing-key fetch (UPSTREAM_TIMEOUT_MS). */
   timeoutMs: number;
   /** Graph requests in flight at once for this tenant and app (UPSTREAM_CONCURRENCY). */
@@ -112,6 +128,7 @@ export function configureTeams(input: ProviderEnvInput): ProviderConfigResult<Te
             authorityHost: e.AZURE_AUTHORITY_HOST,
             callsOpenIdMetadataUrl: e.CALLS_OPENID_METADATA_URL,
             callsTokenIssuer: e.CALLS_TOKEN_ISSUER,
+            callsMaxBodyBytes: e.CALLS_MAX_BODY_BYTES,
             timeoutMs: input.upstreamTimeoutMs,
             concurrency: input.upstreamConcurrency,
           },

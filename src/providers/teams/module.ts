@@ -40,7 +40,8 @@ export const teamsProvider = defineProvider<'teams', TeamsConfig>({
           timeoutMs: config.timeoutMs,
         })
       : undefined;
-    const routes = [callsRoute({ verifier, handler: new CallNotificationHandler({ store, events, clock, logger }), logger })];
+    const handler = new CallNotificationHandler({ store, events, clock, logger });
+    const routes = [callsRoute({ verifier, handler, logger, maxBodyBytes: config.callsMaxBodyBytes })];
     const { credentials } = config;
     if (!credentials) return { missing: ['GRAPH_TENANT_ID', 'GRAPH_CLIENT_ID', 'GRAPH_CLIENT_SECRET'], routes };
 

@@ -66,10 +66,10 @@ export const ROSTER_READS = {
 } as const;
 
 /**
- * How many participants one transaction of a sync writes or removes. About 2 ms of SQLite work
+ * How many participants one transaction of a sync writes or removes. About 1 ms of SQLite work
  * each (four indexes to keep), so a 20,000-participant sync never holds the event loop for long.
  */
-const SYNC_SLICE = 500;
+const SYNC_SLICE = 250;
 
 /**
  * Who is in each call: the `roster` table, and `roster_phones` (the numbers, indexed). Every

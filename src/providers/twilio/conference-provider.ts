@@ -10,6 +10,10 @@ import type { TwilioClient } from './twilio-client.js';
 import { callSchema, conferenceSchema, participantSchema, type TwilioConference } from './twilio-schemas.js';
 
 const LOOKUP_CONCURRENCY = 5;
+/** Twilio's largest PageSize: a conference (at most 250 participants) is then one page. */
+const DEFAULT_PAGE_SIZE = 1000;
+/** Pages followed at most, in case an upstream's next_page_uri never ends. */
+const DEFAULT_MAX_PAGES = 100;
 
 export interface TwilioProviderOptions {
   /** Built by createTwilioClient, whose HTTP client reports failures as UpstreamHttpError. */
@@ -19,6 +23,10 @@ export interface TwilioProviderOptions {
   retry?: RetryOptions | RetryScheduler;
   /** The chats each configured conference is for (TWILIO_CONFERENCE_CHATS). */
   conferenceChats?: readonly ConferenceChats[];
+  /** Participants asked for per page of the participant list (Twilio's PageSize, 1 to 1000; default 1000). */
+  participantPageSize?: number;
+  /** Pages of the participant list followed at most (default 100); a longer list is cut short, logged. */
+  maxParticipantPages?: number;
 }
 
 /** Phone conferences through the Twilio SDK (REST 2010-04-01); no hand-written REST calls. */
@@ -76,13 +84,26 @@ export class TwilioConferenceProvider implements CallProvider {
     return ended[0] ? { kind: 'not_in_progress', callId: ended[0].sid, status: ended[0].status } : { kind: 'not_found' };
   }
 
-  /** Live participants with their phone numbers (one Calls fetch each, a few at a time). */
+  /**
+   * Live participants with their phone numbers (one Calls fetch each, a few at a time). The list
+   * is read page by page as Twilio pages it: `PageSize` on the first request, then each page's
+   * `next_page_uri` (the SDK's `nextPage`) until there is none.
+   */
   async listParticipants(conferenceSid: string): Promise<Participant[]> {
-    const listed = this.parseAll(
-      'participant',
-      participantSchema,
-      await this.call('list participants', () => this.client.conferences(conferenceSid).participants.list({ limit: 1000 })),
-    );
+    const pageSize = this.options.participantPageSize ?? DEFAULT_PAGE_SIZE;
+    const maxPages = this.options.maxParticipantPages ?? DEFAULT_MAX_PAGES;
+    const listed: Array<z.output<typeof participantSchema>> = [];
+    let page: ParticipantsPage = await this.call('list participants', () => this.client.conferences(conferenceSid).participants.page({ pageSize }));
+    for (let pages = 1; ; pages++) {
+      listed.push(...this.parseAll('participant', participantSchema, page.instances));
+      if (!page.nextPageUrl) break;
+      if (pages >= maxPages) {
+        this.options.logger.warn({ conferenceSid, pages }, 'participant list truncated');
+        break;
+      }
+      const current = page;
+      page = await this.call('list participants', () => current.nextPage() ?? Promise.reject(new Error('no next page')));
+    }
     const out: Participant[] = [];
     for (let i = 0; i < listed.length; i += LOOKUP_CONCURRENCY) {
       const batch = listed.slice(i, i + LOOKUP_CONCURRENCY);
@@ -154,6 +175,13 @@ export class TwilioConferenceProvider implements CallProvider {
   private parseAll<S extends z.ZodType>(what: string, schema: S, values: readonly unknown[]): Array<z.output<S>> {
     return values.map((v) => this.parse(what, schema, v));
   }
+}
+
+/** A page of a list as the SDK reads it: its records, and the next page (from `next_page_uri`). */
+interface ParticipantsPage {
+  instances: readonly unknown[];
+  nextPageUrl?: string;
+  nextPage(): Promise<ParticipantsPage> | undefined;
 }
 
 function found(conference: TwilioConference): CallLookup {

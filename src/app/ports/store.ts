@@ -141,7 +141,13 @@ export interface IdempotencyStore {
   claim(key: string, requestHash: string, at: string, expiresAt: string): Promise<IdempotencyRecord | undefined>;
   /** Stores the response of a claimed key, for every later request with the same key. */
   complete(key: string, response: StoredResponse): Promise<void>;
-  /** Gives a claimed key up (the request failed unexpectedly), so that a retry can run. */
+  /**
+   * Keeps an interim response (202 Accepted) on a key that is still pending: later claims see it,
+   * while the key stays pending, so that it can still be completed with the final response or
+   * released. A key that is not pending (done, or absent) is left as it is.
+   */
+  hold(key: string, response: StoredResponse): Promise<void>;
+  /** Gives a pending key up (held or not), so that a retry can run; a done key is kept. */
   release(key: string): Promise<void>;
   get(key: string): Promise<IdempotencyRecord | undefined>;
 }

@@ -34,7 +34,7 @@ const CLAIM_ATTEMPTS = 3;
 
 /** Idempotency keys of webhook requests and activities: the `idempotency_keys` table, shared by every instance. */
 export class PostgresIdempotencyStore implements IdempotencyStore {
-  private readonly sql: { purgeExpired: string; insertPending: string; storeResponse: string; deletePending: string; byKey: string };
+  private readonly sql: { purgeExpired: string; insertPending: string; storeResponse: string; holdResponse: string; deletePending: string; byKey: string };
 
   constructor(private readonly db: Database) {
     const { idempotencyKeys } = db.tables;
@@ -48,6 +48,8 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
       insertPending: `INSERT INTO ${idempotencyKeys} (key, request_hash, state, created_at, expires_at)
          VALUES ($1, $2, 'pending', $3, $4) ON CONFLICT (key) DO NOTHING`,
       storeResponse: `UPDATE ${idempotencyKeys} SET state = 'done', response_status = $2, response_body = $3::json WHERE key = $1`,
+      // An interim answer on a key still pending; a key already done (or gone) is left as it is.
+      holdResponse: `UPDATE ${idempotencyKeys} SET response_status = $2, response_body = $3::json WHERE key = $1 AND state = 'pending'`,
       deletePending: `DELETE FROM ${idempotencyKeys} WHERE key = $1 AND state = 'pending'`,
       byKey: `SELECT key, request_hash, state, response_status, response_body, created_at, expires_at
          FROM ${idempotencyKeys} WHERE key = $1`,
@@ -71,6 +73,10 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
 
   async complete(key: string, response: StoredResponse): Promise<void> {
     await this.db.write('complete an idempotency key', this.sql.storeResponse, [key, response.status, jsonParam(response.body ?? null)]);
+  }
+
+  async hold(key: string, response: StoredResponse): Promise<void> {
+    await this.db.write('hold an idempotency key', this.sql.holdResponse, [key, response.status, jsonParam(response.body ?? null)]);
   }
 
   async release(key: string): Promise<void> {

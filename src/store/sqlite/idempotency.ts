@@ -32,6 +32,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   private readonly purgeExpired: Database.Statement<[string]>;
   private readonly insertPending: Database.Statement<[string, string, string, string]>;
   private readonly storeResponse: Database.Statement<[number, string, string]>;
+  private readonly holdResponse: Database.Statement<[number, string, string]>;
   private readonly deletePending: Database.Statement<[string]>;
   private readonly byKey: Database.Statement<[string]>;
 
@@ -46,6 +47,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
        ON CONFLICT (key) DO NOTHING`,
     );
     this.storeResponse = db.prepare(`UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? WHERE key = ?`);
+    this.holdResponse = db.prepare(`UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE key = ? AND state = 'pending'`);
     this.deletePending = db.prepare(`DELETE FROM idempotency_keys WHERE key = ? AND state = 'pending'`);
     this.byKey = db.prepare(
       'SELECT key, request_hash, state, response_status, response_body, created_at, expires_at FROM idempotency_keys WHERE key = ?',
@@ -65,6 +67,10 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
 
   async complete(key: string, response: StoredResponse): Promise<void> {
     this.guard.run('complete an idempotency key', () => this.storeResponse.run(response.status, JSON.stringify(response.body ?? null), key));
+  }
+
+  async hold(key: string, response: StoredResponse): Promise<void> {
+    this.guard.run('hold an idempotency key', () => this.holdResponse.run(response.status, JSON.stringify(response.body ?? null), key));
   }
 
   async release(key: string): Promise<void> {

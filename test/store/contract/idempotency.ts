@@ -59,6 +59,26 @@ export function runIdempotencyContract(name: string, open: () => Promise<Store>)
       expect((await keys().get('msg_2'))?.state).toBe('done');
     });
 
+    it('a held key shows its interim response while it stays pending; it can then be completed or released', async () => {
+      const accepted = { status: 202, body: { caseId: 3, status: 'pending' } };
+      await keys().claim('msg_h', 'h', T0, DAY_LATER);
+      await keys().hold('msg_h', accepted);
+      expect(await keys().claim('msg_h', 'h', T0, DAY_LATER)).toMatchObject({ state: 'pending', response: accepted });
+      await keys().complete('msg_h', { status: 200, body: { caseId: 3, outcome: 'removed' } });
+      expect(await keys().get('msg_h')).toMatchObject({ state: 'done', response: { status: 200, body: { caseId: 3, outcome: 'removed' } } });
+      // Holding a done key changes nothing.
+      await keys().hold('msg_h', accepted);
+      expect((await keys().get('msg_h'))?.response?.status).toBe(200);
+
+      await keys().claim('msg_r', 'h', T0, DAY_LATER);
+      await keys().hold('msg_r', accepted);
+      await keys().release('msg_r');
+      expect(await keys().get('msg_r')).toBeUndefined();
+      // Nor does holding a key nobody claimed create it.
+      await keys().hold('msg_none', accepted);
+      expect(await keys().get('msg_none')).toBeUndefined();
+    });
+
     it('expired keys are purged when a key is claimed', async () => {
       await keys().claim('old', 'h', T0, '2026-11-22T11:00:00.000Z');
       expect(await keys().claim('new', 'h', '2026-11-22T12:00:00.000Z', DAY_LATER)).toBeUndefined();

@@ -94,4 +94,49 @@ describe('reconciling pending cases at start', () => {
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(h.cases()).toMatchObject([{ status: 'pending', request_id: 'msg_in_flight' }]);
   });
+
+  it('a cut-off entry of a bulk webhook kick (answered 202) gives up the keys its case names, the entry\'s own (issue 12)', async () => {
+    h = await startHarness();
+    await h.send(PEOPLE.olivia, '/bind', []);
+    await h.graph.settle();
+    const [callId] = h.graph.callIds;
+    const annId = [...h.graph.call(callId!)!.participants.values()].find(
+      (p) => (p.info as { identity: { user?: { id: string } } }).identity.user?.id === PEOPLE.ann.aadObjectId,
+    )!.id;
+    const keys = ['webhook-id:msg_bulk#1', 'idempotency-key:job-1#1'];
+    const db = new Database(h.dbFile);
+    db.prepare(
+      `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
+       VALUES (?, 'pending', 'webhook', 'kick', 'job-1#1', ?, ?, ?)`,
+    ).run(new Date(Date.now() - 60_000).toISOString(), callId, JSON.stringify([annId]), JSON.stringify({ idempotencyKeys: keys }));
+    // The message's keys, pending while an entry is not final, bind the webhook-id to its body; a retry goes past them.
+    const messageKeys = ['webhook-id:msg_bulk', 'idempotency-key:job-1'];
+    const claim = db.prepare(
+      `INSERT INTO idempotency_keys (key, request_hash, state, response_status, response_body, created_at, expires_at) VALUES (?, 'h', 'pending', ?, ?, ?, ?)`,
+    );
+    const later = new Date(Date.now() + 86_400_000).toISOString();
+    // The entry's keys hold the 202 it was answered; the message's are pending.
+    claim.run(keys[0], 202, '{"caseId":2,"status":"pending"}', new Date().toISOString(), later);
+    claim.run(keys[1], 202, '{"caseId":2,"status":"pending"}', new Date().toISOString(), later);
+    for (const key of messageKeys) claim.run(key, null, null, new Date().toISOString(), later);
+    // Someone else's finished message stays.
+    db.prepare(`INSERT INTO idempotency_keys (key, request_hash, state, response_status, response_body, created_at, expires_at) VALUES ('webhook-id:other', 'h', 'done', 200, '{}', ?, ?)`).run(
+      new Date().toISOString(),
+      later,
+    );
+    db.close();
+
+    // Restarted two minutes later: no request can still be running for it (COMMAND_DEADLINE_MS is 60 s).
+    restarted = await restart(h, 2 * 60_000);
+    await until(() => h!.cases().every((c) => c.status === 'completed'));
+
+    expect(h.cases().at(-1)).toMatchObject({ status: 'completed', outcome: 'interrupted' });
+    const check = new Database(h.dbFile, { readonly: true });
+    expect(check.prepare(`SELECT key FROM idempotency_keys WHERE key NOT LIKE 'activity:%' AND key NOT LIKE 'reconcile:%' ORDER BY key`).all()).toEqual([
+      { key: 'idempotency-key:job-1' },
+      { key: 'webhook-id:msg_bulk' },
+      { key: 'webhook-id:other' },
+    ]);
+    check.close();
+  });
 });

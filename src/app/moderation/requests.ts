@@ -38,6 +38,17 @@ export interface RequestBase {
   /** Where the chat's channel sends later messages; kept with the binding. */
   replyAddress?: ReplyAddress;
   actor: Actor;
+  /**
+   * The transport's idempotency keys for this request (webhooks), kept in its case: if the request
+   * is cut off (a crash, a shutdown), the reconciler gives them up so that the sender's retry runs.
+   */
+  idempotencyKeys?: readonly string[];
+  /**
+   * Called once the request's change has opened its pending case, just before the upstream change
+   * (a kick's DELETE): from then on the case id can be given out while the change goes on (a
+   * webhook answers 202 with it). Not called for a request recorded as a finished case.
+   */
+  onCaseOpened?(caseId: number): void;
 }
 
 /** Whom to act on: a mentioned chat member, a directory user, a phone number (E.164), a label, or a participant id / CallSid. */

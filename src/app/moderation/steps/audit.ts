@@ -3,7 +3,7 @@ import type { Outcome, TargetSummary } from '../../domain/outcome.js';
 import { unreachable } from '../../domain/unreachable.js';
 import type { CaseResult, ModerationAction, NewCase } from '../../ports/store.js';
 import { now, type ModerationDeps } from '../deps.js';
-import type { RequestBase, TargetRef, Unrecorded } from '../requests.js';
+import type { CallRef, RequestBase, TargetRef, Unrecorded } from '../requests.js';
 
 type UpstreamFailed = Extract<Unrecorded, { kind: 'upstream_failed' }>;
 
@@ -14,14 +14,20 @@ type UpstreamFailed = Extract<Unrecorded, { kind: 'upstream_failed' }>;
  */
 export class CaseRecorder {
   private readonly base: NewCase;
+  private readonly onCaseOpened?: (caseId: number) => void;
 
+  /** `req.call`, when the request named its call directly (webhooks), is kept in the case's detail: who may read the case is decided by it. */
   constructor(
     private readonly deps: Pick<ModerationDeps, 'store' | 'clock' | 'logger'>,
-    req: RequestBase,
+    req: RequestBase & { call?: CallRef },
     action: ModerationAction,
     reason?: string,
   ) {
     const actor = req.actor;
+    this.onCaseOpened = req.onCaseOpened;
+    const detail: Record<string, unknown> = {};
+    if (req.call) detail.call = req.call;
+    if (req.idempotencyKeys?.length) detail.idempotencyKeys = [...req.idempotencyKeys];
     this.base = {
       createdAt: now(deps),
       source: req.source,
@@ -32,6 +38,7 @@ export class CaseRecorder {
       actorUserId: actor.kind === 'member' ? actor.userId?.toLowerCase() : undefined,
       actorName: actor.displayName,
       reason,
+      detail,
     };
   }
 
@@ -73,6 +80,7 @@ export class CaseRecorder {
   async act(callId: string, participantIds: string[], change: () => Promise<Unrecorded>): Promise<Outcome> {
     // The call and participants are in the pending case, so that reconciliation can tell what became of it.
     const caseId = await this.deps.store.cases.open({ ...this.base, callId, participantIds });
+    this.tellOpened(caseId);
     let outcome: Unrecorded;
     try {
       outcome = await change();
@@ -88,6 +96,15 @@ export class CaseRecorder {
       throw err;
     }
     return { ...outcome, caseId } as Outcome;
+  }
+
+  /** Tells the request its case is open; a hook that throws is a bug of its own, logged, never the change's. */
+  private tellOpened(caseId: number): void {
+    try {
+      this.onCaseOpened?.(caseId);
+    } catch (err) {
+      this.deps.logger.error({ err, caseId }, 'the case-opened hook failed');
+    }
   }
 
   /** Completes a case, trying again a few times: a store that failed once (busy, full) may not the next time. */

@@ -5,9 +5,10 @@ import { now, type ModerationDeps } from '../deps.js';
  * Completes removals cut off by a crash or a shutdown (issue 11, item 6): each pending kick case
  * opened at or before `openedBefore` is checked against its call's participants. Gone: `removed`
  * (the DELETE may have happened; either way they are out); still there: `interrupted` (nothing
- * was done). A webhook request's idempotency keys are released, so that its sender's retry runs
- * instead of getting 409 for 24 hours. A case whose call cannot be listed now stays pending for
- * the next round. Returns how many cases were completed.
+ * was done). A webhook request's idempotency keys (the ones its case names) are released, so that
+ * its sender's retry runs instead of getting 409, or the 202 it was answered, for 24 hours. A case
+ * whose call cannot be listed now stays pending for the next round. Returns how many cases were
+ * completed.
  *
  * Several instances may run this at once on one database: each case is claimed first (an
  * idempotency key, claimed atomically across instances), so that no case is reconciled twice.
@@ -37,9 +38,7 @@ export async function reconcilePendingCases(
       await deps.store.cases.close(c.id, { ...result, detail: { reconciled: true } }, now(deps));
       completed++;
       deps.logger.warn({ caseId: c.id, outcome: result.outcome, requestId: c.requestId }, 'reconciled a pending case');
-      if (c.source === 'webhook') {
-        for (const key of [`webhook-id:${c.requestId}`, `idempotency-key:${c.requestId}`]) await deps.store.idempotency.release(key);
-      }
+      for (const key of idempotencyKeysOf(c)) await deps.store.idempotency.release(key);
       await deps.store.idempotency.complete(claim, { status: 200, body: { outcome: result.outcome } });
     } catch (err) {
       deps.logger.warn({ err, caseId: c.id }, 'could not reconcile a pending case; trying again later');
@@ -62,4 +61,14 @@ async function reconcileOne(deps: Pick<ModerationDeps, 'store' | 'providers'>, c
   const present = new Set((await provider.listParticipants(c.callId)).flatMap((p) => [p.participantId, p.label]));
   const still = c.participantIds.some((id) => present.has(id));
   return { outcome: still ? 'interrupted' : 'removed', callId: c.callId };
+}
+
+/**
+ * The idempotency keys a case's request held: the ones its case names, or, for a webhook case
+ * recorded before cases named them, the keys its request id was claimed under.
+ */
+function idempotencyKeysOf(c: AuditCase): string[] {
+  const named = c.detail.idempotencyKeys;
+  if (Array.isArray(named)) return named.filter((k): k is string => typeof k === 'string');
+  return c.source === 'webhook' ? [`webhook-id:${c.requestId}`, `idempotency-key:${c.requestId}`] : [];
 }

@@ -180,11 +180,12 @@ describe('Teams /kick through the real server', () => {
     expect(graphCalls().slice(before)).toEqual(['DELETE /communications/calls/:id/participants/:id']);
   });
 
-  it('replies clearly to a missing target, several targets and an unknown command', async () => {
+  it('replies clearly to a missing target, too many targets and an unknown command', async () => {
     await h.send(PEOPLE.olivia, '/kick', []);
     expect(h.lastReply()).toBe('Who should I remove? Mention them: `/kick @person [reason]`.');
-    await h.send(PEOPLE.olivia, '/kick <at>Mallory</at> <at>Ann Attendee</at>', [PEOPLE.mallory, PEOPLE.ann]);
-    expect(h.lastReply()).toBe('I remove one person at a time, and you mentioned Mallory, Ann Attendee. Send one `/kick` for each.');
+    const crowd = Array.from({ length: 26 }, (_, i) => ({ ...PEOPLE.mallory, chatId: `29:raider-${i}`, name: `Raider ${i}` }));
+    await h.send(PEOPLE.olivia, `/kick ${crowd.map((p) => `<at>${p.name}</at>`).join(' ')} raid`, crowd);
+    expect(h.lastReply()).toBe('You named 26 people, and one `/kick` removes at most 25, so I did nothing. Send it in smaller groups.');
     await h.send(PEOPLE.olivia, '/dance', []);
     expect(h.lastReply()).toBe('I don\'t know the command "dance". Try `/help`.');
     await h.send(PEOPLE.olivia, '/help', []);

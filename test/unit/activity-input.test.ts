@@ -5,6 +5,7 @@ import type { Activity } from 'botbuilder';
 import { describe, expect, it } from 'vitest';
 import { decodeEntities, MAX_COMMAND_TEXT_CHARS, stripMarkup, toCommandInput } from '../../src/channels/teams/activity-input.js';
 import type { CommandInput } from '../../src/app/commands/command.js';
+import { MAX_CHAT_KICK_TARGETS } from '../../src/app/commands/kick.js';
 import { parseCommand, type ParsedCommand } from '../../src/app/commands/parse-command.js';
 import { commandRegistry } from '../support/commands.js';
 
@@ -95,7 +96,8 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
 
     const input = toCommandInput(activity);
 
-    expect(input.mentions).toEqual([{ chatId: '29:08q2j2o3jc09au90eucae', displayName: 'Pranav Smith' }]);
+    // Where the mention stood is known too (one word, "Hey", before it), whatever the entity text says.
+    expect(input.mentions).toEqual([{ chatId: '29:08q2j2o3jc09au90eucae', displayName: 'Pranav Smith', at: 1 }]);
     expect(input.addressedToBot).toBe(false);
     expect(input.text).toBe('Hey check out this message');
   });
@@ -155,15 +157,40 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
     expect(parse(input)).toEqual({ ok: false, problem: { kind: 'no_target', command: 'kick' } });
   });
 
-  it('reports several_targets with both names for two different people', () => {
+  it('takes every person mentioned first as a target, in order, and the words after them as the reason (issue 12, item 4)', () => {
     const input = toCommandInput(
       variant('<at>My Combined</at>/kick <at>Mallory</at> <at>Trudy</at> both spam\n', [mallory, trudy]),
     );
 
-    expect(input.mentions).toHaveLength(2);
-    expect(parse(input)).toEqual({
-      ok: false,
-      problem: { kind: 'several_targets', command: 'kick', names: ['Mallory', 'Trudy'] },
+    expect(input.mentions).toEqual([
+      { chatId: mallory.id, displayName: 'Mallory', at: 1 },
+      { chatId: trudy.id, displayName: 'Trudy', at: 1 },
+    ]);
+    expect(expectCommand(parse(input), 'kick')).toEqual({
+      target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
+      targets: [
+        { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
+        { kind: 'mention', chatId: trudy.id, displayName: 'Trudy' },
+      ],
+      reason: 'both spam',
+      dryRun: false,
+    });
+  });
+
+  it('does not remove someone mentioned in the reason', () => {
+    const eve = { id: '29:1eve-aad-chat-id', name: 'Eve' };
+    const input = toCommandInput(
+      variant('<at>My Combined</at>/kick <at>Mallory</at>, <at>Trudy</at>, for insulting <at>Eve</at> --dry-run\n', [mallory, trudy, eve]),
+    );
+
+    expect(expectCommand(parse(input), 'kick')).toEqual({
+      target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
+      targets: [
+        { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
+        { kind: 'mention', chatId: trudy.id, displayName: 'Trudy' },
+      ],
+      reason: 'for insulting',
+      dryRun: true,
     });
   });
 
@@ -172,7 +199,7 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
       variant('<at>My Combined</at>/kick <at>Mallory</at> because <at>Mallory</at> spams\n', [mallory, mallory]),
     );
 
-    expect(input.mentions).toEqual([{ chatId: mallory.id, displayName: 'Mallory' }]);
+    expect(input.mentions).toEqual([{ chatId: mallory.id, displayName: 'Mallory', at: 1 }]);
     expect(expectCommand(parse(input), 'kick')).toEqual({
       target: { kind: 'mention', chatId: mallory.id, displayName: 'Mallory' },
       reason: 'because spams',
@@ -201,7 +228,49 @@ describe.skipIf(!haveFixtures)('toCommandInput with recorded Teams activities', 
       ...activity.entities!,
     ];
 
-    expect(toCommandInput(activity).mentions).toEqual([{ chatId: mallory.id, displayName: 'Mallory' }]);
+    expect(toCommandInput(activity).mentions).toEqual([{ chatId: mallory.id, displayName: 'Mallory', at: 1 }]);
+  });
+});
+
+describe('bulk /kick from a Teams message (issue 12, item 4)', () => {
+  const bot = { id: '28:bot', name: 'Bouncer' };
+  const people = { a: { id: '29:a', name: 'Ana' }, b: { id: '29:b', name: 'Ben Two' }, c: { id: '29:c', name: 'Cy' } };
+  const message = (text: string, mentioned: Array<{ id: string; name: string }>): Partial<Activity> => ({
+    text,
+    recipient: bot,
+    entities: [bot, ...mentioned].map((m) => ({ type: 'mention', mentioned: m, text: `<at>${m.name}</at>` })),
+  });
+  const kickArgs = (text: string, mentioned: Array<{ id: string; name: string }>) =>
+    expectCommand(parse(toCommandInput(message(`<at>Bouncer</at> ${text}`, [bot, ...mentioned].slice(1)))), 'kick') as Record<string, unknown>;
+  const ids = (args: Record<string, unknown>) => ((args.targets ?? [args.target]) as Array<{ chatId: string }>).map((t) => t.chatId);
+
+  it('the people mentioned first are the targets; the rest is the reason', () => {
+    const args = kickArgs('/kick <at>Ana</at> <at>Ben Two</at> <at>Cy</at> raid', [people.a, people.b, people.c]);
+    expect(ids(args)).toEqual(['29:a', '29:b', '29:c']);
+    expect(args.reason).toBe('raid');
+  });
+
+  it('a mention inside the reason is not a target', () => {
+    const args = kickArgs('/kick <at>Ana</at> <at>Ben Two</at> for shouting at <at>Cy</at>', [people.a, people.b, people.c]);
+    expect(ids(args)).toEqual(['29:a', '29:b']);
+    expect(args.reason).toBe('for shouting at');
+  });
+
+  it('commas between the people are not part of the reason', () => {
+    const args = kickArgs('/kick <at>Ana</at>, <at>Ben Two</at> &amp; <at>Cy</at>, spam', [people.a, people.b, people.c]);
+    expect(ids(args)).toEqual(['29:a', '29:b', '29:c']);
+    expect(args.reason).toBe('spam');
+  });
+
+  it('a reason before the one person mentioned is still the reason (as before bulk kicks)', () => {
+    const args = kickArgs('/kick spam <at>Ana</at>', [people.a]);
+    expect(args).toEqual({ target: { kind: 'mention', chatId: '29:a', displayName: 'Ana' }, reason: 'spam', dryRun: false });
+  });
+
+  it('a mention inside other markup has no known place, and counts as a target', () => {
+    const input = toCommandInput(message('<at>Bouncer</at> /kick <b <at>Ana</at> > <at>Ben Two</at> spam', [people.a, people.b]));
+    expect(input.mentions.map((m) => m.at)).toEqual([undefined, undefined]);
+    expect(ids(expectCommand(parse(input), 'kick') as Record<string, unknown>)).toEqual(['29:a', '29:b']);
   });
 });
 
@@ -232,9 +301,26 @@ describe('parseCommand', () => {
     expect(expectCommand(parse({ text: '/bind', mentions: [] }), 'bind')).toEqual({});
   });
 
-  it('falls back to the chat id when a target has no display name', () => {
-    const parsed = parse({ text: '/kick', mentions: [{ chatId: '29:a' }, { chatId: '29:b', displayName: 'Bee' }] });
-    expect(parsed).toEqual({ ok: false, problem: { kind: 'several_targets', command: 'kick', names: ['29:a', 'Bee'] } });
+  it('takes every mention as a target when the channel cannot tell where they stood', () => {
+    const parsed = parse({ text: '/kick spam', mentions: [{ chatId: '29:a' }, { chatId: '29:b', displayName: 'Bee' }] });
+    expect(parsed).toMatchObject({
+      ok: true,
+      args: { targets: [{ kind: 'mention', chatId: '29:a' }, { kind: 'mention', chatId: '29:b', displayName: 'Bee' }], reason: 'spam' },
+    });
+  });
+
+  it('a command that takes one person still refuses several (/moderators add)', () => {
+    const parsed = parse({ text: '/moderators add', mentions: [{ chatId: '29:a' }, { chatId: '29:b', displayName: 'Bee' }] });
+    expect(parsed).toEqual({ ok: false, problem: { kind: 'several_targets', command: 'moderators', names: ['29:a', 'Bee'] } });
+  });
+
+  it(`refuses more than ${MAX_CHAT_KICK_TARGETS} people in one /kick, plainly`, () => {
+    const many = Array.from({ length: MAX_CHAT_KICK_TARGETS + 1 }, (_, i) => ({ chatId: `29:p${i}`, at: 1 }));
+    expect(parse({ text: '/kick spam', mentions: many })).toEqual({
+      ok: false,
+      problem: { kind: 'too_many_targets', command: 'kick', count: MAX_CHAT_KICK_TARGETS + 1, limit: MAX_CHAT_KICK_TARGETS },
+    });
+    expect(parse({ text: '/kick spam', mentions: many.slice(1) })).toMatchObject({ ok: true });
   });
 
   it('lists every command in the registry, in /help order', () => {

@@ -10,6 +10,11 @@ export interface Mention {
   /** Chat id (Teams `29:…`). */
   chatId: string;
   displayName?: string;
+  /**
+   * Where the mention stood in the message: how many words of `CommandInput.text` came before it
+   * (its first mention, when the person is mentioned twice). Unknown when the channel cannot tell.
+   */
+  at?: number;
 }
 
 /** A chat message reduced to what commands need: its words and its mentions, in order. */
@@ -24,7 +29,9 @@ export type ParseProblem =
   | { kind: 'empty' }
   | { kind: 'unknown_command'; name: string }
   | { kind: 'no_target'; command: string }
+  /** A command that takes one person was given several (`/moderators add @a @b`). */
   | { kind: 'several_targets'; command: string; names: string[] }
+  | { kind: 'too_many_targets'; command: string; count: number; limit: number }
   | { kind: 'invalid_label'; label: string; why: 'slash' | 'too_long' }
   | { kind: 'bad_arguments'; command: string; usage: string };
 
@@ -40,7 +47,9 @@ export interface CommandContext {
 export type CommandResult =
   | { type: 'outcome'; outcome: Outcome }
   | { type: 'read'; result: ReadResult }
-  | { type: 'help'; commands: Array<Pick<CommandDefinition<unknown>, 'name' | 'usage' | 'summary'>>; hidden: number };
+  | { type: 'help'; commands: Array<Pick<CommandDefinition<unknown>, 'name' | 'usage' | 'summary'>>; hidden: number }
+  /** A bulk invocation (`/kick @a @b`): each part's result, in order. */
+  | { type: 'batch'; results: CommandResult[] };
 
 /** Why a command was not run: answered without a lookup, refused by the policy, or a lookup failed. */
 export type Refusal = Unrecorded;
@@ -58,6 +67,12 @@ export interface CommandDefinition<A> {
   permission: Permission;
   /** `rest` is the text after the command word; `input.mentions` are the mentioned people. */
   parse(rest: string, input: CommandInput): ParseResult<A>;
+  /**
+   * The parts of a bulk invocation (`/kick @a @b`: one per target), or undefined for a single one.
+   * The runner runs each part as an invocation of its own (precheck, permission, deadline, case)
+   * and answers one `batch` result.
+   */
+  split?(args: A): A[] | undefined;
   /** Starts lookups the command will need, so that they run alongside the permission check. */
   prepare?(args: A, ctx: CommandContext): void;
   /** Refusals that need no lookup and come before the permission check (e.g. "you can't remove yourself"). */

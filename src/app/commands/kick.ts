@@ -1,10 +1,18 @@
 import { isCallSid, isE164, labelProblem, normalizeSid } from '../domain/ids.js';
 import { kickCase, precheckKick } from '../moderation/actions/kick.js';
 import type { KickRequest, TargetRef } from '../moderation/requests.js';
-import { defineCommand, type CommandContext, type CommandInput, type ParseResult } from './command.js';
+import { defineCommand, type CommandContext, type CommandInput, type Mention, type ParseResult } from './command.js';
+
+/** The most people one chat `/kick` removes; more is refused with a plain answer, nobody removed. */
+export const MAX_CHAT_KICK_TARGETS = 25;
 
 export interface KickArgs {
   target: TargetRef;
+  /**
+   * Two or more people named at once (`/kick @a @b reason`): each is kicked as if named alone, with
+   * a case of their own (see `split`); `target` is the first of them.
+   */
+  targets?: TargetRef[];
   reason?: string;
   dryRun: boolean;
   /** Set by card buttons: the call the card was made for. */
@@ -24,20 +32,29 @@ const request = (args: KickArgs, ctx: CommandContext): KickRequest => ({
 });
 
 /**
- * `/kick @person [reason]`, `/kick +15551234567 [reason]`, `/kick CA… [reason]`,
+ * `/kick @person [reason]`, `/kick @a @b @c [reason]` (up to MAX_CHAT_KICK_TARGETS people, each
+ * removed as if named alone), `/kick +15551234567 [reason]`, `/kick CA… [reason]`,
  * `/kick label:"Guest 3" [reason]` or `/kick label:Guest 3` (the rest of the line is the label).
  */
 export const kickCommand = defineCommand<KickArgs>({
   name: 'kick',
   usage: '/kick @person [reason] [--dry-run]',
-  summary: "Remove someone from this chat's call: @mention them, or give a phone number (+15551234567), a CallSid or label:<name>.",
+  summary:
+    "Remove someone from this chat's call: @mention them (several at once: mention them all first, then the reason), " +
+    'or give a phone number (+15551234567), a CallSid or label:<name>.',
   permission: 'moderator',
   parse(rawRest, input): ParseResult<KickArgs> {
     // `--dry-run` anywhere: show who would be removed, remove nobody.
-    const dryRun = /(^|\s)--dry-run(?=\s|$)/i.test(rawRest);
+    const dryRun = DRY_RUN_FLAG.test(rawRest);
+    if (input.mentions.length > 0) return parseMentions(rawRest, input, dryRun);
     const rest = rawRest.replace(/(^|\s)--dry-run(?=\s|$)/gi, ' ');
-    const parsed = parseTarget(rest, input);
+    const parsed = parseTarget(rest);
     return parsed.ok ? { ok: true, args: { ...parsed.args, dryRun } } : parsed;
+  },
+  split(args) {
+    if (!args.targets || args.targets.length < 2) return undefined;
+    const { targets, ...one } = args;
+    return targets.map((target) => ({ ...one, target }));
   },
   prepare(args, ctx) {
     // The target's identity is looked up while the permission is checked.
@@ -56,17 +73,48 @@ export const kickCommand = defineCommand<KickArgs>({
   },
 });
 
-function parseTarget(rest: string, input: CommandInput): ParseResult<{ target: TargetRef; reason?: string }> {
-  const distinct = new Map(input.mentions.map((m) => [m.chatId, m]));
-  if (distinct.size > 1) {
-    const names = [...distinct.values()].map((m) => m.displayName ?? m.chatId);
-    return { ok: false, problem: { kind: 'several_targets', command: 'kick', names } };
+const DRY_RUN_FLAG = /(^|\s)--dry-run(?=\s|$)/i;
+/** Words that may stand between the mentioned people (`@a, @b`) and after the last, and the flag. */
+const BETWEEN_MENTIONS = /^(?:[,;&]+|--dry-run)$/i;
+
+/**
+ * People named by mention. The targets are the mentions that come first: the first mention and
+ * those right after it (with nothing but `,` `;` `&` or the flag between them); the words are the
+ * reason, the mentions in it left out (`/kick @a @b for abusing @c` removes a and b, never c).
+ * A mention whose place the channel cannot tell counts as a target.
+ */
+function parseMentions(rawRest: string, input: CommandInput, dryRun: boolean): ParseResult<KickArgs> {
+  const words = input.text === '' ? [] : input.text.split(' ');
+  const restWords = rawRest.trim() === '' ? [] : rawRest.trim().split(/\s+/);
+  const restStart = Math.max(0, words.length - restWords.length);
+  const placed = input.mentions.filter((m) => m.at !== undefined).sort((a, b) => a.at! - b.at!);
+  const leading: Mention[] = [];
+  const skipped = new Set<number>();
+  for (const m of placed) {
+    const previous = leading.at(-1);
+    if (previous) {
+      const between = words.slice(previous.at, m.at);
+      if (!between.every((w) => BETWEEN_MENTIONS.test(w))) break;
+      between.forEach((_w, i) => skipped.add(previous.at! + i));
+    }
+    leading.push(m);
   }
+  const last = leading.at(-1);
+  if (last) for (let i = last.at!; i < words.length && BETWEEN_MENTIONS.test(words[i]!); i++) skipped.add(i);
+  const people = new Map([...leading, ...input.mentions.filter((m) => m.at === undefined)].map((m) => [m.chatId, m]));
+  if (people.size > MAX_CHAT_KICK_TARGETS) {
+    return { ok: false, problem: { kind: 'too_many_targets', command: 'kick', count: people.size, limit: MAX_CHAT_KICK_TARGETS } };
+  }
+  const reasonWords = words.slice(restStart).filter((w, i) => !skipped.has(restStart + i) && !/^--dry-run$/i.test(w));
+  const reason = reasonWords.length > 0 ? reasonWords.join(' ') : undefined;
+  const targets: TargetRef[] = [...people.values()].map((m) => ({ kind: 'mention', chatId: m.chatId, displayName: m.displayName }));
+  const [target] = targets;
+  if (!target) return { ok: false, problem: { kind: 'no_target', command: 'kick' } };
+  return { ok: true, args: { target, ...(targets.length > 1 ? { targets } : {}), reason, dryRun } };
+}
+
+function parseTarget(rest: string): ParseResult<{ target: TargetRef; reason?: string }> {
   const reasonOf = (text: string) => (text.trim() === '' ? undefined : text.trim());
-  if (distinct.size === 1) {
-    const m = input.mentions[0]!;
-    return { ok: true, args: { target: { kind: 'mention', chatId: m.chatId, displayName: m.displayName }, reason: reasonOf(rest) } };
-  }
   const text = rest.trim();
   const label = /^label:\s*(?:"([^"]*)"|'([^']*)')\s*([\s\S]*)$/i.exec(text) ?? /^label:\s*([\s\S]+)$/i.exec(text);
   if (label) {

@@ -16,8 +16,44 @@ export interface Invocation {
  * run. Nothing runs a command any other way.
  */
 export function runCommand(invocation: Invocation, ctx: CommandContext, registry: CommandRegistry): Promise<CommandResult> {
+  const parts = invocation.command.split?.(invocation.args);
+  if (parts && parts.length > 1) return runParts(invocation.command, parts, ctx, registry);
+  return runOne(invocation, ctx, registry);
+}
+
+function runOne(invocation: Invocation, ctx: CommandContext, registry: CommandRegistry): Promise<CommandResult> {
   // Every upstream call and wait made for the command fits inside its deadline.
   return withDeadline(ctx.moderation.deps.commandDeadlineMs, () => runChecked(invocation, ctx, registry));
+}
+
+/** A bulk invocation: every part through the same checks, as if sent on its own, with the request's lookups shared. */
+async function runParts(command: CommandDefinition<unknown>, parts: unknown[], ctx: CommandContext, registry: CommandRegistry): Promise<CommandResult> {
+  const results = await runEach(parts, (args, _index, ready) =>
+    runOne({ command, args }, { ...ctx, scope: ctx.scope.part({ requestId: ctx.scope.request.requestId, onCaseOpened: ready }) }, registry),
+  );
+  return { type: 'batch', results };
+}
+
+/**
+ * Runs the parts of a bulk request and gives their results in order. The first part runs alone
+ * until it is ready (`ready()`: its case is open, so its call is resolved, joined if it had to be)
+ * or done, so that the others find that call instead of each joining it; then the others run at
+ * once (each upstream's scheduler bounds them). A part that throws is rethrown once every part
+ * has settled, so that none is left running unobserved.
+ */
+export async function runEach<P, R>(parts: readonly P[], run: (part: P, index: number, ready: () => void) => Promise<R>): Promise<R[]> {
+  const [first, ...others] = parts;
+  if (first === undefined) return [];
+  let ready!: () => void;
+  const firstReady = new Promise<void>((resolve) => {
+    ready = resolve;
+  });
+  const head = run(first, 0, ready);
+  await Promise.race([firstReady, head.then(() => undefined, () => undefined)]);
+  const settled = await Promise.allSettled([head, ...others.map((part, i) => run(part, i + 1, () => undefined))]);
+  const failed = settled.find((s) => s.status === 'rejected');
+  if (failed) throw failed.reason instanceof Error ? failed.reason : new Error(String(failed.reason));
+  return settled.map((s) => (s as PromiseFulfilledResult<R>).value);
 }
 
 async function runChecked(invocation: Invocation, ctx: CommandContext, registry: CommandRegistry): Promise<CommandResult> {

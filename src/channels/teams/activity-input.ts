@@ -38,7 +38,7 @@ export interface ActivityCommandInput extends CommandInput {
  */
 export function toCommandInput(activity: Partial<Activity>): ActivityCommandInput {
   const botId = activity.recipient?.id;
-  const mentions: Mention[] = [];
+  const people: Array<{ chatId: string; displayName?: string; said: string[] }> = [];
   let addressedToBot = false;
   for (const entity of activity.entities ?? []) {
     if (entity.type !== 'mention') continue;
@@ -48,15 +48,61 @@ export function toCommandInput(activity: Partial<Activity>): ActivityCommandInpu
       addressedToBot = true;
       continue;
     }
-    if (mentions.some((m) => m.chatId === mentioned.id)) continue;
-    mentions.push({ chatId: mentioned.id, displayName: typeof mentioned.name === 'string' ? mentioned.name : undefined });
+    const name = typeof mentioned.name === 'string' ? mentioned.name : undefined;
+    // How the message may show them: the entity's own text, and their name.
+    const shownAs: unknown = (entity as { text?: unknown }).text;
+    const said = [typeof shownAs === 'string' ? mentionWords(shownAs) : '', name ? mentionWords(name) : ''].filter(Boolean);
+    const known = people.find((p) => p.chatId === mentioned.id);
+    if (known) known.said.push(...said);
+    else people.push({ chatId: mentioned.id, displayName: name, said });
   }
   const raw = activity.text ?? '';
   const tooLong = raw.length > MAX_COMMAND_TEXT_CHARS;
-  const words = decodeEntities(stripMarkup(tooLong ? raw.slice(0, MAX_COMMAND_TEXT_CHARS) : raw))
+  // Each <at>…</at> becomes a NUL word (the message's own NULs are spaces; no entity decodes to NUL),
+  // so that where every mention stood can be counted in words of the text.
+  const blocks: string[] = [];
+  const marked = decodeEntities(stripTags(stripMentions((tooLong ? raw.slice(0, MAX_COMMAND_TEXT_CHARS) : raw).replace(/\0/g, ' '), MENTION_MARK, blocks)))
     .replace(/\s+/g, ' ')
     .trim();
+  const words = marked.replace(/\0/g, ' ').replace(/\s+/g, ' ').trim();
+  const at = mentionPlaces(marked, blocks, people);
+  const mentions: Mention[] = people.map((p) => ({ chatId: p.chatId, displayName: p.displayName, ...(at.has(p.chatId) ? { at: at.get(p.chatId)! } : {}) }));
   return { text: words, mentions, addressedToBot, ...(tooLong ? { tooLong: true as const } : {}) };
+}
+
+const MENTION_MARK = ' \0 ';
+
+/** A mention's words as they compare: tags and a leading `@` dropped, whitespace collapsed, lower case. */
+function mentionWords(text: string): string {
+  return decodeEntities(text.replace(/<[^>]*>/g, ' '))
+    .replace(/^\s*@/, '')
+    .replace(/\s+/g, ' ')
+    .trim()
+    .toLowerCase();
+}
+
+/**
+ * How many words came before each person's first mention in the text: the n-th NUL word of
+ * `marked` is the n-th `<at>` block, matched to the first person whose entity text or name it
+ * shows (Teams' entity text may differ from the message's, e.g. `<at>@Pranav Smith</at>`). When
+ * the blocks cannot all be placed (markup around a mention), no place is known.
+ */
+function mentionPlaces(marked: string, blocks: readonly string[], people: ReadonlyArray<{ chatId: string; said: string[] }>): Map<string, number> {
+  const places = new Map<string, number>();
+  const tokens = marked === '' ? [] : marked.split(' ');
+  if (tokens.filter((t) => t === '\0').length !== blocks.length) return places;
+  let block = 0;
+  let wordsBefore = 0;
+  for (const token of tokens) {
+    if (token !== '\0') {
+      wordsBefore++;
+      continue;
+    }
+    const shown = mentionWords(blocks[block++]!);
+    const person = people.find((p) => p.said.includes(shown));
+    if (person && !places.has(person.chatId)) places.set(person.chatId, wordsBefore);
+  }
+  return places;
 }
 
 /**
@@ -86,8 +132,11 @@ function forwardSearch(find: (from: number) => number): (from: number) => number
 
 const isWordChar = (c: string | undefined) => c !== undefined && /[A-Za-z0-9_]/.test(c);
 
-/** `<at\b[^>]*>[\s\S]*?<\/at>` (case-insensitive) → ' ', leftmost first, as String.replace does. */
-function stripMentions(text: string): string {
+/**
+ * `<at\b[^>]*>[\s\S]*?<\/at>` (case-insensitive) → `mark` (a space by default), leftmost first, as
+ * String.replace does; each block replaced is pushed onto `blocks`.
+ */
+function stripMentions(text: string, mark = ' ', blocks: string[] = []): string {
   const nextGt = forwardSearch((from) => text.indexOf('>', from));
   const closeAt = /<\/at>/gi;
   const nextClose = forwardSearch((from) => {
@@ -103,7 +152,8 @@ function stripMentions(text: string): string {
       if (gt < 0) break; // no '>' left: nothing further can match
       const close = nextClose(gt + 1);
       if (close < 0) break; // no '</at>' after the first '>': nothing further can match
-      out += `${text.slice(copied, i)} `;
+      out += `${text.slice(copied, i)}${mark}`;
+      blocks.push(text.slice(i, close + '</at>'.length));
       copied = close + '</at>'.length;
       i = text.indexOf('<', copied);
     } else {

@@ -40,6 +40,12 @@ export function resultCard(result: CommandResult, render: Renderer): AdaptiveCar
       return readCard(result.result, fallback, render);
     case 'help':
       return undefined;
+    case 'batch':
+      // One block per person, coloured by what it came to, under a heading; the fallback lists them all.
+      return card(fallback, [
+        text(render.batchHeading(result.results), { weight: 'Bolder' }),
+        ...result.results.map((r) => text(render.result(r), { separator: true, ...(r.type === 'outcome' ? { color: tone(r.outcome) } : {}) })),
+      ]);
     default:
       return unreachable(result, 'command result');
   }

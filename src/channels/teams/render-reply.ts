@@ -36,9 +36,17 @@ export class Renderer {
         return this.outcome(result.outcome);
       case 'read':
         return this.read(result.result);
+      case 'batch':
+        return [this.batchHeading(result.results), ...result.results.map((r) => listItem(this.result(r)))].join('\n');
       default:
         return unreachable(result, 'command result');
     }
+  }
+
+  /** The first line of a bulk command's reply: how many people, how many removed. */
+  batchHeading(results: readonly CommandResult[]): string {
+    const removed = results.filter((r) => r.type === 'outcome' && r.outcome.kind === 'removed').length;
+    return `${results.length} people named, ${removed} removed:`;
   }
 
   /** Chat text for /status, /participants and /modlog (also the cards' fallback text). */
@@ -206,7 +214,9 @@ export class Renderer {
       case 'no_target':
         return 'Who should I remove? Mention them: `/kick @person [reason]`.';
       case 'several_targets':
-        return `I remove one person at a time, and you mentioned ${problem.names.map(escapeMarkdown).join(', ')}. Send one \`/kick\` for each.`;
+        return `\`/${problem.command}\` takes one person at a time, and you mentioned ${problem.names.map(escapeMarkdown).join(', ')}. Send one for each.`;
+      case 'too_many_targets':
+        return `You named ${problem.count} people, and one \`/${problem.command}\` removes at most ${problem.limit}, so I did nothing. Send it in smaller groups.`;
       case 'invalid_label':
         return problem.why === 'slash'
           ? `Twilio labels can't contain "/", so "${escapeMarkdown(problem.label)}" can't name a participant. Kick by phone number or CallSid instead.`
@@ -315,6 +325,11 @@ export function caseLine(c: AuditCase): string {
         : `${actor}: /${c.action}`;
   const reason = c.reason ? ` ("${escapeMarkdown(c.reason)}")` : '';
   return `#${c.id} ${when} UTC · ${escapeMarkdown(what)}${reason} · ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`;
+}
+
+/** One result in a list: its first line a list item, the lines after it indented under it. */
+function listItem(text: string): string {
+  return `- ${text.split('\n').join('\n  ')}`;
 }
 
 /** How a target is named in replies: display name, else label, number or participant id. */

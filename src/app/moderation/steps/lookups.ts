@@ -28,16 +28,29 @@ export class RequestScope {
     readonly deps: ModerationDeps,
     readonly request: RequestBase,
     readonly directory: ChatDirectory,
+    /** The scope of the whole request, when this is the scope of one of its parts: its lookups are shared. */
+    private readonly whole?: RequestScope,
   ) {}
+
+  /**
+   * The scope of one part of a bulk request (one target of `/kick @a @b`, one entry of a bulk
+   * webhook): the same actor and chat, so the same lookups, made once for every part; `changes`
+   * are the part's own (its request id, idempotency keys, case hook).
+   */
+  part(changes: Pick<RequestBase, 'requestId' | 'idempotencyKeys' | 'onCaseOpened'>): RequestScope {
+    return new RequestScope(this.deps, { ...this.request, ...changes }, this.directory, this.whole ?? this);
+  }
 
   /** The actor's role, the chat's meeting and the chat's binding (three lookups at once). */
   access(): Promise<Access> {
+    if (this.whole) return this.whole.access();
     this.accessPromise ??= quiet(this.lookUp());
     return this.accessPromise;
   }
 
   /** A chat member's directory identity (cached by the directory too). */
   user(chatId: string): Promise<ChatUser | undefined> {
+    if (this.whole) return this.whole.user(chatId);
     let found = this.users.get(chatId);
     if (!found) {
       found = quiet(this.directory.getUser(chatId));

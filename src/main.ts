@@ -11,6 +11,7 @@ import { reconcilePendingCases } from './app/moderation/steps/reconcile.js';
 import type { Clock } from './app/ports/runtime.js';
 import type { Store } from './app/ports/store.js';
 import { createTeamsChannel } from './channels/teams/teams-channel.js';
+import { moderationCaseRoute } from './channels/webhook/case-route.js';
 import { moderationKickRoute } from './channels/webhook/kick-route.js';
 import { buildOpenApiDocument, openApiRoute } from './channels/webhook/openapi.js';
 import type { Config } from './config/config.js';
@@ -49,7 +50,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   const clock = options.clock ?? { now: () => new Date() };
   const store = await openStoreAt(config.database);
   const events = new CallStateEvents();
-  // Commands that outlast their chat turn: a shutdown waits for them as for requests in flight.
+  // Commands that outlast their chat turn or their webhook's 202: a shutdown waits for them as for requests in flight.
   const background = new BackgroundWork();
 
   const providers = setUpProviders(config.providers, {
@@ -119,6 +120,9 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     secrets: config.webhookSecrets,
     clock,
     logger,
+    syncWaitMs: config.webhookSyncWaitMs,
+    // Removals answered 202 finish in the background: a shutdown waits for them.
+    background,
     onRemoved: (outcome, body) => {
       // Tell the chat bound to the call, if any, without holding up the API's answer.
       void (async () => {
@@ -138,6 +142,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       ...teams.routes,
       ...providers.flatMap(({ setup }) => setup.routes),
       kickRoute,
+      moderationCaseRoute({ cases: store.cases, calls, secrets: config.webhookSecrets, clock, logger }),
       openApiRoute(buildOpenApiDocument(packageVersion(), calls)),
     ],
     ping: () => store.ping(),

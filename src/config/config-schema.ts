@@ -19,6 +19,7 @@ const UPSTREAM_TIMEOUT_MESSAGE = 'UPSTREAM_TIMEOUT_MS must be a whole number of 
 const COMMAND_DEADLINE_MESSAGE = 'COMMAND_DEADLINE_MS must be a whole number of milliseconds from 1000 to 600000';
 const CHAT_REPLY_WAIT_MESSAGE = 'CHAT_REPLY_WAIT_MS must be a whole number of milliseconds from 500 to 14000';
 const SHUTDOWN_GRACE_MESSAGE = 'SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to 120000';
+const WEBHOOK_SYNC_WAIT_MESSAGE = 'WEBHOOK_SYNC_WAIT_MS must be a whole number of milliseconds from 100 to 60000';
 
 /** Log levels pino understands. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -180,6 +181,16 @@ const moderationAndRuntimeEnv = z.object({
         .min(1, UPSTREAM_CONCURRENCY_MESSAGE)
         .max(256, UPSTREAM_CONCURRENCY_MESSAGE),
     ),
+
+  // How long POST /api/moderation/kick waits for a removal before it answers 202 Accepted with the
+  // case (GET /api/moderation/cases/{caseId} then follows it) and finishes in the background.
+  WEBHOOK_SYNC_WAIT_MS: z.string().trim().default('5000').pipe(
+    z.coerce
+      .number<string>({ message: WEBHOOK_SYNC_WAIT_MESSAGE })
+      .int(WEBHOOK_SYNC_WAIT_MESSAGE)
+      .min(100, WEBHOOK_SYNC_WAIT_MESSAGE)
+      .max(60_000, WEBHOOK_SYNC_WAIT_MESSAGE),
+  ),
 
   // Webhook-triggered moderation (Standard Webhooks): whsec_ secrets, comma-separated for rotation,
   // each optionally scoped to the calls it may act on: whsec_…@conversationId:19:…|twilioConference:CF…

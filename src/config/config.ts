@@ -43,6 +43,8 @@ export interface Config {
   adminUserIds: ReadonlySet<string>;
   /** The meeting roles that moderate (MODERATOR_ROLES): organizer and co-organizer by default, presenters only when listed. */
   moderatorRoles: ReadonlySet<ModeratorRole>;
+  /** How long a webhook kick waits for its removal before answering 202 Accepted with its case (WEBHOOK_SYNC_WAIT_MS). */
+  webhookSyncWaitMs: number;
   /** Standard Webhooks secrets (whsec_…) for POST /api/moderation/kick, each with the calls it may act on; empty = API closed. */
   webhookSecrets: WebhookSecret[];
   database: DatabaseConfig;

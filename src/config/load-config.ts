@@ -126,6 +126,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     moderatorRoles: e.MODERATOR_ROLES,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     webhookSecrets: e.WEBHOOK_SECRETS,
+    webhookSyncWaitMs: e.WEBHOOK_SYNC_WAIT_MS,
     database,
     logLevel: e.LOG_LEVEL,
     sandbox: e.BOUNCER_SANDBOX,

@@ -4,6 +4,8 @@ import type { Request, Response } from 'restify';
 export interface HttpInput {
   /** The raw query string, without `?` ('' when none). */
   query: string;
+  /** The path's parameters (`:name` segments of the route's path), decoded. */
+  params?: Readonly<Record<string, string>>;
   header(name: string): string | undefined;
   contentType: string | undefined;
   /** The body exactly as received (signatures are computed over it). */

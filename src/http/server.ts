@@ -167,8 +167,12 @@ function rawHandler(route: RawRoute, logger: Logger) {
 }
 
 function headersOf(req: Request): Omit<HttpInput, 'body'> {
+  const params: unknown = req.params;
   return {
     query: req.getQuery() ?? '',
+    params: Object.fromEntries(
+      Object.entries(params !== null && typeof params === 'object' ? params : {}).filter((e): e is [string, string] => typeof e[1] === 'string'),
+    ),
     header: (name) => req.header(name) || undefined,
     contentType: req.contentType() || undefined,
     remoteAddress: req.socket.remoteAddress,

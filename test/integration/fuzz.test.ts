@@ -46,6 +46,8 @@ const VARIANTS = [
   'twilio: signed',
   'kick: unsigned or badly signed',
   'kick: signed',
+  'cases: unsigned or badly signed',
+  'cases: signed',
   'openapi.json',
   'healthz',
   'unknown path or method',
@@ -472,15 +474,16 @@ function build(r: Rng, n: number, ctx: { h: Harness; callId: string; conferenceS
     }
     case 'kick: unsigned or badly signed':
     case 'kick: signed': {
+      const targets = [
+        { userId: PEOPLE.mallory.aadObjectId },
+        { participantId: 'p-1' },
+        { label: 'caller' },
+        { callSid: `CA${'1'.repeat(32)}` },
+        { phoneNumber: '+15550001234' },
+      ];
       const kick = {
         call: r.pick([{ conversationId: MEETING_CHAT_ID }, { teamsCallId: ctx.callId }, { twilioConference: 'Night bridge' }, { twilioConference: ctx.conferenceSid }]),
-        target: r.pick([
-          { userId: PEOPLE.mallory.aadObjectId },
-          { participantId: 'p-1' },
-          { label: 'caller' },
-          { callSid: `CA${'1'.repeat(32)}` },
-          { phoneNumber: '+15550001234' },
-        ]),
+        target: r.pick(targets),
         reason: 'fuzz',
         actor: 'fuzzer',
         dryRun: r.chance(0.5),
@@ -501,6 +504,28 @@ function build(r: Rng, n: number, ctx: { h: Harness; callId: string; conferenceS
       if (variant !== 'kick: signed' && r.chance(0.2)) headers['webhook-signature'] = signWebhook(id, at, Buffer.from('{}'));
       return { ...base, method: 'POST', path: '/api/moderation/kick', headers, body, shape };
     }
+    case 'cases: unsigned or badly signed':
+    case 'cases: signed': {
+      // GET /api/moderation/cases/{caseId} (issue 12, item 3): signed over the empty body.
+      const caseId = r.pick([
+        () => String(1 + r.int(5)),
+        () => r.pick(['0', '-1', '1e3', '0x1', '99999999999999999999', '1.5', ' 1']),
+        () => pct(randomText(r, 1 + r.int(30))),
+        () => 'x'.repeat(r.int(3_000)),
+      ])();
+      const path = `/api/moderation/cases/${caseId}${r.chance(0.1) ? `?${pct(randomText(r, 10))}` : ''}`;
+      const id = `msg_fuzz_case_${SEED}_${n}`;
+      const at = new Date(Date.now() + (variant === 'cases: signed' ? 0 : r.pick([0, -3600_000, 3600_000])));
+      const good = signWebhook(id, at, Buffer.alloc(0));
+      const headers: Record<string, string> = {
+        'webhook-id': id,
+        'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
+        'webhook-signature': variant === 'cases: signed' ? good : r.pick(['', 'v1,', `v2,${good.slice(3)}`, signWebhook(id, at, Buffer.from('{}')), good.replace(/.$/, (c) => (c === 'A' ? 'B' : 'A'))]),
+      };
+      const method = r.chance(0.85) ? 'GET' : r.pick(['HEAD', 'POST', 'PUT', 'DELETE']);
+      const { shape, body } = malformed(r, {});
+      return { ...base, method, path, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body, shape: method === 'GET' ? 'no body' : shape };
+    }
     case 'openapi.json':
     case 'healthz': {
       const path = variant === 'healthz' ? '/healthz' : '/api/moderation/openapi.json';
@@ -511,7 +536,7 @@ function build(r: Rng, n: number, ctx: { h: Harness; callId: string; conferenceS
       return { ...base, method, path: path + query, headers, body: method === 'GET' || method === 'HEAD' ? undefined : body, shape };
     }
     case 'unknown path or method': {
-      const known = ['/api/messages', '/api/calls', '/api/twilio/conference-events', '/api/moderation/kick', '/api/moderation/openapi.json', '/healthz'];
+      const known = ['/api/messages', '/api/calls', '/api/twilio/conference-events', '/api/moderation/kick', '/api/moderation/cases/1', '/api/moderation/openapi.json', '/healthz'];
       const path = r.pick([
         () => `${r.pick(known)}/${pct(randomText(r, 10))}`,
         () => `/${r.pick(['%', '%zz', '%00', '%c0%af', '..%2f..%2fetc%2fpasswd', '%ff%fe', '\u00e9'])}${pct(randomText(r, 5))}`,

@@ -1,29 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { Validator } from '@seriousme/openapi-schema-validator';
-import { Ajv2020 } from 'ajv/dist/2020.js';
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { buildOpenApiDocument } from '../../src/channels/webhook/openapi.js';
 import { webhookCallSyntaxes } from '../../src/providers/index.js';
 import { MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { doc, expectDocumented } from '../support/openapi-doc.js';
 import { signedHeaders } from '../support/webhooks.js';
 
 const SECRET_OLD = `whsec_${randomBytes(32).toString('base64')}`;
 const SECRET_NEW = `whsec_${randomBytes(32).toString('base64')}`;
-const docFile = new URL('../../docs/moderation-api.openapi.json', import.meta.url);
-const doc = JSON.parse(readFileSync(docFile, 'utf8')) as { paths: Record<string, { post?: { responses: Record<string, { content: Record<string, { schema: { $ref: string } }> }> } }>; components: { schemas: Record<string, object> } };
-
-/** Checks a response against the committed OpenAPI document (status listed, body fits its schema). */
-function expectDocumented(status: number, contentType: string | null, body: unknown): void {
-  const response = doc.paths['/api/moderation/kick']!.post!.responses[String(status)];
-  expect(response, `status ${status} is documented`).toBeDefined();
-  const [mediaType, media] = Object.entries(response!.content)[0]!;
-  expect(contentType).toContain(mediaType);
-  const ajv = new Ajv2020({ strict: false });
-  ajv.addSchema({ $id: 'doc', components: doc.components } as object);
-  const validate = ajv.compile({ $ref: `doc${media.schema.$ref}` });
-  expect(validate(body), JSON.stringify(validate.errors)).toBe(true);
-}
 
 describe('the OpenAPI document', () => {
   it('is valid OpenAPI 3.1 and is exactly what the code generates (run `npm run openapi` after a change)', async () => {
@@ -32,6 +18,18 @@ describe('the OpenAPI document', () => {
     expect(result.valid).toBe(true);
     const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
     expect(buildOpenApiDocument(version, webhookCallSyntaxes())).toEqual(doc);
+  });
+
+  it('documents the 202 with its Location, and reading a case (issue 12, item 3)', () => {
+    const kick = doc.paths['/api/moderation/kick']!.post!;
+    expect(kick.responses['202']!.headers).toHaveProperty('Location');
+    expect(kick.responses['202']!.content['application/json']!.schema).toEqual({ $ref: '#/components/schemas/KickAccepted' });
+    const read = doc.paths['/api/moderation/cases/{caseId}']!.get!;
+    expect(read.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(['path:caseId', 'header:webhook-id', 'header:webhook-timestamp', 'header:webhook-signature']);
+    expect(Object.keys(read.responses).sort()).toEqual(['200', '401', '404', '503']);
+    expect(read.responses['200']!.content['application/json']!.schema).toEqual({ $ref: '#/components/schemas/Case' });
+    // The kick's 404 does not list the case route's problem.
+    expect(JSON.stringify(kick.responses['404'])).not.toContain('case-not-found');
   });
 });
 

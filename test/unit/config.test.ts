@@ -387,6 +387,14 @@ describe('loadConfig: value normalisation', () => {
     expect(expectProblems(loadConfig({ CHAT_REPLY_WAIT_MS: '20000' }, cwd))).toEqual([expect.stringContaining('CHAT_REPLY_WAIT_MS must be')]);
   });
 
+  it('reads the webhook sync wait (default 5 s) and refuses values outside 100-60000 ms', () => {
+    expect(expectOk(loadConfig({}, cwd)).config.webhookSyncWaitMs).toBe(5000);
+    expect(expectOk(loadConfig({ WEBHOOK_SYNC_WAIT_MS: '300' }, cwd)).config.webhookSyncWaitMs).toBe(300);
+    for (const bad of ['0', '99', '60001', '1.5', 'soon']) {
+      expect(expectProblems(loadConfig({ WEBHOOK_SYNC_WAIT_MS: bad }, cwd))).toEqual([expect.stringContaining('WEBHOOK_SYNC_WAIT_MS must be')]);
+    }
+  });
+
   it('reads numbers and the log level', () => {
     const { config } = expectOk(loadConfig({ PORT: ' 8080 ', CALL_JOIN_TIMEOUT_MS: '500', LOG_LEVEL: 'debug' }, cwd));
     expect(config.server.port).toBe(8080);
@@ -402,6 +410,7 @@ describe('loadConfig: value normalisation', () => {
     ['UPSTREAM_TIMEOUT_MS', (c: Config) => c.upstreamTimeoutMs, 15000],
     ['COMMAND_DEADLINE_MS', (c: Config) => c.commandDeadlineMs, 60000],
     ['CHAT_REPLY_WAIT_MS', (c: Config) => c.chatReplyWaitMs, 8000],
+    ['WEBHOOK_SYNC_WAIT_MS', (c: Config) => c.webhookSyncWaitMs, 5000],
     ['DATABASE_URL', (c: Config) => c.database, { kind: 'sqlite', path: path.join(cwd, 'data', 'bouncer.sqlite') }],
     ['PUBLIC_BASE_URL', (c: Config) => c.server.publicBaseUrl, undefined],
   ] as const)('treats a blank %s like an unset one', (name, read, expected) => {

@@ -1,27 +1,51 @@
 import { createHash } from 'node:crypto';
-import type { Clock } from '../../app/ports/runtime.js';
+import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from '../../app/ports/store.js';
 import { problem } from './problems.js';
 
 /** Idempotency keys are kept at least this long (the API promises 24 hours). */
 export const IDEMPOTENCY_TTL_MS = 24 * 60 * 60_000;
 
-/** What a handler behind the middleware answers: the response to keep, and work to start once it is kept. */
+/** What a handler behind the middleware answers in the end: the response, and work to start once it is kept. */
 export interface IdempotentResult {
   stored: StoredResponse;
   after?: () => void;
+  /**
+   * A failure that a retry may fix (a problem with `retryable: true`: upstream unavailable,
+   * interrupted, no call yet): answered, but never kept, so that a retry with the same keys acts
+   * again instead of getting this answer replayed.
+   */
+  retryable?: boolean;
+}
+
+/**
+ * A handler's answer while its work goes on (202 Accepted): kept under the keys, so that a
+ * duplicate delivery gets the same answer, until `final` replaces it (or, retryable, gives the
+ * keys up).
+ */
+export interface IdempotentPending {
+  interim: StoredResponse;
+  final: Promise<IdempotentResult>;
 }
 
 export interface IdempotencyDeps {
   store: IdempotencyStore;
   clock: Clock;
-  /** How long a duplicate delivery waits for the first one to finish. */
+  /** How long a duplicate delivery waits for the first one's answer (default 15 s). */
   waitForPendingMs?: number;
+  /** Where work that outlasts its answer is tracked, so that a shutdown waits for it. */
+  background?: { track(work: Promise<unknown>): void };
+  logger?: Logger;
 }
 
 /** An answer, and whether it is a replay of an earlier one. */
 export interface IdempotentAnswer extends StoredResponse {
   replayed: boolean;
+  /**
+   * Settles once this request's keys hold its final answer or were given up: at once, unless the
+   * answer is interim and this request's work goes on. Never rejects.
+   */
+  settled: Promise<void>;
 }
 
 /**
@@ -35,54 +59,126 @@ export function webhookIdempotencyKeys(webhookId: string, idempotencyKey: string
   return [`webhook-id:${webhookId}`, ...(idempotencyKey ? [`idempotency-key:${idempotencyKey}`] : [])];
 }
 
+/** The hash a key's body is compared by: the same key with another body is refused (422). */
+function bodyHash(rawBody: Buffer): string {
+  return createHash('sha256').update(rawBody).digest('hex');
+}
+
 /**
  * Runs `handler` at most once per key, for any webhook route, over one or more keys claimed in
  * order (see webhookIdempotencyKeys). A request that claims every key runs the handler and
  * stores its response under all of them. A request that finds a key already claimed does not run:
  * with the same body it gets that key's response (replayed), or waits while the first is still
  * running; with another body it gets 422. That answer is also stored under the keys it claimed
- * before, so the message keeps its answer; only "still in progress" gives them up again. A handler
- * that throws gives every key it claimed up, so a retry can run.
+ * before, so the message keeps its answer; only "still in progress" gives them up again.
+ *
+ * Not stored: a handler that throws, and an answer marked `retryable`: every key it claimed is
+ * given up, so that a retry acts again. A handler that answers early (`IdempotentPending`) has its
+ * interim answer held under the keys, and its final one stored (or the keys given up) when it
+ * comes, tracked as background work.
  */
-export function idempotent(deps: IdempotencyDeps, handler: () => Promise<IdempotentResult>) {
-  const waitMs = deps.waitForPendingMs ?? 15_000;
+export function idempotent(deps: IdempotencyDeps, handler: () => Promise<IdempotentResult | IdempotentPending>) {
   return async (keys: readonly string[], rawBody: Buffer): Promise<IdempotentAnswer> => {
-    if (keys.length === 0) throw new Error('idempotent: no key');
-    const hash = createHash('sha256').update(rawBody).digest('hex');
-    const now = deps.clock.now();
-    const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString();
-    const claimed: string[] = [];
-    try {
-      for (const key of keys) {
-        const existing = await deps.store.claim(key, hash, now.toISOString(), expiresAt);
-        if (!existing) {
-          claimed.push(key);
-          continue;
-        }
-        const earlier = await earlierAnswer(deps.store, existing, hash, waitMs);
-        if (!earlier) {
-          await releaseAll(deps.store, claimed);
-          return { ...answer(problem('request-in-progress', { retryable: true })), replayed: false };
-        }
-        for (const mine of claimed) await deps.store.complete(mine, earlier.response);
-        return { ...earlier.response, replayed: earlier.replayed };
-      }
-    } catch (err) {
-      await releaseAll(deps.store, claimed);
-      throw err;
-    }
-    let result: IdempotentResult;
+    const claim = await claimKeys(deps, keys, bodyHash(rawBody));
+    if ('answer' in claim) return claim.answer;
+    const { claimed } = claim;
+    let result: IdempotentResult | IdempotentPending;
     try {
       result = await handler();
-      for (const key of claimed) await deps.store.complete(key, result.stored);
     } catch (err) {
       // Nothing stored: a retry may run again.
       await releaseAll(deps.store, claimed);
       throw err;
     }
+    if ('interim' in result) {
+      const settled = settleLater(deps, claimed, result.final);
+      deps.background?.track(settled);
+      // A final answer that is already kept is not replaced (hold only touches pending keys).
+      for (const key of claimed) await deps.store.hold(key, result.interim);
+      return { ...result.interim, replayed: false, settled };
+    }
+    await keep(deps.store, claimed, result);
     result.after?.();
-    return { ...result.stored, replayed: false };
+    return { ...result.stored, replayed: false, settled: DONE };
   };
+}
+
+/** What claiming a message's keys came to: an answer already, or the keys this request now owns. */
+type Claim = { answer: IdempotentAnswer } | { claimed: string[] };
+
+/**
+ * Claims `keys` in order. A key already claimed with another body answers 422; one with a response
+ * (final, or held) answers it, replayed. A pending key without a response is waited for (or
+ * answers 409 request-in-progress, retryable, giving up what it claimed). An answer found is
+ * stored under the keys claimed before it, so the message keeps its answer.
+ */
+async function claimKeys(deps: IdempotencyDeps, keys: readonly string[], hash: string): Promise<Claim> {
+  if (keys.length === 0) throw new Error('idempotent: no key');
+  const waitMs = deps.waitForPendingMs ?? 15_000;
+  const now = deps.clock.now();
+  const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString();
+  const claimed: string[] = [];
+  try {
+    for (const key of keys) {
+      const existing = await deps.store.claim(key, hash, now.toISOString(), expiresAt);
+      if (!existing) {
+        claimed.push(key);
+        continue;
+      }
+      const earlier = await earlierAnswer(deps.store, existing, hash, waitMs);
+      if (!earlier) {
+        await releaseAll(deps.store, claimed);
+        return { answer: { ...answer(problem('request-in-progress', { retryable: true })), replayed: false, settled: DONE } };
+      }
+      // A held (interim) answer is not final: the keys claimed before it are given up, so that a
+      // later delivery finds the final one.
+      if (earlier.final) for (const mine of claimed) await deps.store.complete(mine, earlier.response);
+      else await releaseAll(deps.store, claimed);
+      return { answer: { ...earlier.response, replayed: earlier.replayed, settled: DONE } };
+    }
+  } catch (err) {
+    await releaseAll(deps.store, claimed);
+    throw err;
+  }
+  return { claimed };
+}
+
+/** Keeps a final answer under the keys, or, retryable, gives them up. A store that fails gives them up too, and the failure is thrown. */
+async function keep(store: IdempotencyStore, keys: readonly string[], result: IdempotentResult): Promise<void> {
+  if (result.retryable) {
+    await releaseAll(store, keys);
+    return;
+  }
+  try {
+    for (const key of keys) await store.complete(key, result.stored);
+  } catch (err) {
+    await releaseAll(store, keys);
+    throw err;
+  }
+}
+
+async function releaseAll(store: IdempotencyStore, keys: readonly string[]): Promise<void> {
+  for (const key of keys) await store.release(key);
+}
+
+const DONE: Promise<void> = Promise.resolve();
+
+/** The end of work answered early: its final answer kept (or the keys given up), then its `after`. Never rejects. */
+async function settleLater(deps: IdempotencyDeps, keys: readonly string[], final: Promise<IdempotentResult>): Promise<void> {
+  let result: IdempotentResult;
+  try {
+    result = await final;
+  } catch (err) {
+    deps.logger?.error({ err }, 'a request answered early failed in the background');
+    await releaseAll(deps.store, keys).catch((e: unknown) => deps.logger?.warn({ err: e }, 'could not release idempotency keys'));
+    return;
+  }
+  try {
+    await keep(deps.store, keys, result);
+  } catch (err) {
+    deps.logger?.warn({ err }, 'could not keep the final answer of a request answered early');
+  }
+  result.after?.();
 }
 
 /** What a request gets from a key another request holds; undefined while that one is still running. */
@@ -91,27 +187,24 @@ async function earlierAnswer(
   existing: IdempotencyRecord,
   hash: string,
   waitMs: number,
-): Promise<{ response: StoredResponse; replayed: boolean } | undefined> {
-  if (existing.requestHash !== hash) return { response: answer(problem('idempotency-key-reused')), replayed: false };
-  const done = existing.response ?? (await waitForResponse(store, existing.key, waitMs));
-  return done && { response: done, replayed: true };
-}
-
-async function releaseAll(store: IdempotencyStore, keys: readonly string[]): Promise<void> {
-  for (const key of keys) await store.release(key);
+): Promise<{ response: StoredResponse; replayed: boolean; final: boolean } | undefined> {
+  if (existing.requestHash !== hash) return { response: answer(problem('idempotency-key-reused')), replayed: false, final: true };
+  const record = existing.response ? existing : await waitForResponse(store, existing.key, waitMs);
+  return record?.response && { response: record.response, replayed: true, final: record.state === 'done' };
 }
 
 function answer(p: { status: number }): StoredResponse {
   return { status: p.status, body: p };
 }
 
-async function waitForResponse(store: IdempotencyStore, key: string, waitMs: number): Promise<StoredResponse | undefined> {
+/** The key's record once it has a response (final or held); undefined if it is given up or the wait ends first. */
+async function waitForResponse(store: IdempotencyStore, key: string, waitMs: number): Promise<IdempotencyRecord | undefined> {
   const deadline = Date.now() + waitMs;
   while (Date.now() < deadline) {
     await new Promise((r) => setTimeout(r, 25));
     const record = await store.get(key);
     if (!record) return undefined; // the first attempt failed and gave the key up
-    if (record.response) return record.response;
+    if (record.response) return record;
   }
   return undefined;
 }

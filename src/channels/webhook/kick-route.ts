@@ -1,16 +1,18 @@
-import type { CommandRegistry } from '../../app/commands/command.js';
+import type { z } from 'zod';
+import type { CommandRegistry, CommandResult } from '../../app/commands/command.js';
 import type { KickArgs } from '../../app/commands/kick.js';
 import { runCommand } from '../../app/commands/run-command.js';
 import { BouncerError } from '../../app/domain/errors.js';
+import { normalizeSid } from '../../app/domain/ids.js';
 import type { Outcome } from '../../app/domain/outcome.js';
 import type { Moderation } from '../../app/moderation/moderation.js';
 import type { CallRef, TargetRef, WebhookSecret } from '../../app/moderation/requests.js';
+import type { RequestScope } from '../../app/moderation/steps/lookups.js';
 import { NO_CHAT } from '../../app/ports/chat-directory.js';
 import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { IdempotencyStore, StoredResponse } from '../../app/ports/store.js';
 import type { HttpAnswer, HttpInput, RawRoute } from '../../http/route.js';
-import { normalizeSid } from '../../app/domain/ids.js';
-import { idempotent, webhookIdempotencyKeys, type IdempotentResult } from './idempotency.js';
+import { idempotent, webhookIdempotencyKeys, type IdempotencyDeps, type IdempotentPending, type IdempotentResult } from './idempotency.js';
 import { outcomeResponse, problem } from './problems.js';
 import { kickRequestSchema, type KickRequestBody, type WebhookCallSyntax } from './schemas.js';
 import { verifyStandardWebhook } from './standard-webhooks.js';
@@ -25,26 +27,47 @@ export interface KickRouteDeps {
   secrets: readonly WebhookSecret[];
   clock: Clock;
   logger: Logger;
+  /** How long a kick waits for its removal before answering 202 with its case (WEBHOOK_SYNC_WAIT_MS). */
+  syncWaitMs: number;
+  /** Where removals answered 202 finish; a shutdown waits for them. */
+  background: { track(work: Promise<unknown>): void };
   /** Tells the chat bound to the call about a removal a system made. */
-  onRemoved?: (outcome: Extract<Outcome, { kind: 'removed' }>, body: KickRequestBody) => void;
+  onRemoved?: (outcome: Extract<Outcome, { kind: 'removed' }>, request: { actor?: string; reason?: string }) => void;
   /** How long a duplicate delivery waits for the first one to finish. */
   waitForPendingMs?: number;
 }
 
 const MAX_BODY_BYTES = 16 * 1024;
 
+/** Where a case is read (GET), as the 202's Location names it. */
+export const casePath = (caseId: number) => `/api/moderation/cases/${caseId}`;
+
+/** The fields of a kick body besides whom. */
+type KickFields = Omit<KickRequestBody, 'target'>;
+type TargetBody = KickRequestBody['target'];
+
 /**
  * POST /api/moderation/kick: authenticate (Standard Webhooks) → content type → idempotency →
- * parse (zod) → the kick command, through the command runner → answer (200 or problem+json).
+ * parse (zod) → the kick command, through the command runner → answer (200, 202 or problem+json).
  * The caller's authority comes from the secret that signed it. Nothing about the secret is revealed.
+ *
+ * The answer comes within WEBHOOK_SYNC_WAIT_MS; else, once the kick's case is open, 202 with the
+ * case (`Location` to read it) while the removal finishes in the background.
  */
 export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
-  const schema = kickRequestSchema(deps.calls);
+  const single = kickRequestSchema(deps.calls);
   const found = deps.commands.find((c) => c.name === 'kick');
   if (!found) throw new BouncerError('INTERNAL', 'no kick command is registered');
   // A webhook's permission is asked about the call it names: the signing secret's scope must name it.
   const kick: typeof found = { ...found, question: (args, _ctx, authority) => ({ kind: 'moderate_call', authority, call: (args as KickArgs).call }) };
   const secrets = deps.secrets.map((s) => s.secret);
+  const idem: IdempotencyDeps = {
+    store: deps.idempotency,
+    clock: deps.clock,
+    waitForPendingMs: deps.waitForPendingMs,
+    background: deps.background,
+    logger: deps.logger,
+  };
 
   const handle = async (input: HttpInput): Promise<HttpAnswer> => {
     const webhookId = input.header('webhook-id') || undefined;
@@ -55,61 +78,142 @@ export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
     );
     if (secretIndex === undefined || !webhookId) {
       deps.logger.warn({ ip: input.remoteAddress, webhookId }, 'rejected unsigned moderation request');
-      return respond(problem('unauthorized'));
+      return problemAnswer(problem('unauthorized'));
     }
-    if (!/^application\/json$/i.test(input.contentType ?? '')) return respond(problem('unsupported-media-type'));
+    if (!/^application\/json$/i.test(input.contentType ?? '')) return problemAnswer(problem('unsupported-media-type'));
 
     // Deduplicated on the signed webhook-id always; an Idempotency-Key (not signed) only adds a
     // second key, so a captured request resent with a new one gets the first answer, not a second run.
     const idempotencyKey = input.header('idempotency-key') || undefined;
-    const requestId = idempotencyKey ?? webhookId;
-    const once = idempotent({ store: deps.idempotency, clock: deps.clock, waitForPendingMs: deps.waitForPendingMs }, () =>
-      act(input.body, requestId, secretIndex),
-    );
-    const answer = await once(webhookIdempotencyKeys(webhookId, idempotencyKey), input.body);
-    return { status: answer.status, body: answer.body, headers: answer.replayed ? { 'idempotent-replayed': 'true' } : undefined };
+    const message: Message = { raw: input.body, json: parseJson(input.body), keys: webhookIdempotencyKeys(webhookId, idempotencyKey), requestId: idempotencyKey ?? webhookId, secretIndex };
+    const answer = await idempotent(idem, () => actOnOne(message))(message.keys, message.raw);
+    const headers: Record<string, string> = {};
+    if (answer.replayed) headers['idempotent-replayed'] = 'true';
+    const accepted = answer.status === 202 ? (answer.body as { caseId?: unknown }).caseId : undefined;
+    if (typeof accepted === 'number') headers.location = casePath(accepted);
+    return { status: answer.status, body: answer.body, headers };
   };
 
-  const act = async (raw: Buffer, requestId: string, secretIndex: number): Promise<IdempotentResult> => {
-    let json: unknown;
-    try {
-      json = JSON.parse(raw.toString('utf8'));
-    } catch {
-      return { stored: respond(problem('invalid-body', { detail: 'The body is not JSON.' })) };
-    }
-    const parsed = schema.safeParse(json);
-    if (!parsed.success) {
-      const errors = parsed.error.issues.map((i) => ({ path: i.path.join('.') || '(body)', message: i.message }));
-      return { stored: respond(problem('invalid-body', { errors })) };
-    }
-    const illFormed = illFormedStrings(parsed.data);
-    if (illFormed.length > 0) {
-      // JSON can escape a lone surrogate; no id, label or name holds one, and encoding it for an
-      // upstream URL would throw.
-      return { stored: respond(problem('invalid-body', { errors: illFormed.map((path) => ({ path, message: 'not well-formed Unicode (a lone surrogate)' })) })) };
-    }
-    const body = parsed.data;
+  /** One target: the kick, answered within the sync wait or accepted (202) once its case is open. */
+  const actOnOne = async (m: Message): Promise<IdempotentResult | IdempotentPending> => {
+    if (!m.json.ok) return final(problem('invalid-body', { detail: 'The body is not JSON.' }));
+    const parsed = validate(single, m.json.value);
+    if ('invalid' in parsed) return final(parsed.invalid);
+    const body = parsed.body;
+    const scope = messageScope(body, m);
+    return kickOne(scope, body, body.target, { requestId: m.requestId, idempotencyKeys: m.keys, answerBy: Date.now() + deps.syncWaitMs, secretIndex: m.secretIndex });
+  };
+
+  /** The request of a message: the system that signed it, the call it names. */
+  const messageScope = (body: KickFields, m: Message): RequestScope => {
     const call = toCall(body.call as Record<string, string>, deps.calls);
-    const scope = deps.moderation.scope(
+    return deps.moderation.scope(
       {
         source: 'webhook',
-        requestId,
+        requestId: m.requestId,
         conversationId: call.kind === 'conversation' ? call.conversationId : undefined,
-        actor: { kind: 'system', displayName: body.actor ?? 'webhook', credential: { scheme: 'standard-webhooks', secretIndex, scope: deps.secrets[secretIndex]?.scope } },
+        actor: { kind: 'system', displayName: body.actor ?? 'webhook', credential: { scheme: 'standard-webhooks', secretIndex: m.secretIndex, scope: deps.secrets[m.secretIndex]?.scope } },
       },
       NO_CHAT,
     );
-    const args: KickArgs = { target: toTarget(body.target), call, reason: body.reason, dryRun: body.dryRun };
-    const result = await runCommand({ command: kick, args }, { moderation: deps.moderation, scope }, deps.commands);
+  };
+
+  /**
+   * One kick through the command runner: its final answer if it comes by `answerBy`; after that,
+   * 202 as soon as its case is open (while it is still resolving the call there is no case to give
+   * out yet), or its final answer if that comes first. The rest runs on as `final`.
+   */
+  const kickOne = async (
+    scope: RequestScope,
+    body: KickFields,
+    target: TargetBody,
+    how: { requestId: string; idempotencyKeys: readonly string[]; answerBy: number; secretIndex: number },
+  ): Promise<IdempotentResult | IdempotentPending> => {
+    let opened!: (caseId: number) => void;
+    const caseOpened = new Promise<number>((resolve) => {
+      opened = resolve;
+    });
+    const part = scope.part({
+      requestId: how.requestId,
+      idempotencyKeys: how.idempotencyKeys,
+      onCaseOpened: opened,
+    });
+    const args: KickArgs = { target: toTarget(target), call: toCall(body.call as Record<string, string>, deps.calls), reason: body.reason, dryRun: body.dryRun };
+    const work = runCommand({ command: kick, args }, { moderation: deps.moderation, scope: part }, deps.commands).then((result) =>
+      outcomeResult(result, body, how),
+    );
+    const early = await answeredOrOpened(work, how.answerBy, caseOpened);
+    if ('result' in early) return early.result;
+    deps.logger.info({ requestId: how.requestId, caseId: early.caseId }, 'webhook kick still running; answered 202');
+    return { interim: { status: 202, body: { caseId: early.caseId, status: 'pending' } }, final: work };
+  };
+
+  /** A kick's outcome as the API answers it; retryable problems are marked so, never to be kept. */
+  const outcomeResult = (result: CommandResult, body: KickFields, how: { requestId: string; secretIndex: number }): IdempotentResult => {
     if (result.type !== 'outcome') throw new BouncerError('INTERNAL', `the kick command answered ${result.type}`);
     const outcome = result.outcome;
-    deps.logger.info({ requestId, outcome: outcome.kind, caseId: outcome.caseId, secretIndex }, 'webhook kick');
+    deps.logger.info({ requestId: how.requestId, outcome: outcome.kind, caseId: outcome.caseId, secretIndex: how.secretIndex }, 'webhook kick');
+    const stored = outcomeResponse(outcome);
     const removed = outcome.kind === 'removed' ? outcome : undefined;
     const onRemoved = deps.onRemoved;
-    return { stored: outcomeResponse(outcome), after: removed && onRemoved ? () => onRemoved(removed, body) : undefined };
+    return {
+      stored,
+      retryable: isRetryableProblem(stored),
+      after: removed && onRemoved ? () => onRemoved(removed, { actor: body.actor, reason: body.reason }) : undefined,
+    };
   };
 
   return { kind: 'raw', method: 'POST', path: '/api/moderation/kick', maxBodyBytes: MAX_BODY_BYTES, handle };
+}
+
+/** A signed message, before its body is read. */
+interface Message {
+  raw: Buffer;
+  json: { ok: true; value: unknown } | { ok: false };
+  keys: string[];
+  requestId: string;
+  secretIndex: number;
+}
+
+function parseJson(raw: Buffer): Message['json'] {
+  try {
+    return { ok: true, value: JSON.parse(raw.toString('utf8')) as unknown };
+  } catch {
+    return { ok: false };
+  }
+}
+
+/** The body as the schema reads it, or the 400 saying what is wrong with it. */
+function validate<T>(schema: z.ZodType<T>, value: unknown): { body: T } | { invalid: ReturnType<typeof problem> } {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    const errors = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
+    return { invalid: problem('invalid-body', { errors }) };
+  }
+  const illFormed = illFormedStrings(parsed.data);
+  if (illFormed.length > 0) {
+    // JSON can escape a lone surrogate; no id, label or name holds one, and encoding it for an
+    // upstream URL would throw.
+    return { invalid: problem('invalid-body', { errors: illFormed.map((path) => ({ path, message: 'not well-formed Unicode (a lone surrogate)' })) }) };
+  }
+  return { body: parsed.data };
+}
+
+/** The work's final answer if it settles by `answerBy`; after that, whichever comes first: that answer, or the case opening. */
+async function answeredOrOpened<T>(work: Promise<T>, answerBy: number, caseOpened: Promise<number>): Promise<{ result: T } | { caseId: number }> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const accepted = new Promise<{ caseId: number }>((resolve) => {
+    timer = setTimeout(() => void caseOpened.then((caseId) => resolve({ caseId })), Math.max(0, answerBy - Date.now()));
+  });
+  try {
+    return await Promise.race([work.then((result) => ({ result })), accepted]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function isRetryableProblem(answer: StoredResponse): boolean {
+  return answer.status >= 400 && (answer.body as { retryable?: unknown } | null)?.retryable === true;
 }
 
 const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
@@ -121,11 +225,15 @@ function illFormedStrings(value: unknown, path = ''): string[] {
   return Object.entries(value).flatMap(([key, v]) => illFormedStrings(v, path ? `${path}.${key}` : key));
 }
 
-function respond(p: { status: number }): StoredResponse {
+function problemAnswer(p: { status: number }): StoredResponse {
   return { status: p.status, body: p };
 }
 
-function toTarget(t: KickRequestBody['target']): TargetRef {
+function final(p: { status: number }): IdempotentResult {
+  return { stored: problemAnswer(p) };
+}
+
+function toTarget(t: TargetBody): TargetRef {
   if ('userId' in t) return { kind: 'user', userId: t.userId.toLowerCase() };
   if ('participantId' in t) return { kind: 'participant', participantId: t.participantId };
   if ('callSid' in t) return { kind: 'participant', participantId: normalizeSid(t.callSid) };

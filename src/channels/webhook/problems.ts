@@ -8,6 +8,7 @@ export const PROBLEM_TYPES = {
   unauthorized: { status: 401, title: 'The request is not signed with a valid secret' },
   'not-authorized': { status: 403, title: 'The request is not allowed' },
   'target-not-found': { status: 404, title: 'The target is not in the call' },
+  'case-not-found': { status: 404, title: 'No such case' },
   'conference-not-found': { status: 404, title: 'No such call or conference' },
   'ambiguous-target': { status: 409, title: 'The target matches several participants' },
   'not-bound': { status: 409, title: 'There is no live call to act on' },

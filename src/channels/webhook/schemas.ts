@@ -1,5 +1,7 @@
 import { z } from 'zod';
 import { CALL_SID_PATTERN, E164_PATTERN, LABEL_MAX_LENGTH, labelProblem } from '../../app/domain/ids.js';
+import { OUTCOME_KINDS } from '../../app/domain/outcome.js';
+import { MODERATION_ACTIONS, REQUEST_SOURCES } from '../../app/ports/store.js';
 
 /** How a provider names one of its calls in a webhook body: a one-key object (from its module). */
 export interface WebhookCallSyntax {
@@ -73,6 +75,44 @@ export const kickResultSchema = z
     target: targetSummarySchema,
   })
   .strict();
+
+/** 202 response: the removal goes on; its case tells how it ends. */
+export const kickAcceptedSchema = z
+  .object({
+    caseId: z.number().int().describe('The audit case: GET /api/moderation/cases/{caseId} follows it.'),
+    status: z.literal('pending'),
+  })
+  .strict();
+
+/** GET /api/moderation/cases/{caseId}: a case as the API shows it (no internal details). */
+export function caseViewSchema(calls: readonly WebhookCallSyntax[]) {
+  return z
+    .object({
+      caseId: z.number().int(),
+      status: z.enum(['pending', 'completed']).describe('pending: the change is still running (or was cut off; it is reconciled within minutes).'),
+      action: z.enum(MODERATION_ACTIONS),
+      source: z.enum(REQUEST_SOURCES).describe('Where the request came from: a chat command, a card button or this API.'),
+      outcome: z
+        .enum(OUTCOME_KINDS)
+        .optional()
+        .describe('What it came to, once completed: removed, already_gone, dry_run, denied, target_not_found, upstream_failed, interrupted, …'),
+      retryable: z.boolean().optional().describe('For a failure: whether sending the request again (even with the same webhook-id) may succeed.'),
+      call: callRefSchema(calls).optional().describe('The call as the request named it: the chat, or the call or conference named directly.'),
+      callId: z.string().optional().describe('The backend’s id of the call, once resolved.'),
+      target: z
+        .object({ name: z.string().optional(), userId: z.string().optional() })
+        .strict()
+        .optional()
+        .describe('Who the case is about, as far as it is known: a name (display name, label or number) and an Entra object id.'),
+      participantIds: z.array(z.string()).describe('The participants acted on (or, for a dry run, that would be).'),
+      reason: z.string().optional(),
+      createdAt: z.string().describe('ISO 8601.'),
+      completedAt: z.string().optional().describe('ISO 8601, once completed.'),
+    })
+    .strict();
+}
+
+export type CaseView = z.output<ReturnType<typeof caseViewSchema>>;
 
 /** RFC 9457 problem details, with Bouncer's extension members. */
 export const problemSchema = z

@@ -483,7 +483,8 @@ function build(r: Rng, n: number, ctx: { h: Harness; callId: string; conferenceS
       ];
       const kick = {
         call: r.pick([{ conversationId: MEETING_CHAT_ID }, { teamsCallId: ctx.callId }, { twilioConference: 'Night bridge' }, { twilioConference: ctx.conferenceSid }]),
-        target: r.pick(targets),
+        // A bulk kick a third of the time (issue 12, item 4).
+        ...(r.chance(0.33) ? { targets: Array.from({ length: 1 + r.int(3) }, () => r.pick(targets)) } : { target: r.pick(targets) }),
         reason: 'fuzz',
         actor: 'fuzzer',
         dryRun: r.chance(0.5),

@@ -20,10 +20,15 @@ describe('the OpenAPI document', () => {
     expect(buildOpenApiDocument(version, webhookCallSyntaxes())).toEqual(doc);
   });
 
-  it('documents the 202 with its Location, and reading a case (issue 12, item 3)', () => {
+  it('documents the 202 with its Location, bulk kicks, and reading a case (issue 12, items 3 and 4)', () => {
     const kick = doc.paths['/api/moderation/kick']!.post!;
     expect(kick.responses['202']!.headers).toHaveProperty('Location');
     expect(kick.responses['202']!.content['application/json']!.schema).toEqual({ $ref: '#/components/schemas/KickAccepted' });
+    expect(kick.requestBody!.content['application/json']!.schema).toEqual({
+      oneOf: [{ $ref: '#/components/schemas/KickRequest' }, { $ref: '#/components/schemas/BulkKickRequest' }],
+    });
+    expect(doc.components.schemas.BulkKickRequest).toMatchObject({ properties: { targets: { type: 'array', minItems: 1, maxItems: 100 } }, required: expect.arrayContaining(['targets', 'call']) });
+    expect(doc.components.schemas.KickResponse).toEqual({ oneOf: [{ $ref: '#/components/schemas/KickResult' }, { $ref: '#/components/schemas/BulkKickResult' }] });
     const read = doc.paths['/api/moderation/cases/{caseId}']!.get!;
     expect(read.parameters!.map((p) => `${p.in}:${p.name}`)).toEqual(['path:caseId', 'header:webhook-id', 'header:webhook-timestamp', 'header:webhook-signature']);
     expect(Object.keys(read.responses).sort()).toEqual(['200', '401', '404', '503']);

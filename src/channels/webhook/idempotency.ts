@@ -59,8 +59,13 @@ export function webhookIdempotencyKeys(webhookId: string, idempotencyKey: string
   return [`webhook-id:${webhookId}`, ...(idempotencyKey ? [`idempotency-key:${idempotencyKey}`] : [])];
 }
 
+/** The keys of one entry of a bulk message: each of the message's keys, with `#<index>`. */
+export function entryKeys(messageKeys: readonly string[], index: number): string[] {
+  return messageKeys.map((key) => `${key}#${index}`);
+}
+
 /** The hash a key's body is compared by: the same key with another body is refused (422). */
-function bodyHash(rawBody: Buffer): string {
+export function bodyHash(rawBody: Buffer): string {
   return createHash('sha256').update(rawBody).digest('hex');
 }
 
@@ -79,7 +84,7 @@ function bodyHash(rawBody: Buffer): string {
  */
 export function idempotent(deps: IdempotencyDeps, handler: () => Promise<IdempotentResult | IdempotentPending>) {
   return async (keys: readonly string[], rawBody: Buffer): Promise<IdempotentAnswer> => {
-    const claim = await claimKeys(deps, keys, bodyHash(rawBody));
+    const claim = await claimKeys(deps, keys, bodyHash(rawBody), 'wait');
     if ('answer' in claim) return claim.answer;
     const { claimed } = claim;
     let result: IdempotentResult | IdempotentPending;
@@ -104,25 +109,34 @@ export function idempotent(deps: IdempotencyDeps, handler: () => Promise<Idempot
 }
 
 /** What claiming a message's keys came to: an answer already, or the keys this request now owns. */
-type Claim = { answer: IdempotentAnswer } | { claimed: string[] };
+export type Claim =
+  | { answer: IdempotentAnswer }
+  /** `othersPending`: a key another delivery holds, still pending (only with `onPending: 'proceed'`). */
+  | { claimed: string[]; othersPending: boolean };
 
 /**
  * Claims `keys` in order. A key already claimed with another body answers 422; one with a response
- * (final, or held) answers it, replayed. A pending key without a response is waited for (or
- * answers 409 request-in-progress, retryable, giving up what it claimed). An answer found is
- * stored under the keys claimed before it, so the message keeps its answer.
+ * (final, or held) answers it, replayed. A pending key without a response: with `'wait'`, waits
+ * for its response (or answers 409 request-in-progress, retryable, giving up what it claimed);
+ * with `'proceed'`, is passed over (a bulk message, whose entries have keys of their own).
+ * An answer found is stored under the keys claimed before it, so the message keeps its answer.
  */
-async function claimKeys(deps: IdempotencyDeps, keys: readonly string[], hash: string): Promise<Claim> {
+export async function claimKeys(deps: IdempotencyDeps, keys: readonly string[], hash: string, onPending: 'wait' | 'proceed'): Promise<Claim> {
   if (keys.length === 0) throw new Error('idempotent: no key');
   const waitMs = deps.waitForPendingMs ?? 15_000;
   const now = deps.clock.now();
   const expiresAt = new Date(now.getTime() + IDEMPOTENCY_TTL_MS).toISOString();
   const claimed: string[] = [];
+  let othersPending = false;
   try {
     for (const key of keys) {
       const existing = await deps.store.claim(key, hash, now.toISOString(), expiresAt);
       if (!existing) {
         claimed.push(key);
+        continue;
+      }
+      if (onPending === 'proceed' && existing.requestHash === hash && !existing.response) {
+        othersPending = true;
         continue;
       }
       const earlier = await earlierAnswer(deps.store, existing, hash, waitMs);
@@ -140,11 +154,11 @@ async function claimKeys(deps: IdempotencyDeps, keys: readonly string[], hash: s
     await releaseAll(deps.store, claimed);
     throw err;
   }
-  return { claimed };
+  return { claimed, othersPending };
 }
 
 /** Keeps a final answer under the keys, or, retryable, gives them up. A store that fails gives them up too, and the failure is thrown. */
-async function keep(store: IdempotencyStore, keys: readonly string[], result: IdempotentResult): Promise<void> {
+export async function keep(store: IdempotencyStore, keys: readonly string[], result: IdempotentResult): Promise<void> {
   if (result.retryable) {
     await releaseAll(store, keys);
     return;
@@ -157,7 +171,7 @@ async function keep(store: IdempotencyStore, keys: readonly string[], result: Id
   }
 }
 
-async function releaseAll(store: IdempotencyStore, keys: readonly string[]): Promise<void> {
+export async function releaseAll(store: IdempotencyStore, keys: readonly string[]): Promise<void> {
   for (const key of keys) await store.release(key);
 }
 

@@ -1,7 +1,7 @@
 import type { z } from 'zod';
 import type { CommandRegistry, CommandResult } from '../../app/commands/command.js';
 import type { KickArgs } from '../../app/commands/kick.js';
-import { runCommand } from '../../app/commands/run-command.js';
+import { runCommand, runEach } from '../../app/commands/run-command.js';
 import { BouncerError } from '../../app/domain/errors.js';
 import { normalizeSid } from '../../app/domain/ids.js';
 import type { Outcome } from '../../app/domain/outcome.js';
@@ -12,9 +12,20 @@ import { NO_CHAT } from '../../app/ports/chat-directory.js';
 import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { IdempotencyStore, StoredResponse } from '../../app/ports/store.js';
 import type { HttpAnswer, HttpInput, RawRoute } from '../../http/route.js';
-import { idempotent, webhookIdempotencyKeys, type IdempotencyDeps, type IdempotentPending, type IdempotentResult } from './idempotency.js';
+import {
+  bodyHash,
+  claimKeys,
+  entryKeys,
+  idempotent,
+  keep,
+  webhookIdempotencyKeys,
+  type IdempotencyDeps,
+  type IdempotentAnswer,
+  type IdempotentPending,
+  type IdempotentResult,
+} from './idempotency.js';
 import { outcomeResponse, problem } from './problems.js';
-import { kickRequestSchema, type KickRequestBody, type WebhookCallSyntax } from './schemas.js';
+import { bulkKickRequestSchema, kickRequestSchema, type BulkKickRequestBody, type WebhookCallSyntax } from './schemas.js';
 import { verifyStandardWebhook } from './standard-webhooks.js';
 
 export interface KickRouteDeps {
@@ -42,20 +53,23 @@ const MAX_BODY_BYTES = 16 * 1024;
 /** Where a case is read (GET), as the 202's Location names it. */
 export const casePath = (caseId: number) => `/api/moderation/cases/${caseId}`;
 
-/** The fields of a kick body besides whom. */
-type KickFields = Omit<KickRequestBody, 'target'>;
-type TargetBody = KickRequestBody['target'];
+/** The fields of a kick body besides whom (single and bulk bodies share them). */
+type KickFields = Omit<BulkKickRequestBody, 'targets'>;
+type TargetBody = BulkKickRequestBody['targets'][number];
 
 /**
  * POST /api/moderation/kick: authenticate (Standard Webhooks) → content type → idempotency →
  * parse (zod) → the kick command, through the command runner → answer (200, 202 or problem+json).
  * The caller's authority comes from the secret that signed it. Nothing about the secret is revealed.
  *
- * The answer comes within WEBHOOK_SYNC_WAIT_MS; else, once the kick's case is open, 202 with the
- * case (`Location` to read it) while the removal finishes in the background.
+ * One target (`target`): the answer within WEBHOOK_SYNC_WAIT_MS, else, once its case is open, 202
+ * with the case (`Location` to read it) while the removal finishes in the background. Several
+ * (`targets`): 200 with one entry per target, each run and deduplicated as a kick of its own (its
+ * keys are the message's with `#<index>`): a result, a problem, or `{caseId, status: "pending"}`.
  */
 export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
   const single = kickRequestSchema(deps.calls);
+  const bulk = bulkKickRequestSchema(deps.calls);
   const found = deps.commands.find((c) => c.name === 'kick');
   if (!found) throw new BouncerError('INTERNAL', 'no kick command is registered');
   // A webhook's permission is asked about the call it names: the signing secret's scope must name it.
@@ -86,7 +100,7 @@ export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
     // second key, so a captured request resent with a new one gets the first answer, not a second run.
     const idempotencyKey = input.header('idempotency-key') || undefined;
     const message: Message = { raw: input.body, json: parseJson(input.body), keys: webhookIdempotencyKeys(webhookId, idempotencyKey), requestId: idempotencyKey ?? webhookId, secretIndex };
-    const answer = await idempotent(idem, () => actOnOne(message))(message.keys, message.raw);
+    const answer = isBulk(message.json) ? await actOnEach(message) : await idempotent(idem, () => actOnOne(message))(message.keys, message.raw);
     const headers: Record<string, string> = {};
     if (answer.replayed) headers['idempotent-replayed'] = 'true';
     const accepted = answer.status === 202 ? (answer.body as { caseId?: unknown }).caseId : undefined;
@@ -102,6 +116,54 @@ export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
     const body = parsed.body;
     const scope = messageScope(body, m);
     return kickOne(scope, body, body.target, { requestId: m.requestId, idempotencyKeys: m.keys, answerBy: Date.now() + deps.syncWaitMs, secretIndex: m.secretIndex });
+  };
+
+  /**
+   * Several targets. The message's own keys are claimed first: a reused webhook-id with another
+   * body is refused (422), a message whose answer is kept is replayed. Another delivery of the
+   * same message still running does not hold this one up: every entry has keys of its own
+   * (`<key>#<index>`), so an entry is never run twice, and one that is done is answered from its
+   * keys. The message's keys stay pending (bound to the body) until every entry is final and none
+   * retryable, and then keep the whole answer; until then a retry runs what is left (entries that
+   * failed retryably) and recomposes the rest.
+   */
+  const actOnEach = async (m: Message): Promise<IdempotentAnswer> => {
+    const claim = await claimKeys(idem, m.keys, bodyHash(m.raw), 'proceed');
+    if ('answer' in claim) return claim.answer;
+    const parsed = validate(bulk, m.json.ok ? m.json.value : undefined);
+    if ('invalid' in parsed) {
+      const stored = problemAnswer(parsed.invalid);
+      await keep(deps.idempotency, m.keys, { stored });
+      return { ...stored, replayed: false, settled: Promise.resolve() };
+    }
+    const body = parsed.body;
+    const scope = messageScope(body, m);
+    const answerBy = Date.now() + deps.syncWaitMs;
+    const entries = await runEach(body.targets, (target, index, ready) => {
+      const keys = entryKeys(m.keys, index);
+      return idempotent(idem, () =>
+        kickOne(scope, body, target, { requestId: `${m.requestId}#${index}`, idempotencyKeys: keys, answerBy, secretIndex: m.secretIndex, ready }),
+      )(keys, m.raw);
+    });
+    const stored: StoredResponse = { status: 200, body: { results: entries.map((e) => e.body) } };
+    if (entries.every(isFinal)) await keep(deps.idempotency, m.keys, { stored });
+    else deps.background.track(keepWhenFinal(m, entries));
+    return { ...stored, replayed: false, settled: Promise.resolve() };
+  };
+
+  /** The message's answer, kept once the entries this delivery runs are done, if every entry is then final. */
+  const keepWhenFinal = async (m: Message, entries: readonly IdempotentAnswer[]): Promise<void> => {
+    try {
+      await Promise.all(entries.map((e) => e.settled));
+      const records = await Promise.all(entries.map((_e, index) => deps.idempotency.get(entryKeys(m.keys, index)[0]!)));
+      const finals = records.map((r) => (r?.state === 'done' ? r.response : undefined));
+      if (finals.every((f): f is StoredResponse => f !== undefined && isFinal(f))) {
+        await keep(deps.idempotency, m.keys, { stored: { status: 200, body: { results: finals.map((f) => f.body) } } });
+      }
+    } catch (err) {
+      // The keys stay pending: a retry of the message recomposes its answer.
+      deps.logger.warn({ err, requestId: m.requestId }, 'could not keep the answer of a bulk kick');
+    }
   };
 
   /** The request of a message: the system that signed it, the call it names. */
@@ -127,7 +189,7 @@ export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
     scope: RequestScope,
     body: KickFields,
     target: TargetBody,
-    how: { requestId: string; idempotencyKeys: readonly string[]; answerBy: number; secretIndex: number },
+    how: { requestId: string; idempotencyKeys: readonly string[]; answerBy: number; secretIndex: number; ready?: () => void },
   ): Promise<IdempotentResult | IdempotentPending> => {
     let opened!: (caseId: number) => void;
     const caseOpened = new Promise<number>((resolve) => {
@@ -136,7 +198,10 @@ export function moderationKickRoute(deps: KickRouteDeps): RawRoute {
     const part = scope.part({
       requestId: how.requestId,
       idempotencyKeys: how.idempotencyKeys,
-      onCaseOpened: opened,
+      onCaseOpened: (caseId) => {
+        opened(caseId);
+        how.ready?.();
+      },
     });
     const args: KickArgs = { target: toTarget(target), call: toCall(body.call as Record<string, string>, deps.calls), reason: body.reason, dryRun: body.dryRun };
     const work = runCommand({ command: kick, args }, { moderation: deps.moderation, scope: part }, deps.commands).then((result) =>
@@ -183,6 +248,11 @@ function parseJson(raw: Buffer): Message['json'] {
   }
 }
 
+/** A body naming `targets` is a bulk kick (the bulk schema then refuses one that also names `target`). */
+function isBulk(json: Message['json']): boolean {
+  return json.ok && json.value !== null && typeof json.value === 'object' && !Array.isArray(json.value) && 'targets' in json.value;
+}
+
 /** The body as the schema reads it, or the 400 saying what is wrong with it. */
 function validate<T>(schema: z.ZodType<T>, value: unknown): { body: T } | { invalid: ReturnType<typeof problem> } {
   const parsed = schema.safeParse(value);
@@ -210,6 +280,11 @@ async function answeredOrOpened<T>(work: Promise<T>, answerBy: number, caseOpene
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Whether an entry's answer is final: not still running, and not a failure a retry may fix. */
+function isFinal(answer: StoredResponse): boolean {
+  return answer.status !== 202 && !isRetryableProblem(answer);
 }
 
 function isRetryableProblem(answer: StoredResponse): boolean {

@@ -2,7 +2,17 @@ import { z } from 'zod';
 import { PROBLEM_CONTENT_TYPE } from '../../http/problem.js';
 import type { RawRoute } from '../../http/route.js';
 import { PROBLEM_TYPES, type ProblemType } from './problems.js';
-import { caseViewSchema, kickAcceptedSchema, kickRequestSchema, kickResultSchema, problemSchema, type WebhookCallSyntax } from './schemas.js';
+import {
+  bulkKickRequestSchema,
+  bulkKickResultSchema,
+  caseViewSchema,
+  kickAcceptedSchema,
+  kickRequestSchema,
+  kickResultSchema,
+  MAX_BULK_TARGETS,
+  problemSchema,
+  type WebhookCallSyntax,
+} from './schemas.js';
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
   const { $schema: _ignored, ...rest } = z.toJSONSchema(schema, { target: 'draft-2020-12', io }) as Record<string, unknown>;
@@ -62,7 +72,7 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
       title: 'Bouncer moderation API',
       version,
       description:
-        'Lets an automated moderation system remove a participant from a Teams call or a Twilio conference. ' +
+        'Lets an automated moderation system remove participants from a Teams call or a Twilio conference. ' +
         'Requests are signed per the Standard Webhooks specification (https://www.standardwebhooks.com) with a ' +
         'secret from WEBHOOK_SECRETS; the timestamp must be within 5 minutes. A repeated webhook-id returns the ' +
         'first response without acting again, for at least 24 hours, whatever Idempotency-Key it carries; but a ' +
@@ -77,11 +87,16 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
       '/api/moderation/kick': {
         post: {
           operationId: 'kick',
-          summary: 'Remove a participant from a call',
+          summary: 'Remove one participant (`target`) or several (`targets`) from a call',
           description:
-            '200 with the result, a problem, or, when the removal is still running after WEBHOOK_SYNC_WAIT_MS and ' +
-            'its case is open, 202 with the case while it finishes in the background; a repeated delivery meanwhile ' +
-            'gets the same 202, and the final answer once it is done.',
+            'One target: 200 with the result, a problem, or, when the removal is still running after ' +
+            'WEBHOOK_SYNC_WAIT_MS and its case is open, 202 with the case while it finishes in the background; a ' +
+            'repeated delivery meanwhile gets the same 202, and the final answer once it is done. Several targets ' +
+            `(1 to ${MAX_BULK_TARGETS}): 200 with one entry per target, in order, each handled as if sent alone ` +
+            '(its own case, permission and deduplication): a result, a problem, or `{caseId, status: "pending"}` ' +
+            'for one still running (follow its case). A repeated delivery of a bulk message never removes anyone ' +
+            'twice: finished entries are answered from their own record, running ones as pending, and only ' +
+            'entries that failed retryably act again. The message keeps its answer once every entry is final.',
           parameters: [
             ...signatureHeaders('Unique message id; always the idempotency key (it is signed).'),
             header(
@@ -93,15 +108,16 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
           ],
           requestBody: {
             required: true,
-            content: { 'application/json': { schema: ref('KickRequest') } },
+            content: { 'application/json': { schema: { oneOf: [ref('KickRequest'), ref('BulkKickRequest')] } } },
           },
           responses: {
             '200': {
-              description: 'Removed, already gone, or (dry run) who would be removed.',
-              content: { 'application/json': { schema: ref('KickResult') } },
+              description:
+                'One target: removed, already gone, or (dry run) who would be removed. Several targets: one entry per target.',
+              content: { 'application/json': { schema: ref('KickResponse') } },
             },
             '202': {
-              description: 'The removal is still running after WEBHOOK_SYNC_WAIT_MS; its case (the Location) tells how it ends.',
+              description: `One target: the removal is still running after WEBHOOK_SYNC_WAIT_MS; its case (the Location) tells how it ends.`,
               headers: {
                 Location: { description: 'The case: `/api/moderation/cases/{caseId}` (signed GET).', schema: { type: 'string' } },
               },
@@ -144,7 +160,10 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
     components: {
       schemas: {
         KickRequest: jsonSchema(kickRequestSchema(calls), 'input'),
+        BulkKickRequest: jsonSchema(bulkKickRequestSchema(calls), 'input'),
+        KickResponse: { oneOf: [ref('KickResult'), ref('BulkKickResult')] },
         KickResult: jsonSchema(kickResultSchema, 'output'),
+        BulkKickResult: jsonSchema(bulkKickResultSchema, 'output'),
         KickAccepted: jsonSchema(kickAcceptedSchema, 'output'),
         Case: jsonSchema(caseViewSchema(calls), 'output'),
         Problem: jsonSchema(problemSchema, 'output'),

@@ -40,20 +40,40 @@ export const targetRefSchema = z.union([
   z.object({ phoneNumber: z.string().regex(E164_PATTERN).describe('The caller’s number in E.164, e.g. +15551234567.') }).strict(),
 ]);
 
-/** POST /api/moderation/kick request body. */
+/** The most targets one bulk kick names. */
+export const MAX_BULK_TARGETS = 100;
+
+/** What every kick body says besides whom: the call, why, who acts, dry run. */
+function kickFields(calls: readonly WebhookCallSyntax[]) {
+  return {
+    call: callRefSchema(calls),
+    reason: z.string().max(500).optional().describe('Why; shown in the chat and kept in the audit log.'),
+    actor: z.string().min(1).max(100).optional().describe('Name of the system acting, for the audit log and the chat (e.g. "toxicity-classifier").'),
+    dryRun: z.boolean().default(false).describe('Resolve and authorize, remove nobody.'),
+  };
+}
+
+/** POST /api/moderation/kick request body, one target. */
 export function kickRequestSchema(calls: readonly WebhookCallSyntax[]) {
+  return z.object({ ...kickFields(calls), target: targetRefSchema }).strict();
+}
+
+/** POST /api/moderation/kick request body, several targets (instead of `target`): each is kicked as if sent alone. */
+export function bulkKickRequestSchema(calls: readonly WebhookCallSyntax[]) {
   return z
     .object({
-      call: callRefSchema(calls),
-      target: targetRefSchema,
-      reason: z.string().max(500).optional().describe('Why; shown in the chat and kept in the audit log.'),
-      actor: z.string().min(1).max(100).optional().describe('Name of the system acting, for the audit log and the chat (e.g. "toxicity-classifier").'),
-      dryRun: z.boolean().default(false).describe('Resolve and authorize, remove nobody.'),
+      ...kickFields(calls),
+      targets: z
+        .array(targetRefSchema)
+        .min(1)
+        .max(MAX_BULK_TARGETS)
+        .describe(`1 to ${MAX_BULK_TARGETS} people to remove from the call, each with a case and an answer of their own, in this order.`),
     })
     .strict();
 }
 
 export type KickRequestBody = z.output<ReturnType<typeof kickRequestSchema>>;
+export type BulkKickRequestBody = z.output<ReturnType<typeof bulkKickRequestSchema>>;
 
 const targetSummarySchema = z
   .object({
@@ -76,7 +96,7 @@ export const kickResultSchema = z
   })
   .strict();
 
-/** 202 response: the removal goes on; its case tells how it ends. */
+/** 202 response (and a bulk entry still running): the removal goes on; its case tells how it ends. */
 export const kickAcceptedSchema = z
   .object({
     caseId: z.number().int().describe('The audit case: GET /api/moderation/cases/{caseId} follows it.'),
@@ -130,3 +150,15 @@ export const problemSchema = z
   .strict();
 
 export type Problem = z.infer<typeof problemSchema>;
+
+/** 200 response to a bulk kick: one entry per target, in the request's order. */
+export const bulkKickResultSchema = z
+  .object({
+    results: z
+      .array(z.union([kickResultSchema, kickAcceptedSchema, problemSchema]))
+      .describe(
+        'One entry per target, in order: a result (as a single kick’s 200 body), `{caseId, status: "pending"}` for a removal ' +
+          'still running after WEBHOOK_SYNC_WAIT_MS (follow its case), or a problem (as a single kick’s problem body).',
+      ),
+  })
+  .strict();

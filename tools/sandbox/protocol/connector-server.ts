@@ -25,6 +25,8 @@ export interface PostedActivity {
   replyToId?: string;
   /** The id this server gave the activity (what an update names). */
   id?: string;
+  /** When the request reached this server (Date.now()), before any injected latency. */
+  receivedAt?: number;
   activity: { type?: string; text?: string; attachments?: unknown[]; [k: string]: unknown };
 }
 
@@ -57,6 +59,11 @@ export class SandboxConnector {
   readonly members = new Map<string, ConnectorMember>();
   readonly meetings = new Map<string, ConnectorMeeting>();
   readonly calls: Array<{ method: string; path: string; authorized: boolean }> = [];
+  /**
+   * Network latency, milliseconds: every request of the bot's waits this long before it is
+   * handled, as if the Bot Connector were far away (the benchmark's round-trip count). 0: none.
+   */
+  latencyMs = 0;
   /** Chat conversation id → the id of the meeting the chat belongs to (relay mode). */
   readonly meetingChats = new Map<string, string>();
   /** The relaying channel's own connector, learnt from the `serviceUrl` of what it posts. */
@@ -89,6 +96,8 @@ export class SandboxConnector {
         await forward(req, res, `${me.upstream}${req.url}`);
         return;
       }
+      const receivedAt = Date.now();
+      if (me.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, me.latencyMs));
       const holder = me.tokens?.whoHolds(req.headers.authorization);
       const authorized = !me.tokens || holder?.scope === 'https://api.botframework.com/.default';
       me.calls.push({ method: req.method ?? 'GET', path, authorized });
@@ -104,6 +113,7 @@ export class SandboxConnector {
           conversationId: decodeURIComponent(m[1]!),
           replyToId: m[2] && decodeURIComponent(m[2]),
           id,
+          receivedAt,
           activity: JSON.parse(req.body) as PostedActivity['activity'],
         });
         for (const w of me.waiters.splice(0)) w();

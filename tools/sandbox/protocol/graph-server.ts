@@ -28,6 +28,24 @@ export interface RecordedRequest {
   body?: unknown;
 }
 
+/** A DELETE that removed someone (answered 204). */
+export interface Removal {
+  callId: string;
+  participantId: string;
+  /** When it was answered (Date.now()). */
+  at: number;
+}
+
+/** A roster notification ready to post: built and serialized ahead, sent when asked. */
+export interface PreparedNotification {
+  /** How many participants it carries. */
+  count: number;
+  /** The body's size in bytes. */
+  bytes: number;
+  /** Posts it to the call's callback URI; resolves with Bouncer's HTTP status. */
+  send(): Promise<number>;
+}
+
 export interface ScriptedResponse {
   status: number;
   headers?: Record<string, string>;
@@ -57,6 +75,13 @@ export class SandboxGraph {
   listLimit?: number;
   /** When false, joins are answered but no notification is sent (to test a cold roster). */
   sendRoster = true;
+  /**
+   * Network latency, milliseconds: every request waits this long before it is handled, as if it
+   * travelled to a distant Graph (the benchmark's round-trip count). 0: none.
+   */
+  latencyMs = 0;
+  /** Every DELETE that removed someone, in order. */
+  readonly removals: Removal[] = [];
 
   private constructor(
     private readonly server: LocalServer,
@@ -78,6 +103,7 @@ export class SandboxGraph {
         }
       }
       const me = ref.self!;
+      if (me.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, me.latencyMs));
       me.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
       // The calls document covers /communications only; user profiles are outside it.
       if (me.opts.contract && path.startsWith('/communications')) {
@@ -191,6 +217,35 @@ export class SandboxGraph {
     return { changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [...call.participants.values()] };
   }
 
+  /**
+   * Many people join a live call at once: they are in the call at once, and the roster
+   * notifications that say so (`updated`, naming who joined, as `addPerson` sends them) are built
+   * now, at most `perNotification` people each, to be posted in order with `send()`. Building them
+   * ahead keeps their serialization out of whatever is measured while they are posted.
+   */
+  prepareJoins(callId: string, people: readonly SeedPerson[], perNotification: number): PreparedNotification[] {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    if (!Number.isInteger(perNotification) || perNotification < 1) throw new Error('perNotification must be a positive integer');
+    const prepared: PreparedNotification[] = [];
+    for (let i = 0; i < people.length; i += perNotification) {
+      const joined = people.slice(i, i + perNotification).map(participantJson);
+      for (const p of joined) call.participants.set(p.id, p);
+      const items = [{ changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: joined }];
+      const payload = this.payload(call, items);
+      const body = JSON.stringify(payload);
+      prepared.push({ count: joined.length, bytes: Buffer.byteLength(body), send: () => this.post(call, payload, body) });
+    }
+    return prepared;
+  }
+
+  /** `prepareJoins`, posted one after the other; resolves with Bouncer's answers. */
+  async addPeople(callId: string, people: readonly SeedPerson[], perNotification: number): Promise<number[]> {
+    const statuses: number[] = [];
+    for (const n of this.prepareJoins(callId, people, perNotification)) statuses.push(await n.send());
+    return statuses;
+  }
+
   /** The meeting ends for everyone. */
   async endCall(callId: string): Promise<void> {
     const call = this.calls.get(callId);
@@ -251,6 +306,7 @@ export class SandboxGraph {
       const p = call.participants.get(participantId);
       if (!p) return { status: 404, code: '8507' };
       call.participants.delete(participantId);
+      this.removals.push({ callId: call.id, participantId, at: Date.now() });
       this.notifyLater(call, [
         { changeType: 'deleted', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [p] },
       ]);
@@ -355,18 +411,41 @@ export class SandboxGraph {
   }
 
   private async notify(call: SandboxCall, items: object[]): Promise<void> {
-    const payload = {
+    const payload = this.payload(call, items);
+    await this.post(call, payload, JSON.stringify(payload));
+  }
+
+  private payload(call: SandboxCall, items: object[]): object {
+    return {
       '@odata.type': '#microsoft.graph.commsNotifications',
       value: items.map((i) => ({ '@odata.type': '#microsoft.graph.commsNotification', callbackUri: call.callbackUri, ...i })),
     };
-    const token = await this.opts.callsIssuer.sign({ iss: this.opts.callsTokenIssuer, aud: this.opts.appId });
+  }
+
+  private async post(call: SandboxCall, payload: object, body: string): Promise<number> {
     const res = await fetch(call.callbackUri, {
       method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
-      body: JSON.stringify(payload),
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.notificationToken()}` },
+      body,
     });
     await res.arrayBuffer();
     this.notificationsSent.push({ callbackUri: call.callbackUri, status: res.status, payload });
+    return res.status;
+  }
+
+  private token?: { value: Promise<string>; until: number };
+
+  /**
+   * The calling platform's token for a notification. One is kept for a few minutes (it is valid
+   * for an hour): signing an RS256 token per notification would cost this server more than the
+   * notification costs Bouncer, which checks every token anyway.
+   */
+  private notificationToken(): Promise<string> {
+    const now = Date.now();
+    if (!this.token || this.token.until <= now) {
+      this.token = { value: this.opts.callsIssuer.sign({ iss: this.opts.callsTokenIssuer, aud: this.opts.appId }), until: now + 5 * 60_000 };
+    }
+    return this.token.value;
   }
 }
 

@@ -61,7 +61,8 @@ export interface ScriptedResponse {
 export class SandboxGraph {
   readonly requests: RecordedRequest[] = [];
   readonly violations: string[] = [];
-  readonly notificationsSent: Array<{ callbackUri: string; status: number; payload: unknown }> = [];
+  /** Notifications posted, with Bouncer's answer; status 0 and `error` when one could not be delivered. */
+  readonly notificationsSent: Array<{ callbackUri: string; status: number; payload: unknown; error?: string }> = [];
   private readonly meetings = new Map<string, SeedPerson[]>();
   /** Scheduled meetings, as GET /users/{id}/onlineMeetings?$filter=JoinWebUrl eq '…' finds them. */
   private readonly onlineMeetings: Array<{ joinWebUrl: string; threadId: string; organizer: SeedPerson }> = [];
@@ -395,16 +396,19 @@ export class SandboxGraph {
     };
   }
 
-  /** One POST per notification, in order, like Graph. */
+  /**
+   * One POST per notification, in order, like Graph. Nobody awaits these: one that cannot be
+   * delivered (Bouncer gone, a connection reset) is recorded with status 0, not thrown.
+   */
   private notifyLater(call: SandboxCall, items: object[], oneByOne = false): void {
     const run = async () => {
       if (oneByOne) for (const item of items) await this.notify(call, [item]);
       else await this.notify(call, items);
     };
-    // A callback that cannot be reached (Bouncer stopped) is recorded, as Graph would give up on it.
     const p = run()
       .catch((err: unknown) => {
-        this.notificationsSent.push({ callbackUri: call.callbackUri, status: 0, payload: { error: err instanceof Error ? err.message : String(err) } });
+        const cause = err instanceof Error && err.cause instanceof Error ? `: ${err.cause.message}` : '';
+        this.notificationsSent.push({ callbackUri: call.callbackUri, status: 0, payload: items, error: `${err instanceof Error ? err.message : String(err)}${cause}` });
       })
       .finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
@@ -423,11 +427,18 @@ export class SandboxGraph {
   }
 
   private async post(call: SandboxCall, payload: object, body: string): Promise<number> {
-    const res = await fetch(call.callbackUri, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', authorization: `Bearer ${await this.notificationToken()}` },
-      body,
-    });
+    const token = await this.notificationToken();
+    const deliver = () =>
+      fetch(call.callbackUri, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
+    let res: Response;
+    try {
+      res = await deliver();
+    } catch {
+      // Not delivered (say, a kept-alive connection Bouncer closed as it was reused): Graph
+      // delivers a notification again; once is enough here.
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      res = await deliver();
+    }
     await res.arrayBuffer();
     this.notificationsSent.push({ callbackUri: call.callbackUri, status: res.status, payload });
     return res.status;

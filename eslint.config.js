@@ -93,8 +93,8 @@ export default tseslint.config(
     ...tseslint.configs.disableTypeChecked,
   },
   {
-    // Entry points read the environment: the service, and the sandbox's launcher.
-    files: ['src/main.ts', 'tools/sandbox/playground.ts', 'test/**', 'vitest.config.ts', 'scripts/**'],
+    // Entry points read the environment: the service, the sandbox's launcher and the bench.
+    files: ['src/main.ts', 'tools/sandbox/playground.ts', 'tools/bench/bench.ts', 'test/**', 'vitest.config.ts', 'scripts/**'],
     rules: { 'no-restricted-properties': 'off' },
   },
 );

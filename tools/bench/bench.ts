@@ -1,0 +1,307 @@
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { freePort } from '../sandbox/ports.js';
+import { makeLocalTlsIdentity } from '../sandbox/tls.js';
+import { BenchWorld } from './bench-world.js';
+import { concurrentFirstKicks, INJECTED_LATENCY_MS, roundTrips, type RoundTrips } from './chat.js';
+import { sleep, type BenchContext } from './context.js';
+import { interleavedTargets, measureKicks, ROSTER_NOTIFICATION_PEOPLE, seedBigCall, seedSmallCalls, spreadTargets, type KickRun } from './kicks.js';
+import { openLedger } from './ledger.js';
+import { percentile, runLoad } from './load.js';
+import { meterCpu, startNode, tail, waitForHealthy, type Child, type CpuShare } from './processes.js';
+import { RAID_FLOOR_MS, RAIDERS, raid, REMOVALS_PER_SECOND } from './raid.js';
+import { machine, ms, num, table, type Check, type Row } from './report.js';
+import { BIG_NOTIFICATION_PEOPLE, rosterStall } from './stall.js';
+
+/**
+ * `npm run bench`: Bouncer as `node dist/main.js` against the sandbox's local protocol servers,
+ * measured and checked; prints one markdown table and the machine it ran on. A benchmark, not a
+ * test: a missed target is printed (✗), never a failure; a failed correctness check (a lost kick,
+ * a DELETE too many) is, and makes the exit status 1.
+ *
+ *   npm run bench [-- --database=<DATABASE_URL>]
+ *
+ * `--database` runs Bouncer on that (empty) database instead of a new SQLite file.
+ */
+
+/** Load generator connections (keep-alive), for Bouncer and for the restify ceiling alike. */
+const CONCURRENCY = 64;
+/** Each kick run stops starting kicks after this long, or when its targets run out. */
+const KICK_RUN_MS = 5_000;
+/** Targets per kick run: at most this many kicks. */
+const KICKS_PER_RUN = 4_000;
+const SMALL_ROSTER = 100;
+const BIG_ROSTER = 20_000;
+/** Kicks per call of SMALL_ROSTER people: the roster stays near its size (100 → 80). */
+const KICKS_PER_SMALL_CALL = 20;
+/** Kicks before the measured runs, on calls of their own (JIT, caches, connections). */
+const WARM_UP_KICKS = 200;
+const CEILING_RUN_MS = 3_000;
+const IDLE_MS = 2_000;
+const FIRST_KICKS = 100;
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const bouncerMain = path.join(repoRoot, 'dist', 'main.js');
+const ceilingMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ceiling-server.js');
+const benchStart = performance.now();
+const progress = (line: string) => process.stderr.write(`[bench ${((performance.now() - benchStart) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
+
+async function main(argv: string[]): Promise<number> {
+  const databaseArg = argv.find((a) => a.startsWith('--database='))?.slice('--database='.length);
+  const unknown = argv.filter((a) => !a.startsWith('--database='));
+  if (unknown.length > 0) {
+    process.stderr.write(`Unknown argument(s): ${unknown.join(' ')}\nUsage: npm run bench [-- --database=<DATABASE_URL>]\n`);
+    return 2;
+  }
+  if (!existsSync(bouncerMain)) {
+    process.stderr.write(`Bouncer is not built (${bouncerMain} is missing): run \`npm run bench\`, which builds it first.\n`);
+    return 2;
+  }
+
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-bench-'));
+  const databaseUrl = databaseArg ?? `sqlite:${path.join(dir, 'bouncer.sqlite')}`;
+  const children: Child[] = [];
+  let world: BenchWorld | undefined;
+  let keepDir = false;
+  try {
+    progress('starting the local protocol servers');
+    const tls = await makeLocalTlsIdentity();
+    const certFile = path.join(dir, 'local-ca.pem');
+    writeFileSync(certFile, tls.cert);
+    world = await BenchWorld.start(tls);
+
+    const port = await freePort();
+    const url = `http://127.0.0.1:${port}`;
+    const env: Record<string, string> = {
+      // Only what a process needs to run: nothing from the shell that could reach a real service.
+      ...pick(process.env, ['PATH', 'Path', 'SystemRoot', 'TMPDIR', 'TEMP', 'TMP']),
+      HOME: process.env.HOME ?? dir,
+      NODE_EXTRA_CA_CERTS: certFile,
+      HOST: '127.0.0.1',
+      PORT: String(port),
+      LOG_LEVEL: 'info',
+      DATABASE_URL: databaseUrl,
+      ...world.bouncerEnv(url),
+    };
+    progress(`starting Bouncer (node dist/main.js, log: ${path.join(dir, 'bouncer.log')})`);
+    const spawnedAt = performance.now();
+    const bouncer = startNode('bouncer', ['--disable-warning=DEP0111', bouncerMain], { cwd: dir, env, logFile: path.join(dir, 'bouncer.log') });
+    children.push(bouncer);
+    const startMs = await waitForHealthy(`${url}/healthz`, bouncer, spawnedAt);
+    if (startMs === undefined) {
+      keepDir = true;
+      process.stderr.write(`Bouncer did not answer /healthz. Its last words:\n${tail(bouncer.logFile)}\n`);
+      return 1;
+    }
+    await sleep(IDLE_MS);
+    const idle = bouncer.memory();
+    const ledger = openLedger(databaseUrl, dir);
+    const ctx: BenchContext = { world, bouncers: [bouncer], urls: [url], ledger, concurrency: CONCURRENCY };
+
+    const smallCallsNeeded = Math.ceil(KICKS_PER_RUN / KICKS_PER_SMALL_CALL);
+    const warmUpCalls = Math.ceil(WARM_UP_KICKS / KICKS_PER_SMALL_CALL);
+    progress(`binding ${smallCallsNeeded + warmUpCalls} calls of ${SMALL_ROSTER} people`);
+    const small = await seedSmallCalls(ctx, 'roster-100', smallCallsNeeded + warmUpCalls, SMALL_ROSTER);
+    progress(`filling a call with ${num(BIG_ROSTER)} people`);
+    const big = await seedBigCall(ctx, 'roster-20000', BIG_ROSTER);
+
+    progress(`warming up (${WARM_UP_KICKS} kicks)`);
+    const warmUp = await measureKicks(ctx, 'warm-up', interleavedTargets(small.slice(smallCallsNeeded), KICKS_PER_SMALL_CALL));
+    progress(`webhook kicks, roster ${SMALL_ROSTER} (${CONCURRENCY} connections, up to ${KICK_RUN_MS / 1000} s or ${num(KICKS_PER_RUN)} kicks)`);
+    const kicksSmall = await measureKicks(ctx, `roster ${SMALL_ROSTER}`, interleavedTargets(small.slice(0, smallCallsNeeded), KICKS_PER_SMALL_CALL), KICK_RUN_MS);
+    progress(`webhook kicks, roster ${num(BIG_ROSTER)}`);
+    const kicksBig = await measureKicks(ctx, `roster ${num(BIG_ROSTER)}`, spreadTargets(big, KICKS_PER_RUN), KICK_RUN_MS);
+
+    progress('bare restify JSON POSTs (the ceiling)');
+    const ceiling = await measureCeiling(dir, env);
+
+    progress(`a roster notification of ${num(BIG_NOTIFICATION_PEOPLE)} participants`);
+    const stall = await rosterStall(ctx);
+    progress(`chat kicks at ${INJECTED_LATENCY_MS} ms of injected latency`);
+    const trips = await roundTrips(ctx);
+    progress(`raid: ${RAIDERS} kicks at once, ${REMOVALS_PER_SECOND} removals per second`);
+    const raidResult = await raid(ctx);
+    progress(`${FIRST_KICKS} concurrent first kicks`);
+    const firstKicks = await concurrentFirstKicks(ctx, FIRST_KICKS);
+    const peak = bouncer.memory();
+
+    progress('stopping Bouncer');
+    const exitCode = await bouncer.stop();
+    await ledger.close();
+
+    const checks: Check[] = [
+      ...warmUp.checks,
+      ...kicksSmall.checks,
+      ...kicksBig.checks,
+      ...trips.checks,
+      ...raidResult.checks,
+      ...firstKicks.checks,
+      { what: 'Bouncer stopped cleanly on SIGTERM', ok: exitCode === 0, detail: `exit status ${exitCode}` },
+    ];
+
+    const kickRows = (run: KickRun, target: string, met: boolean): Row => ({
+      measure: `Signed webhook kicks per second, roster of ${run.label.replace('roster ', '')}`,
+      result:
+        `${num(run.perSecond)}/s · p50 ${ms(run.p50)} · p99 ${ms(run.p99)} (${num(run.accepted)} kicks in ${(run.elapsedMs / 1000).toFixed(1)} s` +
+        `${run.refused ? `; refused: ${run.refused}` : ''})`,
+      target,
+      met,
+    });
+    const ratio = kicksBig.perSecond / kicksSmall.perSecond;
+    const kickRuns = [kicksSmall, kicksBig];
+    const verified = kickRuns.every((r) => r.checks.every((c) => c.ok));
+    const raidRatio = raidResult.completionMs / RAID_FLOOR_MS;
+    const stallTaken = stall.status >= 200 && stall.status < 300;
+    const rows: Row[] = [
+      kickRows(kicksSmall, '≥ 1,500/s (2 cores)', kicksSmall.perSecond >= 1500),
+      kickRows(kicksBig, 'within 10 % of roster 100, ≥ 1,500/s', Math.abs(ratio - 1) <= 0.1 && kicksBig.perSecond >= 1500),
+      {
+        measure: 'Accepted kicks checked against the local Graph and the database',
+        result: `${num(sum(kickRuns, (r) => r.accepted))} accepted = ${num(sum(kickRuns, (r) => r.deletes))} DELETEs = ${num(sum(kickRuns, (r) => r.completedRemovals))} completed cases (${num(sum(kickRuns, (r) => r.listCalls))} list calls)`,
+        target: 'one DELETE and one completed case each',
+        met: verified,
+      },
+      {
+        measure: 'Bare restify JSON POSTs per second (the ceiling, same load generator)',
+        result: `${num(ceiling.perSecond)}/s · p50 ${ms(ceiling.p50)} · p99 ${ms(ceiling.p99)}`,
+      },
+      tripRow('Warm chat kick (call joined and established)', trips.warm, 2),
+      tripRow('First chat kick in an unbound meeting chat', trips.first),
+      tripRow('First chat kick after the meeting start event (pre-joined)', trips.prejoined, 2),
+      {
+        measure: `Raid: ${RAIDERS} concurrent webhook kicks, Graph allowing ${REMOVALS_PER_SECOND} removals/s: time to all completed`,
+        result: `${(raidResult.completionMs / 1000).toFixed(1)} s = ${raidRatio.toFixed(2)}× the ${RAID_FLOOR_MS / 1000} s floor (${raidResult.removed} removed, ${num(raidResult.throttled)} DELETEs throttled)`,
+        target: '≤ 1.2× the floor',
+        met: raidRatio <= 1.2,
+      },
+      {
+        measure: 'Raid: callers who got an answer',
+        result: `${raidResult.answered} of ${RAIDERS} (HTTP ${raidResult.statuses})`,
+        target: 'all',
+        met: raidResult.answered === RAIDERS,
+      },
+      { measure: `Joins made by ${FIRST_KICKS} concurrent first kicks in an unbound meeting chat`, result: String(firstKicks.joins), target: '1', met: firstKicks.joins === 1 },
+      {
+        measure: `Event-loop stall taking a ${num(BIG_NOTIFICATION_PEOPLE)}-participant roster notification (slowest /healthz)`,
+        result: stallTaken
+          ? `${ms(stall.duringMs)} (idle: ${ms(stall.idleMs)}); ${mib(stall.bytes / 1024)} answered ${stall.status} in ${ms(stall.tookMs)}`
+          : `not taken: HTTP ${stall.status} for ${mib(stall.bytes / 1024)}`,
+        target: '< 50 ms',
+        met: stallTaken && stall.duringMs < 50,
+      },
+      { measure: 'Start time (spawn → /healthz 200)', result: ms(startMs) },
+      { measure: `Idle RSS (${IDLE_MS / 1000} s after start)`, result: idle ? mib(idle.rssKiB) : 'n/a (no /proc)' },
+      { measure: 'Peak RSS over the run', result: peak ? mib(peak.peakKiB) : 'n/a (no /proc)' },
+    ];
+
+    const out = (line = '') => process.stdout.write(`${line}\n`);
+    out();
+    out(table(rows));
+    out();
+    out(`Machine: ${machine()}.`);
+    out(
+      `Bouncer: node dist/main.js, LOG_LEVEL=info to a file, ${databaseArg ? `DATABASE_URL=${redactUrl(databaseArg)}` : 'SQLite in a temporary file'}, defaults otherwise; ` +
+        `the local Graph, Bot Connector and token servers and the load generator share the bench's process.`,
+    );
+    const cores = os.availableParallelism();
+    out(
+      `CPU (percent of one core; this machine has ${cores * 100} %): ` +
+        [
+          ...kickRuns.map((r) => `kicks at roster ${r.label.replace('roster ', '')}: Bouncer ${pct(r.cpu.children)}, the bench ${pct(r.cpu.bench)}, other processes ${pct(r.cpu.others)}`),
+          `the ceiling: restify ${pct(ceiling.cpu.children)}, the bench ${pct(ceiling.cpu.bench)}, other processes ${pct(ceiling.cpu.others)}`,
+        ].join('; ') +
+        '.',
+    );
+    const busiest = Math.max(...[...kickRuns.map((r) => r.cpu), ceiling.cpu].map((c) => c.others ?? 0));
+    if (busiest > 25) {
+      out(`⚠ Other processes used up to ${Math.round(busiest)} % of a core during the measurements: the machine was not idle, and the rates above are lower than it can do.`);
+    }
+    out(
+      `Round trips: elapsed from sending the activity to the reply reaching the Bot Connector, ÷ ${INJECTED_LATENCY_MS} ms added to every ` +
+        `Graph and Bot Connector request. The ${num(BIG_ROSTER)}-person call was filled by roster notifications of ` +
+        `${num(ROSTER_NOTIFICATION_PEOPLE)} people each (ROSTER_NOTIFICATION_PEOPLE, tools/bench/kicks.ts).`,
+    );
+    const failed = checks.filter((c) => !c.ok);
+    out();
+    if (failed.length === 0) out(`All ${checks.length} correctness checks passed.`);
+    else {
+      keepDir = true;
+      out(`${failed.length} of ${checks.length} correctness checks FAILED:`);
+      for (const c of failed) out(`  ✗ ${c.what}: ${c.detail}`);
+      out(`Bouncer's log and database are kept in ${dir}.`);
+    }
+    return failed.length === 0 ? 0 : 1;
+  } catch (err) {
+    keepDir = true;
+    process.stderr.write(`\nThe bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    for (const c of children) process.stderr.write(`\n${c.name}'s last words:\n${tail(c.logFile)}\n`);
+    process.stderr.write(`Logs and the database are kept in ${dir}.\n`);
+    return 1;
+  } finally {
+    for (const c of children) await c.stop();
+    await world?.close();
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** The bare restify server in a child process, hit by the same load generator for CEILING_RUN_MS. */
+async function measureCeiling(dir: string, env: Record<string, string>): Promise<{ perSecond: number; p50: number; p99: number; cpu: CpuShare }> {
+  const port = await freePort();
+  const started = performance.now();
+  const ceiling = startNode('ceiling', ['--disable-warning=DEP0111', ceilingMain, String(port)], { cwd: dir, env: pick(env, ['PATH', 'HOME']), logFile: path.join(dir, 'ceiling.log') });
+  try {
+    if ((await waitForHealthy(`http://127.0.0.1:${port}/healthz`, ceiling, started)) === undefined) throw new Error(`the ceiling server did not start: ${tail(ceiling.logFile)}`);
+    const body = JSON.stringify({ call: { conversationId: '19:meeting_bench@thread.v2' }, target: { userId: '6b2c3d4e-0000-4000-8000-000000000002' }, reason: 'bench', actor: 'bench' });
+    const request = { path: '/echo', headers: { 'content-type': 'application/json' }, body };
+    const options = { targets: [`http://127.0.0.1:${port}`], concurrency: CONCURRENCY, maxRequests: Number.MAX_SAFE_INTEGER, next: () => request, read: (a: { status: number }) => a.status };
+    await runLoad({ ...options, durationMs: 500 });
+    const cpu = meterCpu([ceiling]);
+    const run = await runLoad({ ...options, durationMs: CEILING_RUN_MS });
+    const share = cpu();
+    const ok = run.answers.filter((s) => s === 200).length;
+    if (ok !== run.latenciesMs.length) throw new Error(`the ceiling server answered ${run.latenciesMs.length - ok} requests with an error`);
+    return { perSecond: run.perSecond, p50: percentile(run.latenciesMs, 50), p99: percentile(run.latenciesMs, 99), cpu: share };
+  } finally {
+    await ceiling.stop();
+  }
+}
+
+function tripRow(measure: string, trips: RoundTrips, target?: number): Row {
+  return {
+    measure: `${measure}: sequential upstream round trips`,
+    result: `${trips.trips} (${ms(trips.elapsedMs)}: ${trips.requests})`,
+    ...(target === undefined ? {} : { target: String(target), met: trips.trips === target }),
+  };
+}
+
+function sum<T>(items: readonly T[], f: (item: T) => number): number {
+  return items.reduce((s, i) => s + f(i), 0);
+}
+
+function mib(kib: number): string {
+  return `${(kib / 1024).toFixed(1)} MiB`;
+}
+
+function pct(n: number | undefined): string {
+  return n === undefined ? 'n/a' : `${Math.round(n)} %`;
+}
+
+/** A database URL without its password. */
+function redactUrl(url: string): string {
+  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+}
+
+function pick(env: NodeJS.ProcessEnv | Record<string, string>, names: string[]): Record<string, string> {
+  return Object.fromEntries(names.flatMap((name) => (env[name] === undefined ? [] : [[name, env[name]]])));
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);

@@ -9,7 +9,7 @@ import { BenchWorld } from './bench-world.js';
 import { concurrentFirstKicks, INJECTED_LATENCY_MS, roundTrips, type RoundTrips } from './chat.js';
 import { sleep, type BenchContext } from './context.js';
 import { interleavedTargets, measureKicks, ROSTER_NOTIFICATION_PEOPLE, seedBigCall, seedSmallCalls, spreadTargets, type KickRun } from './kicks.js';
-import { openLedger } from './ledger.js';
+import { benchDatabaseUrl, openLedger } from './ledger.js';
 import { percentile, runLoad } from './load.js';
 import { meterCpu, startNode, tail, waitForHealthy, type Child, type CpuShare } from './processes.js';
 import { RAID_FLOOR_MS, RAIDERS, raid, REMOVALS_PER_SECOND } from './raid.js';
@@ -61,8 +61,16 @@ async function main(argv: string[]): Promise<number> {
     return 2;
   }
 
+  let databaseUrl: string | undefined;
+  try {
+    // Bouncer runs in a directory of its own: a relative SQLite path is made absolute here.
+    databaseUrl = databaseArg === undefined ? undefined : benchDatabaseUrl(databaseArg, process.cwd());
+  } catch (err) {
+    process.stderr.write(`--database=${redactUrl(databaseArg ?? '')}: ${err instanceof Error ? err.message : String(err)}\n`);
+    return 2;
+  }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-bench-'));
-  const databaseUrl = databaseArg ?? `sqlite:${path.join(dir, 'bouncer.sqlite')}`;
+  databaseUrl ??= benchDatabaseUrl(path.join(dir, 'bouncer.sqlite'), dir);
   const children: Child[] = [];
   let world: BenchWorld | undefined;
   let keepDir = false;
@@ -98,7 +106,7 @@ async function main(argv: string[]): Promise<number> {
     }
     await sleep(IDLE_MS);
     const idle = bouncer.memory();
-    const ledger = openLedger(databaseUrl, dir);
+    const ledger = openLedger(databaseUrl);
     const ctx: BenchContext = { world, bouncers: [bouncer], urls: [url], ledger, concurrency: CONCURRENCY };
 
     const smallCallsNeeded = Math.ceil(KICKS_PER_RUN / KICKS_PER_SMALL_CALL);

@@ -26,17 +26,22 @@ export interface Ledger {
 }
 
 /**
- * A ledger for a DATABASE_URL as Bouncer reads it (`sqlite:`/`file:` or a bare path, relative to
- * Bouncer's working directory `cwd`). Another store is one more branch here: a PostgreSQL reader
- * is the same two queries over `pg`.
+ * A DATABASE_URL as Bouncer, started in another working directory, must get it: an SQLite path
+ * (`sqlite:`/`file:` or bare) made absolute against `cwd`. Throws for a database the bench cannot
+ * read back. Another store is one more branch here and in openLedger (a PostgreSQL reader is the
+ * same two queries over `pg`).
  */
-export function openLedger(databaseUrl: string, cwd: string): Ledger {
+export function benchDatabaseUrl(databaseUrl: string, cwd: string): string {
   if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
     throw new Error('the bench cannot read cases from PostgreSQL yet: add a reader to tools/bench/ledger.ts');
   }
   if (databaseUrl === ':memory:') throw new Error('an in-memory database cannot be checked from outside Bouncer: give a file');
-  const file = path.resolve(cwd, databaseUrl.replace(/^(sqlite|file):/i, ''));
-  const db = new Database(file, { readonly: true, fileMustExist: true });
+  return `sqlite:${path.resolve(cwd, databaseUrl.replace(/^(sqlite|file):/i, ''))}`;
+}
+
+/** A ledger over Bouncer's database, named as benchDatabaseUrl names it (it must exist: open it once Bouncer has started). */
+export function openLedger(databaseUrl: string): Ledger {
+  const db = new Database(databaseUrl.replace(/^sqlite:/, ''), { readonly: true, fileMustExist: true });
   const last = db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM cases');
   const after = db.prepare(
     'SELECT id, status, outcome, source, call_id AS callId, target_user_id AS targetUserId, created_at AS createdAt, completed_at AS completedAt FROM cases WHERE id > ? ORDER BY id',

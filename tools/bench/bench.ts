@@ -9,7 +9,7 @@ import { BenchWorld } from './bench-world.js';
 import { concurrentFirstKicks, INJECTED_LATENCY_MS, roundTrips, type RoundTrips } from './chat.js';
 import { sleep, type BenchContext } from './context.js';
 import { interleavedTargets, measureKicks, ROSTER_NOTIFICATION_PEOPLE, seedBigCall, seedSmallCalls, spreadTargets, type KickRun } from './kicks.js';
-import { benchDatabaseUrl, openLedger } from './ledger.js';
+import { benchDatabaseUrl, openLedger, type Ledger } from './ledger.js';
 import { percentile, runLoad } from './load.js';
 import { meterCpu, startNode, tail, waitForHealthy, type Child, type CpuShare } from './processes.js';
 import { RAID_FLOOR_MS, RAIDERS, raid, REMOVALS_PER_SECOND } from './raid.js';
@@ -71,6 +71,9 @@ async function main(argv: string[]): Promise<number> {
   }
   const dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-bench-'));
   databaseUrl ??= benchDatabaseUrl(path.join(dir, 'bouncer.sqlite'), dir);
+  // A PostgreSQL schema the bench named for this run is dropped afterwards, unless a check failed.
+  const ownSchema = databaseArg !== undefined && databaseUrl !== databaseArg && /^postgres(ql)?:/i.test(databaseUrl);
+  let ledger: Ledger | undefined;
   const children: Child[] = [];
   let world: BenchWorld | undefined;
   let keepDir = false;
@@ -106,7 +109,7 @@ async function main(argv: string[]): Promise<number> {
     }
     await sleep(IDLE_MS);
     const idle = bouncer.memory();
-    const ledger = openLedger(databaseUrl);
+    ledger = await openLedger(databaseUrl);
     const ctx: BenchContext = { world, bouncers: [bouncer], urls: [url], ledger, concurrency: CONCURRENCY };
 
     const smallCallsNeeded = Math.ceil(KICKS_PER_RUN / KICKS_PER_SMALL_CALL);
@@ -138,7 +141,6 @@ async function main(argv: string[]): Promise<number> {
 
     progress('stopping Bouncer');
     const exitCode = await bouncer.stop();
-    await ledger.close();
 
     const checks: Check[] = [
       ...warmUp.checks,
@@ -154,7 +156,7 @@ async function main(argv: string[]): Promise<number> {
       measure: `Signed webhook kicks per second, roster of ${run.label.replace('roster ', '')}`,
       result:
         `${num(run.perSecond)}/s · p50 ${ms(run.p50)} · p99 ${ms(run.p99)} (${num(run.accepted)} kicks in ${(run.elapsedMs / 1000).toFixed(1)} s` +
-        `${run.refused ? `; refused: ${run.refused}` : ''})`,
+        `${run.refused ? `; refused: ${run.refused}` : ''}${run.withoutCase ? `, ${run.withoutCase} without a case` : ''})`,
       target,
       met,
     });
@@ -211,7 +213,7 @@ async function main(argv: string[]): Promise<number> {
     out();
     out(`Machine: ${machine()}.`);
     out(
-      `Bouncer: node dist/main.js, LOG_LEVEL=info to a file, ${databaseArg ? `DATABASE_URL=${redactUrl(databaseArg)}` : 'SQLite in a temporary file'}, defaults otherwise; ` +
+      `Bouncer: node dist/main.js, LOG_LEVEL=info to a file, ${databaseArg ? `DATABASE_URL=${redactUrl(databaseUrl)}` : 'SQLite in a temporary file'}, defaults otherwise; ` +
         `the local Graph, Bot Connector and token servers and the load generator share the bench's process.`,
     );
     const cores = os.availableParallelism();
@@ -250,6 +252,8 @@ async function main(argv: string[]): Promise<number> {
     return 1;
   } finally {
     for (const c of children) await c.stop();
+    await ledger?.close({ dropSchema: ownSchema && !keepDir }).catch((err: unknown) => progress(`could not close the database: ${String(err)}`));
+    if (ownSchema && keepDir) process.stderr.write(`The run's database is kept: ${redactUrl(databaseUrl)}\n`);
     await world?.close();
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
   }

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import Database from 'better-sqlite3';
 
@@ -22,33 +23,73 @@ export interface Ledger {
   lastId(): Promise<number>;
   /** Cases with an id above `afterId`, in id order. */
   casesAfter(afterId: number): Promise<CaseRow[]>;
-  close(): Promise<void>;
+  /** Closes the connection; with `dropSchema`, first drops the PostgreSQL schema made for the run. */
+  close(options?: { dropSchema?: boolean }): Promise<void>;
 }
+
+const COLUMNS =
+  'id, status, outcome, source, call_id AS "callId", target_user_id AS "targetUserId", created_at AS "createdAt", completed_at AS "completedAt"';
+
+const POSTGRES = /^postgres(ql)?:\/\//i;
+/** Bouncer's own query options on a PostgreSQL URL (src/store/postgres/driver.ts), not node-postgres'. */
+const BOUNCER_OPTIONS = ['schema', 'max', 'statement_timeout', 'connect_timeout'];
 
 /**
  * A DATABASE_URL as Bouncer, started in another working directory, must get it: an SQLite path
- * (`sqlite:`/`file:` or bare) made absolute against `cwd`. Throws for a database the bench cannot
- * read back. Another store is one more branch here and in openLedger (a PostgreSQL reader is the
- * same two queries over `pg`).
+ * (`sqlite:`/`file:` or bare) made absolute against `cwd`; a PostgreSQL URL without a `schema`
+ * gets a new one of its own (`bench_<random>`, created by Bouncer), so that the run starts empty.
+ * Throws for a database the bench cannot read back.
  */
 export function benchDatabaseUrl(databaseUrl: string, cwd: string): string {
-  if (/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    throw new Error('the bench cannot read cases from PostgreSQL yet: add a reader to tools/bench/ledger.ts');
+  if (POSTGRES.test(databaseUrl)) {
+    const url = new URL(databaseUrl);
+    if (!url.searchParams.has('schema')) url.searchParams.set('schema', `bench_${randomBytes(6).toString('hex')}`);
+    return url.toString();
   }
   if (databaseUrl === ':memory:') throw new Error('an in-memory database cannot be checked from outside Bouncer: give a file');
   return `sqlite:${path.resolve(cwd, databaseUrl.replace(/^(sqlite|file):/i, ''))}`;
 }
 
-/** A ledger over Bouncer's database, named as benchDatabaseUrl names it (it must exist: open it once Bouncer has started). */
-export function openLedger(databaseUrl: string): Ledger {
+/** A ledger over Bouncer's database, named as benchDatabaseUrl names it (open it once Bouncer has started). */
+export async function openLedger(databaseUrl: string): Promise<Ledger> {
+  return POSTGRES.test(databaseUrl) ? postgresLedger(databaseUrl) : sqliteLedger(databaseUrl);
+}
+
+function sqliteLedger(databaseUrl: string): Ledger {
   const db = new Database(databaseUrl.replace(/^sqlite:/, ''), { readonly: true, fileMustExist: true });
   const last = db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM cases');
-  const after = db.prepare(
-    'SELECT id, status, outcome, source, call_id AS callId, target_user_id AS targetUserId, created_at AS createdAt, completed_at AS completedAt FROM cases WHERE id > ? ORDER BY id',
-  );
+  const after = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE id > ? ORDER BY id`);
   return {
     lastId: () => Promise.resolve((last.get() as { id: number }).id),
     casesAfter: (afterId) => Promise.resolve(after.all(afterId) as CaseRow[]),
     close: () => Promise.resolve(void db.close()),
+  };
+}
+
+async function postgresLedger(databaseUrl: string): Promise<Ledger> {
+  const url = new URL(databaseUrl);
+  const schema = url.searchParams.get('schema') ?? 'public';
+  for (const option of BOUNCER_OPTIONS) url.searchParams.delete(option);
+  // Loaded only here, as Bouncer loads it: an SQLite run never needs node-postgres.
+  const { default: pg } = await import('pg');
+  const client = new pg.Client({ connectionString: url.toString() });
+  await client.connect();
+  const cases = `"${schema.replaceAll('"', '""')}".cases`;
+  return {
+    async lastId() {
+      const { rows } = await client.query<{ id: string }>(`SELECT COALESCE(MAX(id), 0) AS id FROM ${cases}`);
+      return Number(rows[0]?.id ?? 0);
+    },
+    async casesAfter(afterId) {
+      const { rows } = await client.query<CaseRow & { id: string }>(`SELECT ${COLUMNS} FROM ${cases} WHERE id > $1 ORDER BY id`, [afterId]);
+      return rows.map((r) => ({ ...r, id: Number(r.id) }));
+    },
+    async close(options = {}) {
+      try {
+        if (options.dropSchema) await client.query(`DROP SCHEMA "${schema.replaceAll('"', '""')}" CASCADE`);
+      } finally {
+        await client.end();
+      }
+    },
   };
 }

@@ -8,7 +8,7 @@ import { makeLocalTlsIdentity } from '../sandbox/tls.js';
 import { BenchWorld } from './bench-world.js';
 import { concurrentFirstKicks, INJECTED_LATENCY_MS, roundTrips, type RoundTrips } from './chat.js';
 import { sleep, type BenchContext } from './context.js';
-import { interleavedTargets, measureKicks, ROSTER_NOTIFICATION_PEOPLE, seedBigCall, seedSmallCalls, spreadTargets, type KickRun } from './kicks.js';
+import { interleavedTargets, measureKicks, seedBigCall, seedSmallCalls, spreadTargets, type KickRun } from './kicks.js';
 import { benchDatabaseUrl, openLedger, type Ledger } from './ledger.js';
 import { percentile, runLoad } from './load.js';
 import { meterCpu, startNode, tail, waitForHealthy, type Child, type CpuShare } from './processes.js';
@@ -231,8 +231,7 @@ async function main(argv: string[]): Promise<number> {
     }
     out(
       `Round trips: elapsed from sending the activity to the reply reaching the Bot Connector, ÷ ${INJECTED_LATENCY_MS} ms added to every ` +
-        `Graph and Bot Connector request. The ${num(BIG_ROSTER)}-person call was filled by roster notifications of ` +
-        `${num(ROSTER_NOTIFICATION_PEOPLE)} people each (ROSTER_NOTIFICATION_PEOPLE, tools/bench/kicks.ts).`,
+        `Graph and Bot Connector request. The ${num(BIG_ROSTER)}-person call was filled by ${big.filledBy}.`,
     );
     const failed = checks.filter((c) => !c.ok);
     out();

@@ -32,6 +32,8 @@ export interface RecordedRequest {
 export interface Removal {
   callId: string;
   participantId: string;
+  /** The removed participant's Entra user id, when it was a Teams user. */
+  userId?: string;
   /** When it was answered (Date.now()). */
   at: number;
 }
@@ -219,32 +221,46 @@ export class SandboxGraph {
   }
 
   /**
-   * Many people join a live call at once: they are in the call at once, and the roster
-   * notifications that say so (`updated`, naming who joined, as `addPerson` sends them) are built
-   * now, at most `perNotification` people each, to be posted in order with `send()`. Building them
-   * ahead keeps their serialization out of whatever is measured while they are posted.
+   * Many people join a live call at once, and nothing tells Bouncer yet: their participant ids, for
+   * `prepareRoster`.
    */
-  prepareJoins(callId: string, people: readonly SeedPerson[], perNotification: number): PreparedNotification[] {
+  joinQuietly(callId: string, people: readonly SeedPerson[]): string[] {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    return people.map((person) => {
+      const p = participantJson(person);
+      call.participants.set(p.id, p);
+      return p.id;
+    });
+  }
+
+  /**
+   * The roster notifications that name these participants of the call (`updated`, as `addPerson`
+   * sends them), at most `perNotification` each, built now to be posted in order with `send()`.
+   * Building them ahead keeps their serialization out of whatever is measured while they are posted.
+   */
+  prepareRoster(callId: string, participantIds: readonly string[], perNotification: number): PreparedNotification[] {
     const call = this.calls.get(callId);
     if (!call) throw new Error(`no call ${callId}`);
     if (!Number.isInteger(perNotification) || perNotification < 1) throw new Error('perNotification must be a positive integer');
     const prepared: PreparedNotification[] = [];
-    for (let i = 0; i < people.length; i += perNotification) {
-      const joined = people.slice(i, i + perNotification).map(participantJson);
-      for (const p of joined) call.participants.set(p.id, p);
-      const items = [{ changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: joined }];
+    for (let i = 0; i < participantIds.length; i += perNotification) {
+      const named = participantIds.slice(i, i + perNotification).map((id) => {
+        const p = call.participants.get(id);
+        if (!p) throw new Error(`no participant ${id} in call ${callId}`);
+        return p;
+      });
+      const items = [{ changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: named }];
       const payload = this.payload(call, items);
       const body = JSON.stringify(payload);
-      prepared.push({ count: joined.length, bytes: Buffer.byteLength(body), send: () => this.post(call, payload, body) });
+      prepared.push({ count: named.length, bytes: Buffer.byteLength(body), send: () => this.post(call, payload, body) });
     }
     return prepared;
   }
 
-  /** `prepareJoins`, posted one after the other; resolves with Bouncer's answers. */
-  async addPeople(callId: string, people: readonly SeedPerson[], perNotification: number): Promise<number[]> {
-    const statuses: number[] = [];
-    for (const n of this.prepareJoins(callId, people, perNotification)) statuses.push(await n.send());
-    return statuses;
+  /** Many people join a live call at once: `joinQuietly`, then `prepareRoster` for them. */
+  prepareJoins(callId: string, people: readonly SeedPerson[], perNotification: number): PreparedNotification[] {
+    return this.prepareRoster(callId, this.joinQuietly(callId, people), perNotification);
   }
 
   /** The meeting ends for everyone. */
@@ -307,7 +323,8 @@ export class SandboxGraph {
       const p = call.participants.get(participantId);
       if (!p) return { status: 404, code: '8507' };
       call.participants.delete(participantId);
-      this.removals.push({ callId: call.id, participantId, at: Date.now() });
+      const userId = (p.info as { identity?: { user?: { id?: string } } } | undefined)?.identity?.user?.id;
+      this.removals.push({ callId: call.id, participantId, ...(userId ? { userId } : {}), at: Date.now() });
       this.notifyLater(call, [
         { changeType: 'deleted', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [p] },
       ]);

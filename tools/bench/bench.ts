@@ -170,7 +170,9 @@ async function main(argv: string[]): Promise<number> {
       kickRows(kicksBig, 'within 10 % of roster 100, ≥ 1,500/s', Math.abs(ratio - 1) <= 0.1 && kicksBig.perSecond >= 1500),
       {
         measure: 'Accepted kicks checked against the local Graph and the database',
-        result: `${num(sum(kickRuns, (r) => r.accepted))} accepted = ${num(sum(kickRuns, (r) => r.deletes))} DELETEs = ${num(sum(kickRuns, (r) => r.completedRemovals))} completed cases (${num(sum(kickRuns, (r) => r.listCalls))} list calls)`,
+        result:
+          `${num(sum(kickRuns, (r) => r.accepted))} accepted, ${num(sum(kickRuns, (r) => r.deletes))} DELETEs, ` +
+          `${num(sum(kickRuns, (r) => r.completedRemovals))} completed removal cases, ${num(sum(kickRuns, (r) => r.listCalls))} list calls`,
         target: 'one DELETE and one completed case each',
         met: verified,
       },

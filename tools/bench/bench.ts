@@ -75,6 +75,11 @@ async function main(argv: string[]): Promise<number> {
   const ownSchema = databaseArg !== undefined && databaseUrl !== databaseArg && /^postgres(ql)?:/i.test(databaseUrl);
   let ledger: Ledger | undefined;
   const children: Child[] = [];
+  // Whatever ends this process (a crash, Ctrl-C), Bouncer and the ceiling server end with it.
+  process.once('exit', () => {
+    for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
   let world: BenchWorld | undefined;
   let keepDir = false;
   try {
@@ -127,7 +132,7 @@ async function main(argv: string[]): Promise<number> {
     const kicksBig = await measureKicks(ctx, `roster ${num(BIG_ROSTER)}`, spreadTargets(big, KICKS_PER_RUN), KICK_RUN_MS);
 
     progress('bare restify JSON POSTs (the ceiling)');
-    const ceiling = await measureCeiling(dir, env);
+    const ceiling = await measureCeiling(dir, env, children);
 
     progress(`a roster notification of ${num(BIG_NOTIFICATION_PEOPLE)} participants`);
     const stall = await rosterStall(ctx);
@@ -261,10 +266,11 @@ async function main(argv: string[]): Promise<number> {
 }
 
 /** The bare restify server in a child process, hit by the same load generator for CEILING_RUN_MS. */
-async function measureCeiling(dir: string, env: Record<string, string>): Promise<{ perSecond: number; p50: number; p99: number; cpu: CpuShare }> {
+async function measureCeiling(dir: string, env: Record<string, string>, children: Child[]): Promise<{ perSecond: number; p50: number; p99: number; cpu: CpuShare }> {
   const port = await freePort();
   const started = performance.now();
   const ceiling = startNode('ceiling', ['--disable-warning=DEP0111', ceilingMain, String(port)], { cwd: dir, env: pick(env, ['PATH', 'HOME']), logFile: path.join(dir, 'ceiling.log') });
+  children.push(ceiling);
   try {
     if ((await waitForHealthy(`http://127.0.0.1:${port}/healthz`, ceiling, started)) === undefined) throw new Error(`the ceiling server did not start: ${tail(ceiling.logFile)}`);
     const body = JSON.stringify({ call: { conversationId: '19:meeting_bench@thread.v2' }, target: { userId: '6b2c3d4e-0000-4000-8000-000000000002' }, reason: 'bench', actor: 'bench' });

@@ -22,9 +22,10 @@ import { BIG_NOTIFICATION_PEOPLE, rosterStall } from './stall.js';
  * test: a missed target is printed (✗), never a failure; a failed correctness check (a lost kick,
  * a DELETE too many) is, and makes the exit status 1.
  *
- *   npm run bench [-- --database=<DATABASE_URL>]
+ *   npm run bench [-- --database=<DATABASE_URL>] [--instances=<n>]
  *
- * `--database` runs Bouncer on that (empty) database instead of a new SQLite file.
+ * `--database` runs Bouncer on that (empty) database instead of a new SQLite file; `--instances`
+ * starts that many Bouncers on it (PostgreSQL only), the webhook kicks spread over them.
  */
 
 /** Load generator connections (keep-alive), for Bouncer and for the restify ceiling alike. */
@@ -47,13 +48,21 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const bouncerMain = path.join(repoRoot, 'dist', 'main.js');
 const ceilingMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ceiling-server.js');
 const benchStart = performance.now();
+const USAGE = 'Usage: npm run bench [-- --database=<DATABASE_URL>] [--instances=<1-4>, with a postgres:// database]';
 const progress = (line: string) => process.stderr.write(`[bench ${((performance.now() - benchStart) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 
 async function main(argv: string[]): Promise<number> {
-  const databaseArg = argv.find((a) => a.startsWith('--database='))?.slice('--database='.length);
-  const unknown = argv.filter((a) => !a.startsWith('--database='));
-  if (unknown.length > 0) {
-    process.stderr.write(`Unknown argument(s): ${unknown.join(' ')}\nUsage: npm run bench [-- --database=<DATABASE_URL>]\n`);
+  const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const databaseArg = option('database');
+  const instancesArg = option('instances') ?? '1';
+  const unknown = argv.filter((a) => !/^--(database|instances)=/.test(a));
+  const instances = Number(instancesArg);
+  if (unknown.length > 0 || !Number.isInteger(instances) || instances < 1 || instances > 4) {
+    process.stderr.write(`${unknown.length > 0 ? `Unknown argument(s): ${unknown.join(' ')}` : '--instances must be 1 to 4'}\n${USAGE}\n`);
+    return 2;
+  }
+  if (instances > 1 && !/^postgres(ql)?:\/\//i.test(databaseArg ?? '')) {
+    process.stderr.write(`Several instances share one PostgreSQL database (an SQLite file has one writer): add --database=postgres://…\n${USAGE}\n`);
     return 2;
   }
   if (!existsSync(bouncerMain)) {
@@ -89,33 +98,42 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(certFile, tls.cert);
     world = await BenchWorld.start(tls);
 
-    const port = await freePort();
-    const url = `http://127.0.0.1:${port}`;
+    // Every instance gets the same configuration, and the first one's URL as the public one, so
+    // that Graph's notifications reach it whichever instance joined the call.
+    const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
     const env: Record<string, string> = {
       // Only what a process needs to run: nothing from the shell that could reach a real service.
       ...pick(process.env, ['PATH', 'Path', 'SystemRoot', 'TMPDIR', 'TEMP', 'TMP']),
       HOME: process.env.HOME ?? dir,
       NODE_EXTRA_CA_CERTS: certFile,
       HOST: '127.0.0.1',
-      PORT: String(port),
       LOG_LEVEL: 'info',
       DATABASE_URL: databaseUrl,
-      ...world.bouncerEnv(url),
+      ...world.bouncerEnv(urls[0]!),
     };
-    progress(`starting Bouncer (node dist/main.js, log: ${path.join(dir, 'bouncer.log')})`);
-    const spawnedAt = performance.now();
-    const bouncer = startNode('bouncer', ['--disable-warning=DEP0111', bouncerMain], { cwd: dir, env, logFile: path.join(dir, 'bouncer.log') });
-    children.push(bouncer);
-    const startMs = await waitForHealthy(`${url}/healthz`, bouncer, spawnedAt);
-    if (startMs === undefined) {
-      keepDir = true;
-      process.stderr.write(`Bouncer did not answer /healthz. Its last words:\n${tail(bouncer.logFile)}\n`);
-      return 1;
+    const bouncers: Child[] = [];
+    let startMs: number | undefined;
+    for (const [i, port] of ports.entries()) {
+      const logFile = path.join(dir, i === 0 ? 'bouncer.log' : `bouncer-${i + 1}.log`);
+      progress(`starting Bouncer${instances > 1 ? ` instance ${i + 1}` : ''} (node dist/main.js, log: ${logFile})`);
+      const spawnedAt = performance.now();
+      const bouncer = startNode('bouncer', ['--disable-warning=DEP0111', bouncerMain], { cwd: dir, env: { ...env, PORT: String(port) }, logFile });
+      children.push(bouncer);
+      bouncers.push(bouncer);
+      const took = await waitForHealthy(`${urls[i]!}/healthz`, bouncer, spawnedAt);
+      if (took === undefined) {
+        keepDir = true;
+        process.stderr.write(`Bouncer did not answer /healthz. Its last words:\n${tail(bouncer.logFile)}\n`);
+        return 1;
+      }
+      startMs ??= took;
     }
+    const bouncer = bouncers[0]!;
     await sleep(IDLE_MS);
     const idle = bouncer.memory();
     ledger = await openLedger(databaseUrl);
-    const ctx: BenchContext = { world, bouncers: [bouncer], urls: [url], ledger, concurrency: CONCURRENCY };
+    const ctx: BenchContext = { world, bouncers, urls, ledger, concurrency: CONCURRENCY };
 
     const smallCallsNeeded = Math.ceil(KICKS_PER_RUN / KICKS_PER_SMALL_CALL);
     const warmUpCalls = Math.ceil(WARM_UP_KICKS / KICKS_PER_SMALL_CALL);
@@ -143,9 +161,13 @@ async function main(argv: string[]): Promise<number> {
     progress(`${FIRST_KICKS} concurrent first kicks`);
     const firstKicks = await concurrentFirstKicks(ctx, FIRST_KICKS);
     const peak = bouncer.memory();
+    // Graph established every call the bench had Bouncer join: the database must say so too (an
+    // instance that restarts, or another one, knows a call's state only from there).
+    const bindingStates = await ledger.bindingStates();
+    const bindings = Object.values(bindingStates).reduce((a, b) => a + b, 0);
 
     progress('stopping Bouncer');
-    const exitCode = await bouncer.stop();
+    const exitCodes = await Promise.all(bouncers.map((b) => b.stop()));
 
     const checks: Check[] = [
       ...warmUp.checks,
@@ -154,14 +176,20 @@ async function main(argv: string[]): Promise<number> {
       ...trips.checks,
       ...raidResult.checks,
       ...firstKicks.checks,
-      { what: 'Bouncer stopped cleanly on SIGTERM', ok: exitCode === 0, detail: `exit status ${exitCode}` },
+      {
+        what: "every chat binding 'established' in the database (Graph established every call)",
+        ok: bindings > 0 && bindingStates.established === bindings,
+        detail: Object.entries(bindingStates).map(([state, n]) => `${n} ${state}`).join(', ') || 'no bindings',
+      },
+      { what: 'Bouncer stopped cleanly on SIGTERM', ok: exitCodes.every((c) => c === 0), detail: `exit status ${exitCodes.join(', ')}` },
     ];
 
     const kickRows = (run: KickRun, target: string, met: boolean): Row => ({
       measure: `Signed webhook kicks per second, roster of ${run.label.replace('roster ', '')}`,
       result:
         `${num(run.perSecond)}/s · p50 ${ms(run.p50)} · p99 ${ms(run.p99)} (${num(run.accepted)} kicks in ${(run.elapsedMs / 1000).toFixed(1)} s` +
-        `${run.refused ? `; refused: ${run.refused}` : ''}${run.withoutCase ? `, ${run.withoutCase} without a case` : ''})`,
+        `${run.refused ? `; refused: ${run.refused}` : ''}${run.withoutCase ? `, ${run.withoutCase} without a case` : ''}` +
+        `${run.busyNotifications ? `; ${run.busyNotifications} Graph notifications answered 503` : ''})`,
       target,
       met,
     });
@@ -209,9 +237,9 @@ async function main(argv: string[]): Promise<number> {
         target: '< 50 ms',
         met: stallTaken && stall.duringMs < 50,
       },
-      { measure: 'Start time (spawn → /healthz 200)', result: ms(startMs) },
-      { measure: `Idle RSS (${IDLE_MS / 1000} s after start)`, result: idle ? mib(idle.rssKiB) : 'n/a (no /proc)' },
-      { measure: 'Peak RSS over the run', result: peak ? mib(peak.peakKiB) : 'n/a (no /proc)' },
+      { measure: `Start time (spawn → /healthz 200)${instances > 1 ? ', first instance' : ''}`, result: ms(startMs ?? Number.NaN) },
+      { measure: `Idle RSS (${IDLE_MS / 1000} s after start)${instances > 1 ? ', first instance' : ''}`, result: idle ? mib(idle.rssKiB) : 'n/a (no /proc)' },
+      { measure: `Peak RSS over the run${instances > 1 ? ', first instance' : ''}`, result: peak ? mib(peak.peakKiB) : 'n/a (no /proc)' },
     ];
 
     const out = (line = '') => process.stdout.write(`${line}\n`);
@@ -220,7 +248,7 @@ async function main(argv: string[]): Promise<number> {
     out();
     out(`Machine: ${machine()}.`);
     out(
-      `Bouncer: node dist/main.js, LOG_LEVEL=info to a file, ${databaseArg ? `DATABASE_URL=${redactUrl(databaseUrl)}` : 'SQLite in a temporary file'}, defaults otherwise; ` +
+      `Bouncer: ${instances > 1 ? `${instances} instances of ` : ''}node dist/main.js${instances > 1 ? ' (webhook kicks spread over them)' : ''}, LOG_LEVEL=info to a file, ${databaseArg ? `DATABASE_URL=${redactUrl(databaseUrl)}` : 'SQLite in a temporary file'}, defaults otherwise; ` +
         `the local Graph, Bot Connector and token servers and the load generator share the bench's process.`,
     );
     const cores = os.availableParallelism();

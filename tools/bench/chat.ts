@@ -107,7 +107,8 @@ export async function roundTrips(ctx: BenchContext): Promise<{ warm: RoundTrips;
 export async function concurrentFirstKicks(ctx: BenchContext, kicks: number): Promise<{ joins: number; checks: Check[] }> {
   const { meeting, members } = chatMeeting(ctx, 'first-kicks', 1);
   const target = members[0]!;
-  const answers = await Promise.all(Array.from({ length: kicks }, () => ctx.world.chatCommand(ctx.urls[0]!, meeting, '/kick @', target)));
+  // Spread over the instances, when there are several: they too must make one join between them.
+  const answers = await Promise.all(Array.from({ length: kicks }, (_, i) => ctx.world.chatCommand(ctx.urls[i % ctx.urls.length]!, meeting, '/kick @', target)));
   await ctx.world.graph.settle();
   const joins = ctx.world.joinsOf(meeting).length;
   const calls = new Set(ctx.world.graph.callIds.filter((id) => ctx.world.graph.call(id)?.threadId === meeting.chatId));

@@ -137,6 +137,8 @@ export interface KickRun {
   refused: string;
   /** Kicks that left no case (refused because the store was unavailable). */
   withoutCase: number;
+  /** Graph notifications Bouncer answered 503 (busy) during the run. */
+  busyNotifications: number;
   /** Who used the CPU during the run: Bouncer's processes (children), this one, and others. */
   cpu: CpuShare;
   checks: Check[];
@@ -202,7 +204,9 @@ export async function measureKicks(ctx: BenchContext, label: string, targets: re
   const refusedTargets = new Set(refused.flatMap((a) => (a ? [sentTargets[a.i]!.userId] : [])));
   const removedAnyway = removals.filter((r) => r.userId !== undefined && refusedTargets.has(r.userId)).length;
   const notifications = graph.notificationsSent.slice(notificationsBefore);
-  const untaken = notifications.filter((n) => n.status < 200 || n.status > 299);
+  // 503 is Bouncer saying it is busy (its store), for the sender to retry: counted, not a failure.
+  const busyNotifications = notifications.filter((n) => n.status === 503).length;
+  const untaken = notifications.filter((n) => (n.status < 200 || n.status > 299) && n.status !== 503);
   const checks: Check[] = [
     {
       // A refusal is an answer (the sender may retry); a kick left without one is lost to its sender.
@@ -229,9 +233,11 @@ export async function measureKicks(ctx: BenchContext, label: string, targets: re
       detail: `${cases.length} cases for ${load.sent} kicks (${cases.filter((c) => c.status !== 'completed').length} not completed), ${completedRemovals.length} completed as removals, ${acceptedWithoutCase} accepted kicks without a completed case`,
     },
     {
-      what: `${label}: every Graph notification taken`,
+      what: `${label}: every Graph notification taken, or refused as busy (503)`,
       ok: untaken.length === 0,
-      detail: `${notifications.length - untaken.length} of ${notifications.length} answered 2xx${untaken[0] ? `; first other: ${untaken[0].status || untaken[0].error}` : ''}`,
+      detail:
+        `${notifications.length - untaken.length - busyNotifications} of ${notifications.length} answered 2xx, ${busyNotifications} 503` +
+        `${untaken[0] ? `; first other: ${untaken[0].status || untaken[0].error}` : ''}`,
     },
   ];
   return {
@@ -249,6 +255,7 @@ export async function measureKicks(ctx: BenchContext, label: string, targets: re
     completedRemovals: completedRemovals.length,
     refused: countBy(refused.map((a) => (a ? `${a.status}${a.outcome ? ` ${a.outcome}` : ''}` : 'no answer'))),
     withoutCase: Math.max(0, load.sent - cases.length),
+    busyNotifications,
     cpu: cpuShare,
     checks,
   };

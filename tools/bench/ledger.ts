@@ -23,6 +23,8 @@ export interface Ledger {
   lastId(): Promise<number>;
   /** Cases with an id above `afterId`, in id order. */
   casesAfter(afterId: number): Promise<CaseRow[]>;
+  /** How many chat bindings are in each call state (establishing, established, terminated). */
+  bindingStates(): Promise<Record<string, number>>;
   /** Closes the connection; with `dropSchema`, first drops the PostgreSQL schema made for the run. */
   close(options?: { dropSchema?: boolean }): Promise<void>;
 }
@@ -59,9 +61,11 @@ function sqliteLedger(databaseUrl: string): Ledger {
   const db = new Database(databaseUrl.replace(/^sqlite:/, ''), { readonly: true, fileMustExist: true });
   const last = db.prepare('SELECT COALESCE(MAX(id), 0) AS id FROM cases');
   const after = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE id > ? ORDER BY id`);
+  const states = db.prepare('SELECT state, COUNT(*) AS n FROM bindings GROUP BY state');
   return {
     lastId: () => Promise.resolve((last.get() as { id: number }).id),
     casesAfter: (afterId) => Promise.resolve(after.all(afterId) as CaseRow[]),
+    bindingStates: () => Promise.resolve(Object.fromEntries((states.all() as Array<{ state: string; n: number }>).map((r) => [r.state, r.n]))),
     close: () => Promise.resolve(void db.close()),
   };
 }
@@ -74,7 +78,8 @@ async function postgresLedger(databaseUrl: string): Promise<Ledger> {
   const { default: pg } = await import('pg');
   const client = new pg.Client({ connectionString: url.toString() });
   await client.connect();
-  const cases = `"${schema.replaceAll('"', '""')}".cases`;
+  const table = (name: string) => `"${schema.replaceAll('"', '""')}".${name}`;
+  const cases = table('cases');
   return {
     async lastId() {
       const { rows } = await client.query<{ id: string }>(`SELECT COALESCE(MAX(id), 0) AS id FROM ${cases}`);
@@ -83,6 +88,10 @@ async function postgresLedger(databaseUrl: string): Promise<Ledger> {
     async casesAfter(afterId) {
       const { rows } = await client.query<CaseRow & { id: string }>(`SELECT ${COLUMNS} FROM ${cases} WHERE id > $1 ORDER BY id`, [afterId]);
       return rows.map((r) => ({ ...r, id: Number(r.id) }));
+    },
+    async bindingStates() {
+      const { rows } = await client.query<{ state: string; n: string }>(`SELECT state, COUNT(*) AS n FROM ${table('bindings')} GROUP BY state`);
+      return Object.fromEntries(rows.map((r) => [r.state, Number(r.n)]));
     },
     async close(options = {}) {
       try {

@@ -5,13 +5,6 @@ import { percentile, runLoad } from './load.js';
 import { meterCpu, type CpuShare } from './processes.js';
 import type { Check } from './report.js';
 
-/**
- * People per roster notification when Bouncer refuses the whole big roster in one: its
- * /api/calls took bodies up to 512 KiB (about 890 of the local Graph's participants) before
- * issue 12 item 6.
- */
-export const ROSTER_NOTIFICATION_PEOPLE = 800;
-
 /** Whom one webhook kick removes: a person in a call, named by the chat bound to that call. */
 export interface KickTarget {
   conversationId: string;
@@ -59,9 +52,8 @@ export async function seedSmallCalls(ctx: BenchContext, name: string, count: num
 }
 
 /**
- * One call of `size` people: bound while nearly empty, then filled. Graph tells Bouncer in one
- * roster notification; when Bouncer refuses one that big (413: /api/calls takes 512 KiB bodies
- * today), in notifications of ROSTER_NOTIFICATION_PEOPLE people each.
+ * One call of `size` people: bound while nearly empty, then filled as Graph tells Bouncer, by one
+ * roster notification that holds the whole roster.
  */
 export async function seedBigCall(ctx: BenchContext, name: string, size: number): Promise<SeededCall & { filledBy: string }> {
   const { graph } = ctx.world;
@@ -69,20 +61,13 @@ export async function seedBigCall(ctx: BenchContext, name: string, size: number)
   const callId = await bind(ctx, meeting);
   await graph.settle();
   const inCall = people(`${name} guest`, size);
-  const ids = graph.joinQuietly(callId, inCall);
-  const [whole] = graph.prepareRoster(callId, ids, ids.length);
-  const status = await whole!.send();
-  let filledBy = `1 roster notification of ${size.toLocaleString('en-US')} people`;
-  if (status === 413) {
-    const sentBefore = graph.notificationsSent.length;
-    const parts = graph.prepareRoster(callId, ids, ROSTER_NOTIFICATION_PEOPLE);
-    for (const part of parts) await part.send();
-    refusedNotifications(ctx, sentBefore);
-    filledBy = `${parts.length} roster notifications of ${ROSTER_NOTIFICATION_PEOPLE.toLocaleString('en-US')} people (one of ${size.toLocaleString('en-US')} got 413)`;
-  } else if (status < 200 || status > 299) {
-    throw new Error(`Bouncer answered ${status} to a roster notification of ${size} people`);
+  graph.joinQuietly(callId, inCall);
+  const roster = graph.prepareRosterNotification(callId);
+  const status = await roster.send();
+  if (status < 200 || status > 299) {
+    throw new Error(`Bouncer answered ${status} to a roster notification of ${roster.count} participants (${(roster.bytes / 2 ** 20).toFixed(1)} MiB)`);
   }
-  return { meeting, callId, people: inCall, filledBy };
+  return { meeting, callId, people: inCall, filledBy: `one roster notification of ${roster.count.toLocaleString('en-US')} participants (${(roster.bytes / 2 ** 20).toFixed(1)} MiB)` };
 }
 
 function refusedNotifications(ctx: BenchContext, sentBefore: number): void {
@@ -90,7 +75,7 @@ function refusedNotifications(ctx: BenchContext, sentBefore: number): void {
   if (refused.length > 0) {
     const statuses = [...new Set(refused.map((n) => n.status))].join(', ');
     throw new Error(
-      `Bouncer refused ${refused.length} roster notification(s) (HTTP ${statuses})${statuses.includes('413') ? ': lower ROSTER_NOTIFICATION_PEOPLE in tools/bench/kicks.ts' : ''}`,
+      `Bouncer refused ${refused.length} roster notification(s) (HTTP ${statuses})`,
     );
   }
 }

@@ -221,8 +221,8 @@ export class SandboxGraph {
   }
 
   /**
-   * Many people join a live call at once, and nothing tells Bouncer yet: their participant ids, for
-   * `prepareRoster`.
+   * Many people join a live call at once, and nothing tells Bouncer yet: their participant ids.
+   * `prepareRosterNotification` then builds the notification that does.
    */
   joinQuietly(callId: string, people: readonly SeedPerson[]): string[] {
     const call = this.calls.get(callId);
@@ -235,32 +235,16 @@ export class SandboxGraph {
   }
 
   /**
-   * The roster notifications that name these participants of the call (`updated`, as `addPerson`
-   * sends them), at most `perNotification` each, built now to be posted in order with `send()`.
-   * Building them ahead keeps their serialization out of whatever is measured while they are posted.
+   * The call's roster notification as Graph sends it (`updated`, the whole roster), built and
+   * serialized now, posted with `send()`: building it ahead keeps its serialization out of whatever
+   * is measured while it is posted.
    */
-  prepareRoster(callId: string, participantIds: readonly string[], perNotification: number): PreparedNotification[] {
+  prepareRosterNotification(callId: string): PreparedNotification {
     const call = this.calls.get(callId);
     if (!call) throw new Error(`no call ${callId}`);
-    if (!Number.isInteger(perNotification) || perNotification < 1) throw new Error('perNotification must be a positive integer');
-    const prepared: PreparedNotification[] = [];
-    for (let i = 0; i < participantIds.length; i += perNotification) {
-      const named = participantIds.slice(i, i + perNotification).map((id) => {
-        const p = call.participants.get(id);
-        if (!p) throw new Error(`no participant ${id} in call ${callId}`);
-        return p;
-      });
-      const items = [{ changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: named }];
-      const payload = this.payload(call, items);
-      const body = JSON.stringify(payload);
-      prepared.push({ count: named.length, bytes: Buffer.byteLength(body), send: () => this.post(call, payload, body) });
-    }
-    return prepared;
-  }
-
-  /** Many people join a live call at once: `joinQuietly`, then `prepareRoster` for them. */
-  prepareJoins(callId: string, people: readonly SeedPerson[], perNotification: number): PreparedNotification[] {
-    return this.prepareRoster(callId, this.joinQuietly(callId, people), perNotification);
+    const payload = this.payload(call, [this.rosterNotification(call)]);
+    const body = JSON.stringify(payload);
+    return { count: call.participants.size, bytes: Buffer.byteLength(body), send: () => this.post(call, payload, body) };
   }
 
   /** The meeting ends for everyone. */

@@ -11,7 +11,7 @@ import { summarize, withUser } from '../steps/resolve-target.js';
  * What a kick can be refused for before anything is looked up: the bot or the actor themselves as
  * the target, or no calling backend configured at all.
  */
-export function precheckKick(req: KickRequest, scope: RequestScope): Unrecorded | undefined {
+export function precheckKick(req: Pick<KickRequest, 'target' | 'actor'>, scope: RequestScope): Unrecorded | undefined {
   const t = req.target;
   const summary = summarize(t);
   if (t.kind === 'mention') {

@@ -199,8 +199,12 @@ export class Renderer {
         const why = n.reason ? ` Reason: ${escapeMarkdown(n.reason)}.` : '';
         return `${who(n.outcome.target)} was removed from the call by the moderation system **${escapeMarkdown(n.system)}**.${why} Case #${n.outcome.caseId}.`;
       }
+      case 'ban_enforced':
+        return `${who(n.outcome.target)} tried to join the call but is banned${n.everywhere ? ' everywhere' : ''} (case #${n.banCaseId}), so I removed them. Case #${n.outcome.caseId}.`;
+      case 'ban_enforced_summary':
+        return `Removed ${n.count} more banned ${n.count === 1 ? 'person' : 'people'} in the last ${n.seconds} s. \`/modlog\` lists each case.`;
       default:
-        return unreachable(n.kind, 'notice');
+        return unreachable(n, 'notice');
     }
   }
 

@@ -9,6 +9,7 @@ import { CaseRecorder } from '../steps/audit.js';
 import type { Access, RequestScope } from '../steps/lookups.js';
 import { readAccess } from '../steps/read-access.js';
 import { identifyTarget, locateTarget, vetMatches, type IdentifiedTarget, type LocatedTarget } from '../steps/removal-target.js';
+import { claimRemoval, settleRemoval } from '../steps/removals-in-flight.js';
 import { personKeys, summarize, withUser } from '../steps/resolve-target.js';
 import { precheckKick } from './kick.js';
 
@@ -113,17 +114,30 @@ export async function ban(req: BanRequest, scope: RequestScope): Promise<Outcome
     removed: removed.length > 0,
   });
   return recorder.act(callId, keys, async (caseId) => {
-    await deps.store.bans.add(newBan(caseId));
-    if (!call || keys.length === 0) return banned([]);
-    let removed: string[];
-    try {
-      removed = await removeAll(call.provider, call.binding.callId, keys);
-    } catch (err) {
-      await liftAfterFailure(deps, caseId);
-      throw err;
+    if (!call || keys.length === 0) {
+      await deps.store.bans.add(newBan(caseId));
+      return banned([]);
     }
-    await deps.store.roster.remove(call.binding.callId, keys);
-    return banned(removed);
+    const { provider, binding } = call;
+    // Claimed first: the enforcer, which sees the ban as soon as it is stored, leaves these to us.
+    const claimed = keys.filter((key) => claimRemoval(deps.store, binding.callId, key));
+    let settled = false;
+    try {
+      await deps.store.bans.add(newBan(caseId));
+      let removed: string[];
+      try {
+        removed = await removeAll(provider, binding.callId, claimed);
+      } catch (err) {
+        await liftAfterFailure(deps, caseId);
+        throw err;
+      }
+      settled = true;
+      await deps.store.roster.remove(binding.callId, keys);
+      // Those the enforcer was removing already (under this ban, or an older one) are out too.
+      return banned([...removed, ...keys.filter((key) => !claimed.includes(key))]);
+    } finally {
+      for (const key of claimed) settleRemoval(deps.store, binding.callId, key, settled);
+    }
   });
 }
 

@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { MEETING_CHAT_ID, PEOPLE, startHarness, TENANT_ID, type Harness } from '../support/harness.js';
 
 /** Waits for a condition (notices are sent after the removal, without holding it up). */
 async function until(condition: () => boolean, timeoutMs = 3000): Promise<void> {
@@ -161,6 +161,30 @@ describe('bans in a Teams meeting, through the real server', () => {
       ['unban', 'denied'],
     ]);
     expect(await h.bouncer.store.bans.listActive([MEETING_CHAT_ID, '*'], new Date().toISOString(), 10)).toEqual([]);
+  });
+
+  it('finds a banned person in a whole roster of hundreds, whether the call has few bans or many', async () => {
+    h = await startHarness();
+    const crowd = Array.from({ length: 300 }, (_, i) => ({
+      userId: `0b0b0b0b-0000-4000-8000-${String(i).padStart(12, '0')}`,
+      displayName: `Zz Attendee ${i}`,
+      tenantId: TENANT_ID,
+    }));
+    const seeded = Object.values(PEOPLE).filter((p) => p.inCall).map((p) => ({ userId: p.aadObjectId, displayName: p.name, tenantId: TENANT_ID }));
+    h.graph.seedMeeting(MEETING_CHAT_ID, [...seeded, ...crowd]);
+    await h.send(PEOPLE.olivia, '/ban <at>Mallory</at>', [PEOPLE.mallory]);
+    expect(h.lastReply()).toMatch(/^Removed \*\*Mallory\*\* from the call and banned them/);
+    // Each roster notification lists everyone (300+): the one ban is matched in memory.
+    const first = await h.graph.addPerson(callId(), mallory);
+    expect(inCall(first)).toBe(false);
+    // With more bans than are worth reading whole, they are looked up by identity.
+    for (let i = 0; i < 501; i++) {
+      await h.bouncer.store.bans.add({ caseId: 10_000 + i, scope: MEETING_CHAT_ID, identities: [{ kind: 'phone', value: `+1555${String(i).padStart(7, '0')}` }], createdAt: new Date().toISOString() });
+    }
+    const second = await h.graph.addPerson(callId(), mallory);
+    expect(inCall(second)).toBe(false);
+    expect(autoCases().map((c) => detail(c).banCaseId)).toEqual([1, 1]);
+    expect(h.graph.call(callId())!.participants.size).toBeGreaterThan(300);
   });
 
   it('tells the chat of the first removal at once, then sums a raid of rejoins up once per interval', async () => {

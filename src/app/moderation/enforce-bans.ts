@@ -66,8 +66,7 @@ export class BanEnforcer implements CallAdmission {
       const present = seen.participants.filter((p) => p.kind !== 'application' && identitiesOf(p).length > 0);
       if (!provider || present.length === 0) return;
       const { chats, bindings } = await this.chatsOf(seen);
-      const identities = present.flatMap(identitiesOf);
-      const bans = await deps.store.bans.findActive([...chats, BAN_EVERYWHERE], identities, now(deps));
+      const bans = await this.activeBans([...chats, BAN_EVERYWHERE], present);
       if (bans.length === 0) return;
       const removals: Array<Promise<void>> = [];
       for (const participant of present) {
@@ -79,6 +78,23 @@ export class BanEnforcer implements CallAdmission {
     } catch (err) {
       deps.logger.error({ err, callId: seen.callId }, 'could not enforce bans');
     }
+  }
+
+  /**
+   * The active bans of `scopes` that name any of `present`, oldest first. A few participants (a
+   * join) are looked up by identity; a whole roster (a Graph roster notification lists everyone,
+   * thousands in a big meeting) is matched against the scopes' bans when they are few, as they
+   * usually are, and looked up by identity otherwise.
+   */
+  private async activeBans(scopes: string[], present: Participant[]): Promise<Ban[]> {
+    const { store } = this.deps;
+    const at = now(this.deps);
+    const identities = present.flatMap(identitiesOf);
+    if (identities.length <= FEW_IDENTITIES) return store.bans.findActive(scopes, identities, at);
+    const listed = await store.bans.listActive(scopes, at, FEW_BANS + 1);
+    if (listed.length > FEW_BANS) return store.bans.findActive(scopes, identities, at);
+    const keys = new Set(identities.map(keyOf));
+    return listed.filter((b) => b.identities.some((i) => keys.has(keyOf(i)))).reverse();
   }
 
   /** The chats a call belongs to: bound to it by id, or by name (a conference of that name), or configured for it. */
@@ -150,6 +166,16 @@ function identitiesOf(p: Participant): BanIdentity[] {
 }
 
 function names(ban: Ban, p: Participant): boolean {
-  const mine = new Set(identitiesOf(p).map((i) => `${i.kind}:${i.value}`));
-  return ban.identities.some((i) => mine.has(`${i.kind}:${i.kind === 'user' ? i.value.toLowerCase() : i.value}`));
+  const mine = new Set(identitiesOf(p).map(keyOf));
+  return ban.identities.some((i) => mine.has(keyOf(i)));
 }
+
+/** An identity as a comparable key (user ids in lower case). */
+function keyOf(i: BanIdentity): string {
+  return `${i.kind}:${i.kind === 'user' ? i.value.toLowerCase() : i.value}`;
+}
+
+/** Up to this many identities, bans are looked up by identity. */
+const FEW_IDENTITIES = 200;
+/** Up to this many active bans in a call's scopes, a whole roster is matched against them in memory. */
+const FEW_BANS = 500;

@@ -6,8 +6,10 @@ import type { Logger as PinoLogger } from 'pino';
 import { BackgroundWork } from './background-work.js';
 import { buildCommandRegistry } from './app/commands/registry.js';
 import { CallStateEvents } from './app/moderation/call-events.js';
+import { BanEnforcer } from './app/moderation/enforce-bans.js';
 import { Moderation } from './app/moderation/moderation.js';
 import { reconcilePendingCases } from './app/moderation/steps/reconcile.js';
+import type { CallAdmission } from './app/ports/call-admission.js';
 import type { Clock } from './app/ports/runtime.js';
 import type { Store } from './app/ports/store.js';
 import { createTeamsChannel } from './channels/teams/teams-channel.js';
@@ -53,6 +55,10 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   // Commands that outlast their chat turn or their webhook's 202: a shutdown waits for them as for requests in flight.
   const background = new BackgroundWork();
 
+  // The bans, asked by a backend before it lets a caller in; the enforcer is built once the
+  // providers it removes people through are (before the server listens, so before any call is asked about).
+  const built: { enforcer?: BanEnforcer } = {};
+  const admission: CallAdmission = { admits: async (call, caller) => (built.enforcer ? built.enforcer.admits(call, caller) : true) };
   const providers = setUpProviders(config.providers, {
     store,
     events,
@@ -60,6 +66,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     logger,
     publicBaseUrl: config.server.publicBaseUrl,
     fetch: options.fetch,
+    admission,
   });
   for (const { setup } of providers) {
     setup.warmUp?.().catch((err: unknown) => logger.warn({ err }, 'could not warm a provider up at start'));
@@ -110,6 +117,18 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     background,
     joinOnMeetingStart: config.joinOnMeetingStart,
   });
+
+  // Banned people who join (or wait in the lobby) are removed as the backends report them.
+  const bans = new BanEnforcer({
+    store,
+    providers: moderation.deps.providers,
+    clock,
+    logger,
+    notifier: teams.notifier,
+    noticeIntervalMs: config.banNoticeIntervalMs,
+  });
+  bans.start(events);
+  built.enforcer = bans;
 
   const calls = webhookCallSyntaxes();
   const kickRoute = moderationKickRoute({
@@ -185,6 +204,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       logger.warn({ graceMs: config.shutdownGraceMs, background: background.size }, 'requests still in flight after the shutdown grace; cutting them off');
       server.server.closeAllConnections();
     }
+    await bans.stop();
     await store.close();
   };
   return {

@@ -20,6 +20,7 @@ const COMMAND_DEADLINE_MESSAGE = 'COMMAND_DEADLINE_MS must be a whole number of 
 const CHAT_REPLY_WAIT_MESSAGE = 'CHAT_REPLY_WAIT_MS must be a whole number of milliseconds from 500 to 14000';
 const SHUTDOWN_GRACE_MESSAGE = 'SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to 120000';
 const WEBHOOK_SYNC_WAIT_MESSAGE = 'WEBHOOK_SYNC_WAIT_MS must be a whole number of milliseconds from 100 to 60000';
+const BAN_NOTICE_INTERVAL_MESSAGE = 'BAN_NOTICE_INTERVAL_MS must be a whole number of milliseconds from 100 to 3600000';
 
 /** Log levels pino understands. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -120,6 +121,16 @@ const moderationAndRuntimeEnv = z.object({
       .int(CHAT_REPLY_WAIT_MESSAGE)
       .min(500, CHAT_REPLY_WAIT_MESSAGE)
       .max(14_000, CHAT_REPLY_WAIT_MESSAGE),
+  ),
+
+  // After telling a chat at once that a banned person was removed, Bouncer sums up further
+  // removals in that chat at most once per this interval (a raid does not flood the chat).
+  BAN_NOTICE_INTERVAL_MS: z.string().trim().default('10000').pipe(
+    z.coerce
+      .number<string>({ message: BAN_NOTICE_INTERVAL_MESSAGE })
+      .int(BAN_NOTICE_INTERVAL_MESSAGE)
+      .min(100, BAN_NOTICE_INTERVAL_MESSAGE)
+      .max(3_600_000, BAN_NOTICE_INTERVAL_MESSAGE),
   ),
 
   // Join a chat's meeting call when Teams says the meeting started, so the first kick is warm.

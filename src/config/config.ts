@@ -36,6 +36,8 @@ export interface Config {
   commandDeadlineMs: number;
   /** How long a chat turn waits for a command before it answers "working on it" and follows up later (CHAT_REPLY_WAIT_MS). */
   chatReplyWaitMs: number;
+  /** After the first notice of a banned person's removal, at most one summary per chat per this interval (BAN_NOTICE_INTERVAL_MS). */
+  banNoticeIntervalMs: number;
   /** Whether a chat's meeting call is joined when Teams says the meeting started (JOIN_ON_MEETING_START). */
   joinOnMeetingStart: boolean;
   /** How long a shutdown waits for requests in flight before it closes the store (SHUTDOWN_GRACE_MS). */

@@ -122,6 +122,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     shutdownGraceMs: e.SHUTDOWN_GRACE_MS,
     commandDeadlineMs: e.COMMAND_DEADLINE_MS,
     chatReplyWaitMs: e.CHAT_REPLY_WAIT_MS,
+    banNoticeIntervalMs: e.BAN_NOTICE_INTERVAL_MS,
     joinOnMeetingStart: e.JOIN_ON_MEETING_START,
     moderatorRoles: e.MODERATOR_ROLES,
     adminUserIds: new Set(e.ADMIN_USER_IDS),

@@ -18,6 +18,8 @@ export interface HttpAnswer {
   status: number;
   /** JSON body; omitted for 202/204. */
   body?: unknown;
+  /** A body that is not JSON (e.g. TwiML), sent as it is with its content type; instead of `body`. */
+  text?: { contentType: string; content: string };
   headers?: Record<string, string>;
 }
 

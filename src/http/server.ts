@@ -186,6 +186,13 @@ function inputOf(req: Request): HttpInput {
 
 function send(res: Response, answer: HttpAnswer): void {
   const headers: Record<string, string | number> = { ...answer.headers };
+  if (answer.text !== undefined && answer.status < 400) {
+    headers['content-type'] = answer.text.contentType;
+    headers['content-length'] = Buffer.byteLength(answer.text.content);
+    res.writeHead(answer.status, headers);
+    res.end(answer.text.content);
+    return;
+  }
   if (answer.body === undefined) {
     res.writeHead(answer.status, headers);
     res.end();

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { BindSyntax } from '../app/commands/bind.js';
 import type { ProviderLabels } from '../app/domain/provider-labels.js';
 import type { CallStateEvents } from '../app/moderation/call-events.js';
+import type { CallAdmission } from '../app/ports/call-admission.js';
 import type { CallProvider, UserPhoneDirectory } from '../app/ports/call-provider.js';
 import type { Clock, Logger } from '../app/ports/runtime.js';
 import type { Store } from '../app/ports/store.js';
@@ -44,6 +45,8 @@ export interface ProviderDeps {
   publicBaseUrl?: string;
   /** Used for the provider's HTTP calls (tests and the sandbox inject their own). */
   fetch?: typeof fetch;
+  /** Whether a caller may join a call (the bans), for a backend that answers calls before they join (Twilio's voice webhook). */
+  admission?: CallAdmission;
 }
 
 /** A provider, set up from its configuration. */

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { BouncerError } from '../app/domain/errors.js';
 import { OUTCOME_KINDS } from '../app/domain/outcome.js';
 import type { CallState, Participant } from '../app/domain/participant.js';
-import { MODERATION_ACTIONS, REQUEST_SOURCES, type AuditCase, type IdempotencyRecord } from '../app/ports/store.js';
+import { BAN_IDENTITY_KINDS, MODERATION_ACTIONS, REQUEST_SOURCES, type AuditCase, type BanIdentity, type IdempotencyRecord } from '../app/ports/store.js';
 
 /**
  * What every SQL store needs to read its rows: the fixed value sets of the domain's columns and
@@ -32,6 +32,20 @@ export const idempotencyState = z.enum(IDEMPOTENCY_STATES);
 export const requestSource = z.enum(REQUEST_SOURCES);
 export const moderationAction = z.enum(MODERATION_ACTIONS);
 export const outcomeKind = z.enum(OUTCOME_KINDS);
+
+export const banIdentity = z.object({ kind: z.enum(BAN_IDENTITY_KINDS), value: z.string() });
+export const banIdentities = z.array(banIdentity).min(1);
+
+/** A ban identity as it is stored and looked up: user ids in lower case. */
+export function normalizedIdentity(i: BanIdentity): BanIdentity {
+  return i.kind === 'user' ? { kind: 'user', value: i.value.toLowerCase() } : { kind: i.kind, value: i.value };
+}
+
+/** The indexed key of a ban identity (`user:<id>`, `phone:<E.164>`, `label:<label>`), normalized. */
+export function identityKey(i: BanIdentity): string {
+  const n = normalizedIdentity(i);
+  return `${n.kind}:${n.value}`;
+}
 
 /** A nullable column read as an optional field (NULL → undefined). */
 export function optional<T extends z.ZodType>(schema: T) {

@@ -177,7 +177,7 @@ describePostgres('PostgresStore integrity', availability, () => {
 
     it.each([
       ['an unknown source', `source = 'carrier-pigeon'`],
-      ['an unknown action', `action = 'ban'`],
+      ['an unknown action', `action = 'smite'`],
       ['an unknown outcome', `outcome = 'vanished'`],
       ['participant ids that are not a list', `participant_ids = '"p1,p2"'`],
       ['participant ids that are not strings', `participant_ids = '[1]'`],

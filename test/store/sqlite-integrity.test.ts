@@ -137,7 +137,7 @@ describe('rows that do not parse', () => {
 
   it.each([
     ['an unknown source', `source = 'carrier-pigeon'`],
-    ['an unknown action', `action = 'ban'`],
+    ['an unknown action', `action = 'smite'`],
     ['an unknown outcome', `outcome = 'vanished'`],
     ['participant ids that are not JSON', `participant_ids = 'p1,p2'`],
     ['a detail that is not a JSON object', `detail = '[1]'`],

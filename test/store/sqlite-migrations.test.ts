@@ -11,6 +11,8 @@ import { binding } from './contract/index.js';
 const BEFORE_REPLY_ADDRESS = 4;
 /** The schema version before the roster had lookup keys and its phone table. */
 const BEFORE_ROSTER_KEYS = 6;
+/** The schema version before bans. */
+const BEFORE_BANS = 7;
 
 /** Creates a database at schema version `version`, as an older Bouncer left it. */
 function databaseAt(file: string, version: number): Database.Database {
@@ -104,10 +106,6 @@ describe('migration 7: roster lookup keys and phone numbers', () => {
   const OLD_PARTICIPANT = `INSERT INTO roster (call_id, participant_id, kind, identity_id, display_name, is_in_lobby, label, phone_numbers)
     VALUES ('call-1', ?, ?, ?, ?, 0, ?, ?)`;
 
-  it('is the last migration', () => {
-    expect(MIGRATIONS).toHaveLength(BEFORE_ROSTER_KEYS + 1);
-  });
-
   it('makes the rosters an older Bouncer kept findable by identity, label and phone number', async () => {
     const old = databaseAt(file, BEFORE_ROSTER_KEYS);
     old.prepare(OLD_PARTICIPANT).run('p1', 'user', 'AAAA-Bbbb', 'Mallory', null, '[]');
@@ -131,7 +129,46 @@ describe('migration 7: roster lookup keys and phone numbers', () => {
     }
     const inspect = new Database(file, { readonly: true });
     expect(inspect.prepare('SELECT count(*) AS n FROM roster_phones').get()).toEqual({ n: 0 });
-    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_ROSTER_KEYS + 1);
+    // Every later migration applies on top.
+    expect(inspect.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    inspect.close();
+  });
+});
+
+describe('migration 8: bans, and bindings by call name', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
+    file = path.join(dir, 'bouncer.sqlite');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is the last migration', () => {
+    expect(MIGRATIONS).toHaveLength(BEFORE_BANS + 1);
+  });
+
+  it('applies to a database an older Bouncer kept: its bindings are found by call name, and bans can be stored', async () => {
+    const older = databaseAt(file, BEFORE_BANS);
+    older
+      .prepare(
+        `INSERT INTO bindings (conversation_id, provider, call_id, call_name, state, created_at, updated_at)
+         VALUES ('19:a@thread.v2', 'twilio', 'CF1', 'Support bridge', 'terminated', '2026-11-22T10:00:00.000Z', '2026-11-22T10:00:00.000Z')`,
+      )
+      .run();
+    older.close();
+    const store = SqliteStore.open(file);
+    try {
+      expect((await store.bindings.listByCallName('twilio', 'Support bridge')).map((b) => b.conversationId)).toEqual(['19:a@thread.v2']);
+      await store.bans.add({ caseId: 1, scope: '19:a@thread.v2', identities: [{ kind: 'phone', value: '+15550000001' }], createdAt: '2026-11-22T10:00:00.000Z' });
+      expect(await store.bans.findActive(['19:a@thread.v2'], [{ kind: 'phone', value: '+15550000001' }], '2026-11-22T11:00:00.000Z')).toHaveLength(1);
+    } finally {
+      await store.close();
+    }
+    const inspect = new Database(file, { readonly: true });
+    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_BANS + 1);
     inspect.close();
   });
 });

@@ -6,6 +6,7 @@ import { Writable } from 'node:stream';
 import Database from 'better-sqlite3';
 import { loadConfig } from '../../src/config/load-config.js';
 import { createLogger } from '../../src/logger.js';
+import type { Clock } from '../../src/app/ports/runtime.js';
 import { startBouncer, type RunningBouncer, type StartOptions } from '../../src/main.js';
 import type { SandboxConnector } from '../../tools/sandbox/protocol/connector-server.js';
 import type { SandboxGraph } from '../../tools/sandbox/protocol/graph-server.js';
@@ -52,6 +53,11 @@ export interface TwilioSide {
   fake: SandboxTwilio;
   /** Posts a conference status callback to Bouncer, signed with the twilio package's own helper. */
   postEvent(params: Record<string, string>, options?: { signature?: string; signWith?: Record<string, string> }): Promise<number>;
+  /**
+   * Posts a voice request (an incoming call) to `/api/twilio/voice?<query>`, signed as Twilio signs
+   * it (over the URL with its query) unless `signature` is given; returns the answer.
+   */
+  postVoice(params: Record<string, string>, query: string, options?: { signature?: string }): Promise<{ status: number; contentType: string | null; body: string }>;
 }
 
 export interface Harness {
@@ -98,7 +104,7 @@ export interface Harness {
  */
 export async function startHarness(
   extraEnv: Record<string, string> = {},
-  options: { twilio?: boolean } = {},
+  options: { twilio?: boolean; clock?: Clock } = {},
 ): Promise<Harness> {
   const graphContract = contractFile('graph_v1.0.calls.prism.yml');
   const twilioContract = contractFile('twilio_api_v2010.conferences.json');
@@ -169,7 +175,7 @@ export async function startHarness(
       done();
     },
   });
-  const bouncer = await startBouncer(result.config, { logger: createLogger('debug', sink) });
+  const bouncer = await startBouncer(result.config, { logger: createLogger('debug', sink), clock: options.clock });
   const others: RunningBouncer[] = [];
 
   let lastSentId = '';
@@ -224,6 +230,16 @@ export async function startHarness(
         });
         await res.arrayBuffer();
         return res.status;
+      },
+      async postVoice(params, query, opts = {}) {
+        const url = `http://127.0.0.1:${port}/api/twilio/voice?${query}`;
+        const signature = opts.signature ?? twilio.getExpectedTwilioSignature(TWILIO_AUTH_TOKEN, url, params);
+        const res = await fetch(`${bouncer.url}/api/twilio/voice?${query}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature ? { 'x-twilio-signature': signature } : {}) },
+          body: new URLSearchParams(params).toString(),
+        });
+        return { status: res.status, contentType: res.headers.get('content-type'), body: await res.text() };
       },
     },
     bouncer,

@@ -291,9 +291,9 @@ describe('parseCommand', () => {
   });
 
   it('keeps the spelling of an unknown command in the problem', () => {
-    expect(parse({ text: '/Ban someone', mentions: [] })).toEqual({
+    expect(parse({ text: '/Smite someone', mentions: [] })).toEqual({
       ok: false,
-      problem: { kind: 'unknown_command', name: 'Ban' },
+      problem: { kind: 'unknown_command', name: 'Smite' },
     });
   });
 
@@ -324,7 +324,7 @@ describe('parseCommand', () => {
   });
 
   it('lists every command in the registry, in /help order', () => {
-    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'bind', 'unbind', 'status', 'participants', 'modlog', 'moderators', 'help']);
+    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'ban', 'unban', 'bans', 'bind', 'unbind', 'status', 'participants', 'modlog', 'moderators', 'help']);
   });
 });
 

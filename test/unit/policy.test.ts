@@ -126,6 +126,16 @@ describe('decide: name moderators', () => {
   });
 });
 
+describe('decide: ban everywhere (issue 13, item 2)', () => {
+  it('is for admins only: never for the organizer or a named moderator, who still ban in their own chat', () => {
+    const who = (role: Authority['role'], extra: Partial<Authority> = {}): Authority => ({ admin: false, role, moderatorRoles: WITH_PRESENTERS, named: false, userId: 'actor', ...extra });
+    expect(decide({ kind: 'ban_everywhere', authority: who('attendee', { admin: true }) })).toEqual(allowed);
+    expect(decide({ kind: 'ban_everywhere', authority: who('organizer') })).toEqual(denied('not_admin'));
+    expect(decide({ kind: 'ban_everywhere', authority: who('attendee', { named: true }) })).toEqual(denied('not_admin'));
+    expect(decide({ kind: 'use', permission: 'moderator', authority: who('organizer') })).toEqual(allowed);
+  });
+});
+
 describe('authorityOf', () => {
   const adminUserIds = new Set(['aaaaaaaa-0000-4000-8000-000000000001']);
   const rules = { adminUserIds, moderatorRoles: DEFAULT_ROLES };
@@ -150,6 +160,10 @@ describe('authorityOf', () => {
       rules,
     );
     expect(system).toEqual({ admin: true, role: 'unknown', moderatorRoles: DEFAULT_ROLES, named: false });
+  });
+
+  it("gives Bouncer's own standing orders (a ban's enforcement) no authority", () => {
+    expect(authorityOf({ kind: 'bouncer', displayName: 'Bouncer' }, 'unknown', rules)).toEqual({ admin: false, role: 'unknown', moderatorRoles: DEFAULT_ROLES, named: false });
   });
 });
 

@@ -33,6 +33,8 @@ export type ParseProblem =
   | { kind: 'several_targets'; command: string; names: string[] }
   | { kind: 'too_many_targets'; command: string; count: number; limit: number }
   | { kind: 'invalid_label'; label: string; why: 'slash' | 'too_long' }
+  /** A ban length that is not a number of minutes, hours or days, or is longer than `maxDays`. */
+  | { kind: 'invalid_duration'; text: string; maxDays: number }
   | { kind: 'bad_arguments'; command: string; usage: string };
 
 export type ParseResult<A> = { ok: true; args: A } | { ok: false; problem: ParseProblem };

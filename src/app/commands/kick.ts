@@ -83,7 +83,7 @@ const BETWEEN_MENTIONS = /^(?:[,;&]+|--dry-run)$/i;
  * reason, the mentions in it left out (`/kick @a @b for abusing @c` removes a and b, never c).
  * A mention whose place the channel cannot tell counts as a target.
  */
-function parseMentions(rawRest: string, input: CommandInput, dryRun: boolean): ParseResult<KickArgs> {
+function parseMentions(rawRest: string, input: CommandInput, dryRun: boolean, command = 'kick'): ParseResult<KickArgs> {
   const words = input.text === '' ? [] : input.text.split(' ');
   const restWords = rawRest.trim() === '' ? [] : rawRest.trim().split(/\s+/);
   const restStart = Math.max(0, words.length - restWords.length);
@@ -103,17 +103,35 @@ function parseMentions(rawRest: string, input: CommandInput, dryRun: boolean): P
   if (last) for (let i = last.at!; i < words.length && BETWEEN_MENTIONS.test(words[i]!); i++) skipped.add(i);
   const people = new Map([...leading, ...input.mentions.filter((m) => m.at === undefined)].map((m) => [m.chatId, m]));
   if (people.size > MAX_CHAT_KICK_TARGETS) {
-    return { ok: false, problem: { kind: 'too_many_targets', command: 'kick', count: people.size, limit: MAX_CHAT_KICK_TARGETS } };
+    return { ok: false, problem: { kind: 'too_many_targets', command, count: people.size, limit: MAX_CHAT_KICK_TARGETS } };
   }
   const reasonWords = words.slice(restStart).filter((w, i) => !skipped.has(restStart + i) && !/^--dry-run$/i.test(w));
   const reason = reasonWords.length > 0 ? reasonWords.join(' ') : undefined;
   const targets: TargetRef[] = [...people.values()].map((m) => ({ kind: 'mention', chatId: m.chatId, displayName: m.displayName }));
   const [target] = targets;
-  if (!target) return { ok: false, problem: { kind: 'no_target', command: 'kick' } };
+  if (!target) return { ok: false, problem: { kind: 'no_target', command } };
   return { ok: true, args: { target, ...(targets.length > 1 ? { targets } : {}), reason, dryRun } };
 }
 
-function parseTarget(rest: string): ParseResult<{ target: TargetRef; reason?: string }> {
+/**
+ * The one person a command acts on (`/ban`, `/unban`) and the words after it (the reason): the
+ * first mention, as `/kick` reads mentions (others right after it: several_targets; mentions in
+ * the reason are not targets), or a phone number (E.164), a CallSid or `label:"…"` / `label:…`
+ * (the rest of the line is the label). `command` names the command in parse problems.
+ */
+export function parseOneTarget(rawRest: string, input: CommandInput, command: string): ParseResult<{ target: TargetRef; reason?: string }> {
+  if (input.mentions.length === 0) return parseTarget(rawRest, command);
+  const parsed = parseMentions(rawRest, input, false, command);
+  if (!parsed.ok) return parsed;
+  const { target, targets, reason } = parsed.args;
+  if (targets && targets.length > 1) {
+    const names = targets.map((t) => (t.kind === 'mention' ? (t.displayName ?? t.chatId) : ''));
+    return { ok: false, problem: { kind: 'several_targets', command, names } };
+  }
+  return { ok: true, args: { target, reason } };
+}
+
+function parseTarget(rest: string, command = 'kick'): ParseResult<{ target: TargetRef; reason?: string }> {
   const reasonOf = (text: string) => (text.trim() === '' ? undefined : text.trim());
   const text = rest.trim();
   const label = /^label:\s*(?:"([^"]*)"|'([^']*)')\s*([\s\S]*)$/i.exec(text) ?? /^label:\s*([\s\S]+)$/i.exec(text);
@@ -121,7 +139,7 @@ function parseTarget(rest: string): ParseResult<{ target: TargetRef; reason?: st
     const value = (label[1] ?? label[2] ?? '').trim();
     const reason = label.length > 3 ? reasonOf(label[3] ?? '') : undefined;
     const problem = labelProblem(value);
-    if (problem === 'empty') return { ok: false, problem: { kind: 'no_target', command: 'kick' } };
+    if (problem === 'empty') return { ok: false, problem: { kind: 'no_target', command } };
     if (problem) return { ok: false, problem: { kind: 'invalid_label', label: value, why: problem } };
     return { ok: true, args: { target: { kind: 'label', label: value }, reason } };
   }
@@ -130,5 +148,5 @@ function parseTarget(rest: string): ParseResult<{ target: TargetRef; reason?: st
   if (isCallSid(first)) {
     return { ok: true, args: { target: { kind: 'participant', participantId: normalizeSid(first) }, reason: reasonOf(others.join(' ')) } };
   }
-  return { ok: false, problem: { kind: 'no_target', command: 'kick' } };
+  return { ok: false, problem: { kind: 'no_target', command } };
 }

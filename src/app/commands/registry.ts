@@ -1,3 +1,5 @@
+import { banCommand } from './ban.js';
+import { bansCommand } from './bans.js';
 import { bindCommand, type BindSyntax } from './bind.js';
 import type { CommandRegistry } from './command.js';
 import { helpCommand } from './help.js';
@@ -6,9 +8,10 @@ import { moderatorsCommand } from './moderators.js';
 import { modlogCommand } from './modlog.js';
 import { participantsCommand } from './participants.js';
 import { statusCommand } from './status.js';
+import { unbanCommand } from './unban.js';
 import { unbindCommand } from './unbind.js';
 
 /** Every chat command, in the order /help lists them. `bindSyntaxes` come from the provider modules. */
 export function buildCommandRegistry(deps: { bindSyntaxes: readonly BindSyntax[] }): CommandRegistry {
-  return [kickCommand, bindCommand(deps.bindSyntaxes), unbindCommand, statusCommand, participantsCommand, modlogCommand, moderatorsCommand, helpCommand];
+  return [kickCommand, banCommand, unbanCommand, bansCommand, bindCommand(deps.bindSyntaxes), unbindCommand, statusCommand, participantsCommand, modlogCommand, moderatorsCommand, helpCommand];
 }

@@ -25,6 +25,23 @@ export type Outcome =
   | { kind: 'moderator_added'; caseId: number; target: TargetSummary; already: boolean }
   /** No longer a named moderator of the chat (`wasNamed` false: they were not one; nothing changed). */
   | { kind: 'moderator_removed'; caseId: number; target: TargetSummary; wasNamed: boolean }
+  /**
+   * Kept out of the chat's calls (`everywhere`: of every call Bouncer moderates) until `expiresAt`
+   * (absent: until lifted). `removed`: they were removed from the call now (`participantIds`);
+   * false when they were not in it, or there was no call.
+   */
+  | {
+      kind: 'banned';
+      caseId: number;
+      target: TargetSummary;
+      everywhere: boolean;
+      expiresAt?: string;
+      callId?: string;
+      participantIds: string[];
+      removed: boolean;
+    }
+  /** The active bans lifted (`banCaseIds`: the cases that made them; empty: there was none to lift). `asked`: the ban's case number, when the request gave one. */
+  | { kind: 'unbanned'; caseId: number; target: TargetSummary; banCaseIds: number[]; asked?: number }
   | { kind: 'ambiguous_target'; caseId: number; target: TargetSummary; candidates: TargetSummary[] }
   | { kind: 'unsupported'; caseId: number; provider: ProviderKind; capability: string }
   | { kind: 'denied'; caseId: number; reason: DenialReason; target?: TargetSummary }
@@ -53,7 +70,8 @@ export type DenialReason =
   | 'bot'
   | 'organizer' // a presenter tried to remove the organizer
   | 'call_not_for_chat' // a moderator named a call (conference) not configured for this chat
-  | 'not_organizer'; // only the organizer (or a co-organizer, or an admin) names moderators
+  | 'not_organizer' // only the organizer (or a co-organizer, or an admin) names moderators
+  | 'not_admin'; // only admins (ban everywhere)
 
 export type NotBoundReason =
   | 'not_a_meeting' // the chat has no meeting, so there is no call to join
@@ -86,6 +104,8 @@ export const OUTCOME_KINDS = [
   'unbound',
   'moderator_added',
   'moderator_removed',
+  'banned',
+  'unbanned',
   'ambiguous_target',
   'unsupported',
   'denied',

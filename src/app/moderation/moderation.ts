@@ -1,5 +1,6 @@
 import type { Outcome } from '../domain/outcome.js';
 import { NO_CHAT, type ChatDirectory } from '../ports/chat-directory.js';
+import { ban, listBans, unban } from './actions/ban.js';
 import { bind } from './actions/bind.js';
 import { kick } from './actions/kick.js';
 import { modlog } from './actions/modlog.js';
@@ -15,7 +16,7 @@ import { RequestScope } from './steps/lookups.js';
 type ActionTable = { [A in ModerationRequest['action']]: (req: Extract<ModerationRequest, { action: A }>, scope: RequestScope) => Promise<Outcome> };
 
 /** One use case per action; adding an action is one file in actions/ plus its line here. */
-const ACTIONS: ActionTable = { kick, bind, unbind, moderator_add: nameModerator, moderator_remove: nameModerator };
+const ACTIONS: ActionTable = { kick, bind, unbind, moderator_add: nameModerator, moderator_remove: nameModerator, ban, unban };
 
 /**
  * The moderation app, whatever the transport: changes (`execute`, audited) and read-only views
@@ -41,7 +42,7 @@ export class Moderation {
     return prejoin(scope);
   }
 
-  /** Read-only views of the chat: its status, its call's roster, its recent cases. */
+  /** Read-only views of the chat: its status, its call's roster, its recent cases, its moderators, its bans. */
   read(view: ReadView, scope: RequestScope): Promise<ReadResult> {
     switch (view.kind) {
       case 'status':
@@ -52,6 +53,8 @@ export class Moderation {
         return modlog(scope, view.limit);
       case 'moderators':
         return moderators(scope);
+      case 'bans':
+        return listBans(scope);
     }
   }
 }

@@ -46,6 +46,11 @@ export type Question =
   /** May the actor name or remove this chat's moderators? Its organizer and co-organizers, and admins. */
   | { kind: 'name_moderators'; authority: Authority }
   /**
+   * May the actor ban someone from every call Bouncer moderates (`/ban … --everywhere`), or lift
+   * such a ban? Admins only (the removal rules apply as well).
+   */
+  | { kind: 'ban_everywhere'; authority: Authority }
+  /**
    * May the actor moderate the call a request names (webhooks)? Only if its credential's scope
    * names that call, as the request names it (no scope: any call); then as `use` by a moderator.
    */
@@ -96,6 +101,8 @@ export function decide(q: Question): Decision {
       if (authority.admin || authority.role === 'organizer' || authority.role === 'coorganizer') return ALLOWED;
       return { allowed: false, reason: 'not_organizer' };
     }
+    case 'ban_everywhere':
+      return q.authority.admin ? ALLOWED : { allowed: false, reason: 'not_admin' };
     case 'moderate_call':
       return inScope(q.authority.callScope, q.call) ? moderates(q.authority) : { allowed: false, reason: 'not_permitted' };
   }
@@ -131,6 +138,8 @@ export function authorityOf(
 ): Authority {
   const { adminUserIds, moderatorRoles } = rules;
   if (actor.kind === 'system') return { admin: true, role, moderatorRoles, named: false, callScope: actor.credential.scope };
+  // Bouncer's own standing orders (a ban's enforcement) are never authorized as a request.
+  if (actor.kind === 'bouncer') return { admin: false, role, moderatorRoles, named: false };
   const userId = actor.userId?.toLowerCase();
   return { admin: !!userId && adminUserIds.has(userId), role, moderatorRoles, named: rules.named ?? false, userId };
 }

@@ -3,7 +3,7 @@ import type { DenialReason, Outcome } from '../domain/outcome.js';
 import type { CallBinding, ProviderKind, ReplyAddress } from '../domain/participant.js';
 import type { Participant } from '../domain/participant.js';
 import type { MeetingRole } from '../ports/chat-directory.js';
-import type { AuditCase, NamedModerator, RequestSource } from '../ports/store.js';
+import type { AuditCase, Ban, NamedModerator, RequestSource } from '../ports/store.js';
 
 /** A credential the transport verified; what it proves decides the caller's authority (policy.ts). */
 export interface VerifiedCredential {
@@ -27,7 +27,9 @@ export type Actor =
   /** A person in a chat (Teams: the authenticated activity's sender). */
   | { kind: 'member'; chatId?: string; userId?: string; displayName?: string }
   /** An automated system whose request carried a verified credential. */
-  | { kind: 'system'; displayName: string; credential: VerifiedCredential };
+  | { kind: 'system'; displayName: string; credential: VerifiedCredential }
+  /** Bouncer itself, carrying out a standing order (removing a banned person who joined). */
+  | { kind: 'bouncer'; displayName: string };
 
 /** What every moderation request carries, whatever its action. */
 export interface RequestBase {
@@ -103,9 +105,32 @@ export interface ModeratorRequest extends RequestBase {
   target: Extract<TargetRef, { kind: 'mention' }>;
 }
 
-export type ModerationRequest = KickRequest | BindRequest | UnbindRequest | ModeratorRequest;
+/** `/ban`: remove someone now, and keep them out of the chat's calls (or every call) until lifted or expired. */
+export interface BanRequest extends RequestBase {
+  action: 'ban';
+  target: TargetRef;
+  reason?: string;
+  /** How long the ban lasts; absent: until lifted. */
+  durationMs?: number;
+  /** Every call Bouncer moderates, not only the chat's (admins only). */
+  everywhere: boolean;
+  /** Names the call directly; otherwise the call bound to `conversationId` (joined on demand where the provider can). */
+  call?: CallRef;
+  /** The call a card button was made for: when the chat's call has changed, the card is stale. */
+  expectedCallId?: string;
+}
 
-export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number } | { kind: 'moderators' };
+/** `/unban`: lift the active bans naming someone, or one ban by its case number. */
+export interface UnbanRequest extends RequestBase {
+  action: 'unban';
+  conversationId: string;
+  ban: { kind: 'case'; caseId: number } | { kind: 'target'; target: Exclude<TargetRef, { kind: 'participant' }> };
+  reason?: string;
+}
+
+export type ModerationRequest = KickRequest | BindRequest | UnbindRequest | ModeratorRequest | BanRequest | UnbanRequest;
+
+export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number } | { kind: 'moderators' } | { kind: 'bans' };
 
 /** What read-only views answer (not audited: nothing changes). */
 export type ReadResult =
@@ -130,6 +155,8 @@ export type ReadResult =
   | { kind: 'modlog'; cases: AuditCase[] }
   /** Who moderates the chat's meeting: the roles that do (MODERATOR_ROLES) and the people named. */
   | { kind: 'moderators'; roles: MeetingRole[]; named: NamedModerator[] }
+  /** The chat's active bans and the everywhere bans, newest first. */
+  | { kind: 'bans'; bans: Ban[] }
   | { kind: 'denied'; reason: DenialReason }
   | Extract<Unrecorded, { kind: 'upstream_failed' }>;
 

@@ -11,6 +11,7 @@ export interface Store {
   readonly cases: CaseStore;
   readonly idempotency: IdempotencyStore;
   readonly moderators: ModeratorStore;
+  readonly bans: BanStore;
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -21,6 +22,13 @@ export interface BindingStore {
   get(conversationId: string): Promise<CallBinding | undefined>;
   /** The most recently updated binding that holds `callId`. */
   findByCallId(callId: string): Promise<CallBinding | undefined>;
+  /** Every binding that holds `callId` (any state), most recently updated first. */
+  listByCallId(callId: string): Promise<CallBinding[]>;
+  /**
+   * Every binding of `provider` whose call has the name `callName` (exactly; any state: a chat
+   * bound to yesterday's conference of that name is its chat today), most recently updated first.
+   */
+  listByCallName(provider: string, callName: string): Promise<CallBinding[]>;
   /** Inserts or replaces the binding of `binding.conversationId`. */
   save(binding: CallBinding): Promise<void>;
   /**
@@ -132,6 +140,59 @@ export interface NamedModerator {
   addedAt: string;
 }
 
+/**
+ * Who is kept out of which calls (`/ban`), until the ban is lifted (`/unban`) or expires. A ban is
+ * keyed by the number of the case that made it. Lifted and expired bans are kept (the history).
+ */
+export interface BanStore {
+  /** Records a ban; user ids are kept lower case. Throws STORE_FAILED when its case number already has one. */
+  add(ban: NewBan): Promise<void>;
+  get(caseId: number): Promise<Ban | undefined>;
+  /**
+   * The bans active at `at` (neither lifted nor expired) whose scope is one of `scopes` and that
+   * name any of `identities` (user ids in any case), oldest first. Indexed by scope and identity.
+   */
+  findActive(scopes: readonly string[], identities: readonly BanIdentity[], at: string): Promise<Ban[]>;
+  /** The bans active at `at` in any of `scopes`, newest first, at most `limit`. */
+  listActive(scopes: readonly string[], at: string, limit: number): Promise<Ban[]>;
+  /** Lifts a ban active at `at`; false when it was not (unknown, lifted or expired), and nothing changes. */
+  lift(caseId: number, lift: { at: string; by?: string; caseId?: number }): Promise<boolean>;
+}
+
+/** The scope of a ban that applies to every call Bouncer moderates (`/ban … --everywhere`). */
+export const BAN_EVERYWHERE = '*';
+
+export const BAN_IDENTITY_KINDS = ['user', 'phone', 'label'] as const;
+
+/** What a banned person is known by: an Entra object id, a phone number (E.164), or a participant label (Twilio). */
+export interface BanIdentity {
+  kind: (typeof BAN_IDENTITY_KINDS)[number];
+  value: string;
+}
+
+export interface Ban {
+  /** The number of the case that made the ban. */
+  caseId: number;
+  /** A chat's conversation id (the calls it is bound to), or BAN_EVERYWHERE. */
+  scope: string;
+  /** At least one. */
+  identities: BanIdentity[];
+  targetName?: string;
+  reason?: string;
+  /** Who banned (Entra object id, lower case) and their name. */
+  createdBy?: string;
+  createdByName?: string;
+  createdAt: string;
+  /** Absent: until lifted. */
+  expiresAt?: string;
+  liftedAt?: string;
+  /** Who lifted it (Entra object id) and the case of the `/unban`. */
+  liftedBy?: string;
+  liftCaseId?: number;
+}
+
+export type NewBan = Omit<Ban, 'liftedAt' | 'liftedBy' | 'liftCaseId'>;
+
 /** Idempotency keys of webhook requests. */
 export interface IdempotencyStore {
   /**
@@ -176,10 +237,11 @@ export interface AuditCase {
   detail: Record<string, unknown>;
 }
 
-export const MODERATION_ACTIONS = ['kick', 'bind', 'unbind', 'moderator_add', 'moderator_remove'] as const;
+export const MODERATION_ACTIONS = ['kick', 'bind', 'unbind', 'moderator_add', 'moderator_remove', 'ban', 'unban'] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
-export const REQUEST_SOURCES = ['chat', 'webhook', 'admin', 'card'] as const;
+/** `auto`: Bouncer itself, enforcing a ban (a banned person joined). */
+export const REQUEST_SOURCES = ['chat', 'webhook', 'admin', 'card', 'auto'] as const;
 export type RequestSource = (typeof REQUEST_SOURCES)[number];
 
 export type NewCase = Omit<AuditCase, 'id' | 'status' | 'completedAt' | 'participantIds' | 'detail'> &

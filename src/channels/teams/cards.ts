@@ -64,6 +64,10 @@ function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
       return o.already ? 'Default' : 'Good';
     case 'moderator_removed':
       return o.wasNamed ? 'Good' : 'Default';
+    case 'banned':
+      return 'Good';
+    case 'unbanned':
+      return o.banCaseIds.length > 0 ? 'Good' : 'Default';
     case 'already_gone':
       return 'Default';
     case 'interrupted':
@@ -154,6 +158,7 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
         ...r.cases.map((c) => text(caseLine(c), { separator: true, size: 'Small' })),
       ]);
     case 'moderators':
+    case 'bans':
     case 'denied':
     case 'upstream_failed':
       return undefined;

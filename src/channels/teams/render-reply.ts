@@ -7,7 +7,7 @@ import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
 import type { ChatNotice } from '../../app/ports/chat-notifier.js';
 import type { MeetingRole } from '../../app/ports/chat-directory.js';
-import type { AuditCase } from '../../app/ports/store.js';
+import { BAN_EVERYWHERE, type AuditCase, type Ban } from '../../app/ports/store.js';
 
 /** What /status says first in sandbox mode (npm run playground). */
 export const SANDBOX_NOTICE = 'Sandbox mode: calls and phone conferences are simulated on this machine.';
@@ -84,6 +84,9 @@ export class Renderer {
         const named = r.named.length > 0 ? r.named.map((m) => `- ${escapeMarkdown(m.displayName ?? m.userId)}`).join('\n') : 'Nobody has been named yet.';
         return `Moderators of this meeting: Bouncer admins; by role: ${roles}; and the people named by the organizer (\`/moderators add @person\`):\n${named}`;
       }
+      case 'bans':
+        if (r.bans.length === 0) return 'Nobody is banned here. `/ban @person [for 2h] [reason]` removes someone and keeps them out.';
+        return ['Banned (lift with `/unban <case number>`):', ...r.bans.map((b) => `- ${banLine(b)}`)].join('\n');
       case 'modlog':
         if (r.cases.length === 0) return 'No cases in this chat yet.';
         return ['Recent cases:', ...r.cases.map((c) => `- ${caseLine(c)}`)].join('\n');
@@ -123,6 +126,23 @@ export class Renderer {
           : `${who(o.target)} is now a moderator of this meeting: they can use Bouncer's moderator commands here. ${ref}`;
       case 'moderator_removed':
         return o.wasNamed ? `${who(o.target)} is no longer a named moderator of this meeting. ${ref}` : `${who(o.target)} was not a named moderator of this meeting. ${ref}`;
+      case 'banned': {
+        const where = o.everywhere ? 'from every call Bouncer moderates' : "from this chat's calls";
+        const until = o.expiresAt ? `until ${utcTime(o.expiresAt)}` : 'until `/unban`';
+        return o.removed
+          ? `Removed ${who(o.target)} from the call and banned them ${where} ${until}. ${ref}`
+          : `Banned ${who(o.target)} ${where} ${until}. They are not in the call right now; if they join, I'll remove them. ${ref}`;
+      }
+      case 'unbanned': {
+        const named = o.target.displayName || o.target.phoneNumber || o.target.label ? who(o.target) : undefined;
+        if (o.banCaseIds.length > 0) {
+          const bans = o.banCaseIds.map((id) => `#${id}`).join(', ');
+          return `Lifted the ban${o.banCaseIds.length > 1 ? 's' : ''} ${bans}${named ? ` on ${named}` : ''}: they can join again. ${ref}`;
+        }
+        return o.asked !== undefined
+          ? `There is no active ban #${o.asked} here, so nothing changed. ${ref}`
+          : `${named ?? 'That person'} is not banned here, so nothing changed. ${ref}`;
+      }
       case 'ambiguous_target': {
         const list = o.candidates.map((c) => `- ${who(c)}${c.participantId ? ` (${c.participantId})` : ''}`).join('\n');
         return `${who(o.target)} matches more than one participant, so nobody was removed. Kick one of these by label or CallSid:\n${list}\n${ref}`;
@@ -179,8 +199,12 @@ export class Renderer {
         const why = n.reason ? ` Reason: ${escapeMarkdown(n.reason)}.` : '';
         return `${who(n.outcome.target)} was removed from the call by the moderation system **${escapeMarkdown(n.system)}**.${why} Case #${n.outcome.caseId}.`;
       }
+      case 'ban_enforced':
+        return `${who(n.outcome.target)} tried to join the call but is banned${n.everywhere ? ' everywhere' : ''} (case #${n.banCaseId}), so I removed them. Case #${n.outcome.caseId}.`;
+      case 'ban_enforced_summary':
+        return `Removed ${n.count} more banned ${n.count === 1 ? 'person' : 'people'} in the last ${n.seconds} s. \`/modlog\` lists each case.`;
       default:
-        return unreachable(n.kind, 'notice');
+        return unreachable(n, 'notice');
     }
   }
 
@@ -212,11 +236,13 @@ export class Renderer {
       case 'unknown_command':
         return `I don't know the command "${escapeMarkdown(problem.name)}". Try \`/help\`.`;
       case 'no_target':
-        return 'Who should I remove? Mention them: `/kick @person [reason]`.';
+        return noTarget(problem.command);
       case 'several_targets':
         return `\`/${problem.command}\` takes one person at a time, and you mentioned ${problem.names.map(escapeMarkdown).join(', ')}. Send one for each.`;
       case 'too_many_targets':
         return `You named ${problem.count} people, and one \`/${problem.command}\` removes at most ${problem.limit}, so I did nothing. Send it in smaller groups.`;
+      case 'invalid_duration':
+        return `"${escapeMarkdown(problem.text)}" isn't a ban length I can use: give minutes, hours or days, like \`for 30m\`, \`for 2h\` or \`for 7d\` (at most ${problem.maxDays} days).`;
       case 'invalid_label':
         return problem.why === 'slash'
           ? `Twilio labels can't contain "/", so "${escapeMarkdown(problem.label)}" can't name a participant. Kick by phone number or CallSid instead.`
@@ -226,6 +252,20 @@ export class Renderer {
       default:
         return unreachable(problem, 'parse problem');
     }
+  }
+}
+
+/** What to say when a command needs a person and got none. */
+function noTarget(command: string): string {
+  switch (command) {
+    case 'ban':
+      return 'Who should I ban? Mention them, or give a phone number or label: `/ban @person [for 2h] [reason]`.';
+    case 'unban':
+      return 'Whose ban should I lift? Mention them, give their number or label, or the ban\'s case number: `/unban @person` or `/unban 42`.';
+    case 'moderators':
+      return 'Who? Mention them: `/moderators add @person` or `/moderators remove @person`.';
+    default:
+      return 'Who should I remove? Mention them: `/kick @person [reason]`.';
   }
 }
 
@@ -258,6 +298,8 @@ function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason']): string 
       return "I couldn't confirm your role in this meeting, so I didn't act. Only the meeting organizer, its moderators and Bouncer admins can do that.";
     case 'not_permitted':
       return 'Only the meeting organizer, its moderators and Bouncer admins can do that.';
+    case 'not_admin':
+      return 'Only Bouncer admins can ban people from every call, or lift such a ban.';
     case 'not_organizer':
       return "Only the meeting organizer (or a co-organizer) and Bouncer admins can change who moderates this meeting.";
     case 'call_not_for_chat':
@@ -317,12 +359,15 @@ export function participantName(p: Participant): string {
 export function caseLine(c: AuditCase): string {
   const when = c.createdAt.replace('T', ' ').slice(0, 16);
   const actor = c.actorName ?? 'someone';
+  const banCaseId = typeof c.detail.banCaseId === 'number' ? c.detail.banCaseId : undefined;
   const what =
     c.action === 'kick'
-      ? `${actor} → ${c.targetName ?? 'someone'}`
+      ? `${actor} → ${c.targetName ?? 'someone'}${banCaseId !== undefined ? ` (ban #${banCaseId})` : ''}`
       : c.action === 'moderator_add' || c.action === 'moderator_remove'
         ? `${actor}: /moderators ${c.action === 'moderator_add' ? 'add' : 'remove'} ${c.targetName ?? 'someone'}`
-        : `${actor}: /${c.action}`;
+        : c.action === 'ban' || c.action === 'unban'
+          ? `${actor}: /${c.action} ${c.targetName ?? ''}`.trimEnd()
+          : `${actor}: /${c.action}`;
   const reason = c.reason ? ` ("${escapeMarkdown(c.reason)}")` : '';
   return `#${c.id} ${when} UTC · ${escapeMarkdown(what)}${reason} · ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`;
 }
@@ -330,6 +375,20 @@ export function caseLine(c: AuditCase): string {
 /** One result in a list: its first line a list item, the lines after it indented under it. */
 function listItem(text: string): string {
   return `- ${text.split('\n').join('\n  ')}`;
+}
+
+/** One active ban on one line: who, where, until when, its case and reason. */
+export function banLine(b: Ban): string {
+  const name = b.targetName ?? b.identities[0]?.value ?? 'someone';
+  const where = b.scope === BAN_EVERYWHERE ? 'everywhere' : 'here';
+  const until = b.expiresAt ? `until ${utcTime(b.expiresAt)}` : 'until lifted';
+  const reason = b.reason ? ` ("${escapeMarkdown(b.reason)}")` : '';
+  return `**${escapeMarkdown(name)}** · ${where} · ${until} · case #${b.caseId}${reason}`;
+}
+
+/** An ISO time as people read it: `2026-11-23 10:00 UTC`. */
+function utcTime(iso: string): string {
+  return `${iso.replace('T', ' ').slice(0, 16)} UTC`;
 }
 
 /** How a target is named in replies: display name, else label, number or participant id. */

@@ -124,6 +124,8 @@ function retryableOf(c: AuditCase): boolean | undefined {
     case 'unbound':
     case 'moderator_added':
     case 'moderator_removed':
+    case 'banned':
+    case 'unbanned':
       return undefined;
   }
 }

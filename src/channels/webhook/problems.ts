@@ -76,6 +76,8 @@ export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
     case 'unbound':
     case 'moderator_added':
     case 'moderator_removed':
+    case 'banned':
+    case 'unbanned':
       // Not produced by a kick; answered as an internal error, never with its details.
       return respond({ type: 'about:blank', title: 'Internal error', status: 500 });
     default:

@@ -131,6 +131,10 @@ export class CallNotificationHandler {
         await roster.upsert(callId, data.participants);
         break;
     }
+    if (n.changeType !== 'deleted' && this.deps.events.lastState(callId) !== 'terminated') {
+      // Answered once what they set off is done (a banned person in the call, lobby included, is removed).
+      await this.deps.events.participantsSeen({ provider: 'teams', callId, participants: data.participants });
+    }
     this.deps.logger.debug({ callId, changeType: n.changeType, count: data.participants.length }, 'roster updated');
     return true;
   }

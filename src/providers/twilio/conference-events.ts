@@ -1,6 +1,7 @@
 import twilio from 'twilio';
 import { z } from 'zod';
 import { ACCOUNT_SID_PATTERN, CALL_SID_PATTERN, CONFERENCE_SID_PATTERN } from '../../app/domain/ids.js';
+import type { Participant } from '../../app/domain/participant.js';
 import type { CallStateEvents } from '../../app/moderation/call-events.js';
 import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { Store } from '../../app/ports/store.js';
@@ -125,19 +126,21 @@ export class ConferenceEventHandler {
     }
     const { store } = this.deps;
     switch (e.StatusCallbackEvent) {
-      case 'participant-join':
+      case 'participant-join': {
         if (!e.CallSid) return;
-        await store.roster.upsert(e.ConferenceSid, [
-          {
-            callId: e.ConferenceSid,
-            participantId: e.CallSid,
-            kind: 'phone',
-            label: e.ParticipantLabel || undefined,
-            isInLobby: false,
-            phoneNumbers: await this.numbers(e.CallSid),
-          },
-        ]);
+        const joined: Participant = {
+          callId: e.ConferenceSid,
+          participantId: e.CallSid,
+          kind: 'phone',
+          label: e.ParticipantLabel || undefined,
+          isInLobby: false,
+          phoneNumbers: await this.numbers(e.CallSid),
+        };
+        await store.roster.upsert(e.ConferenceSid, [joined]);
+        // Answered once what it set off is done (a banned caller is removed).
+        await this.deps.events.participantsSeen({ provider: 'twilio', callId: e.ConferenceSid, callName: e.FriendlyName || undefined, participants: [joined] });
         break;
+      }
       case 'participant-leave':
         if (e.CallSid) await store.roster.remove(e.ConferenceSid, [e.CallSid]);
         break;

@@ -5,8 +5,9 @@ import { TwilioConferenceProvider } from './conference-provider.js';
 import { configureTwilio, twilioEnv, type TwilioConfig } from './config.js';
 import { createTwilioClient } from './twilio-client.js';
 import { twilioEventsRoute } from './twilio-events-route.js';
+import { twilioVoiceRoute } from './voice-route.js';
 
-/** Twilio phone conferences: removal by CallSid or label, roster from conference status callbacks. */
+/** Twilio phone conferences: removal by CallSid or label, roster from conference status callbacks, an optional voice webhook that turns banned callers away. */
 export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
   kind: 'twilio',
   healthKey: 'twilio',
@@ -27,7 +28,7 @@ export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
       // The callback route still answers, refusing everything (403).
       return {
         missing: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)'],
-        routes: [twilioEventsRoute({ publicBaseUrl, logger })],
+        routes: [twilioEventsRoute({ publicBaseUrl, logger }), twilioVoiceRoute({ publicBaseUrl, logger })],
       };
     }
     const provider = new TwilioConferenceProvider({
@@ -41,7 +42,10 @@ export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
     return {
       provider,
       missing: [],
-      routes: [twilioEventsRoute({ authToken: account.authToken, publicBaseUrl, handler, logger })],
+      routes: [
+        twilioEventsRoute({ authToken: account.authToken, publicBaseUrl, handler, logger }),
+        twilioVoiceRoute({ accountSid: account.accountSid, authToken: account.authToken, publicBaseUrl, admission: deps.admission, logger }),
+      ],
     };
   },
   bindSyntax: {

@@ -1,7 +1,8 @@
 import type { Logger } from '../../app/ports/runtime.js';
 import { httpProblem } from '../../http/problem.js';
 import type { HttpAnswer, RawRoute } from '../../http/route.js';
-import { conferenceEventSchema, verifyTwilioSignature, type ConferenceEventHandler } from './conference-events.js';
+import { conferenceEventSchema, type ConferenceEventHandler } from './conference-events.js';
+import { signedTwilioForm } from './signed-form.js';
 
 export const TWILIO_EVENTS_PATH = '/api/twilio/conference-events';
 const MAX_BODY_BYTES = 512 * 1024;
@@ -24,11 +25,9 @@ export function twilioEventsRoute(deps: {
     path: TWILIO_EVENTS_PATH,
     maxBodyBytes: MAX_BODY_BYTES,
     async handle(input): Promise<HttpAnswer> {
-      const params = Object.fromEntries(new URLSearchParams(input.body.toString('utf8')));
-      const url = `${deps.publicBaseUrl ?? ''}${TWILIO_EVENTS_PATH}${input.query ? `?${input.query}` : ''}`;
-      const signature = input.header('x-twilio-signature') || undefined;
-      if (!deps.authToken || !deps.publicBaseUrl || !deps.handler || !verifyTwilioSignature(deps.authToken, signature, url, params)) {
-        deps.logger.warn({ ip: input.remoteAddress, signed: !!signature }, 'rejected Twilio callback');
+      const params = deps.handler ? signedTwilioForm(input, TWILIO_EVENTS_PATH, deps) : undefined;
+      if (!deps.handler || !params) {
+        deps.logger.warn({ ip: input.remoteAddress, signed: !!input.header('x-twilio-signature') }, 'rejected Twilio callback');
         return httpProblem('forbidden');
       }
       const parsed = conferenceEventSchema.safeParse(params);

@@ -46,6 +46,8 @@ export class PostgresBindingStore implements BindingStore {
   private readonly sql: {
     byConversation: string;
     latestByCall: string;
+    allByCall: string;
+    allByName: string;
     upsert: string;
     updateState: string;
     dropRoster: string;
@@ -56,6 +58,8 @@ export class PostgresBindingStore implements BindingStore {
     this.sql = {
       byConversation: `SELECT ${COLUMNS} FROM ${bindings} WHERE conversation_id = $1`,
       latestByCall: `SELECT ${COLUMNS} FROM ${bindings} WHERE call_id = $1 ORDER BY updated_at DESC LIMIT 1`,
+      allByCall: `SELECT ${COLUMNS} FROM ${bindings} WHERE call_id = $1 ORDER BY updated_at DESC, conversation_id`,
+      allByName: `SELECT ${COLUMNS} FROM ${bindings} WHERE provider = $1 AND call_name = $2 ORDER BY updated_at DESC, conversation_id`,
       upsert: `INSERT INTO ${bindings} AS b (conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id,
            join_url, tenant_id, reply_address, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -83,6 +87,16 @@ export class PostgresBindingStore implements BindingStore {
   async findByCallId(callId: string): Promise<CallBinding | undefined> {
     const rows = await this.db.read('find a binding by call', this.sql.latestByCall, [callId]);
     return toBinding(rows[0]);
+  }
+
+  async listByCallId(callId: string): Promise<CallBinding[]> {
+    const rows = await this.db.read('list bindings by call', this.sql.allByCall, [callId]);
+    return rows.map((row) => toBinding(row)!);
+  }
+
+  async listByCallName(provider: string, callName: string): Promise<CallBinding[]> {
+    const rows = await this.db.read('list bindings by call name', this.sql.allByName, [provider, callName]);
+    return rows.map((row) => toBinding(row)!);
   }
 
   async save(b: CallBinding): Promise<void> {

@@ -9,6 +9,8 @@ export interface Tables {
   cases: string;
   idempotencyKeys: string;
   moderators: string;
+  bans: string;
+  banIdentities: string;
   schemaMigrations: string;
   /** The schema's RFC 7396 JSON merge-patch function (SQLite's json_patch). */
   mergePatch: string;
@@ -27,6 +29,8 @@ export function tablesOf(schema: string): Tables {
     cases: q('cases'),
     idempotencyKeys: q('idempotency_keys'),
     moderators: q('moderators'),
+    bans: q('bans'),
+    banIdentities: q('ban_identities'),
     schemaMigrations: q('schema_migrations'),
     mergePatch: q('json_merge_patch'),
   };

@@ -1,6 +1,7 @@
 import pg from 'pg';
 import { BouncerError } from '../../app/domain/errors.js';
 import type { Store } from '../../app/ports/store.js';
+import { PostgresBanStore } from './bans.js';
 import { PostgresBindingStore } from './bindings.js';
 import { PostgresCaseStore } from './cases.js';
 import { Database, tablesOf } from './database.js';
@@ -28,6 +29,7 @@ export class PostgresStore implements Store {
   readonly cases: PostgresCaseStore;
   readonly idempotency: PostgresIdempotencyStore;
   readonly moderators: PostgresModeratorStore;
+  readonly bans: PostgresBanStore;
   private readonly db: Database;
   private closing: Promise<void> | undefined;
 
@@ -41,6 +43,7 @@ export class PostgresStore implements Store {
     this.cases = new PostgresCaseStore(this.db);
     this.idempotency = new PostgresIdempotencyStore(this.db);
     this.moderators = new PostgresModeratorStore(this.db);
+    this.bans = new PostgresBanStore(this.db);
   }
 
   /**

@@ -125,4 +125,31 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX roster_by_name ON roster (call_id, display_name NULLS FIRST, participant_id);
   CREATE INDEX roster_phone_numbers ON roster USING gin (phone_numbers jsonb_path_ops);
   `,
+  // 4: bans (/ban), keyed by the case that made them; ban_identities indexes them by scope and identity
+  // ('user:<id>', 'phone:<E.164>', 'label:<label>'). Bindings are found by call name (SQLite's migration 8).
+  `
+  CREATE TABLE bans (
+    case_id         bigint PRIMARY KEY,
+    scope           text COLLATE "C" NOT NULL,
+    identities      jsonb NOT NULL,
+    target_name     text,
+    reason          text,
+    created_by      text,
+    created_by_name text,
+    created_at      text COLLATE "C" NOT NULL,
+    expires_at      text COLLATE "C",
+    lifted_at       text,
+    lifted_by       text,
+    lift_case_id    bigint
+  );
+  CREATE INDEX bans_scope ON bans (scope, created_at);
+  CREATE TABLE ban_identities (
+    case_id  bigint NOT NULL REFERENCES bans (case_id) ON DELETE CASCADE,
+    scope    text COLLATE "C" NOT NULL,
+    identity text COLLATE "C" NOT NULL,
+    PRIMARY KEY (case_id, identity)
+  );
+  CREATE INDEX ban_identities_lookup ON ban_identities (scope, identity);
+  CREATE INDEX bindings_call_name ON bindings (provider, call_name);
+  `,
 ];

@@ -48,6 +48,8 @@ export class SqliteBindingStore implements BindingStore {
   private readonly db: Database.Database;
   private readonly byConversation: Database.Statement<[string]>;
   private readonly latestByCall: Database.Statement<[string]>;
+  private readonly allByCall: Database.Statement<[string]>;
+  private readonly allByName: Database.Statement<[string, string]>;
   private readonly upsert: Database.Statement<[Record<string, string | null>]>;
   private readonly updateState: Database.Statement<[string, string, string]>;
   private readonly dropRoster: Database.Statement<[string]>;
@@ -59,6 +61,8 @@ export class SqliteBindingStore implements BindingStore {
     this.db = db;
     this.byConversation = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE conversation_id = ?`);
     this.latestByCall = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE call_id = ? ORDER BY updated_at DESC LIMIT 1`);
+    this.allByCall = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE call_id = ? ORDER BY updated_at DESC, conversation_id`);
+    this.allByName = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE provider = ? AND call_name = ? ORDER BY updated_at DESC, conversation_id`);
     this.upsert = db.prepare(
       `INSERT INTO bindings (conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id, join_url, tenant_id, reply_address, created_at, updated_at)
        VALUES (@conversationId, @provider, @callId, @callName, @organizerUserId, @state, @meetingId, @joinUrl, @tenantId, @replyAddress, @createdAt, @updatedAt)
@@ -77,6 +81,14 @@ export class SqliteBindingStore implements BindingStore {
 
   async findByCallId(callId: string): Promise<CallBinding | undefined> {
     return toBinding(this.latestByCall.get(callId));
+  }
+
+  async listByCallId(callId: string): Promise<CallBinding[]> {
+    return this.allByCall.all(callId).map((row) => toBinding(row)!);
+  }
+
+  async listByCallName(provider: string, callName: string): Promise<CallBinding[]> {
+    return this.allByName.all(provider, callName).map((row) => toBinding(row)!);
   }
 
   async save(b: CallBinding): Promise<void> {

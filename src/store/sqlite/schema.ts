@@ -120,4 +120,31 @@ export const MIGRATIONS: readonly string[] = [
     FROM roster, json_each(CASE WHEN json_valid(roster.phone_numbers) THEN roster.phone_numbers ELSE '[]' END) AS numbers
     WHERE numbers.type = 'text';
   `,
+  // 8: bans (/ban), keyed by the case that made them; ban_identities indexes them by scope and identity
+  // ('user:<id>', 'phone:<E.164>', 'label:<label>'). Bindings are found by call name (Twilio's voice webhook).
+  `
+  CREATE TABLE bans (
+    case_id         INTEGER PRIMARY KEY,
+    scope           TEXT NOT NULL,
+    identities      TEXT NOT NULL,
+    target_name     TEXT,
+    reason          TEXT,
+    created_by      TEXT,
+    created_by_name TEXT,
+    created_at      TEXT NOT NULL,
+    expires_at      TEXT,
+    lifted_at       TEXT,
+    lifted_by       TEXT,
+    lift_case_id    INTEGER
+  );
+  CREATE INDEX bans_scope ON bans (scope, created_at);
+  CREATE TABLE ban_identities (
+    case_id  INTEGER NOT NULL REFERENCES bans (case_id) ON DELETE CASCADE,
+    scope    TEXT NOT NULL,
+    identity TEXT NOT NULL,
+    PRIMARY KEY (case_id, identity)
+  );
+  CREATE INDEX ban_identities_lookup ON ban_identities (scope, identity);
+  CREATE INDEX bindings_call_name ON bindings (provider, call_name);
+  `,
 ];

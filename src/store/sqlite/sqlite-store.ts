@@ -3,6 +3,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { BouncerError } from '../../app/domain/errors.js';
 import type { Store } from '../../app/ports/store.js';
+import { SqliteBanStore } from './bans.js';
 import { SqliteBindingStore } from './bindings.js';
 import { SqliteCaseStore } from './cases.js';
 import { SqliteIdempotencyStore } from './idempotency.js';
@@ -21,6 +22,7 @@ export class SqliteStore implements Store {
   readonly cases: SqliteCaseStore;
   readonly idempotency: SqliteIdempotencyStore;
   readonly moderators: SqliteModeratorStore;
+  readonly bans: SqliteBanStore;
   private readonly db: Database.Database;
   private readonly probe: Database.Statement<[]>;
   private readonly guard = new WriteGuard();
@@ -32,6 +34,7 @@ export class SqliteStore implements Store {
     this.cases = new SqliteCaseStore(db, this.guard);
     this.idempotency = new SqliteIdempotencyStore(db, this.guard);
     this.moderators = new SqliteModeratorStore(db, this.guard);
+    this.bans = new SqliteBanStore(db, this.guard);
     this.probe = db.prepare('SELECT 1');
   }
 

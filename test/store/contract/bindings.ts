@@ -76,6 +76,28 @@ export function runBindingsContract(name: string, open: () => Promise<Store>): v
       expect((await bindings().findByCallId('call-1'))?.conversationId).toBe('19:new@thread.v2');
     });
 
+    it('lists every binding of a call, most recently updated first, whatever its state', async () => {
+      await bindings().save(binding({ conversationId: '19:old@thread.v2', updatedAt: '2026-11-22T10:00:00.000Z', state: 'terminated' }));
+      await bindings().save(binding({ conversationId: '19:new@thread.v2', updatedAt: '2026-11-22T10:05:00.000Z' }));
+      await bindings().save(binding({ conversationId: '19:other@thread.v2', callId: 'call-2' }));
+
+      expect((await bindings().listByCallId('call-1')).map((b) => b.conversationId)).toEqual(['19:new@thread.v2', '19:old@thread.v2']);
+      expect(await bindings().listByCallId('call-1')).toContainEqual(binding({ conversationId: '19:old@thread.v2', state: 'terminated' }));
+      expect(await bindings().listByCallId('no-such-call')).toEqual([]);
+    });
+
+    it("lists a provider's bindings by exact call name, whatever their call id or state", async () => {
+      const bridge = (conversationId: string, overrides: Partial<CallBinding> = {}) =>
+        binding({ conversationId, provider: 'twilio', callName: 'Support bridge', meetingId: undefined, joinUrl: undefined, ...overrides });
+      await bindings().save(bridge('19:a@thread.v2', { callId: 'CF-yesterday', state: 'terminated', updatedAt: '2026-11-21T10:00:00.000Z' }));
+      await bindings().save(bridge('19:b@thread.v2', { callId: 'CF-today', state: 'established' }));
+      await bindings().save(bridge('19:c@thread.v2', { callName: 'support bridge' }));
+      await bindings().save(bridge('19:d@thread.v2', { provider: 'teams' }));
+
+      expect((await bindings().listByCallName('twilio', 'Support bridge')).map((b) => b.conversationId)).toEqual(['19:b@thread.v2', '19:a@thread.v2']);
+      expect(await bindings().listByCallName('twilio', 'Nothing')).toEqual([]);
+    });
+
     it('setCallState updates the state and returns the binding', async () => {
       await bindings().save(binding());
       const updated = await bindings().setCallState('call-1', 'established', '2026-11-22T10:00:05.000Z');

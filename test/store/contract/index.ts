@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../../src/app/ports/store.js';
+import { runBansContract } from './bans.js';
 import { runBindingsContract } from './bindings.js';
 import { runCasesContract } from './cases.js';
 import { freshStore } from './fixtures.js';
@@ -8,7 +9,7 @@ import { runModeratorsContract } from './moderators.js';
 import { runRosterContract } from './roster.js';
 
 export { binding, ids, newCase, participant, REPLY_ADDRESS } from './fixtures.js';
-export { runBindingsContract, runCasesContract, runIdempotencyContract, runModeratorsContract, runRosterContract };
+export { runBansContract, runBindingsContract, runCasesContract, runIdempotencyContract, runModeratorsContract, runRosterContract };
 
 /**
  * The behaviour every Store implementation must have (DESIGN.md: one behavioural suite per port):
@@ -30,5 +31,6 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     runCasesContract(name, open);
     runIdempotencyContract(name, open);
     runModeratorsContract(name, open);
+    runBansContract(name, open);
   });
 }

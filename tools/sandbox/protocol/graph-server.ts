@@ -194,13 +194,36 @@ export class SandboxGraph {
   }
 
   /**
-   * Someone joins a live call: the roster notification is sent as Graph sends it, `updated` with
-   * the call's whole roster (Bouncer does not ask for delta rosters).
+   * Someone joins a live call (or, with `inLobby`, waits in its lobby): the roster notification is
+   * sent as Graph sends it, `updated` with the call's whole roster (Bouncer does not ask for delta
+   * rosters), and resolves once Bouncer has answered it.
    */
-  async addPerson(callId: string, person: SeedPerson): Promise<string> {
+  async addPerson(callId: string, person: SeedPerson, options: { inLobby?: boolean } = {}): Promise<string> {
+    return this.arrive(callId, { ...participantJson(person), isInLobby: options.inLobby ?? false });
+  }
+
+  /** A dial-in (PSTN) caller joins a live call: Graph names them by their number (`identity.phone`). */
+  async addDialIn(callId: string, caller: { number: string; displayName?: string }, options: { inLobby?: boolean } = {}): Promise<string> {
+    const p: GraphParticipantJson = {
+      '@odata.type': '#microsoft.graph.participant',
+      id: randomUUID(),
+      info: {
+        '@odata.type': '#microsoft.graph.participantInfo',
+        identity: {
+          '@odata.type': '#microsoft.graph.identitySet',
+          phone: { '@odata.type': '#microsoft.graph.identity', id: caller.number, displayName: caller.displayName ?? null },
+        },
+      },
+      mediaStreams: [{ '@odata.type': '#microsoft.graph.mediaStream', mediaType: 'audio', sourceId: '1', direction: 'sendReceive', serverMuted: false }],
+      isMuted: false,
+      isInLobby: options.inLobby ?? false,
+    };
+    return this.arrive(callId, p);
+  }
+
+  private async arrive(callId: string, p: GraphParticipantJson): Promise<string> {
     const call = this.calls.get(callId);
     if (!call) throw new Error(`no call ${callId}`);
-    const p = participantJson(person);
     call.participants.set(p.id, p);
     await this.notify(call, [this.rosterNotification(call)]);
     return p.id;

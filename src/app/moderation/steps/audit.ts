@@ -50,6 +50,12 @@ export class CaseRecorder {
     return this;
   }
 
+  /** Details every record of this case carries besides the outcome's (e.g. the ban an automatic removal enforces). */
+  detail(extra: Record<string, unknown>): this {
+    this.base.detail = { ...this.base.detail, ...extra };
+    return this;
+  }
+
   /** The call the case is about. */
   on(callId: string | undefined, conversationId?: string): this {
     this.base.callId = callId;
@@ -62,7 +68,7 @@ export class CaseRecorder {
     const result: CaseResult = {
       outcome: outcome.kind,
       callId: 'callId' in outcome ? outcome.callId : this.base.callId,
-      detail: detailOf(outcome),
+      detail: { ...this.base.detail, ...detailOf(outcome) },
     };
     const caseId = await this.deps.store.cases.open(this.base, result, now(this.deps));
     return { ...outcome, caseId } as Outcome;
@@ -74,20 +80,22 @@ export class CaseRecorder {
   }
 
   /**
-   * Opens the case as pending, runs the change, and completes the case with what it came to. An
-   * outage completes it as `upstream_failed`; a bug leaves it pending (the trace) and is rethrown.
+   * Opens the case as pending, runs the change (which learns the case's number), and completes the
+   * case with what it came to. An outage completes it as `upstream_failed`; a bug leaves it
+   * pending (the trace) and is rethrown.
    */
-  async act(callId: string, participantIds: string[], change: () => Promise<Unrecorded>): Promise<Outcome> {
+  async act(on: string | undefined, participantIds: string[], change: (caseId: number) => Promise<Unrecorded>): Promise<Outcome> {
+    const callId = on ?? this.base.callId;
     // The call and participants are in the pending case, so that reconciliation can tell what became of it.
     const caseId = await this.deps.store.cases.open({ ...this.base, callId, participantIds });
     this.tellOpened(caseId);
     let outcome: Unrecorded;
     try {
-      outcome = await change();
+      outcome = await change(caseId);
     } catch (err) {
       outcome = upstreamFailure(this.deps, err);
     }
-    const result: CaseResult = { outcome: outcome.kind, callId, participantIds, detail: detailOf(outcome) };
+    const result: CaseResult = { outcome: outcome.kind, callId, participantIds, detail: { ...this.base.detail, ...detailOf(outcome) } };
     try {
       await this.closeWithRetries(caseId, result);
     } catch (err) {
@@ -173,6 +181,10 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
       return { already: outcome.already };
     case 'moderator_removed':
       return { wasNamed: outcome.wasNamed };
+    case 'banned':
+      return { everywhere: outcome.everywhere, expiresAt: outcome.expiresAt, removed: outcome.removed };
+    case 'unbanned':
+      return { banCaseIds: outcome.banCaseIds };
     default:
       return unreachable(outcome, 'outcome');
   }

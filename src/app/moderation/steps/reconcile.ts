@@ -5,10 +5,10 @@ import { now, type ModerationDeps } from '../deps.js';
  * Completes removals cut off by a crash or a shutdown (issue 11, item 6): each pending kick case
  * opened at or before `openedBefore` is checked against its call's participants. Gone: `removed`
  * (the DELETE may have happened; either way they are out); still there: `interrupted` (nothing
- * was done). A webhook request's idempotency keys (the ones its case names) are released, so that
- * its sender's retry runs instead of getting 409, or the 202 it was answered, for 24 hours. A case
- * whose call cannot be listed now stays pending for the next round. Returns how many cases were
- * completed.
+ * was done). A pending ban case is `banned` when its ban was stored, else `interrupted`. A webhook
+ * request's idempotency keys (the ones its case names) are released, so that its sender's retry
+ * runs instead of getting 409, or the 202 it was answered, for 24 hours. A case whose call cannot
+ * be listed now stays pending for the next round. Returns how many cases were completed.
  *
  * Several instances may run this at once on one database: each case is claimed first (an
  * idempotency key, claimed atomically across instances), so that no case is reconciled twice.
@@ -52,6 +52,9 @@ export async function reconcilePendingCases(
 const RECONCILE_CLAIM_MS = 10 * 60_000;
 
 async function reconcileOne(deps: Pick<ModerationDeps, 'store' | 'providers'>, c: AuditCase): Promise<CaseResult | undefined> {
+  // A ban is stored before its removal: stored, it stands (whatever became of the removal, which a
+  // rejoin would now undo); not stored, nothing was done.
+  if (c.action === 'ban') return { outcome: (await deps.store.bans.get(c.id)) ? 'banned' : 'interrupted', callId: c.callId };
   // Only a kick changes a call; any other action cut off did nothing.
   if (c.action !== 'kick' || !c.callId || c.participantIds.length === 0) return { outcome: 'interrupted', callId: c.callId };
   const binding = await deps.store.bindings.findByCallId(c.callId);

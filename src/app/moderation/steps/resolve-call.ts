@@ -2,13 +2,13 @@ import { callBudgetMs } from '../../domain/deadline.js';
 import { liveBinding, type CallBinding, type CallState, type ProviderKind } from '../../domain/participant.js';
 import type { CallProvider, MeetingDetails } from '../../ports/call-provider.js';
 import { meetingProviderEntry, now, providerOf, type ModerationDeps } from '../deps.js';
-import type { CallRef, KickRequest, RequestBase, Unrecorded } from '../requests.js';
+import type { CallRef, RequestBase, Unrecorded } from '../requests.js';
 import type { Access } from './lookups.js';
 
 export type Resolved = { provider: CallProvider; binding: CallBinding } | { outcome: Unrecorded };
 
 /** The provider and live call an action on a chat's call acts on: named directly, or the chat's binding (joined on demand). */
-export async function resolveCall(deps: ModerationDeps, req: KickRequest, access: Access): Promise<Resolved> {
+export async function resolveCall(deps: ModerationDeps, req: RequestBase & { call?: CallRef; expectedCallId?: string }, access: Access): Promise<Resolved> {
   let live: CallBinding | undefined;
   if (req.call) {
     const explicit = await explicitCall(deps, req.call);

@@ -12,7 +12,7 @@ import { reconcilePendingCases } from './app/moderation/steps/reconcile.js';
 import type { CallAdmission } from './app/ports/call-admission.js';
 import type { Clock } from './app/ports/runtime.js';
 import type { Store } from './app/ports/store.js';
-import { createTeamsChannel } from './channels/teams/teams-channel.js';
+import { connectTeams, createTeamsChannel, teamsParticipantNotifier } from './channels/teams/teams-channel.js';
 import { moderationCaseRoute } from './channels/webhook/case-route.js';
 import { moderationKickRoute } from './channels/webhook/kick-route.js';
 import { buildOpenApiDocument, openApiRoute } from './channels/webhook/openapi.js';
@@ -72,6 +72,10 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     setup.warmUp?.().catch((err: unknown) => logger.warn({ err }, 'could not warm a provider up at start'));
   }
 
+  // The Teams connection first: the moderation app sends private notices through it.
+  const teamsConnection = connectTeams(config.bot, { logger, upstreamTimeoutMs: config.upstreamTimeoutMs });
+  const publicBaseUrl = config.server.publicBaseUrl;
+
   const moderation = new Moderation({
     store,
     providers: providers.map(({ module, setup }) => ({
@@ -89,6 +93,9 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     callbackUrl: config.server.publicBaseUrl ? `${config.server.publicBaseUrl}/api/calls` : undefined,
     joinTimeoutMs: config.joinTimeoutMs,
     commandDeadlineMs: config.commandDeadlineMs,
+    publicBaseUrl,
+    notifyRemoved: config.notifyRemoved,
+    notices: teamsParticipantNotifier(teamsConnection, { publicBaseUrl, upstreamTimeoutMs: config.upstreamTimeoutMs, logger }),
   });
   const commands = buildCommandRegistry({ bindSyntaxes: bindSyntaxes() });
 
@@ -107,7 +114,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   reconciler.unref();
 
   const teams = createTeamsChannel({
-    config: config.bot,
+    connection: teamsConnection,
     moderation,
     commands,
     render: { labels: labelsOf, sandbox: config.sandbox },

@@ -157,6 +157,14 @@ const moderationAndRuntimeEnv = z.object({
       return new Set(roles as ModeratorRole[]) as ReadonlySet<ModeratorRole>;
     }),
 
+  // Tell a person being removed why, privately, just before (Teams: a targeted meeting notification;
+  // Twilio: an announcement to that caller). The removal happens whether or not the notice arrives.
+  NOTIFY_REMOVED: z
+    .string()
+    .trim()
+    .default('true')
+    .pipe(z.stringbool({ error: 'NOTIFY_REMOVED must be true or false' })),
+
   // How long a shutdown waits for requests in flight before it closes the store and exits.
   SHUTDOWN_GRACE_MS: z.string().trim().default('10000').pipe(
     z.coerce

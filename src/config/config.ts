@@ -40,6 +40,8 @@ export interface Config {
   banNoticeIntervalMs: number;
   /** Whether a chat's meeting call is joined when Teams says the meeting started (JOIN_ON_MEETING_START). */
   joinOnMeetingStart: boolean;
+  /** Whether a person being removed is told why, privately, just before (NOTIFY_REMOVED). */
+  notifyRemoved: boolean;
   /** How long a shutdown waits for requests in flight before it closes the store (SHUTDOWN_GRACE_MS). */
   shutdownGraceMs: number;
   adminUserIds: ReadonlySet<string>;

@@ -124,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     chatReplyWaitMs: e.CHAT_REPLY_WAIT_MS,
     banNoticeIntervalMs: e.BAN_NOTICE_INTERVAL_MS,
     joinOnMeetingStart: e.JOIN_ON_MEETING_START,
+    notifyRemoved: e.NOTIFY_REMOVED,
     moderatorRoles: e.MODERATOR_ROLES,
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     webhookSecrets: e.WEBHOOK_SECRETS,

@@ -296,7 +296,8 @@ describe('loadConfig: Twilio', () => {
       conferenceChats: [],
     });
     expect(notices).toContain(
-      'TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants.',
+      'TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants; ' +
+        'and announcements (/warn, the notice before a removal) cannot be served to Twilio, so callers get none.',
     );
   });
 

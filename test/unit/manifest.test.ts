@@ -24,11 +24,15 @@ if (!haveSchema) {
 
 const APP_ID = '3f2504e0-4f89-41d3-9a0c-0305e82c3301';
 const HOST = 'bouncer.example.com';
-const COMMANDS = ['kick', 'ban', 'unban', 'bans', 'bind', 'status', 'participants', 'modlog', 'moderators', 'help'];
+const COMMANDS = ['kick', 'mute', 'warn', 'ban', 'unban', 'status', 'participants', 'modlog', 'moderators', 'help'];
 /** Teams shows at most 10 commands per command list (the schema's maxItems); /help lists every command. */
 const MENU_LIMIT = 10;
-/** In the registry, left out of the full menu: the least used. */
-const NOT_IN_MENU = ['unbind'];
+/**
+ * In the registry, left out of the full menu: the least used in a meeting. /unmute does nothing in
+ * a Teams meeting (only the person can unmute themselves there); /bind is rarely needed (the first
+ * kick joins, and so does a meeting's start); /bans and /unbind are typed when needed.
+ */
+const NOT_IN_MENU = ['unmute', 'bans', 'bind', 'unbind'];
 
 interface CommandList {
   scopes: string[];
@@ -146,6 +150,7 @@ describe('Teams manifest template', () => {
       { name: 'OnlineMeeting.ReadBasic.Chat', type: 'Application' },
       { name: 'ChatMessage.Read.Chat', type: 'Application' },
       { name: 'Calls.JoinGroupCalls.Chat', type: 'Application' },
+      { name: 'OnlineMeetingNotification.Send.Chat', type: 'Application' },
     ]);
   });
 });

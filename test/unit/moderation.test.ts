@@ -23,7 +23,7 @@ const CONV = '19:meeting_x@thread.v2';
 /** A CallProvider over an in-memory call; records what it was asked, and what the store held then. */
 class MemoryCallProvider implements CallProvider {
   readonly kind = 'teams';
-  readonly capabilities = { removeByLabel: false, phoneCallers: false };
+  readonly capabilities = { removeByLabel: false, phoneCallers: false, meetingNotifications: false };
   readonly removed: string[] = [];
   casesSeenAtDelete: Array<{ status: string; outcome?: string }> = [];
   constructor(
@@ -121,6 +121,7 @@ describe('Moderation through the command runner', () => {
       callbackUrl: 'https://bouncer.example/api/calls',
       joinTimeoutMs: 1000,
       commandDeadlineMs: 60_000,
+      notifyRemoved: false,
       moderatorRoles: new Set(['organizer', 'coorganizer']),
     };
   });

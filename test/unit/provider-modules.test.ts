@@ -136,7 +136,7 @@ describe('teamsProvider.setUp', () => {
     const setup = teamsProvider.setUp({ ...teamsConfig, clientId: CLIENT_ID, credentials: { tenantId: 't', clientId: CLIENT_ID, clientSecret: 's' } }, deps());
     expect(setup.missing).toEqual([]);
     expect(setup.provider?.kind).toBe('teams');
-    expect(setup.provider?.capabilities).toEqual({ removeByLabel: false, phoneCallers: false });
+    expect(setup.provider?.capabilities).toEqual({ removeByLabel: false, phoneCallers: false, meetingNotifications: true });
     expect(setup.phones).toBeDefined();
     expect(setup.warmUp).toBeTypeOf('function');
   });
@@ -252,7 +252,7 @@ describe('twilioProvider.setUp and POST /api/twilio/conference-events', () => {
     const setup = twilioProvider.setUp(configured, deps());
     expect(setup.missing).toEqual([]);
     expect(setup.provider?.kind).toBe('twilio');
-    expect(setup.provider?.capabilities).toEqual({ removeByLabel: true, phoneCallers: true });
+    expect(setup.provider?.capabilities).toEqual({ removeByLabel: true, phoneCallers: true, meetingNotifications: false });
   });
 
   it('refuses a callback with a bad or missing signature, or without an auth token to check it (403)', async () => {

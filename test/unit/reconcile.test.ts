@@ -23,7 +23,7 @@ describe('reconcilePendingCases on several instances at once', () => {
     const gate = new Promise<void>((resolve) => (release = resolve));
     const provider = {
       kind: 'teams',
-      capabilities: { removeByLabel: false, phoneCallers: false },
+      capabilities: { removeByLabel: false, phoneCallers: false, meetingNotifications: false },
       async listParticipants(): Promise<Participant[]> {
         listings++;
         await gate;
@@ -50,7 +50,7 @@ describe('reconcilePendingCases on several instances at once', () => {
     let fail = true;
     const provider = {
       kind: 'teams',
-      capabilities: { removeByLabel: false, phoneCallers: false },
+      capabilities: { removeByLabel: false, phoneCallers: false, meetingNotifications: false },
       async listParticipants(): Promise<Participant[]> {
         if (fail) throw new Error('Graph is down');
         return [{ callId: 'call-1', participantId: 'p-1', kind: 'user', isInLobby: false }];

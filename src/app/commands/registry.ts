@@ -6,12 +6,29 @@ import { helpCommand } from './help.js';
 import { kickCommand } from './kick.js';
 import { moderatorsCommand } from './moderators.js';
 import { modlogCommand } from './modlog.js';
+import { muteCommand, unmuteCommand } from './mute.js';
 import { participantsCommand } from './participants.js';
 import { statusCommand } from './status.js';
 import { unbanCommand } from './unban.js';
 import { unbindCommand } from './unbind.js';
+import { warnCommand } from './warn.js';
 
 /** Every chat command, in the order /help lists them. `bindSyntaxes` come from the provider modules. */
 export function buildCommandRegistry(deps: { bindSyntaxes: readonly BindSyntax[] }): CommandRegistry {
-  return [kickCommand, banCommand, unbanCommand, bansCommand, bindCommand(deps.bindSyntaxes), unbindCommand, statusCommand, participantsCommand, modlogCommand, moderatorsCommand, helpCommand];
+  return [
+    kickCommand,
+    muteCommand,
+    unmuteCommand,
+    warnCommand,
+    banCommand,
+    unbanCommand,
+    bansCommand,
+    bindCommand(deps.bindSyntaxes),
+    unbindCommand,
+    statusCommand,
+    participantsCommand,
+    modlogCommand,
+    moderatorsCommand,
+    helpCommand,
+  ];
 }

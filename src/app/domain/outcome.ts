@@ -3,9 +3,33 @@ import type { ProviderKind } from './participant.js';
 
 /**
  * What a moderation request came to. Expected results are values, never exceptions
- * (DESIGN.md, habit 1). Every outcome carries the audit case it was recorded as.
+ * (DESIGN.md, habit 1). Every outcome carries the audit case it was recorded as, and, for an
+ * action on a person other than a removal, which one (`action`: the words of a reply depend on it).
  */
-export type Outcome =
+export type Outcome = OutcomeBody & { action?: NonRemovalAction };
+
+/** The actions on one person in a call (`/kick`, `/mute`, `/unmute`, `/warn`). */
+export type PersonAction = 'kick' | 'mute' | 'unmute' | 'warn';
+/** The actions on a person that remove nobody. */
+export type NonRemovalAction = Exclude<PersonAction, 'kick'>;
+
+/** Whether a private notice reached its person (a removal's `notice`, NOTIFY_REMOVED). */
+export type NoticeStatus = 'sent' | 'failed';
+
+/** What a backend cannot do, as an `unsupported` outcome names it. */
+export type Capability =
+  | 'bind'
+  | 'find call'
+  | 'join'
+  | 'mute'
+  /** Unmuting someone else (Teams: only the person can unmute themselves). */
+  | 'unmute'
+  /** A private notice to one participant (a warning, or why they are removed). */
+  | 'private notice'
+  /** A ban on someone the backend knows by nothing that lasts (a guest). */
+  | 'ban someone with no lasting identity (a guest)';
+
+type OutcomeBody =
   | {
       kind: 'removed';
       caseId: number;
@@ -14,7 +38,14 @@ export type Outcome =
       participantIds: string[];
       /** False when the removal happened but completing its case failed (the case stays pending). */
       recorded?: false;
+      /** The notice sent just before the removal (NOTIFY_REMOVED); absent when none was to be sent. */
+      notice?: NoticeStatus;
     }
+  /** Muted by the backend (a server mute: the person cannot unmute themselves on Teams). */
+  | { kind: 'muted'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
+  | { kind: 'unmuted'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
+  /** A private warning was delivered to the person (Teams: a targeted meeting notification; Twilio: an announcement). */
+  | { kind: 'warned'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
   | { kind: 'already_gone'; caseId: number; target: TargetSummary; callId: string }
   /** A removal cut off (a crash or shutdown) before its DELETE: found by reconciliation, the person still in the call. */
   | { kind: 'interrupted'; caseId: number; callId: string }
@@ -43,7 +74,7 @@ export type Outcome =
   /** The active bans lifted (`banCaseIds`: the cases that made them; empty: there was none to lift). `asked`: the ban's case number, when the request gave one. */
   | { kind: 'unbanned'; caseId: number; target: TargetSummary; banCaseIds: number[]; asked?: number }
   | { kind: 'ambiguous_target'; caseId: number; target: TargetSummary; candidates: TargetSummary[] }
-  | { kind: 'unsupported'; caseId: number; provider: ProviderKind; capability: string }
+  | { kind: 'unsupported'; caseId: number; provider: ProviderKind; capability: Capability }
   | { kind: 'denied'; caseId: number; reason: DenialReason; target?: TargetSummary }
   | { kind: 'target_not_found'; caseId: number; target: TargetSummary; callId: string }
   | { kind: 'not_bound'; caseId: number; reason: NotBoundReason; /** The provider of a call named by id or name that was not found. */ provider?: ProviderKind }
@@ -61,14 +92,14 @@ export type Outcome =
       hint?: UpstreamHint;
     };
 
-export type OutcomeKind = Outcome['kind'];
+export type OutcomeKind = OutcomeBody['kind'];
 
 export type DenialReason =
   | 'not_permitted' // attendee, or not in the meeting
   | 'unknown_role' // the meeting role could not be established
   | 'self'
   | 'bot'
-  | 'organizer' // a presenter tried to remove the organizer
+  | 'organizer' // a moderator who is no admin tried to act on the organizer
   | 'call_not_for_chat' // a moderator named a call (conference) not configured for this chat
   | 'not_organizer' // only the organizer (or a co-organizer, or an admin) names moderators
   | 'not_admin'; // only admins (ban everywhere)
@@ -97,6 +128,9 @@ export interface TargetSummary {
 /** Every outcome kind, for code that must check a kind read from outside (the store's rows). */
 export const OUTCOME_KINDS = [
   'removed',
+  'muted',
+  'unmuted',
+  'warned',
   'already_gone',
   'interrupted',
   'dry_run',

@@ -1,6 +1,7 @@
 import type { MeetingRole } from '../ports/chat-directory.js';
 import type { CallState, ProviderKind } from '../domain/participant.js';
 import type { CallProvider, UserPhoneDirectory } from '../ports/call-provider.js';
+import type { ParticipantNotifier } from '../ports/participant-notifier.js';
 import type { Clock, Logger } from '../ports/runtime.js';
 import type { Store } from '../ports/store.js';
 
@@ -41,6 +42,12 @@ export interface ModerationDeps {
   joinTimeoutMs: number;
   /** The overall deadline of one command (src/app/domain/deadline.ts). */
   commandDeadlineMs: number;
+  /** PUBLIC_BASE_URL: private notices are fetched back from Bouncer there (a notice page, Twilio's AnnounceUrl). */
+  publicBaseUrl?: string;
+  /** NOTIFY_REMOVED: a person being removed is told why, privately, just before. */
+  notifyRemoved: boolean;
+  /** Private notices through the chat's channel, for providers with meetingNotifications (Teams). */
+  notices?: ParticipantNotifier;
 }
 
 export type ProviderChoice = { provider: CallProvider } | { missing: string[] };

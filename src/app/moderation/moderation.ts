@@ -5,18 +5,22 @@ import { bind } from './actions/bind.js';
 import { kick } from './actions/kick.js';
 import { modlog } from './actions/modlog.js';
 import { moderators, nameModerator } from './actions/moderators.js';
+import { mute } from './actions/mute.js';
 import { prejoin, type PrejoinResult } from './actions/prejoin.js';
 import { roster } from './actions/roster.js';
 import { status } from './actions/status.js';
 import { unbind } from './actions/unbind.js';
+import { warn } from './actions/warn.js';
 import type { ModerationDeps } from './deps.js';
 import type { ModerationRequest, ReadResult, ReadView, RequestBase } from './requests.js';
 import { RequestScope } from './steps/lookups.js';
+import { findNotice } from './steps/notify-participant.js';
+import type { NoticeContent } from '../domain/notice.js';
 
 type ActionTable = { [A in ModerationRequest['action']]: (req: Extract<ModerationRequest, { action: A }>, scope: RequestScope) => Promise<Outcome> };
 
 /** One use case per action; adding an action is one file in actions/ plus its line here. */
-const ACTIONS: ActionTable = { kick, bind, unbind, moderator_add: nameModerator, moderator_remove: nameModerator, ban, unban };
+const ACTIONS: ActionTable = { kick, mute, unmute: mute, warn, bind, unbind, moderator_add: nameModerator, moderator_remove: nameModerator, ban, unban };
 
 /**
  * The moderation app, whatever the transport: changes (`execute`, audited) and read-only views
@@ -40,6 +44,14 @@ export class Moderation {
   /** The chat's meeting has started: joins its call ahead of the first kick (see actions/prejoin.ts). */
   prejoin(scope: RequestScope): Promise<PrejoinResult> {
     return prejoin(scope);
+  }
+
+  /**
+   * The private notice of an audit case (a warning, or a removal's notice), for the backend or
+   * page that shows it to its person; undefined unless `token` is the one the case keeps.
+   */
+  notice(caseId: number, token: string): Promise<NoticeContent | undefined> {
+    return findNotice(this.deps.store, caseId, token);
   }
 
   /** Read-only views of the chat: its status, its call's roster, its recent cases, its moderators, its bans. */

@@ -1,4 +1,4 @@
-import type { DenialReason } from '../domain/outcome.js';
+import type { DenialReason, NonRemovalAction } from '../domain/outcome.js';
 import type { MeetingRole } from '../ports/chat-directory.js';
 import type { Actor, CallRef } from './requests.js';
 
@@ -43,6 +43,8 @@ export type Question =
   | { kind: 'bind_call'; authority: Authority; configuredForChat: boolean }
   /** May the actor remove this target? */
   | { kind: 'remove'; authority: Authority; target: TargetFacts }
+  /** May the actor mute, unmute or warn this target? By the same rules as a removal. */
+  | { kind: 'act_on_person'; action: NonRemovalAction; authority: Authority; target: TargetFacts }
   /** May the actor name or remove this chat's moderators? Its organizer and co-organizers, and admins. */
   | { kind: 'name_moderators'; authority: Authority }
   /**
@@ -56,7 +58,7 @@ export type Question =
    */
   | { kind: 'moderate_call'; authority: Authority; call?: CallRef };
 
-/** What is known about a removal's target; unknown facts are false. */
+/** What is known about the target of an action on a person; unknown facts are false. */
 export interface TargetFacts {
   isActor: boolean;
   isBot: boolean;
@@ -69,8 +71,8 @@ const ALLOWED: Decision = { allowed: true };
  * Who moderates: admins, the people the organizer named, and the meeting roles MODERATOR_ROLES
  * lists (organizer and co-organizer by default; presenters only when it says so, because Teams'
  * default "Who can present: Everyone" makes every attendee a presenter). An unknown role is a
- * denial. Nobody removes themselves or the bot (said first, so the reply names the real reason);
- * only admins remove the organizer.
+ * denial. Nobody removes, mutes, unmutes or warns themselves or the bot (said first, so the reply
+ * names the real reason); only admins do any of that to the organizer.
  */
 export function decide(q: Question): Decision {
   switch (q.kind) {
@@ -87,7 +89,8 @@ export function decide(q: Question): Decision {
       if (!moderator.allowed || q.authority.admin || q.configuredForChat) return moderator;
       return { allowed: false, reason: 'call_not_for_chat' };
     }
-    case 'remove': {
+    case 'remove':
+    case 'act_on_person': {
       const { authority, target } = q;
       if (target.isBot) return { allowed: false, reason: 'bot' };
       if (target.isActor) return { allowed: false, reason: 'self' };

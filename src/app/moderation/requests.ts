@@ -74,17 +74,35 @@ export type BindTarget =
   /** A provider's call by its id or name (Twilio: ConferenceSid or friendly name). */
   | { kind: 'named'; provider: ProviderKind; idOrName: string };
 
-export interface KickRequest extends RequestBase {
-  action: 'kick';
+/** What every action on one person in a call carries: whom, why, and in which call. */
+export interface PersonRequestBase extends RequestBase {
   target: TargetRef;
   reason?: string;
   /** Names the call directly; otherwise the call bound to `conversationId` (joined on demand where the provider can). */
   call?: CallRef;
-  /** Resolve and authorize, but remove nobody; audited as a dry run. */
-  dryRun?: boolean;
   /** The call a card button was made for: when the chat's call has changed, the card is stale. */
   expectedCallId?: string;
 }
+
+export interface KickRequest extends PersonRequestBase {
+  action: 'kick';
+  /** Resolve and authorize, but remove nobody; audited as a dry run. */
+  dryRun?: boolean;
+}
+
+/** `/mute @person` and `/unmute @person`: a server mute of one participant, or its end. */
+export interface MuteRequest extends PersonRequestBase {
+  action: 'mute' | 'unmute';
+}
+
+/** `/warn @person <reason>`: a private notice to one participant. */
+export interface WarnRequest extends PersonRequestBase {
+  action: 'warn';
+  reason: string;
+}
+
+/** A request that acts on one person in a call. */
+export type PersonRequest = KickRequest | MuteRequest | WarnRequest;
 
 export interface BindRequest extends RequestBase {
   action: 'bind';
@@ -128,7 +146,7 @@ export interface UnbanRequest extends RequestBase {
   reason?: string;
 }
 
-export type ModerationRequest = KickRequest | BindRequest | UnbindRequest | ModeratorRequest | BanRequest | UnbanRequest;
+export type ModerationRequest = KickRequest | MuteRequest | WarnRequest | BindRequest | UnbindRequest | ModeratorRequest | BanRequest | UnbanRequest;
 
 export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number } | { kind: 'moderators' } | { kind: 'bans' };
 

@@ -13,6 +13,18 @@ export interface ProviderCapabilities {
    * of their directory profile.
    */
   phoneCallers: boolean;
+  /**
+   * Its participants are in a Teams-like meeting whose chat can send one of them a private
+   * notification (Teams: a targeted in-meeting notification, sent by the chat channel through
+   * ParticipantNotifier). A provider that plays notices itself has `announce` instead.
+   */
+  meetingNotifications: boolean;
+}
+
+/** A private notice as a backend fetches it back from Bouncer: its audit case, and the token that unlocks it. */
+export interface NoticeRef {
+  caseId: number;
+  token: string;
 }
 
 /**
@@ -52,6 +64,19 @@ export interface CallProvider {
    * removeByLabel capability, its label. Resolves 'already_gone' when the backend no longer knows it.
    */
   removeParticipant(callId: string, participantIdOrLabel: string): Promise<'removed' | 'already_gone'>;
+  /**
+   * Mutes one participant for everyone (a server mute), by id or, with removeByLabel, label.
+   * Resolves 'already_gone' when the backend no longer knows it. Absent: the backend cannot mute.
+   */
+  muteParticipant?(callId: string, participantIdOrLabel: string): Promise<'muted' | 'already_gone'>;
+  /** Unmutes one participant. Absent where only the person can unmute themselves (Teams). */
+  unmuteParticipant?(callId: string, participantIdOrLabel: string): Promise<'unmuted' | 'already_gone'>;
+  /**
+   * Plays a private notice to one participant only (Twilio: the participant's AnnounceUrl, pointing
+   * at Bouncer's TwiML for `notice`). With `untilHeard` it resolves once the notice has been played,
+   * so that a removal right after does not cut it off. Throws an outage when it could not be played.
+   */
+  announce?(callId: string, participantIdOrLabel: string, notice: NoticeRef, options?: { untilHeard?: boolean }): Promise<'announced' | 'already_gone'>;
 }
 
 export type CallLookup =

@@ -237,7 +237,7 @@ export interface AuditCase {
   detail: Record<string, unknown>;
 }
 
-export const MODERATION_ACTIONS = ['kick', 'bind', 'unbind', 'moderator_add', 'moderator_remove', 'ban', 'unban'] as const;
+export const MODERATION_ACTIONS = ['kick', 'bind', 'unbind', 'moderator_add', 'moderator_remove', 'ban', 'unban', 'mute', 'unmute', 'warn'] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
 /** `auto`: Bouncer itself, enforcing a ban (a banned person joined). */

@@ -59,6 +59,9 @@ function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
     case 'bound':
     case 'unbound':
     case 'dry_run':
+    case 'muted':
+    case 'unmuted':
+    case 'warned':
       return 'Good';
     case 'moderator_added':
       return o.already ? 'Default' : 'Good';

@@ -1,6 +1,6 @@
 import type { CommandResult, ParseProblem } from '../../app/commands/command.js';
 import type { UpstreamHint } from '../../app/domain/errors.js';
-import type { Outcome, TargetSummary } from '../../app/domain/outcome.js';
+import type { NonRemovalAction, Outcome, TargetSummary } from '../../app/domain/outcome.js';
 import type { Participant, ProviderKind } from '../../app/domain/participant.js';
 import type { ProviderLabels } from '../../app/domain/provider-labels.js';
 import { unreachable } from '../../app/domain/unreachable.js';
@@ -103,11 +103,21 @@ export class Renderer {
   /** Chat text for one moderation outcome; always names the case. */
   outcome(o: Outcome): string {
     const ref = `Case #${o.caseId}.`;
+    const done = doneWords(o.action);
     switch (o.kind) {
-      case 'removed':
-        return o.recorded === false
-          ? `Removed ${who(o.target)} from the call, but I could not record it in the audit log (case #${o.caseId} stays pending). Please tell your Bouncer administrator.`
-          : `Removed ${who(o.target)} from the call. ${ref}`;
+      case 'removed': {
+        if (o.recorded === false) {
+          return `Removed ${who(o.target)} from the call, but I could not record it in the audit log (case #${o.caseId} stays pending). Please tell your Bouncer administrator.`;
+        }
+        const notice = o.notice === 'failed' ? " I couldn't tell them why first: the notice didn't reach them." : '';
+        return `Removed ${who(o.target)} from the call.${notice} ${ref}`;
+      }
+      case 'muted':
+        return `Muted ${who(o.target)} for everyone in the call. ${ref}`;
+      case 'unmuted':
+        return `Unmuted ${who(o.target)}. ${ref}`;
+      case 'warned':
+        return `Warned ${who(o.target)} privately: only they got the warning. ${ref}`;
       case 'already_gone':
         return `${who(o.target)} had already left the call. ${ref}`;
       case 'interrupted':
@@ -145,26 +155,47 @@ export class Renderer {
       }
       case 'ambiguous_target': {
         const list = o.candidates.map((c) => `- ${who(c)}${c.participantId ? ` (${c.participantId})` : ''}`).join('\n');
-        return `${who(o.target)} matches more than one participant, so nobody was removed. Kick one of these by label or CallSid:\n${list}\n${ref}`;
+        const command = o.action ?? 'kick';
+        const pick = o.action ? `Name one of these in \`/${command}\` by label or CallSid:` : 'Kick one of these by label or CallSid:';
+        return `${who(o.target)} matches more than one participant, so ${done}. ${pick}\n${list}\n${ref}`;
       }
       case 'unsupported':
-        return `That isn't possible with ${this.context.labels(o.provider).calls} (${o.capability}). ${ref}`;
+        return `${this.unsupported(o)} ${ref}`;
       case 'target_not_found':
-        return `${who(o.target)} is not in the call right now, so nobody was removed. ${ref}`;
+        return `${who(o.target)} is not in the call right now, so ${done}. ${ref}`;
       case 'denied':
-        return `${denial(o.reason)} ${ref}`;
+        return `${denial(o.reason, o.action)} ${ref}`;
       case 'not_bound':
         return `${this.notBound(o)} ${ref}`;
       case 'not_configured':
         return `Bouncer can't reach that kind of call yet: an administrator needs to set ${o.missing.join(', ')}. ${ref}`;
       case 'upstream_failed': {
         const id = o.requestId ? ` (request-id ${o.requestId})` : o.code ? ` (error ${o.code}${o.moreInfo ? `, ${o.moreInfo}` : ''})` : '';
-        if (o.hint) return `${serviceName(o.service)} refused ${o.hint === 'remove-participant-policy' ? 'the removal' : 'the request'}${id}. ${hintText(o.hint)} Nobody was removed. ${ref}`;
+        if (o.hint) return `${serviceName(o.service)} refused ${o.hint === 'remove-participant-policy' ? 'the removal' : 'the request'}${id}. ${hintText(o.hint)} ${capitalize(done)}. ${ref}`;
         const next = o.retryable ? 'Please try again in a moment.' : 'Please tell your Bouncer administrator.';
-        return `${serviceName(o.service)} didn't complete the request${id}, so nobody was removed. ${next} ${ref}`;
+        return `${serviceName(o.service)} didn't complete the request${id}, so ${done}. ${next} ${ref}`;
       }
       default:
         return unreachable(o, 'outcome');
+    }
+  }
+
+  private unsupported(o: Extract<Outcome, { kind: 'unsupported' }>): string {
+    const calls = this.context.labels(o.provider).calls;
+    switch (o.capability) {
+      case 'unmute':
+        return `Only the person can unmute themselves in ${calls}: Bouncer can't unmute someone else there, so nothing was sent. They can unmute with their own microphone button.`;
+      case 'mute':
+        return `Bouncer can't mute people in ${calls}.`;
+      case 'private notice':
+        return `Bouncer can't send a private notice to someone in ${calls}, so nobody was warned.`;
+      case 'bind':
+      case 'find call':
+      case 'join':
+      case 'ban someone with no lasting identity (a guest)':
+        return `That isn't possible with ${calls} (${o.capability}).`;
+      default:
+        return unreachable(o.capability, 'capability');
     }
   }
 
@@ -264,6 +295,11 @@ function noTarget(command: string): string {
       return 'Whose ban should I lift? Mention them, give their number or label, or the ban\'s case number: `/unban @person` or `/unban 42`.';
     case 'moderators':
       return 'Who? Mention them: `/moderators add @person` or `/moderators remove @person`.';
+    case 'mute':
+    case 'unmute':
+      return `Who should I ${command}? Mention them, or give a phone number or label: \`/${command} @person\`.`;
+    case 'warn':
+      return 'Who should I warn? Mention them, or give a phone number or label: `/warn @person <reason>`.';
     default:
       return 'Who should I remove? Mention them: `/kick @person [reason]`.';
   }
@@ -286,14 +322,39 @@ function roleName(role: MeetingRole): string {
   }
 }
 
-function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason']): string {
+/** What an action on a person did not do, for replies that say nothing happened ("nobody was removed"). */
+function doneWords(action: NonRemovalAction | undefined): string {
+  switch (action) {
+    case undefined:
+      return 'nobody was removed';
+    case 'mute':
+      return 'nobody was muted';
+    case 'unmute':
+      return 'nobody was unmuted';
+    case 'warn':
+      return 'nobody was warned';
+    default:
+      return unreachable(action, 'action');
+  }
+}
+
+function capitalize(text: string): string {
+  return text.charAt(0).toUpperCase() + text.slice(1);
+}
+
+/** Why a request was refused; `action` is the action on a person other than a removal, if any. */
+function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason'], action?: NonRemovalAction): string {
   switch (reason) {
     case 'bot':
-      return "I can't remove myself. To stop Bouncer, remove the app from this chat.";
+      return action ? `I can't ${action} myself.` : "I can't remove myself. To stop Bouncer, remove the app from this chat.";
     case 'self':
-      return "You can't remove yourself; just leave the call.";
+      return action === 'mute' || action === 'unmute'
+        ? `You can't ${action} yourself with Bouncer; use your own microphone button.`
+        : action === 'warn'
+          ? "You can't warn yourself."
+          : "You can't remove yourself; just leave the call.";
     case 'organizer':
-      return 'Only Bouncer admins can remove the meeting organizer.';
+      return `Only Bouncer admins can ${action ?? 'remove'} the meeting organizer.`;
     case 'unknown_role':
       return "I couldn't confirm your role in this meeting, so I didn't act. Only the meeting organizer, its moderators and Bouncer admins can do that.";
     case 'not_permitted':
@@ -363,6 +424,8 @@ export function caseLine(c: AuditCase): string {
   const what =
     c.action === 'kick'
       ? `${actor} → ${c.targetName ?? 'someone'}${banCaseId !== undefined ? ` (ban #${banCaseId})` : ''}`
+      : c.action === 'mute' || c.action === 'unmute' || c.action === 'warn'
+        ? `${actor}: /${c.action} ${c.targetName ?? 'someone'}`
       : c.action === 'moderator_add' || c.action === 'moderator_remove'
         ? `${actor}: /moderators ${c.action === 'moderator_add' ? 'add' : 'remove'} ${c.targetName ?? 'someone'}`
         : c.action === 'ban' || c.action === 'unban'

@@ -8,11 +8,14 @@ import { awaitWithin } from '../../app/domain/deadline.js';
 import { asCodedError } from '../../app/domain/errors.js';
 import type { Moderation } from '../../app/moderation/moderation.js';
 import type { ChatNotifier } from '../../app/ports/chat-notifier.js';
+import type { ParticipantNotifier } from '../../app/ports/participant-notifier.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import { httpProblem, PROBLEM_CONTENT_TYPE, type HttpProblemType } from '../../http/problem.js';
-import type { NativeRoute } from '../../http/route.js';
+import type { Route } from '../../http/route.js';
 import { customLoginCredentialsFactory } from './bot-credentials.js';
 import { TeamsChatNotifier } from './chat-notifier.js';
+import { noticePageRoute } from './notice-page.js';
+import { TeamsParticipantNotifier } from './participant-notifier.js';
 import { Renderer, type RenderContext } from './render-reply.js';
 import { TeamsBot } from './teams-bot.js';
 
@@ -27,8 +30,8 @@ export interface TeamsChannelConfig {
 }
 
 export interface TeamsChannel {
-  /** POST /api/messages, authenticated by the Bot Framework adapter. */
-  routes: NativeRoute[];
+  /** POST /api/messages, authenticated by the Bot Framework adapter; GET the private notices' page. */
+  routes: Route[];
   /** Proactive messages to Teams chats. */
   notifier: ChatNotifier;
 }
@@ -58,26 +61,21 @@ class TeamsAdapter extends CloudAdapter {
   }
 }
 
+/** The Bot Framework connection of the Teams channel: authentication and the adapter (opaque outside this folder). */
+export interface TeamsConnection {
+  readonly config: TeamsChannelConfig;
+  /** @internal */
+  readonly auth: ConfigurationBotFrameworkAuthentication;
+  /** @internal */
+  readonly adapter: TeamsAdapter;
+}
+
 /**
- * The Teams channel: the only folder that imports botbuilder or botframework-*. Moving to another
- * Teams SDK means rewriting this folder.
+ * Connects to the Bot Framework: what the channel and the participant notifier share. Made first,
+ * so that the moderation app can be given the notifier before the channel is built around it.
  */
-export function createTeamsChannel(deps: {
-  config: TeamsChannelConfig;
-  moderation: Moderation;
-  commands: CommandRegistry;
-  render: RenderContext;
-  logger: Logger;
-  /** CHAT_REPLY_WAIT_MS: how long a turn waits for its command before answering "working on it". */
-  replyWaitMs: number;
-  /** UPSTREAM_TIMEOUT_MS: the deadline of each Bot Connector call. */
-  upstreamTimeoutMs: number;
-  /** Tracks commands that outlast their turn, so that a shutdown waits for them. */
-  background: { track(work: Promise<unknown>): void };
-  /** JOIN_ON_MEETING_START: join a chat's meeting call when Teams says the meeting started. */
-  joinOnMeetingStart: boolean;
-}): TeamsChannel {
-  const { config, logger } = deps;
+export function connectTeams(config: TeamsChannelConfig, deps: { logger: Logger; upstreamTimeoutMs: number }): TeamsConnection {
+  const { logger } = deps;
   const auth = new ConfigurationBotFrameworkAuthentication(
     {
       MicrosoftAppId: config.appId,
@@ -103,6 +101,41 @@ export function createTeamsChannel(deps: {
       logger.error({ err: sendErr }, 'could not tell the user about the error');
     }
   };
+  return { config, auth, adapter };
+}
+
+/**
+ * Private notices to one person in a Teams meeting (targeted meeting notifications), through the
+ * connection's adapter; their page is served under `publicBaseUrl` (the channel's notice page route).
+ */
+export function teamsParticipantNotifier(
+  connection: TeamsConnection,
+  deps: { publicBaseUrl?: string; upstreamTimeoutMs: number; logger: Logger },
+): ParticipantNotifier {
+  return new TeamsParticipantNotifier(connection.adapter, connection.config.appId, deps.publicBaseUrl, deps.upstreamTimeoutMs, deps.logger);
+}
+
+/**
+ * The Teams channel: the only folder that imports botbuilder or botframework-*. Moving to another
+ * Teams SDK means rewriting this folder.
+ */
+export function createTeamsChannel(deps: {
+  connection: TeamsConnection;
+  moderation: Moderation;
+  commands: CommandRegistry;
+  render: RenderContext;
+  logger: Logger;
+  /** CHAT_REPLY_WAIT_MS: how long a turn waits for its command before answering "working on it". */
+  replyWaitMs: number;
+  /** UPSTREAM_TIMEOUT_MS: the deadline of each Bot Connector call. */
+  upstreamTimeoutMs: number;
+  /** Tracks commands that outlast their turn, so that a shutdown waits for them. */
+  background: { track(work: Promise<unknown>): void };
+  /** JOIN_ON_MEETING_START: join a chat's meeting call when Teams says the meeting started. */
+  joinOnMeetingStart: boolean;
+}): TeamsChannel {
+  const { logger } = deps;
+  const { config, auth, adapter } = deps.connection;
   const render = new Renderer(deps.render);
   const bot = new TeamsBot({
     moderation: deps.moderation,
@@ -173,6 +206,7 @@ export function createTeamsChannel(deps: {
           res.end();
         },
       },
+      noticePageRoute({ findNotice: (caseId, token) => deps.moderation.notice(caseId, token) }),
     ],
     notifier: new TeamsChatNotifier(adapter, config.appId, render, logger),
   };

@@ -124,7 +124,8 @@ function isNotFound(err: unknown): boolean {
   return statusOf(err) === 404;
 }
 
-function teamsFailure(what: string, err: unknown): UpstreamError {
+/** A Bot Connector failure as an outage, keeping its status and request id (a timeout already is one). */
+export function teamsFailure(what: string, err: unknown): UpstreamError {
   if (err instanceof UpstreamError) return err; // Timed out waiting: already says so.
   const status = statusOf(err);
   const requestId = (err as { response?: { headers?: { get?(n: string): string | undefined } } })?.response?.headers?.get?.(

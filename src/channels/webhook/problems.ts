@@ -78,6 +78,9 @@ export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
     case 'moderator_removed':
     case 'banned':
     case 'unbanned':
+    case 'muted':
+    case 'unmuted':
+    case 'warned':
       // Not produced by a kick; answered as an internal error, never with its details.
       return respond({ type: 'about:blank', title: 'Internal error', status: 500 });
     default:

@@ -51,6 +51,17 @@ export const callStateSchema = z.enum([
   'unknownFutureValue',
 ]);
 
+// https://learn.microsoft.com/graph/api/participant-mute (response: a muteParticipantOperation,
+// https://learn.microsoft.com/graph/api/resources/mutesparticipantoperation)
+export const muteOperationSchema = z
+  .object({
+    id: z.string().nullish(),
+    status: z.string().nullish(),
+    clientContext: z.string().nullish(),
+    resultInfo: z.object({ code: z.number().nullish(), subcode: z.number().nullish(), message: z.string().nullish() }).loose().nullish(),
+  })
+  .loose();
+
 // https://learn.microsoft.com/graph/api/application-post-calls (response)
 export const createdCallSchema = z.object({ id: z.string().min(1), state: callStateSchema.nullish() }).loose();
 

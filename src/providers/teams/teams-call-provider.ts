@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { CallState, Participant } from '../../app/domain/participant.js';
 import type {
   CallLookup,
@@ -10,7 +11,7 @@ import type {
 import { UpstreamError } from '../../app/domain/errors.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import type { GraphClient } from './graph-client.js';
-import { createdCallSchema, parseGraphBody, participantListSchema, toParticipant } from './graph-schemas.js';
+import { createdCallSchema, muteOperationSchema, parseGraphBody, participantListSchema, toParticipant } from './graph-schemas.js';
 import { parseJoinUrl, parseMeetingLink } from './join-url.js';
 import { confirmOrganizer } from './online-meetings.js';
 
@@ -19,8 +20,12 @@ const MAX_PAGES = 20;
 /** Teams calls through Microsoft Graph's cloud communications API (application permissions). */
 export class TeamsCallProvider implements CallProvider {
   readonly kind = 'teams' as const;
-  /** Teams participants are people in the directory, removed by their participant id. */
-  readonly capabilities: ProviderCapabilities = { removeByLabel: false, phoneCallers: false };
+  /**
+   * Teams participants are people in the directory, removed and muted by their participant id, and
+   * notified privately through the meeting's chat (a targeted meeting notification). No
+   * `unmuteParticipant`: Graph has no way to unmute someone else; only the person can.
+   */
+  readonly capabilities: ProviderCapabilities = { removeByLabel: false, phoneCallers: false, meetingNotifications: true };
 
   constructor(
     private readonly graph: GraphClient,
@@ -142,6 +147,32 @@ export class TeamsCallProvider implements CallProvider {
       { accept: [404], hints: { 403: 'remove-participant-policy' } },
     );
     return res.status === 404 ? 'already_gone' : 'removed';
+  }
+
+  /**
+   * https://learn.microsoft.com/graph/api/participant-mute — a server mute of another participant
+   * (Graph drops their audio until they unmute themselves). 404 means the person already left.
+   * The answer is a muteParticipantOperation; a `failed` one is an outage.
+   */
+  async muteParticipant(callId: string, participantId: string): Promise<'muted' | 'already_gone'> {
+    const res = await this.graph.request(
+      'POST',
+      `/communications/calls/${encodeURIComponent(callId)}/participants/${encodeURIComponent(participantId)}/mute`,
+      // clientContext: Graph echoes it in the operation and its notifications (at most 256 characters).
+      { body: { clientContext: randomUUID() }, accept: [404] },
+    );
+    if (res.status === 404) return 'already_gone';
+    if (res.body === undefined) return 'muted'; // 202 with no operation body: accepted.
+    const operation = parseGraphBody(res, muteOperationSchema, 'mute answer');
+    if (operation.status === 'failed') {
+      const code = operation.resultInfo?.code ?? undefined;
+      throw new UpstreamError('graph', 'Graph mute operation failed', {
+        status: res.status,
+        requestId: res.requestId,
+        vendorCode: code === undefined ? undefined : String(code),
+      });
+    }
+    return 'muted';
   }
 }
 

@@ -5,6 +5,7 @@ import type { Participant } from '../../app/domain/participant.js';
 import type { CallStateEvents } from '../../app/moderation/call-events.js';
 import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { Store } from '../../app/ports/store.js';
+import { noticeOfUrl, TWILIO_ANNOUNCE_PATH, type Announcements } from './announcements.js';
 import type { TwilioConferenceProvider } from './conference-provider.js';
 
 /**
@@ -23,6 +24,8 @@ export const conferenceEventSchema = z
     ParticipantLabel: z.string().optional(),
     // Sent on all events: orders one conference's callbacks (they may arrive late, out of order or replayed).
     SequenceNumber: z.string().regex(/^\d{1,15}$/).optional(),
+    // Sent on announcement-end and announcement-fail: the announcement's URL (Bouncer's, for its notices).
+    AnnounceUrl: z.string().optional(),
   })
   .loose();
 
@@ -107,6 +110,8 @@ export class ConferenceEventHandler {
       events: CallStateEvents;
       clock: Clock;
       logger: Logger;
+      /** Announcements a removal waits for: told when Twilio finished (or failed) playing one. */
+      announcements?: Announcements;
     },
   ) {}
 
@@ -156,6 +161,12 @@ export class ConferenceEventHandler {
         this.deps.events.emit(e.ConferenceSid, 'terminated');
         break;
       }
+      case 'announcement-end':
+      case 'announcement-fail': {
+        const ref = e.AnnounceUrl ? announcedNotice(e.AnnounceUrl) : undefined;
+        if (ref) this.deps.announcements?.ended(ref.caseId, e.StatusCallbackEvent === 'announcement-fail');
+        break;
+      }
       default:
         this.deps.logger.debug({ event: e.StatusCallbackEvent, conferenceSid: e.ConferenceSid }, 'conference event ignored');
     }
@@ -180,5 +191,15 @@ export class ConferenceEventHandler {
       this.deps.logger.warn({ err, callSid }, 'could not read the caller number');
       return [];
     }
+  }
+}
+
+/** The notice an announcement's URL names, when it is Bouncer's announce route. */
+function announcedNotice(announceUrl: string): ReturnType<typeof noticeOfUrl> {
+  try {
+    const url = new URL(announceUrl);
+    return url.pathname === TWILIO_ANNOUNCE_PATH ? noticeOfUrl(url.search.slice(1)) : undefined;
+  } catch {
+    return undefined;
   }
 }

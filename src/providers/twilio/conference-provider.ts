@@ -2,9 +2,10 @@ import type { z } from 'zod';
 import { BouncerError, UpstreamError } from '../../app/domain/errors.js';
 import { isConferenceSid, isE164, labelProblem, normalizeSid } from '../../app/domain/ids.js';
 import type { Participant } from '../../app/domain/participant.js';
-import type { CallLookup, CallProvider, ProviderCapabilities } from '../../app/ports/call-provider.js';
+import type { CallLookup, CallProvider, NoticeRef, ProviderCapabilities } from '../../app/ports/call-provider.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import { RetryScheduler, UpstreamHttpError, type RetryOptions } from '../retry.js';
+import { announceUrl, type Announcements } from './announcements.js';
 import type { ConferenceChats } from './config.js';
 import type { TwilioClient } from './twilio-client.js';
 import { callSchema, conferenceSchema, participantSchema, type TwilioConference } from './twilio-schemas.js';
@@ -27,18 +28,30 @@ export interface TwilioProviderOptions {
   participantPageSize?: number;
   /** Pages of the participant list followed at most (default 100); a longer list is cut short, logged. */
   maxParticipantPages?: number;
+  /**
+   * Where Twilio fetches announcements (PUBLIC_BASE_URL): given only when Bouncer can serve them
+   * (it has a public URL, and the auth token that verifies Twilio's requests). Without it, the
+   * provider has no `announce`.
+   */
+  publicBaseUrl?: string;
+  /** Announcements a removal waits for (shared with the announce route and the conference callbacks). */
+  announcements?: Announcements;
 }
 
 /** Phone conferences through the Twilio SDK (REST 2010-04-01); no hand-written REST calls. */
 export class TwilioConferenceProvider implements CallProvider {
   readonly kind = 'twilio' as const;
-  /** Participants are phone lines, addressable by label. */
-  readonly capabilities: ProviderCapabilities = { removeByLabel: true, phoneCallers: true };
+  /** Participants are phone lines, addressable by label; notices are announcements (`announce`). */
+  readonly capabilities: ProviderCapabilities = { removeByLabel: true, phoneCallers: true, meetingNotifications: false };
   private readonly retry: RetryScheduler;
+  /** Present when Bouncer can serve announcements (see TwilioProviderOptions.publicBaseUrl). */
+  readonly announce?: CallProvider['announce'];
 
   constructor(private readonly options: TwilioProviderOptions) {
     this.retry =
       options.retry instanceof RetryScheduler ? options.retry : new RetryScheduler('twilio', { logger: options.logger, ...options.retry });
+    const publicBaseUrl = options.publicBaseUrl;
+    if (publicBaseUrl) this.announce = (conferenceSid, key, notice, opts) => this.announceTo(publicBaseUrl, conferenceSid, key, notice, opts);
   }
 
   private get client(): TwilioClient {
@@ -146,6 +159,54 @@ export class TwilioConferenceProvider implements CallProvider {
       notFound: false,
     });
     return removed === false ? 'already_gone' : 'removed';
+  }
+
+  /** `POST …/Participants/{CallSid or label}.json` with `Muted=true`: nobody hears them until unmuted. */
+  async muteParticipant(conferenceSid: string, callSidOrLabel: string): Promise<'muted' | 'already_gone'> {
+    return (await this.updateParticipant('mute participant', conferenceSid, callSidOrLabel, { muted: true })) ? 'muted' : 'already_gone';
+  }
+
+  /** `POST …/Participants/{CallSid or label}.json` with `Muted=false`. */
+  async unmuteParticipant(conferenceSid: string, callSidOrLabel: string): Promise<'unmuted' | 'already_gone'> {
+    return (await this.updateParticipant('unmute participant', conferenceSid, callSidOrLabel, { muted: false })) ? 'unmuted' : 'already_gone';
+  }
+
+  /**
+   * `POST …/Participants/{CallSid or label}.json` with `AnnounceUrl`: Twilio fetches Bouncer's TwiML
+   * for the notice (the announce route) and plays it to that participant only. With `untilHeard`,
+   * waits until it has been played (see Announcements), so that a removal does not cut it off.
+   */
+  private async announceTo(
+    publicBaseUrl: string,
+    conferenceSid: string,
+    callSidOrLabel: string,
+    notice: NoticeRef,
+    options: { untilHeard?: boolean } = {},
+  ): Promise<'announced' | 'already_gone'> {
+    const watch = options.untilHeard ? this.options.announcements?.watch(notice.caseId) : undefined;
+    try {
+      const update = { announceUrl: announceUrl(publicBaseUrl, notice), announceMethod: 'POST' } as const;
+      if (!(await this.updateParticipant('announce to participant', conferenceSid, callSidOrLabel, update))) return 'already_gone';
+      await watch?.heard();
+      return 'announced';
+    } finally {
+      watch?.close();
+    }
+  }
+
+  /** Updates a participant (https://www.twilio.com/docs/voice/api/conference-participant-resource#update-a-participant-resource); false when Twilio no longer knows it. */
+  private async updateParticipant(
+    what: string,
+    conferenceSid: string,
+    callSidOrLabel: string,
+    update: { muted?: boolean; announceUrl?: string; announceMethod?: 'GET' | 'POST' },
+  ): Promise<boolean> {
+    if (labelProblem(callSidOrLabel) === 'slash') {
+      throw new BouncerError('INVALID_ARGUMENT', 'a participant label cannot contain "/"');
+    }
+    const key = encodeURIComponent(callSidOrLabel);
+    const updated = await this.call(what, () => this.client.conferences(conferenceSid).participants(key).update(update), { notFound: false });
+    return updated !== false;
   }
 
   /**

@@ -94,7 +94,10 @@ export function configureTwilio(input: ProviderEnvInput): ProviderConfigResult<T
   const e = readSlice(twilioEnv, given);
   if (!e) return { problems, notices, endpoints: [] };
   if (e.TWILIO_ACCOUNT_SID && !e.TWILIO_AUTH_TOKEN) {
-    notices.push('TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants.');
+    notices.push(
+      'TWILIO_AUTH_TOKEN is not set: Twilio conference callbacks cannot be verified and are refused, so kicks fall back to listing participants; ' +
+        'and announcements (/warn, the notice before a removal) cannot be served to Twilio, so callers get none.',
+    );
   }
   return {
     problems,

@@ -1,13 +1,16 @@
 import { z } from 'zod';
 import { defineProvider } from '../provider-module.js';
+import { findNotice } from '../../app/moderation/steps/notify-participant.js';
+import { Announcements } from './announcements.js';
 import { ConferenceEventHandler } from './conference-events.js';
 import { TwilioConferenceProvider } from './conference-provider.js';
 import { configureTwilio, twilioEnv, type TwilioConfig } from './config.js';
 import { createTwilioClient } from './twilio-client.js';
+import { twilioAnnounceRoutes } from './twilio-announce-route.js';
 import { twilioEventsRoute } from './twilio-events-route.js';
 import { twilioVoiceRoute } from './voice-route.js';
 
-/** Twilio phone conferences: removal by CallSid or label, roster from conference status callbacks, an optional voice webhook that turns banned callers away. */
+/** Twilio phone conferences: removal, mute and announcements by CallSid or label, roster from conference status callbacks, an optional voice webhook that turns banned callers away. */
 export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
   kind: 'twilio',
   healthKey: 'twilio',
@@ -28,23 +31,35 @@ export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
       // The callback route still answers, refusing everything (403).
       return {
         missing: ['TWILIO_ACCOUNT_SID', 'TWILIO_AUTH_TOKEN (or TWILIO_API_KEY_SID and TWILIO_API_KEY_SECRET)'],
-        routes: [twilioEventsRoute({ publicBaseUrl, logger }), twilioVoiceRoute({ publicBaseUrl, logger })],
+        routes: [twilioEventsRoute({ publicBaseUrl, logger }), twilioVoiceRoute({ publicBaseUrl, logger }), ...twilioAnnounceRoutes({ publicBaseUrl, logger })],
       };
     }
+    // Shared by the provider (a removal waits for its notice), the announce route and the callbacks.
+    const announcements = new Announcements();
     const provider = new TwilioConferenceProvider({
       client: createTwilioClient({ ...account, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs }),
       logger,
       conferenceChats: config.conferenceChats,
+      // Announcements are fetched from Bouncer, which verifies Twilio's signature with the auth token.
+      publicBaseUrl: account.authToken ? publicBaseUrl : undefined,
+      announcements,
       // One outbound scheduler for this account.
       retry: { logger, concurrency: config.concurrency },
     });
-    const handler = new ConferenceEventHandler({ accountSid: account.accountSid, provider, store, events, clock, logger });
+    const handler = new ConferenceEventHandler({ accountSid: account.accountSid, provider, store, events, clock, logger, announcements });
     return {
       provider,
       missing: [],
       routes: [
         twilioEventsRoute({ authToken: account.authToken, publicBaseUrl, handler, logger }),
         twilioVoiceRoute({ accountSid: account.accountSid, authToken: account.authToken, publicBaseUrl, admission: deps.admission, logger }),
+        ...twilioAnnounceRoutes({
+          authToken: account.authToken,
+          publicBaseUrl,
+          findNotice: (caseId, token) => findNotice(store, caseId, token),
+          announcements,
+          logger,
+        }),
       ],
     };
   },

@@ -1,60 +1,46 @@
-import type { Outcome, TargetSummary } from '../../domain/outcome.js';
-import { meetingProviderEntry } from '../deps.js';
-import { decide } from '../policy.js';
+import type { NoticeStatus, Outcome, TargetSummary } from '../../domain/outcome.js';
 import type { KickRequest, Unrecorded } from '../requests.js';
-import { CaseRecorder } from '../steps/audit.js';
+import type { CaseRecorder } from '../steps/audit.js';
 import type { RequestScope } from '../steps/lookups.js';
-import { identifyTarget, locateTarget, vetMatches, type IdentifiedTarget, type LocatedTarget } from '../steps/removal-target.js';
-import { summarize, withUser } from '../steps/resolve-target.js';
+import { newNoticeToken, noticeBeforeRemoval, noticeDetail } from '../steps/notify-participant.js';
+import {
+  identifyTarget,
+  locateTarget,
+  participantsToAct,
+  personCase,
+  precheckPerson,
+  vetMatches,
+  type IdentifiedTarget,
+  type LocatedTarget,
+} from '../steps/removal-target.js';
 
 /**
  * What a kick can be refused for before anything is looked up: the bot or the actor themselves as
  * the target, or no calling backend configured at all.
  */
 export function precheckKick(req: Pick<KickRequest, 'target' | 'actor'>, scope: RequestScope): Unrecorded | undefined {
-  const t = req.target;
-  const summary = summarize(t);
-  if (t.kind === 'mention') {
-    const actorChatId = req.actor.kind === 'member' ? req.actor.chatId : undefined;
-    const early = decide({
-      kind: 'remove',
-      authority: { admin: false, role: 'unknown', moderatorRoles: new Set(), named: false },
-      target: { isBot: scope.directory.isBot(t.chatId), isActor: !!actorChatId && t.chatId === actorChatId, isOrganizer: false },
-    });
-    if (!early.allowed && (early.reason === 'bot' || early.reason === 'self')) return { kind: 'denied', reason: early.reason, target: summary };
-  }
-  if (!scope.deps.providers.some((p) => p.provider)) {
-    return { kind: 'not_configured', missing: meetingProviderEntry(scope.deps)?.missing ?? [] };
-  }
-  return undefined;
+  return precheckPerson(req, scope, 'kick');
 }
 
 /**
  * The kick's audit case, naming its target as far as the request says, and with `lookUp` as the
  * directory knows it too (when that lookup fails, the request's own words are kept).
  */
-export async function kickCase(
-  req: KickRequest,
-  scope: RequestScope,
-  lookUp: boolean,
-): Promise<{ recorder: CaseRecorder; summary: TargetSummary }> {
-  const t = req.target;
-  const user = lookUp && t.kind === 'mention' ? await scope.user(t.chatId).catch(() => undefined) : undefined;
-  const summary = withUser(summarize(t), user);
-  return { recorder: new CaseRecorder(scope.deps, req, 'kick', req.reason).about(summary, t), summary };
+export function kickCase(req: KickRequest, scope: RequestScope, lookUp: boolean): Promise<{ recorder: CaseRecorder; summary: TargetSummary }> {
+  return personCase(req, scope, 'kick', lookUp);
 }
 
 /**
  * Removes a participant from a call: authorize → resolve the call (joining it if needed) → resolve
- * the target → remove → audit. Every request becomes one case.
+ * the target → (NOTIFY_REMOVED: tell them why, privately) → remove → audit. Every request becomes
+ * one case.
  */
 export async function kick(req: KickRequest, scope: RequestScope): Promise<Outcome> {
   const { deps } = scope;
-  const t = req.target;
   const refused = precheckKick(req, scope);
   if (refused) return (await kickCase(req, scope, false)).recorder.record(refused);
 
-  const recorder = new CaseRecorder(deps, req, 'kick', req.reason);
+  const { recorder } = await kickCase(req, scope, false);
   let identified: IdentifiedTarget;
   let located: LocatedTarget;
   try {
@@ -66,30 +52,29 @@ export async function kick(req: KickRequest, scope: RequestScope): Promise<Outco
     return recorder.recordFailure(err);
   }
   if (located.kind === 'no_call') return recorder.record(located.outcome);
-  const { provider, binding, matches } = located;
-
-  const refusal = await vetMatches(req, identified, matches);
+  const refusal = await vetMatches(req, identified, located.matches);
   if (refusal) return recorder.record(refusal);
-
-  // Name the person as the call knows them when the request did not (webhooks give ids).
-  let summary = identified.summary;
-  if (!summary.displayName && matches[0]?.displayName) {
-    summary = { ...summary, displayName: matches[0].displayName };
-    recorder.about(summary, t);
-  }
-
-  // A label names a participant by itself where the backend allows: even with a cold roster, one removal does it.
-  const byLabelOnly = matches.length === 0 && t.kind === 'label' && provider.capabilities.removeByLabel;
+  const what = participantsToAct(req, identified, located, recorder);
+  if ('outcome' in what) return recorder.record(what.outcome);
+  const { summary, keys, byLabelOnly } = what;
+  const { provider, binding, matches } = located;
   const callId = binding.callId;
-  if (matches.length === 0 && !byLabelOnly) return recorder.record({ kind: 'target_not_found', target: summary, callId });
-  const keys = t.kind === 'label' && byLabelOnly ? [t.label] : matches.map((p) => p.participantId);
   if (req.dryRun) return recorder.record({ kind: 'dry_run', target: summary, callId, participantIds: keys });
 
-  return recorder.act(callId, keys, async () => {
-    const results: Array<'removed' | 'already_gone'> = [];
-    for (const key of keys) results.push(await provider.removeParticipant(callId, key));
-    if (!byLabelOnly) await deps.store.roster.remove(callId, keys);
-    if (results.includes('removed')) return { kind: 'removed', target: summary, callId, participantIds: keys };
-    return byLabelOnly ? { kind: 'target_not_found', target: summary, callId } : { kind: 'already_gone', target: summary, callId };
-  });
+  // The notice's token is in the pending case, so that the backend can fetch the notice back by then.
+  const token = deps.notifyRemoved ? newNoticeToken() : undefined;
+  return recorder.act(
+    callId,
+    keys,
+    async (caseId) => {
+      let notice: NoticeStatus | undefined;
+      if (token) notice = await noticeBeforeRemoval(deps, req, { provider, binding, matches, keys, user: identified.user }, { caseId, token });
+      const results: Array<'removed' | 'already_gone'> = [];
+      for (const key of keys) results.push(await provider.removeParticipant(callId, key));
+      if (!byLabelOnly) await deps.store.roster.remove(callId, keys);
+      if (results.includes('removed')) return { kind: 'removed', target: summary, callId, participantIds: keys, ...(notice ? { notice } : {}) };
+      return byLabelOnly ? { kind: 'target_not_found', target: summary, callId } : { kind: 'already_gone', target: summary, callId };
+    },
+    token ? noticeDetail(token) : undefined,
+  );
 }

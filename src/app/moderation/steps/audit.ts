@@ -1,5 +1,5 @@
 import { isOutage } from '../../domain/errors.js';
-import type { Outcome, TargetSummary } from '../../domain/outcome.js';
+import type { NonRemovalAction, Outcome, TargetSummary } from '../../domain/outcome.js';
 import { unreachable } from '../../domain/unreachable.js';
 import type { CaseResult, ModerationAction, NewCase } from '../../ports/store.js';
 import { now, type ModerationDeps } from '../deps.js';
@@ -15,6 +15,8 @@ type UpstreamFailed = Extract<Unrecorded, { kind: 'upstream_failed' }>;
 export class CaseRecorder {
   private readonly base: NewCase;
   private readonly onCaseOpened?: (caseId: number) => void;
+  /** The action on a person other than a removal, stamped on every outcome (replies word it). */
+  private readonly stamp: { action?: NonRemovalAction };
 
   /** `req.call`, when the request named its call directly (webhooks), is kept in the case's detail: who may read the case is decided by it. */
   constructor(
@@ -40,6 +42,7 @@ export class CaseRecorder {
       reason,
       detail,
     };
+    this.stamp = action === 'mute' || action === 'unmute' || action === 'warn' ? { action } : {};
   }
 
   /** Names the target in the case (as far as it is known now). */
@@ -71,7 +74,7 @@ export class CaseRecorder {
       detail: { ...this.base.detail, ...detailOf(outcome) },
     };
     const caseId = await this.deps.store.cases.open(this.base, result, now(this.deps));
-    return { ...outcome, caseId } as Outcome;
+    return { ...outcome, caseId, ...this.stamp } as Outcome;
   }
 
   /** Records an outage as an `upstream_failed` case; anything else is a bug and is rethrown. */
@@ -80,14 +83,19 @@ export class CaseRecorder {
   }
 
   /**
-   * Opens the case as pending, runs the change (which learns the case's number), and completes the
-   * case with what it came to. An outage completes it as `upstream_failed`; a bug leaves it
-   * pending (the trace) and is rethrown.
+   * Opens the case as pending (with `detail` added to it, when given), runs the change (which
+   * learns the case's number), and completes the case with what it came to. An outage completes it
+   * as `upstream_failed`; a bug leaves it pending (the trace) and is rethrown.
    */
-  async act(on: string | undefined, participantIds: string[], change: (caseId: number) => Promise<Unrecorded>): Promise<Outcome> {
+  async act(
+    on: string | undefined,
+    participantIds: string[],
+    change: (caseId: number) => Promise<Unrecorded>,
+    detail?: Record<string, unknown>,
+  ): Promise<Outcome> {
     const callId = on ?? this.base.callId;
     // The call and participants are in the pending case, so that reconciliation can tell what became of it.
-    const caseId = await this.deps.store.cases.open({ ...this.base, callId, participantIds });
+    const caseId = await this.deps.store.cases.open({ ...this.base, callId, participantIds, ...(detail ? { detail: { ...this.base.detail, ...detail } } : {}) });
     this.tellOpened(caseId);
     let outcome: Unrecorded;
     try {
@@ -103,7 +111,7 @@ export class CaseRecorder {
       if (outcome.kind === 'removed') return { ...outcome, caseId, recorded: false };
       throw err;
     }
-    return { ...outcome, caseId } as Outcome;
+    return { ...outcome, caseId, ...this.stamp } as Outcome;
   }
 
   /** Tells the request its case is open; a hook that throws is a bug of its own, logged, never the change's. */
@@ -170,6 +178,10 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
         hint: outcome.hint,
       };
     case 'removed':
+      return outcome.notice ? { notice: outcome.notice } : {};
+    case 'muted':
+    case 'unmuted':
+    case 'warned':
     case 'already_gone':
     case 'interrupted':
     case 'dry_run':

@@ -7,8 +7,17 @@ import type { Access } from './lookups.js';
 
 export type Resolved = { provider: CallProvider; binding: CallBinding } | { outcome: Unrecorded };
 
-/** The provider and live call an action on a chat's call acts on: named directly, or the chat's binding (joined on demand). */
-export async function resolveCall(deps: ModerationDeps, req: RequestBase & { call?: CallRef; expectedCallId?: string }, access: Access): Promise<Resolved> {
+/**
+ * The provider and live call an action on a chat's call acts on: named directly, or the chat's
+ * binding (joined on demand). `able` refuses a provider that cannot do the action, before anything
+ * is asked of it (a join included).
+ */
+export async function resolveCall(
+  deps: ModerationDeps,
+  req: RequestBase & { call?: CallRef; expectedCallId?: string },
+  access: Access,
+  able?: (provider: CallProvider) => Unrecorded | undefined,
+): Promise<Resolved> {
   let live: CallBinding | undefined;
   if (req.call) {
     const explicit = await explicitCall(deps, req.call);
@@ -28,6 +37,8 @@ export async function resolveCall(deps: ModerationDeps, req: RequestBase & { cal
   if (kind === undefined) return { outcome: { kind: 'not_bound', reason: 'no_binding' } };
   const choice = providerOf(deps, kind);
   if ('missing' in choice) return { outcome: { kind: 'not_configured', missing: choice.missing } };
+  const unable = able?.(choice.provider);
+  if (unable) return { outcome: unable };
   const ensured = await ensureCall(deps, req, choice.provider, live, access.meeting);
   return 'outcome' in ensured ? ensured : { provider: choice.provider, binding: ensured.binding };
 }

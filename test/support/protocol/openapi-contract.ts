@@ -57,10 +57,13 @@ export class OpenApiContract {
       return s?.type === 'oauth2' || s?.type === 'openIdConnect' ? 'bearer' : '';
     };
     for (const [template, item] of Object.entries(doc.paths)) {
+      // An OData action is named in full in the document (`…/microsoft.graph.mute`) and by its
+      // short name in Graph's docs (`…/mute`); Graph takes both, so both match.
       const pattern = template
         .split(/(\{[^}]+\})/)
         .map((part) => (part.startsWith('{') ? '([^/]+)' : part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')))
-        .join('');
+        .join('')
+        .replace(/\/microsoft\\\.graph\\\.(\w+)$/, '/(?:microsoft\\.graph\\.)?$1');
       for (const method of ['get', 'post', 'put', 'patch', 'delete']) {
         const op = item[method];
         if (!op) continue;

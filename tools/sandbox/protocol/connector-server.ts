@@ -30,6 +30,22 @@ export interface PostedActivity {
   activity: { type?: string; text?: string; attachments?: unknown[]; [k: string]: unknown };
 }
 
+/** A targeted meeting notification the bot sent (`POST /v1/meetings/{meetingId}/notification`), as sent. */
+export interface SentMeetingNotification {
+  meetingId: string;
+  body: unknown;
+  /** The status this server answered. */
+  status: number;
+  /** When it arrived (performance.now(), comparable with the other local servers' records). */
+  at: number;
+}
+
+/** The next matching requests get these answers instead of the normal behaviour. */
+export interface ConnectorScriptedResponse {
+  status: number;
+  body?: unknown;
+}
+
 /** An edit of a posted activity (`PUT /v3/conversations/{id}/activities/{activityId}`), as the bot sent it. */
 export interface UpdatedActivity {
   conversationId: string;
@@ -40,8 +56,9 @@ export interface UpdatedActivity {
 /**
  * A local server speaking the Bot Connector protocol Teams bots use: replies
  * (`POST /v3/conversations/{id}/activities[/{replyToId}]`), members
- * (`GET /v3/conversations/{id}/members/{userId}`) and meetings (`GET /v1/meetings/{id}`,
- * `GET /v1/meetings/{id}/participants/{aadId}?tenantId=`). With a token server, every call must
+ * (`GET /v3/conversations/{id}/members/{userId}`), meetings (`GET /v1/meetings/{id}`,
+ * `GET /v1/meetings/{id}/participants/{aadId}?tenantId=`) and targeted meeting notifications
+ * (`POST /v1/meetings/{id}/notification`, recorded in `notifications`). With a token server, every call must
  * carry a token issued for the Bot Framework scope.
  *
  * With `relayTo`, it also stands between a chat-only channel (the Agents Playground) and the bot,
@@ -64,6 +81,9 @@ export class SandboxConnector {
    * handled, as if the Bot Connector were far away (the benchmark's round-trip count). 0: none.
    */
   latencyMs = 0;
+  /** Targeted meeting notifications, in the order they came (refused ones included). */
+  readonly notifications: SentMeetingNotification[] = [];
+  private readonly scripts: Array<{ method: string; path: RegExp; responses: ConnectorScriptedResponse[] }> = [];
   /** Chat conversation id → the id of the meeting the chat belongs to (relay mode). */
   readonly meetingChats = new Map<string, string>();
   /** The relaying channel's own connector, learnt from the `serviceUrl` of what it posts. */
@@ -106,6 +126,22 @@ export class SandboxConnector {
         return;
       }
       if (me.hang.some((p) => p.test(path))) return;
+      const scripted = me.takeScripted(req.method ?? 'GET', path);
+      if (scripted) {
+        if (/\/notification$/.test(path)) me.notifications.push({ meetingId: decodeURIComponent(path.split('/')[3] ?? ''), body: parseJson(req.body), status: scripted.status, at: performance.now() });
+        json(res, scripted.status, scripted.body ?? { error: { code: 'Scripted', message: `scripted ${scripted.status}` } });
+        return;
+      }
+      const notify = /^\/v1\/meetings\/([^/]+)\/notification$/.exec(path);
+      if (notify && req.method === 'POST') {
+        const meetingId = decodeURIComponent(notify[1]!);
+        const body = parseJson(req.body);
+        const at = performance.now();
+        const answer = me.meetingNotification(meetingId, body);
+        me.notifications.push({ meetingId, body, status: answer.status, at });
+        json(res, answer.status, answer.body);
+        return;
+      }
       let m = /^\/v3\/conversations\/([^/]+)\/activities(?:\/([^/]+))?$/.exec(path);
       if (m && req.method === 'POST') {
         const id = randomUUID();
@@ -137,7 +173,9 @@ export class SandboxConnector {
       }
       m = /^\/v3\/conversations\/([^/]+)\/members\/([^/]+)$/.exec(path);
       if (m && req.method === 'GET') {
-        const member = me.members.get(decodeURIComponent(m[2]!));
+        // Teams takes a member's chat id (29:…) or their Entra object id.
+        const key = decodeURIComponent(m[2]!);
+        const member = me.members.get(key) ?? [...me.members.values()].find((x) => x.aadObjectId === key);
         if (!member) json(res, 404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found' } });
         else json(res, 200, { ...member, givenName: member.name.split(' ')[0], email: member.userPrincipalName });
         return;
@@ -177,6 +215,55 @@ export class SandboxConnector {
     });
     ref.self = new SandboxConnector(server, options.tokens, options.relayTo);
     return ref.self;
+  }
+
+  /** The next matching requests (after authentication) get these answers, in order. */
+  script(method: string, path: RegExp, responses: ConnectorScriptedResponse[]): void {
+    this.scripts.push({ method: method.toUpperCase(), path, responses: [...responses] });
+  }
+
+  private takeScripted(method: string, path: string): ConnectorScriptedResponse | undefined {
+    for (const s of this.scripts) {
+      if (s.method === method && s.path.test(path) && s.responses.length > 0) return s.responses.shift();
+    }
+    return undefined;
+  }
+
+  /**
+   * A targeted meeting notification, checked as the docs describe it
+   * (../shared/contracts/fixtures/teams-targeted-meeting-notification.request.docs.json and the
+   * README's notes): type `targetedMeetingNotification`; `value.recipients` 1 to 10 `29:` ids;
+   * surfaces `meetingStage` (contentType `task`, content.value with a title and an https-or-local url)
+   * or `meetingTabIcon`. 400 for a body that breaks that, 404 for an unknown meeting or when no
+   * recipient is in it, 207 when only some are, else 202.
+   */
+  private meetingNotification(meetingId: string, body: unknown): { status: number; body?: unknown } {
+    const bad = (message: string) => ({ status: 400, body: { error: { code: 'BadRequest', message: `Meeting notification request payload validation failed: ${message}` } } });
+    const b = body as { type?: unknown; value?: { recipients?: unknown; surfaces?: unknown } } | undefined;
+    if (b?.type !== 'targetedMeetingNotification') return bad('type');
+    const recipients = b.value?.recipients;
+    if (!Array.isArray(recipients) || recipients.length === 0 || recipients.length > 10) return bad('recipients');
+    if (!recipients.every((r) => typeof r === 'string' && r.startsWith('29:'))) return bad('recipients must be 29: ids');
+    const surfaces = b.value?.surfaces;
+    if (!Array.isArray(surfaces) || surfaces.length === 0) return bad('surfaces');
+    for (const surface of surfaces as Array<{ surface?: unknown; contentType?: unknown; content?: { value?: { title?: unknown; url?: unknown } } }>) {
+      if (surface.surface === 'meetingTabIcon') continue;
+      if (surface.surface !== 'meetingStage' || surface.contentType !== 'task') return bad('surface');
+      const value = surface.content?.value;
+      if (typeof value?.title !== 'string' || typeof value.url !== 'string' || !/^(https:\/\/|http:\/\/(127\.0\.0\.1|localhost)[:/])/.test(value.url)) return bad('content');
+    }
+    const meeting = this.meetings.get(meetingId);
+    if (!meeting) return { status: 404, body: { error: { code: 'NotFound', message: 'Meeting chat isn\'t found' } } };
+    const inMeeting = (mri: string) => {
+      const member = this.members.get(mri);
+      return !!member && !!meeting.roles[member.aadObjectId];
+    };
+    const missing = (recipients as string[]).filter((r) => !inMeeting(r));
+    if (missing.length === recipients.length) return { status: 404, body: { error: { code: 'NotFound', message: 'None of the participants were found in the roster' } } };
+    if (missing.length > 0) {
+      return { status: 207, body: { recipientsFailureInfo: missing.map((recipientMri) => ({ recipientMri, errorCode: 'MemberNotFoundInMeeting', failureReason: 'not in the meeting' })) } };
+    }
+    return { status: 202 };
   }
 
   /** An activity from the channel, on its way to the bot: what Teams adds in a meeting chat is added. */
@@ -246,4 +333,12 @@ async function forward(req: IncomingMessage & { body: string }, res: ServerRespo
   const type = answer.headers.get('content-type');
   res.writeHead(answer.status, type ? { 'content-type': type } : {});
   res.end(text);
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    return undefined;
+  }
 }

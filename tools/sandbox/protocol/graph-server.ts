@@ -26,6 +26,8 @@ export interface RecordedRequest {
   path: string;
   headers: IncomingMessage['headers'];
   body?: unknown;
+  /** When it arrived (performance.now(), comparable with the other local servers' records). */
+  at: number;
 }
 
 /** A DELETE that removed someone (answered 204). */
@@ -57,7 +59,7 @@ export interface ScriptedResponse {
 /**
  * A local server speaking Microsoft Graph's cloud communications protocol (v1.0 calls and
  * participants): it accepts an app's join, sends signed call and roster notifications to the
- * callback URI, lists participants and honours DELETE. Paths have no version prefix, so
+ * callback URI, lists participants and honours DELETE and mute. Paths have no version prefix, so
  * GRAPH_BASE_URL is simply this server's URL.
  */
 export class SandboxGraph {
@@ -107,7 +109,7 @@ export class SandboxGraph {
       }
       const me = ref.self!;
       if (me.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, me.latencyMs));
-      me.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body });
+      me.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, at: performance.now() });
       // The calls document covers /communications only; user profiles are outside it.
       if (me.opts.contract && path.startsWith('/communications')) {
         me.violations.push(...me.opts.contract.check({ method: req.method ?? 'GET', path, headers: req.headers, body }));
@@ -317,6 +319,9 @@ export class SandboxGraph {
       const profile = this.users.get(decodeURIComponent(user[1]!).toLowerCase());
       return profile ? { status: 200, body: { id: decodeURIComponent(user[1]!), ...profile } } : { status: 404, code: 'Request_ResourceNotFound' };
     }
+    // The docs' path ends in `/mute`; the OpenAPI document names the action `microsoft.graph.mute`: Graph takes both.
+    const mute = /^\/communications\/calls\/([^/]+)\/participants\/([^/]+)\/(?:microsoft\.graph\.)?mute$/.exec(path);
+    if (method === 'POST' && mute) return this.mute(decodeURIComponent(mute[1]!), decodeURIComponent(mute[2]!), body);
     const m = /^\/communications\/calls\/([^/]+)(?:\/participants(?:\/([^/]+))?)?$/.exec(path);
     const call = m && this.calls.get(decodeURIComponent(m[1]!));
     if (!m || !call) return { status: 404, code: 'NotFound' };
@@ -341,6 +346,34 @@ export class SandboxGraph {
       return { status: 200, body: { '@odata.type': '#microsoft.graph.call', id: call.id, state: call.state } };
     }
     return { status: 405, code: 'MethodNotAllowed' };
+  }
+
+  /**
+   * https://learn.microsoft.com/graph/api/participant-mute — a server mute: the participant's audio
+   * is dropped, the roster notification says `isMuted: true` (and its audio stream `serverMuted`),
+   * and the answer is a completed muteParticipantOperation echoing the clientContext.
+   */
+  private mute(callId: string, participantId: string, body: unknown): { status: number; body?: unknown; code?: string } {
+    const call = this.calls.get(callId);
+    if (!call) return { status: 404, code: 'NotFound' };
+    const p = call.participants.get(participantId);
+    if (!p) return { status: 404, code: '8507' };
+    p.isMuted = true;
+    if (Array.isArray(p.mediaStreams)) {
+      p.mediaStreams = (p.mediaStreams as Array<Record<string, unknown>>).map((m) => (m.mediaType === 'audio' ? { ...m, serverMuted: true } : m));
+    }
+    this.notifyLater(call, [{ changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [p] }]);
+    const clientContext = (body as { clientContext?: unknown } | undefined)?.clientContext;
+    return {
+      status: 200,
+      body: {
+        '@odata.type': '#microsoft.graph.muteParticipantOperation',
+        '@odata.context': `${this.url}/$metadata#muteParticipantOperation`,
+        id: randomUUID(),
+        status: 'completed',
+        clientContext: typeof clientContext === 'string' ? clientContext : null,
+      },
+    };
   }
 
   /**

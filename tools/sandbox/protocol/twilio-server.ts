@@ -37,6 +37,22 @@ export interface SandboxConference {
   statusCallback?: string;
 }
 
+/** A participant's announcement: the TwiML this server fetched from its AnnounceUrl, as Twilio does. */
+export interface SentAnnouncement {
+  conferenceSid: string;
+  callSid: string;
+  url: string;
+  method: 'GET' | 'POST';
+  /** The answer's status (0 when the request failed) and body. */
+  status: number;
+  contentType?: string;
+  body?: string;
+  /** How many REST requests this server had received when the TwiML came back (orders it among them). */
+  requestsBefore: number;
+  /** Whether the participant was still in the conference when it was played (not removed meanwhile). */
+  played: boolean;
+}
+
 /** A status callback this server posted, and the answer it got (0 when the request failed). */
 export interface SentCallback {
   url: string;
@@ -94,7 +110,8 @@ interface Placement {
  * A local server speaking Twilio's REST API 2010-04-01 for conferences, their participants and
  * calls, faithfully enough for the real `twilio` SDK (its RequestClient pointed at `url`):
  * HTTP Basic auth with the account's auth token or an API key, RFC 2822 dates, relative paging
- * URIs with `PageToken`, percent-decoded participant labels, 204 on kick and Twilio's error JSON.
+ * URIs with `PageToken`, percent-decoded participant labels, 204 on kick, participant updates (mute,
+ * announcements fetched from their AnnounceUrl) and Twilio's error JSON.
  * Kicking a conference's last participant completes the conference, as Twilio does.
  * https://www.twilio.com/docs/voice/api/conference-participant-resource
  */
@@ -107,6 +124,8 @@ export class SandboxTwilio {
   private readonly placements = new Map<string, Placement>();
   private readonly scripts: Array<{ method: string; path: RegExp; responses: TwilioScriptedResponse[] }> = [];
   readonly callbacksSent: SentCallback[] = [];
+  /** Announcements fetched from participants' AnnounceUrls, in the order they came back. */
+  readonly announcements: SentAnnouncement[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
   private callbackSeq = 0;
@@ -129,7 +148,7 @@ export class SandboxTwilio {
       if (me.opts.contract) {
         me.violations.push(...me.opts.contract.check({ method, path, headers: req.headers, body: req.body ? form : undefined }));
       }
-      send(res, me.handle(method, path, query, authorizedAs));
+      send(res, me.handle(method, path, query, authorizedAs, form));
     });
     ref.self = new SandboxTwilio(server, opts);
     return ref.self;
@@ -224,7 +243,7 @@ export class SandboxTwilio {
     return undefined;
   }
 
-  private handle(method: string, path: string, query: Record<string, string>, authorizedAs: string | undefined): Reply {
+  private handle(method: string, path: string, query: Record<string, string>, authorizedAs: string | undefined, form: Record<string, string> = {}): Reply {
     if (!authorizedAs) {
       return { ...twilioError(401, 20003, 'Authenticate'), headers: { 'www-authenticate': 'Basic realm="Twilio API"' } };
     }
@@ -259,6 +278,13 @@ export class SandboxTwilio {
         this.kick(conference, participant);
         return { status: 204 };
       }
+      if (method === 'POST' && (r = /^Conferences\/([^/]+)\/Participants\/([^/]+)\.json$/.exec(rest))) {
+        const conference = this.conferences.get(decodeURIComponent(r[1]!));
+        const participant = conference && findParticipant(conference, decodeURIComponent(r[2]!));
+        if (!conference || !participant) return notFound;
+        this.update(conference, participant, form);
+        return { status: 200, body: this.participantJson(conference, participant) };
+      }
       if (method === 'GET' && (r = /^Calls\/([^/]+)\.json$/.exec(rest))) {
         const call = this.calls.get(decodeURIComponent(r[1]!));
         return call ? { status: 200, body: this.callJson(call) } : notFound;
@@ -276,6 +302,62 @@ export class SandboxTwilio {
       if (s.method === method && s.path.test(path) && s.responses.length > 0) return s.responses.shift();
     }
     return undefined;
+  }
+
+  /**
+   * A participant update: `Muted` (with its participant-mute/-unmute callback) and `AnnounceUrl`
+   * (the TwiML is fetched, signed as Twilio signs webhooks, and played to that participant only;
+   * then announcement-end, or announcement-fail when the TwiML could not be had).
+   * https://www.twilio.com/docs/voice/api/conference-participant-resource#update-a-participant-resource
+   */
+  private update(conference: SandboxConference, participant: SandboxParticipant, form: Record<string, string>): void {
+    if (form.Muted !== undefined) {
+      const muted = form.Muted.toLowerCase() === 'true';
+      if (muted !== participant.muted) {
+        participant.muted = muted;
+        this.callback(conference, muted ? 'participant-mute' : 'participant-unmute', {
+          CallSid: participant.callSid,
+          ...(participant.label !== undefined ? { ParticipantLabel: participant.label } : {}),
+          Muted: String(muted),
+        });
+      }
+    }
+    if (form.AnnounceUrl) this.announce(conference, participant, form.AnnounceUrl, form.AnnounceMethod?.toUpperCase() === 'GET' ? 'GET' : 'POST');
+  }
+
+  private announce(conference: SandboxConference, participant: SandboxParticipant, url: string, method: 'GET' | 'POST'): void {
+    const params: Record<string, string> = { AccountSid: this.opts.accountSid, CallSid: participant.callSid, ConferenceSid: conference.sid };
+    const target = method === 'GET' ? `${url}${url.includes('?') ? '&' : '?'}${new URLSearchParams(params).toString()}` : url;
+    const fetchIt = async () => {
+      const sent: SentAnnouncement = { conferenceSid: conference.sid, callSid: participant.callSid, url, method, status: 0, requestsBefore: 0, played: false };
+      try {
+        const res = await fetch(target, {
+          method,
+          headers: {
+            'x-twilio-signature': twilio.getExpectedTwilioSignature(this.opts.authToken, target, method === 'POST' ? params : {}),
+            ...(method === 'POST' ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+          },
+          body: method === 'POST' ? new URLSearchParams(params).toString() : undefined,
+        });
+        sent.status = res.status;
+        sent.contentType = res.headers.get('content-type') ?? undefined;
+        sent.body = await res.text();
+      } catch {
+        sent.status = 0;
+      }
+      sent.requestsBefore = this.requests.length;
+      const twiml = sent.status === 200 && /<Response>[\s\S]*<\/Response>/.test(sent.body ?? '');
+      sent.played = twiml && conference.participants.get(participant.callSid) === participant;
+      this.announcements.push(sent);
+      this.callback(conference, twiml ? 'announcement-end' : 'announcement-fail', {
+        CallSid: participant.callSid,
+        ...(participant.label !== undefined ? { ParticipantLabel: participant.label } : {}),
+        AnnounceUrl: url,
+        ...(twiml ? {} : { ReasonAnnouncementFailed: `The announcement could not be fetched (${sent.status})` }),
+      });
+    };
+    const p = fetchIt().finally(() => this.inFlight.delete(p));
+    this.inFlight.add(p);
   }
 
   private kick(conference: SandboxConference, participant: SandboxParticipant): void {

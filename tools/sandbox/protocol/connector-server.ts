@@ -112,7 +112,11 @@ export class SandboxConnector {
         await me.relay(req, res);
         return;
       }
-      if (me.upstream && path.startsWith('/v3/')) {
+      // Teams finds a member by Entra object id too; the relaying channel (the Playground) knows only
+      // its own ids, so those lookups are answered here, from `members`.
+      const byEntraId = /^\/v3\/conversations\/[^/]+\/members\/([^/]+)$/.exec(path);
+      const entraMember = byEntraId && [...me.members.values()].find((x) => x.aadObjectId === decodeURIComponent(byEntraId[1]!));
+      if (me.upstream && path.startsWith('/v3/') && !entraMember) {
         await forward(req, res, `${me.upstream}${req.url}`);
         return;
       }
@@ -232,7 +236,7 @@ export class SandboxConnector {
   /**
    * A targeted meeting notification, checked as the docs describe it
    * (../shared/contracts/fixtures/teams-targeted-meeting-notification.request.docs.json and the
-   * README's notes): type `targetedMeetingNotification`; `value.recipients` 1 to 10 `29:` ids;
+   * README's notes): type `targetedMeetingNotification`; `value.recipients` 1 to 10 members' chat ids;
    * surfaces `meetingStage` (contentType `task`, content.value with a title and an https-or-local url)
    * or `meetingTabIcon`. 400 for a body that breaks that, 404 for an unknown meeting or when no
    * recipient is in it, 207 when only some are, else 202.
@@ -243,7 +247,8 @@ export class SandboxConnector {
     if (b?.type !== 'targetedMeetingNotification') return bad('type');
     const recipients = b.value?.recipients;
     if (!Array.isArray(recipients) || recipients.length === 0 || recipients.length > 10) return bad('recipients');
-    if (!recipients.every((r) => typeof r === 'string' && r.startsWith('29:'))) return bad('recipients must be 29: ids');
+    // Teams takes members' chat ids (`29:…`) only, not Entra object ids or UPNs: here, the ids of `members`.
+    if (!recipients.every((r) => typeof r === 'string' && this.members.has(r))) return bad('recipients must be chat ids of members');
     const surfaces = b.value?.surfaces;
     if (!Array.isArray(surfaces) || surfaces.length === 0) return bad('surfaces');
     for (const surface of surfaces as Array<{ surface?: unknown; contentType?: unknown; content?: { value?: { title?: unknown; url?: unknown } } }>) {

@@ -13,7 +13,12 @@ describe('Twilio conferences through the real server', () => {
   beforeEach(async () => {
     // The meeting's chat is configured for these conferences, so its organizer may bind them.
     const conferences = ['Support bridge', 'Old town hall', 'Nobody here'];
-    h = await startHarness({ TWILIO_CONFERENCE_CHATS: JSON.stringify(Object.fromEntries(conferences.map((c) => [c, MEETING_CHAT_ID]))) }, { twilio: true });
+    // The removal itself is what is tested here (one request per kick): the announcement before it
+    // (NOTIFY_REMOVED) is tested in twilio-mute-warn.test.ts.
+    h = await startHarness(
+      { TWILIO_CONFERENCE_CHATS: JSON.stringify(Object.fromEntries(conferences.map((c) => [c, MEETING_CHAT_ID]))), NOTIFY_REMOVED: 'false' },
+      { twilio: true },
+    );
     tw = h.twilio!;
     // Yesterday's bridge of the same name has ended; today's is live.
     tw.fake.addConference({ friendlyName: 'Support bridge', status: 'completed', dateCreated: new Date(Date.now() - 86_400_000) });

@@ -64,6 +64,32 @@ describe('decide: remove', () => {
   });
 });
 
+describe('decide: mute, unmute and warn a person (act_on_person)', () => {
+  const actOn = (action: 'mute' | 'unmute' | 'warn', c: RemovalCase): Decision => {
+    const target: TargetFacts = { isActor: c.targetIsActor, isBot: c.targetIsBot, isOrganizer: c.targetIsOrganizer };
+    const authority: Authority = { admin: c.actorIsAdmin, role: c.actorRole, moderatorRoles: DEFAULT_ROLES, named: c.actorIsNamed ?? false, userId: 'actor' };
+    return decide({ kind: 'act_on_person', action, authority, target });
+  };
+
+  it.each<[string, Partial<RemovalCase>, Decision]>([
+    ['an organizer acts on an attendee', { actorRole: 'organizer' }, allowed],
+    ['a named moderator acts on an attendee', { actorRole: 'attendee', actorIsNamed: true }, allowed],
+    ['an attendee acts on someone', { actorRole: 'attendee' }, denied('not_permitted')],
+    ['a presenter acts on someone (default MODERATOR_ROLES)', { actorRole: 'presenter' }, denied('not_permitted')],
+    ['an unknown role acts on someone', { actorRole: 'unknown' }, denied('unknown_role')],
+    ['a named moderator acts on the organizer', { actorRole: 'attendee', actorIsNamed: true, targetIsOrganizer: true }, denied('organizer')],
+    ['a co-organizer acts on the organizer', { actorRole: 'coorganizer', targetIsOrganizer: true }, denied('organizer')],
+    ['an admin acts on the organizer', { actorRole: 'attendee', actorIsAdmin: true, targetIsOrganizer: true }, allowed],
+    ['an organizer acts on the bot', { actorRole: 'organizer', targetIsBot: true }, denied('bot')],
+    ['an admin acts on the bot', { actorIsAdmin: true, targetIsBot: true }, denied('bot')],
+    ['an organizer acts on themselves', { actorRole: 'organizer', targetIsActor: true }, denied('self')],
+  ])('%s: the same answer for mute, unmute and warn, and as for a removal', (_case, overrides, expected) => {
+    const c = { ...base, ...overrides };
+    for (const action of ['mute', 'unmute', 'warn'] as const) expect(actOn(action, c)).toEqual(expected);
+    expect(remove(c)).toEqual(expected);
+  });
+});
+
 describe('decide: use a command', () => {
   const authority = (role: Authority['role'], admin = false): Authority => ({ admin, role, moderatorRoles: DEFAULT_ROLES, named: false, userId: 'actor' });
 

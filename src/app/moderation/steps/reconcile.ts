@@ -55,7 +55,8 @@ async function reconcileOne(deps: Pick<ModerationDeps, 'store' | 'providers'>, c
   // A ban is stored before its removal: stored, it stands (whatever became of the removal, which a
   // rejoin would now undo); not stored, nothing was done.
   if (c.action === 'ban') return { outcome: (await deps.store.bans.get(c.id)) ? 'banned' : 'interrupted', callId: c.callId };
-  // Only a kick changes a call; any other action cut off did nothing.
+  // Of the rest, only a kick's effect can be read back (is the person still in the call?); any other
+  // action cut off (a bind, a mute, a warning) is recorded as interrupted: whether it took effect is not known.
   if (c.action !== 'kick' || !c.callId || c.participantIds.length === 0) return { outcome: 'interrupted', callId: c.callId };
   const binding = await deps.store.bindings.findByCallId(c.callId);
   if (binding?.state === 'terminated') return { outcome: 'already_gone', callId: c.callId };

@@ -93,8 +93,7 @@ describe('Twilio /mute, /unmute, /warn and the notice before a kick, through the
       expect(h.lastReply()).toBe(`Warned **${numbers.mallory}** privately: only they got the warning. Case #2.`);
       expect(rest(before)).toEqual([`POST /Conferences/${bridge.sid}/Participants/${sids.mallory}.json`]);
       expect(updates()[0]!.form).toEqual({ AnnounceUrl: expect.stringMatching(announceUrlOf(2)), AnnounceMethod: 'POST' });
-      // Twilio fetched it (signed) and played it to Mallory only.
-      await tw.fake.settle();
+      // "Warned" means Twilio had the words: it fetched them (signed) before the reply, to play to Mallory only.
       expect(tw.fake.announcements).toEqual([
         expect.objectContaining({
           callSid: sids.mallory,
@@ -139,6 +138,23 @@ describe('Twilio /mute, /unmute, /warn and the notice before a kick, through the
       expect((await post(wrongToken, sign(wrongToken))).status).toBe(404);
       const bindCase = url.replace(/case=\d+/, 'case=1');
       expect((await post(bindCase, sign(bindCase))).status).toBe(404);
+    });
+
+    it('a label nobody has is "not in the call", after one update by label', async () => {
+      await start();
+      await h.bouncer.store.roster.replace(bridge.sid, []);
+      const before = tw.fake.requests.length;
+      await h.send(PEOPLE.olivia, '/warn label:"Nobody" calm down', []);
+      expect(h.lastReply()).toBe('**label "Nobody"** is not in the call right now, so nobody was warned. Case #2.');
+      expect(rest(before)).toEqual([`POST /Conferences/${bridge.sid}/Participants/Nobody.json`]);
+    });
+
+    it('a warning whose words Twilio cannot fetch (PUBLIC_BASE_URL does not reach Bouncer) is an audited failure', async () => {
+      await start({ PUBLIC_BASE_URL: 'http://127.0.0.1:9' });
+      await h.send(PEOPLE.olivia, `/warn ${numbers.mallory} calm down`, []);
+      expect(h.lastReply()).toBe("Twilio didn't complete the request, so nobody was warned. Please try again in a moment. Case #2.");
+      expect(tw.fake.announcements).toEqual([expect.objectContaining({ status: 0, played: false })]);
+      expect(h.cases()[1]).toMatchObject({ action: 'warn', outcome: 'upstream_failed' });
     });
 
     it('an announcement Twilio refuses is an audited failure', async () => {

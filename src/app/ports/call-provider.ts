@@ -73,10 +73,11 @@ export interface CallProvider {
   unmuteParticipant?(callId: string, participantIdOrLabel: string): Promise<'unmuted' | 'already_gone'>;
   /**
    * Plays a private notice to one participant only (Twilio: the participant's AnnounceUrl, pointing
-   * at Bouncer's TwiML for `notice`). With `untilHeard` it resolves once the notice has been played,
-   * so that a removal right after does not cut it off. Throws an outage when it could not be played.
+   * at Bouncer's TwiML for `notice`). Resolves once the backend has the notice's words (`until:
+   * 'fetched'`, the default), or once it has been played (`'heard'`: so that a removal right after
+   * does not cut it off). Throws an outage when it could not be had or played.
    */
-  announce?(callId: string, participantIdOrLabel: string, notice: NoticeRef, options?: { untilHeard?: boolean }): Promise<'announced' | 'already_gone'>;
+  announce?(callId: string, participantIdOrLabel: string, notice: NoticeRef, options?: { until?: 'fetched' | 'heard' }): Promise<'announced' | 'already_gone'>;
 }
 
 export type CallLookup =

@@ -41,20 +41,22 @@ interface Watch {
 }
 
 /**
- * Announcements a removal waits for, so that it does not cut them off: Twilio plays a participant's
- * announcement after fetching its TwiML from Bouncer, and a removal ends the call's time in the
- * conference at once. A watch starts before the participant is updated; the announce route says
- * when Twilio fetched the words, the conference callbacks when it finished (if subscribed).
+ * Announcements Bouncer waits for: a warning until Twilio has its words (so that "warned" means
+ * something), a notice before a removal until it has been played (a removal ends the call's time in
+ * the conference at once). Twilio plays a participant's announcement after fetching its TwiML from
+ * Bouncer. A watch starts before the participant is updated; the announce route says when Twilio
+ * fetched the words, the conference callbacks when it finished (if subscribed).
  * Kept in memory, so one instance (as the conference callbacks' ordering).
  */
 export class Announcements {
   private readonly watches = new Map<number, Watch>();
 
   /** Starts watching a notice's announcement; `close` it when done. */
-  watch(caseId: number): { heard(): Promise<void>; close(): void } {
+  watch(caseId: number): { fetched(): Promise<void>; heard(): Promise<void>; close(): void } {
     const watch: Watch = { wake: [] };
     this.watches.set(caseId, watch);
     return {
+      fetched: () => this.fetched(caseId, watch),
       heard: () => this.heard(caseId, watch),
       close: () => {
         if (this.watches.get(caseId) === watch) this.watches.delete(caseId);
@@ -84,12 +86,17 @@ export class Announcements {
    * or said it failed. Never waits past the command's deadline.
    */
   private async heard(caseId: number, watch: Watch): Promise<void> {
-    await this.until(watch, () => !!watch.served || !!watch.ended, callBudgetMs(FETCH_WAIT_MS));
-    if (watch.ended === 'fail') throw new UpstreamError('twilio', `Twilio could not play the announcement of case ${caseId}`);
-    if (!watch.served && !watch.ended) throw new UpstreamError('twilio', `Twilio did not fetch the announcement of case ${caseId}`, { retryable: true });
+    await this.fetched(caseId, watch);
     if (watch.ended) return;
     await this.until(watch, () => !!watch.ended, callBudgetMs(watch.served!.speechMs));
     if (watch.ended === 'fail') throw new UpstreamError('twilio', `Twilio could not play the announcement of case ${caseId}`);
+  }
+
+  /** Resolves once Twilio fetched the announcement's TwiML (or said it ended); throws as `heard` does. */
+  private async fetched(caseId: number, watch: Watch): Promise<void> {
+    await this.until(watch, () => !!watch.served || !!watch.ended, callBudgetMs(FETCH_WAIT_MS));
+    if (watch.ended === 'fail') throw new UpstreamError('twilio', `Twilio could not play the announcement of case ${caseId}`);
+    if (!watch.served && !watch.ended) throw new UpstreamError('twilio', `Twilio did not fetch the announcement of case ${caseId}`, { retryable: true });
   }
 
   private until(watch: Watch, done: () => boolean, ms: number): Promise<void> {

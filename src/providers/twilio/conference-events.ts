@@ -110,7 +110,7 @@ export class ConferenceEventHandler {
       events: CallStateEvents;
       clock: Clock;
       logger: Logger;
-      /** Announcements a removal waits for: told when Twilio finished (or failed) playing one. */
+      /** Announcements Bouncer waits for: told when Twilio finished (or failed) playing one. */
       announcements?: Announcements;
     },
   ) {}

@@ -34,7 +34,7 @@ export interface TwilioProviderOptions {
    * provider has no `announce`.
    */
   publicBaseUrl?: string;
-  /** Announcements a removal waits for (shared with the announce route and the conference callbacks). */
+  /** Announcements Bouncer waits for (shared with the announce route and the conference callbacks). */
   announcements?: Announcements;
 }
 
@@ -173,21 +173,22 @@ export class TwilioConferenceProvider implements CallProvider {
 
   /**
    * `POST …/Participants/{CallSid or label}.json` with `AnnounceUrl`: Twilio fetches Bouncer's TwiML
-   * for the notice (the announce route) and plays it to that participant only. With `untilHeard`,
-   * waits until it has been played (see Announcements), so that a removal does not cut it off.
+   * for the notice (the announce route) and plays it to that participant only. Waits until Twilio
+   * fetched it, or with `until: 'heard'` until it has been played (see Announcements), so that a
+   * removal does not cut it off.
    */
   private async announceTo(
     publicBaseUrl: string,
     conferenceSid: string,
     callSidOrLabel: string,
     notice: NoticeRef,
-    options: { untilHeard?: boolean } = {},
+    options: { until?: 'fetched' | 'heard' } = {},
   ): Promise<'announced' | 'already_gone'> {
-    const watch = options.untilHeard ? this.options.announcements?.watch(notice.caseId) : undefined;
+    const watch = this.options.announcements?.watch(notice.caseId);
     try {
       const update = { announceUrl: announceUrl(publicBaseUrl, notice), announceMethod: 'POST' } as const;
       if (!(await this.updateParticipant('announce to participant', conferenceSid, callSidOrLabel, update))) return 'already_gone';
-      await watch?.heard();
+      await (options.until === 'heard' ? watch?.heard() : watch?.fetched());
       return 'announced';
     } finally {
       watch?.close();

@@ -34,7 +34,7 @@ export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
         routes: [twilioEventsRoute({ publicBaseUrl, logger }), twilioVoiceRoute({ publicBaseUrl, logger }), ...twilioAnnounceRoutes({ publicBaseUrl, logger })],
       };
     }
-    // Shared by the provider (a removal waits for its notice), the announce route and the callbacks.
+    // Shared by the provider (which waits for its announcements), the announce route and the callbacks.
     const announcements = new Announcements();
     const provider = new TwilioConferenceProvider({
       client: createTwilioClient({ ...account, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs }),

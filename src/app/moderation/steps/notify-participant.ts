@@ -87,7 +87,7 @@ export async function sendNotice(
   subject: NoticeSubject,
   route: NoticeRoute,
   notice: NoticeContent & { ref: NoticeRef },
-  options: { untilHeard?: boolean } = {},
+  options: { until?: 'fetched' | 'heard' } = {},
 ): Promise<'sent' | 'already_gone'> {
   if (route.via === 'meeting') {
     await deps.notices!.notifyInMeeting(route.to, notice);
@@ -119,7 +119,7 @@ export async function noticeBeforeRemoval(
   const budgetMs = Math.min(NOTICE_BEFORE_REMOVAL_MAX_MS, timeLeftMs() / 2);
   try {
     const sent = await withDeadline(budgetMs, () =>
-      sendNotice(deps, subject, found.route, { kind: 'removal', reason: req.reason, ref }, { untilHeard: true }),
+      sendNotice(deps, subject, found.route, { kind: 'removal', reason: req.reason, ref }, { until: 'heard' }),
     );
     return sent === 'sent' ? 'sent' : 'failed';
   } catch (err) {

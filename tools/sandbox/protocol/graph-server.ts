@@ -362,7 +362,8 @@ export class SandboxGraph {
     if (Array.isArray(p.mediaStreams)) {
       p.mediaStreams = (p.mediaStreams as Array<Record<string, unknown>>).map((m) => (m.mediaType === 'audio' ? { ...m, serverMuted: true } : m));
     }
-    this.notifyLater(call, [{ changeType: 'updated', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [p] }]);
+    // An 'updated' roster notification carries the whole roster (see rosterNotification).
+    this.notifyLater(call, [this.rosterNotification(call)]);
     const clientContext = (body as { clientContext?: unknown } | undefined)?.clientContext;
     return {
       status: 200,

@@ -1,6 +1,8 @@
 import { callBudgetMs } from '../../app/domain/deadline.js';
 import { UpstreamError } from '../../app/domain/errors.js';
 import type { NoticeRef } from '../../app/ports/call-provider.js';
+import type { Clock, Logger } from '../../app/ports/runtime.js';
+import type { Store } from '../../app/ports/store.js';
 
 /** Where Twilio fetches a participant's announcement from: Bouncer's TwiML for one notice. */
 export const TWILIO_ANNOUNCE_PATH = '/api/twilio/announce';
@@ -40,16 +42,35 @@ interface Watch {
   wake: Array<() => void>;
 }
 
+/** How often a wait that another instance may end reads the store. */
+const POLL_MS = 200;
+/** How long the store keeps what became of an announcement. */
+const KEEP_MS = 60 * 60_000;
+
+/** The store keys of what became of a notice's announcement (another instance may have seen it). */
+const fetchedKey = (caseId: number) => `announcement:${caseId}:fetched`;
+const endedKey = (caseId: number) => `announcement:${caseId}:ended`;
+
 /**
  * Announcements Bouncer waits for: a warning until Twilio has its words (so that "warned" means
  * something), a notice before a removal until it has been played (a removal ends the call's time in
  * the conference at once). Twilio plays a participant's announcement after fetching its TwiML from
  * Bouncer. A watch starts before the participant is updated; the announce route says when Twilio
- * fetched the words, the conference callbacks when it finished (if subscribed).
- * Kept in memory, so one instance (as the conference callbacks' ordering).
+ * fetched the words, the conference callbacks when it finished (if subscribed). Behind one public
+ * URL those requests may reach another instance: what they say is also claimed in the store
+ * (idempotency keys, as the join lease is), and a wait reads it there every POLL_MS as well as in
+ * memory.
  */
 export class Announcements {
   private readonly watches = new Map<number, Watch>();
+
+  constructor(
+    private readonly deps: {
+      store: Pick<Store, 'idempotency'>;
+      clock: Clock;
+      logger: Logger;
+    },
+  ) {}
 
   /** Starts watching a notice's announcement; `close` it when done. */
   watch(caseId: number): { fetched(): Promise<void>; heard(): Promise<void>; close(): void } {
@@ -64,20 +85,49 @@ export class Announcements {
     };
   }
 
-  /** Twilio fetched a watched notice's TwiML: playing starts now. */
-  served(caseId: number, text: string): void {
+  /** Twilio fetched a notice's TwiML: playing starts now. */
+  async served(caseId: number, text: string): Promise<void> {
+    const ms = speechMs(text);
     const watch = this.watches.get(caseId);
-    if (!watch) return;
-    watch.served = { speechMs: speechMs(text) };
-    for (const wake of watch.wake.splice(0)) wake();
+    if (watch) {
+      watch.served = { speechMs: ms };
+      for (const wake of watch.wake.splice(0)) wake();
+    }
+    await this.remember(fetchedKey(caseId), String(ms));
   }
 
-  /** Twilio says a watched notice's announcement ended (`announcement-end`) or failed (`announcement-fail`). */
-  ended(caseId: number, failed: boolean): void {
+  /** Twilio says a notice's announcement ended (`announcement-end`) or failed (`announcement-fail`). */
+  async ended(caseId: number, failed: boolean): Promise<void> {
     const watch = this.watches.get(caseId);
-    if (!watch) return;
-    watch.ended = failed ? 'fail' : 'end';
-    for (const wake of watch.wake.splice(0)) wake();
+    if (watch) {
+      watch.ended = failed ? 'fail' : 'end';
+      for (const wake of watch.wake.splice(0)) wake();
+    }
+    await this.remember(endedKey(caseId), failed ? 'fail' : 'end');
+  }
+
+  /** Claims a key for the other instances; a failure only costs them the time they would have saved. */
+  private async remember(key: string, value: string): Promise<void> {
+    const at = this.deps.clock.now();
+    try {
+      await this.deps.store.idempotency.claim(key, value, at.toISOString(), new Date(at.getTime() + KEEP_MS).toISOString());
+    } catch (err) {
+      this.deps.logger.warn({ err, key }, 'could not record what became of an announcement');
+    }
+  }
+
+  /** What the store says became of the announcement, into `watch` (another instance may have seen it). */
+  private async readBack(caseId: number, watch: Watch): Promise<void> {
+    const { idempotency } = this.deps.store;
+    if (!watch.served) {
+      const fetched = await idempotency.get(fetchedKey(caseId));
+      const ms = Number(fetched?.requestHash);
+      if (fetched && Number.isFinite(ms)) watch.served = { speechMs: ms };
+    }
+    if (!watch.ended) {
+      const ended = (await idempotency.get(endedKey(caseId)))?.requestHash;
+      if (ended === 'end' || ended === 'fail') watch.ended = ended;
+    }
   }
 
   /**
@@ -88,27 +138,33 @@ export class Announcements {
   private async heard(caseId: number, watch: Watch): Promise<void> {
     await this.fetched(caseId, watch);
     if (watch.ended) return;
-    await this.until(watch, () => !!watch.ended, callBudgetMs(watch.served!.speechMs));
+    await this.until(caseId, watch, () => !!watch.ended, callBudgetMs(watch.served!.speechMs));
     if (watch.ended === 'fail') throw new UpstreamError('twilio', `Twilio could not play the announcement of case ${caseId}`);
   }
 
   /** Resolves once Twilio fetched the announcement's TwiML (or said it ended); throws as `heard` does. */
   private async fetched(caseId: number, watch: Watch): Promise<void> {
-    await this.until(watch, () => !!watch.served || !!watch.ended, callBudgetMs(FETCH_WAIT_MS));
+    await this.until(caseId, watch, () => !!watch.served || !!watch.ended, callBudgetMs(FETCH_WAIT_MS));
     if (watch.ended === 'fail') throw new UpstreamError('twilio', `Twilio could not play the announcement of case ${caseId}`);
     if (!watch.served && !watch.ended) throw new UpstreamError('twilio', `Twilio did not fetch the announcement of case ${caseId}`, { retryable: true });
   }
 
-  private until(watch: Watch, done: () => boolean, ms: number): Promise<void> {
-    if (done() || ms <= 0) return Promise.resolve();
-    return new Promise((resolve) => {
-      const timer = setTimeout(finish, ms);
-      function finish() {
-        clearTimeout(timer);
-        resolve();
-      }
-      const check = () => (done() ? finish() : watch.wake.push(check));
-      watch.wake.push(check);
-    });
+  /** Waits until `done`, woken by this instance at once or by the store every POLL_MS, for at most `ms`. */
+  private async until(caseId: number, watch: Watch, done: () => boolean, ms: number): Promise<void> {
+    const deadline = Date.now() + ms;
+    for (;;) {
+      if (done()) return;
+      const left = deadline - Date.now();
+      if (left <= 0) return;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(finish, Math.min(POLL_MS, left));
+        function finish() {
+          clearTimeout(timer);
+          resolve();
+        }
+        watch.wake.push(finish);
+      });
+      if (!done()) await this.readBack(caseId, watch).catch((err: unknown) => this.deps.logger.warn({ err, caseId }, 'could not read what became of an announcement'));
+    }
   }
 }

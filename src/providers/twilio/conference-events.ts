@@ -164,7 +164,7 @@ export class ConferenceEventHandler {
       case 'announcement-end':
       case 'announcement-fail': {
         const ref = e.AnnounceUrl ? announcedNotice(e.AnnounceUrl) : undefined;
-        if (ref) this.deps.announcements?.ended(ref.caseId, e.StatusCallbackEvent === 'announcement-fail');
+        if (ref) await this.deps.announcements?.ended(ref.caseId, e.StatusCallbackEvent === 'announcement-fail');
         break;
       }
       default:

@@ -35,7 +35,7 @@ export const twilioProvider = defineProvider<'twilio', TwilioConfig>({
       };
     }
     // Shared by the provider (which waits for its announcements), the announce route and the callbacks.
-    const announcements = new Announcements();
+    const announcements = new Announcements({ store, clock, logger });
     const provider = new TwilioConferenceProvider({
       client: createTwilioClient({ ...account, baseUrl: config.baseUrl, timeoutMs: config.timeoutMs }),
       logger,

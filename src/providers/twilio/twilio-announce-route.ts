@@ -38,7 +38,7 @@ export function twilioAnnounceRoutes(deps: AnnounceRouteDeps): RawRoute[] {
     const notice = ref && (await deps.findNotice(ref.caseId, ref.token));
     if (!ref || !notice) return httpProblem('not-found');
     const { text } = noticeWords(notice);
-    deps.announcements?.served(ref.caseId, text);
+    await deps.announcements?.served(ref.caseId, text);
     return { status: 200, text: { contentType: 'text/xml; charset=utf-8', content: twimlSay(text) }, headers: { 'cache-control': 'no-store' } };
   };
   return (['GET', 'POST'] as const).map((method) => ({ kind: 'raw', method, path: TWILIO_ANNOUNCE_PATH, maxBodyBytes: MAX_BODY_BYTES, handle: handle(method) }));

@@ -118,6 +118,9 @@ function retryableOf(c: AuditCase): boolean | undefined {
       return false;
     case undefined:
     case 'removed':
+    case 'muted':
+    case 'unmuted':
+    case 'warned':
     case 'already_gone':
     case 'dry_run':
     case 'bound':

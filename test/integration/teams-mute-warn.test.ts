@@ -167,7 +167,7 @@ describe('Teams /mute, /unmute, /warn and the notice before a kick, through the 
       await send(PEOPLE.olivia, '/warn', []);
       expect(h.lastReply()).toBe('Who should I warn? Mention them: `/warn @person <reason>`.');
       await send(PEOPLE.olivia, '/warn <at>Mallory</at> <at>Ann Attendee</at> stop', [PEOPLE.mallory, PEOPLE.ann]);
-      expect(h.lastReply()).toBe('I act on one person at a time, and you mentioned Mallory, Ann Attendee. Send one `/warn` for each.');
+      expect(h.lastReply()).toBe('`/warn` takes one person at a time, and you mentioned Mallory, Ann Attendee. Send one for each.');
       expect(h.connector.notifications).toEqual([]);
       expect(h.cases()).toEqual([]);
     });

@@ -262,6 +262,15 @@ describe('bulk /kick from a Teams message (issue 12, item 4)', () => {
     expect(args.reason).toBe('spam');
   });
 
+  it('/mute and /warn take the one person mentioned first; one mentioned in the reason is not a target', () => {
+    const warn = parse(toCommandInput(message('<at>Bouncer</at> /warn <at>Ana</at> stop insulting <at>Cy</at>', [people.a, people.c])));
+    expect(expectCommand(warn, 'warn')).toEqual({ target: { kind: 'mention', chatId: '29:a', displayName: 'Ana' }, reason: 'stop insulting' });
+    const mute = parse(toCommandInput(message('<at>Bouncer</at> /mute <at>Ana</at>, <at>Ben Two</at> noise', [people.a, people.b])));
+    expect(mute).toEqual({ ok: false, problem: { kind: 'several_targets', command: 'mute', names: ['Ana', 'Ben Two'] } });
+    const unmute = parse(toCommandInput(message('<at>Bouncer</at> /unmute <at>Ana</at>', [people.a])));
+    expect(expectCommand(unmute, 'unmute')).toEqual({ target: { kind: 'mention', chatId: '29:a', displayName: 'Ana' }, reason: undefined });
+  });
+
   it('a reason before the one person mentioned is still the reason (as before bulk kicks)', () => {
     const args = kickArgs('/kick spam <at>Ana</at>', [people.a]);
     expect(args).toEqual({ target: { kind: 'mention', chatId: '29:a', displayName: 'Ana' }, reason: 'spam', dryRun: false });

@@ -189,12 +189,19 @@ describe('POST /api/moderation/kick', () => {
   });
 
   it('acts on a Twilio conference named in the body, by phone number', async () => {
-    const conf = h.twilio!.fake.addConference({ friendlyName: 'Night bridge', status: 'in-progress' });
+    // Its status callbacks (announcement-end included) reach Bouncer, so the caller's notice before
+    // the removal (NOTIFY_REMOVED) is waited for only as long as Twilio takes to play it.
+    const conf = h.twilio!.fake.addConference({
+      friendlyName: 'Night bridge',
+      status: 'in-progress',
+      statusCallback: `${h.bouncer.url}/api/twilio/conference-events`,
+    });
     const caller = h.twilio!.fake.addParticipant(conf.sid, { from: '+15550001234' });
     const res = await post(kickBody({ call: { twilioConference: 'Night bridge' }, target: { phoneNumber: '+15550001234' } }));
     expect(res.status).toBe(200);
     expect(res.body).toMatchObject({ outcome: 'removed', callId: conf.sid, participantIds: [caller.callSid] });
     expect(conf.participants.has(caller.callSid)).toBe(false);
+    expect(h.twilio!.fake.announcements).toEqual([expect.objectContaining({ callSid: caller.callSid, played: true })]);
   });
 
   it('serves the OpenAPI document', async () => {

@@ -165,7 +165,7 @@ describe('Teams /mute, /unmute, /warn and the notice before a kick, through the 
       await send(PEOPLE.olivia, '/warn <at>Mallory</at>', [PEOPLE.mallory]);
       expect(h.lastReply()).toBe('Usage: `/warn @person <reason>`.');
       await send(PEOPLE.olivia, '/warn', []);
-      expect(h.lastReply()).toBe('Who should I warn? Mention them: `/warn @person <reason>`.');
+      expect(h.lastReply()).toBe('Who should I warn? Mention them, or give a phone number or label: `/warn @person <reason>`.');
       await send(PEOPLE.olivia, '/warn <at>Mallory</at> <at>Ann Attendee</at> stop', [PEOPLE.mallory, PEOPLE.ann]);
       expect(h.lastReply()).toBe('`/warn` takes one person at a time, and you mentioned Mallory, Ann Attendee. Send one for each.');
       expect(h.connector.notifications).toEqual([]);

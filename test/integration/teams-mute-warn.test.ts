@@ -244,6 +244,27 @@ describe('Teams /mute, /unmute, /warn and the notice before a kick, through the 
       expect(detailOf(h.cases()[0])).toEqual({});
     });
 
+    it('a /ban tells them why before its removal too; a failed notice neither stops the removal nor lifts the ban', async () => {
+      await start();
+      await send(PEOPLE.olivia, '/ban <at>Mallory</at> for 2h spamming', [PEOPLE.mallory]);
+      expect(h.lastReply()).toMatch(/^Removed \*\*Mallory\*\* from the call and banned them from this chat's calls until .+ UTC\. Case #1\.$/);
+      const [notice] = h.connector.notifications;
+      expect(notice).toMatchObject({ status: 202, body: { value: { recipients: [PEOPLE.mallory.chatId] } } });
+      const deletes = h.graph.requests.filter((r) => r.method === 'DELETE');
+      expect(deletes).toHaveLength(1);
+      expect(notice!.at).toBeLessThan(deletes[0]!.at);
+      const page = (notice!.body as { value: { surfaces: Array<{ content: { value: { url: string } } }> } }).value.surfaces[0]!.content.value.url;
+      expect((await pageOf(page)).text).toContain('A moderator is removing you from this call. Reason: spamming');
+      expect(detailOf(h.cases()[0])).toMatchObject({ notice: 'sent' });
+
+      h.connector.script('POST', /\/notification$/, [{ status: 403 }]);
+      await send(PEOPLE.olivia, '/ban <at>Ann Attendee</at> trolling', [PEOPLE.ann]);
+      expect(h.lastReply()).toMatch(/^Removed \*\*Ann Attendee\*\* from the call and banned them .+\. I couldn't tell them why first: the notice didn't reach them\. Case #2\.$/);
+      expect(participantOf(PEOPLE.ann.aadObjectId)).toBeUndefined();
+      expect(await h.bouncer.store.bans.get(2)).toBeDefined();
+      expect(detailOf(h.cases()[1])).toMatchObject({ notice: 'failed' });
+    });
+
     it('a dry run sends no notice', async () => {
       await start();
       await send(PEOPLE.olivia, '/kick <at>Mallory</at> --dry-run', [PEOPLE.mallory]);

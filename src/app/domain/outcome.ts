@@ -70,6 +70,8 @@ type OutcomeBody =
       callId?: string;
       participantIds: string[];
       removed: boolean;
+      /** The notice sent just before the removal (NOTIFY_REMOVED); absent when none was to be sent. */
+      notice?: NoticeStatus;
     }
   /** The active bans lifted (`banCaseIds`: the cases that made them; empty: there was none to lift). `asked`: the ban's case number, when the request gave one. */
   | { kind: 'unbanned'; caseId: number; target: TargetSummary; banCaseIds: number[]; asked?: number }

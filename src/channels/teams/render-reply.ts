@@ -139,8 +139,9 @@ export class Renderer {
       case 'banned': {
         const where = o.everywhere ? 'from every call Bouncer moderates' : "from this chat's calls";
         const until = o.expiresAt ? `until ${utcTime(o.expiresAt)}` : 'until `/unban`';
+        const notice = o.notice === 'failed' ? " I couldn't tell them why first: the notice didn't reach them." : '';
         return o.removed
-          ? `Removed ${who(o.target)} from the call and banned them ${where} ${until}. ${ref}`
+          ? `Removed ${who(o.target)} from the call and banned them ${where} ${until}.${notice} ${ref}`
           : `Banned ${who(o.target)} ${where} ${until}. They are not in the call right now; if they join, I'll remove them. ${ref}`;
       }
       case 'unbanned': {

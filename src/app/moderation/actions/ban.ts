@@ -1,4 +1,4 @@
-import type { Outcome, TargetSummary } from '../../domain/outcome.js';
+import type { NoticeStatus, Outcome, TargetSummary } from '../../domain/outcome.js';
 import type { Participant } from '../../domain/participant.js';
 import type { CallProvider } from '../../ports/call-provider.js';
 import { BAN_EVERYWHERE, type Ban, type BanIdentity, type NewBan } from '../../ports/store.js';
@@ -9,6 +9,7 @@ import { CaseRecorder } from '../steps/audit.js';
 import type { Access, RequestScope } from '../steps/lookups.js';
 import { readAccess } from '../steps/read-access.js';
 import { identifyTarget, locateTarget, vetMatches, type IdentifiedTarget, type LocatedTarget } from '../steps/removal-target.js';
+import { newNoticeToken, noticeBeforeRemoval, noticeDetail } from '../steps/notify-participant.js';
 import { claimRemoval, settleRemoval } from '../steps/removals-in-flight.js';
 import { personKeys, summarize, withUser } from '../steps/resolve-target.js';
 import { precheckKick } from './kick.js';
@@ -104,7 +105,7 @@ export async function ban(req: BanRequest, scope: RequestScope): Promise<Outcome
     expiresAt,
   });
   const keys = matches.map((p) => p.participantId);
-  const banned = (removed: string[]): Unrecorded => ({
+  const banned = (removed: string[], notice?: NoticeStatus): Unrecorded => ({
     kind: 'banned',
     target: summary,
     everywhere: req.everywhere,
@@ -112,33 +113,43 @@ export async function ban(req: BanRequest, scope: RequestScope): Promise<Outcome
     callId,
     participantIds: removed,
     removed: removed.length > 0,
+    ...(notice ? { notice } : {}),
   });
-  return recorder.act(callId, keys, async (caseId) => {
-    if (!call || keys.length === 0) {
-      await deps.store.bans.add(newBan(caseId));
-      return banned([]);
-    }
-    const { provider, binding } = call;
-    // Claimed first: the enforcer, which sees the ban as soon as it is stored, leaves these to us.
-    const claimed = keys.filter((key) => claimRemoval(deps.store, binding.callId, key));
-    let settled = false;
-    try {
-      await deps.store.bans.add(newBan(caseId));
-      let removed: string[];
-      try {
-        removed = await removeAll(provider, binding.callId, claimed);
-      } catch (err) {
-        await liftAfterFailure(deps, caseId);
-        throw err;
+  // With NOTIFY_REMOVED the person is told why just before the removal (as a kick does); the
+  // notice's token is in the pending case, so that the backend can fetch the notice back by then.
+  const token = deps.notifyRemoved && call && keys.length > 0 ? newNoticeToken() : undefined;
+  return recorder.act(
+    callId,
+    keys,
+    async (caseId) => {
+      if (!call || keys.length === 0) {
+        await deps.store.bans.add(newBan(caseId));
+        return banned([]);
       }
-      settled = true;
-      await deps.store.roster.remove(binding.callId, keys);
-      // Those the enforcer was removing already (under this ban, or an older one) are out too.
-      return banned([...removed, ...keys.filter((key) => !claimed.includes(key))]);
-    } finally {
-      for (const key of claimed) settleRemoval(deps.store, binding.callId, key, settled);
-    }
-  });
+      const { provider, binding } = call;
+      // Claimed first: the enforcer, which sees the ban as soon as it is stored, leaves these to us.
+      const claimed = keys.filter((key) => claimRemoval(deps.store, binding.callId, key));
+      let settled = false;
+      try {
+        await deps.store.bans.add(newBan(caseId));
+        const notice = token ? await noticeBeforeRemoval(deps, req, { provider, binding, matches, keys, user: identified.user }, { caseId, token }) : undefined;
+        let removed: string[];
+        try {
+          removed = await removeAll(provider, binding.callId, claimed);
+        } catch (err) {
+          await liftAfterFailure(deps, caseId);
+          throw err;
+        }
+        settled = true;
+        await deps.store.roster.remove(binding.callId, keys);
+        // Those the enforcer was removing already (under this ban, or an older one) are out too.
+        return banned([...removed, ...keys.filter((key) => !claimed.includes(key))], notice);
+      } finally {
+        for (const key of claimed) settleRemoval(deps.store, binding.callId, key, settled);
+      }
+    },
+    token ? noticeDetail(token) : undefined,
+  );
 }
 
 /** Removes each participant; returns those that were there to remove. */

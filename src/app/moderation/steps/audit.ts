@@ -194,7 +194,7 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
     case 'moderator_removed':
       return { wasNamed: outcome.wasNamed };
     case 'banned':
-      return { everywhere: outcome.everywhere, expiresAt: outcome.expiresAt, removed: outcome.removed };
+      return { everywhere: outcome.everywhere, expiresAt: outcome.expiresAt, removed: outcome.removed, ...(outcome.notice ? { notice: outcome.notice } : {}) };
     case 'unbanned':
       return { banCaseIds: outcome.banCaseIds };
     default:

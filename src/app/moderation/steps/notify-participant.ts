@@ -131,7 +131,7 @@ export async function noticeBeforeRemoval(
 
 /**
  * The notice of an audit case, for a backend fetching it back: only with the token the case keeps,
- * and only for an action that sends one (a warning, a removal). Undefined otherwise.
+ * and only for an action that sends one (a warning; a removal: a kick or a ban). Undefined otherwise.
  */
 export async function findNotice(store: Store, caseId: number, token: string): Promise<NoticeContent | undefined> {
   if (!Number.isSafeInteger(caseId) || caseId <= 0 || token.length === 0 || token.length > 64) return undefined;
@@ -139,7 +139,7 @@ export async function findNotice(store: Store, caseId: number, token: string): P
   const kept = found?.detail[TOKEN_KEY];
   if (!found || typeof kept !== 'string' || !sameToken(kept, token)) return undefined;
   if (found.action === 'warn') return { kind: 'warning', reason: found.reason };
-  if (found.action === 'kick') return { kind: 'removal', reason: found.reason };
+  if (found.action === 'kick' || found.action === 'ban') return { kind: 'removal', reason: found.reason };
   return undefined;
 }
 

@@ -90,6 +90,61 @@ describe('the sandbox (npm run playground without the Playground)', () => {
     expect(sandbox.graph.notificationsSent.every((n) => n.status === 202)).toBe(true);
   });
 
+  /** The state page as a client that is not a browser reads it: JSON, with who was removed and how to make them rejoin. */
+  const statePage = async () =>
+    (await (await fetch(sandbox.stateUrl)).json()) as {
+      teamsCall: { participants: string[] };
+      phoneConference: { participants: string[] };
+      removed: Array<{ id: string; name: string; where: string; rejoin: { method: string; url: string; body: { who: string } } }>;
+    };
+  const pressRejoin = async (name: string) => {
+    const entry = (await statePage()).removed.find((p) => p.name === name);
+    expect(entry, `${name} is listed as removed`).toBeDefined();
+    const started = Date.now();
+    const res = await fetch(entry!.rejoin.url, { method: entry!.rejoin.method, headers: { 'content-type': 'application/json' }, body: JSON.stringify(entry!.rejoin.body) });
+    expect(res.status).toBe(200);
+    return { ...((await res.json()) as { participantId: string; status: number; inCall: boolean; removedAfterMs?: number }), tookMs: Date.now() - started };
+  };
+  const autoCases = async () => (await bouncer.store.cases.list({ limit: 100 })).filter((c) => c.source === 'auto');
+
+  it("the state page's Rejoin makes a removed person come back through Graph's roster notification; a ban removes them again within a second, as an auto case", async () => {
+    // Megan was kicked (above): she is listed, and her rejoin is a real roster notification Bouncer accepts.
+    const megan = await pressRejoin('Megan Bowen');
+    expect(megan).toMatchObject({ status: 202, inCall: true });
+    expect(sandbox.state().teamsCall.participants).toContain('Megan Bowen');
+    expect((await statePage()).removed.map((p) => p.name)).not.toContain('Megan Bowen');
+
+    expect(text(await say('Alex Wilber', '/ban', ['Megan Bowen']))).toMatch(/^Removed \*\*Megan Bowen\*\* from the call and banned them from this chat's calls until `\/unban`\./);
+    expect(sandbox.state().teamsCall.participants).not.toContain('Megan Bowen');
+    const again = await pressRejoin('Megan Bowen');
+    expect(again.inCall).toBe(false);
+    expect(again.removedAfterMs).toBeLessThan(1000);
+    expect(again.tookMs).toBeLessThan(1000);
+    expect(sandbox.state().teamsCall.participants).not.toContain('Megan Bowen');
+    const auto = (await autoCases()).find((c) => c.participantIds.includes(again.participantId));
+    expect(auto).toMatchObject({ action: 'kick', outcome: 'removed', targetName: 'Megan Bowen', participantIds: [again.participantId] });
+    expect(auto!.detail).toMatchObject({ banCaseId: expect.any(Number) });
+
+    // A browser gets the page itself, with a Rejoin button (a form) for her; pressing it comes back to the page, which says what happened.
+    const page = await (await fetch(sandbox.stateUrl, { headers: { accept: 'text/html' } })).text();
+    expect(page).toMatch(/<li>Megan Bowen <form method="post" action="\/rejoin"[^>]*><input type="hidden" name="who" value="teams:[^"]+"><button>Rejoin<\/button><\/form><\/li>/);
+    const who = /name="who" value="([^"]+)"/.exec(page)![1]!;
+    const pressed = await fetch(`${sandbox.stateUrl}rejoin`, {
+      method: 'POST',
+      headers: { accept: 'text/html', 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ who }).toString(),
+      redirect: 'manual',
+    });
+    expect(pressed.status).toBe(303);
+    expect(pressed.headers.get('location')).toBe('/');
+    expect(await (await fetch(sandbox.stateUrl, { headers: { accept: 'text/html' } })).text()).toMatch(
+      /<strong>Megan Bowen<\/strong> tried to rejoin: Bouncer removed them again after \d+ ms\./,
+    );
+    expect(await autoCases()).toHaveLength(2);
+    // Nobody removed has an unknown id.
+    expect((await fetch(`${sandbox.stateUrl}rejoin`, { method: 'POST', body: JSON.stringify({ who: 'teams:nobody' }) })).status).toBe(404);
+  });
+
   it("matches a caller by the phone number in the person's directory profile", async () => {
     expect(text(await say('Alex Wilber', '/bind twilio Sandbox dial-in'))).toMatch(/Sandbox dial-in/);
     expect(text(await say('Alex Wilber', '/kick', ['Isaiah Langer']))).toMatch(/^Removed /);
@@ -103,6 +158,24 @@ describe('the sandbox (npm run playground without the Playground)', () => {
     expect(leaves.map((c) => c.params.ParticipantLabel ?? c.params.CallSid)).toEqual([expect.stringMatching(/^CA/), 'Guest 1']);
     expect(leaves.every((c) => c.status === 204)).toBe(true);
     expect(text(await say('Alex Wilber', '/participants'))).toBe('In the phone conference **Sandbox dial-in** (1 person):\n- Patti Fernandez');
+  });
+
+  it("the state page's Rejoin makes a removed caller call back through Twilio's participant-join callback; a banned number is removed again", async () => {
+    const guest = await pressRejoin('Guest 1 (+12025550177)');
+    expect(guest).toMatchObject({ status: 204, inCall: true });
+    expect(sandbox.state().phoneConference.participants).toContain('Guest 1 (+12025550177)');
+    const join = sandbox.twilio.callbacksSent.find((c) => c.params.StatusCallbackEvent === 'participant-join' && c.params.CallSid === guest.participantId);
+    expect(join?.params).toMatchObject({ ParticipantLabel: 'Guest 1', Muted: 'false', Hold: 'false', Coaching: 'false', EndConferenceOnExit: 'false', StartConferenceOnEnter: 'true' });
+
+    const before = (await autoCases()).length;
+    expect(text(await say('Alex Wilber', '/ban +12025550123 for 1h'))).toMatch(/^Banned \*\*\+12025550123\*\*/);
+    const isaiah = await pressRejoin('+12025550123');
+    expect(isaiah).toMatchObject({ status: 204, inCall: false });
+    expect(isaiah.removedAfterMs).toBeLessThan(1000);
+    expect(sandbox.state().phoneConference.participants).not.toContain('+12025550123');
+    const autos = await autoCases();
+    expect(autos).toHaveLength(before + 1);
+    expect(autos.find((c) => c.participantIds.includes(isaiah.participantId))).toMatchObject({ action: 'kick', outcome: 'removed', callId: sandbox.twilio.kicked[0]!.conferenceSid });
   });
 
   it('writes a Playground configuration with the same people and chat', () => {

@@ -168,6 +168,7 @@ function banner(playgroundUrl: string, stateUrl: string, bouncerUrl: string): vo
     ['/bind', "Bouncer joins the meeting's call"],
     ['/participants', 'who is in it, with Remove buttons'],
     [`/kick @${target.name}`, 'removes her from the call'],
+    [`/ban @${target.name} for 1h`, 'removes her and keeps her out: press Rejoin on the state page'],
     [`/bind twilio ${SANDBOX.twilio.conference}`, 'the phone conference instead; then /kick label:Guest 1'],
     ['/modlog', 'the audit log (/help for the rest)'],
   ];
@@ -175,6 +176,8 @@ function banner(playgroundUrl: string, stateUrl: string, bouncerUrl: string): vo
   for (const [command, what] of rows) say(`      @${SANDBOX.botName} ${command.padEnd(width)}   ${what}`);
   say();
   say(`  Sandbox state (who is in the call right now): ${stateUrl}`);
+  say('  Rejoin: on that page, a removed person has a Rejoin button that makes them try to');
+  say("  come back, as Teams' Rejoin or a new call would; a ban removes them again at once.");
   say(`  Bouncer itself: ${bouncerUrl}/healthz`);
   say('  Ctrl-C stops everything; each run starts from the same meeting.');
   say(rule);

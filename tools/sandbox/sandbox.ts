@@ -1,8 +1,10 @@
-import { json, listen, type TlsIdentity } from './protocol/http-util.js';
+import type { TlsIdentity } from './protocol/http-util.js';
 import type { SandboxConnector } from './protocol/connector-server.js';
 import type { SandboxGraph } from './protocol/graph-server.js';
 import type { SandboxConference, SandboxTwilio } from './protocol/twilio-server.js';
+import { Rejoins } from './rejoin.js';
 import { SANDBOX } from './seed.js';
+import { startStatePage } from './state-page.js';
 import { startWorld } from './world.js';
 
 export interface SandboxOptions {
@@ -24,9 +26,11 @@ export interface RunningSandbox {
   bouncerEnv: Record<string, string>;
   /** The endpoint the chat client (the Agents Playground) posts activities to. */
   messagesUrl: string;
-  /** A page that shows who is in the call and in the phone conference right now. */
+  /** A page that shows who is in the call and in the phone conference right now, and lets the removed rejoin. */
   stateUrl: string;
   state(): SandboxState;
+  /** Makes removed people try to come back (the state page's Rejoin buttons). */
+  rejoins: Rejoins;
   graph: SandboxGraph;
   twilio: SandboxTwilio;
   connector: SandboxConnector;
@@ -38,7 +42,8 @@ export interface RunningSandbox {
  * TLS token endpoint, the calling platform's token issuer, Microsoft Graph's calls API (which posts
  * signed notifications to Bouncer), Twilio's conference API (which posts signed status
  * callbacks), and the Teams side of the meeting chat in front of the Playground; plus a page that
- * shows who is in the call and the conference.
+ * shows who is in the call and the conference, where a removed person can be made to rejoin
+ * (state-page.ts, rejoin.ts).
  */
 export async function startSandbox(options: SandboxOptions): Promise<RunningSandbox> {
   const world = await startWorld({
@@ -63,7 +68,8 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     const twilio = world.twilio!;
     const conference = world.conference!;
     const state = (): SandboxState => snapshot(graph, twilio.conference(conference.sid)!);
-    const page = await listen((_req, res) => json(res, 200, state()));
+    const rejoins = new Rejoins(graph, twilio, conference.sid, () => graph.callIds.at(-1));
+    const page = await startStatePage(state, rejoins);
 
     return {
       bouncerEnv: {
@@ -85,6 +91,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
       messagesUrl: `${connector.url}/api/messages`,
       stateUrl: `${page.url}/`,
       state,
+      rejoins,
       graph,
       twilio,
       connector,

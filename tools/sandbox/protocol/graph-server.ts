@@ -36,6 +36,10 @@ export interface Removal {
   participantId: string;
   /** The removed participant's Entra user id, when it was a Teams user. */
   userId?: string;
+  /** The removed participant's number, when it was a dial-in (identity.phone). */
+  phone?: string;
+  /** Their name in the roster. */
+  displayName?: string;
   /** When it was answered (Date.now()). */
   at: number;
 }
@@ -87,6 +91,8 @@ export class SandboxGraph {
   latencyMs = 0;
   /** Every DELETE that removed someone, in order. */
   readonly removals: Removal[] = [];
+  /** Who each removal took out (by the removed participant id), so that they can come back (`rejoin`). */
+  private readonly removedParticipants = new Map<string, GraphParticipantJson>();
 
   private constructor(
     private readonly server: LocalServer,
@@ -232,6 +238,25 @@ export class SandboxGraph {
   }
 
   /**
+   * Someone removed from a call tries to come back, as Teams' "Rejoin" does: the same identity
+   * arrives as a new participant (a new id), and Graph's roster notification says so. Resolves,
+   * once Bouncer has answered it, with the new participant id and Bouncer's status.
+   */
+  async rejoin(callId: string, removedParticipantId: string, options: { inLobby?: boolean } = {}): Promise<{ participantId: string; status: number }> {
+    const call = this.calls.get(callId);
+    if (!call) throw new Error(`no call ${callId}`);
+    const before = this.removedParticipants.get(removedParticipantId);
+    if (!before) throw new Error(`nobody was removed as ${removedParticipantId}`);
+    const p: GraphParticipantJson = { ...structuredClone(before), id: randomUUID(), isMuted: false, isInLobby: options.inLobby ?? false };
+    if (Array.isArray(p.mediaStreams)) {
+      p.mediaStreams = (p.mediaStreams as Array<Record<string, unknown>>).map((m) => (m.mediaType === 'audio' ? { ...m, serverMuted: false } : m));
+    }
+    call.participants.set(p.id, p);
+    const payload = this.payload(call, [this.rosterNotification(call)]);
+    return { participantId: p.id, status: await this.post(call, payload, JSON.stringify(payload)) };
+  }
+
+  /**
    * Someone hangs up: Graph's next roster notification (`updated`, the whole roster) no longer
    * holds them; no `deleted` notification names them.
    */
@@ -335,8 +360,19 @@ export class SandboxGraph {
       const p = call.participants.get(participantId);
       if (!p) return { status: 404, code: '8507' };
       call.participants.delete(participantId);
-      const userId = (p.info as { identity?: { user?: { id?: string } } } | undefined)?.identity?.user?.id;
-      this.removals.push({ callId: call.id, participantId, ...(userId ? { userId } : {}), at: Date.now() });
+      const identity = (p.info as { identity?: Record<string, { id?: string; displayName?: string | null } | null | undefined> } | undefined)?.identity;
+      const userId = identity?.user?.id;
+      const phone = identity?.phone?.id;
+      const displayName = identity?.user?.displayName ?? identity?.phone?.displayName ?? undefined;
+      this.removals.push({
+        callId: call.id,
+        participantId,
+        ...(userId ? { userId } : {}),
+        ...(phone ? { phone } : {}),
+        ...(displayName ? { displayName } : {}),
+        at: Date.now(),
+      });
+      this.removedParticipants.set(participantId, p);
       this.notifyLater(call, [
         { changeType: 'deleted', resourceUrl: `/communications/calls/${call.id}/participants`, resourceData: [p] },
       ]);

@@ -53,6 +53,17 @@ export interface SentAnnouncement {
   played: boolean;
 }
 
+/** A participant removed through the API: who they were, to call back as (`SandboxTwilio.rejoin`). */
+export interface KickedParticipant {
+  conferenceSid: string;
+  callSid: string;
+  from: string;
+  to: string;
+  label?: string;
+  /** When (Date.now()). */
+  at: number;
+}
+
 /** A status callback this server posted, and the answer it got (0 when the request failed). */
 export interface SentCallback {
   url: string;
@@ -124,6 +135,8 @@ export class SandboxTwilio {
   private readonly placements = new Map<string, Placement>();
   private readonly scripts: Array<{ method: string; path: RegExp; responses: TwilioScriptedResponse[] }> = [];
   readonly callbacksSent: SentCallback[] = [];
+  /** Participants removed through the API (DELETE), in order, so that they can call back (`rejoin`). */
+  readonly kicked: KickedParticipant[] = [];
   /** Announcements fetched from participants' AnnounceUrls, in the order they came back. */
   readonly announcements: SentAnnouncement[] = [];
   private readonly inFlight = new Set<Promise<void>>();
@@ -213,6 +226,38 @@ export class SandboxTwilio {
     // Participants list in the order they joined.
     this.placements.set(participant.callSid, { rank: [++this.seq], dateCreated: now });
     return participant;
+  }
+
+  /**
+   * Someone's call joins a live conference and Twilio tells Bouncer, as a conference with
+   * `statusCallbackEvent="join"` does: the participant-join status callback, signed, with the fields
+   * Twilio documents for it. Resolves once that callback was answered, with Bouncer's status (0:
+   * not delivered, or the conference has no status callback).
+   * https://www.twilio.com/docs/voice/twiml/conference#attributes-status-callback-parameters
+   */
+  async join(conferenceSid: string, p: { from: string; to?: string; label?: string; callSid?: string }): Promise<{ participant: SandboxParticipant; status: number }> {
+    const participant = this.addParticipant(conferenceSid, p);
+    const conference = this.conferences.get(conferenceSid)!;
+    const sent = await this.postCallback(conference, 'participant-join', {
+      CallSid: participant.callSid,
+      ...(participant.label !== undefined ? { ParticipantLabel: participant.label } : {}),
+      Muted: 'false',
+      Hold: 'false',
+      Coaching: 'false',
+      EndConferenceOnExit: 'false',
+      StartConferenceOnEnter: 'true',
+    });
+    return { participant, status: sent?.status ?? 0 };
+  }
+
+  /**
+   * A caller removed from a conference calls back: a new call (a new CallSid) from the same number,
+   * under the same label, joining as `join` does.
+   */
+  async rejoin(callSid: string): Promise<{ participant: SandboxParticipant; status: number }> {
+    const before = this.kicked.find((k) => k.callSid === callSid);
+    if (!before) throw new Error(`nobody was removed as ${callSid}`);
+    return this.join(before.conferenceSid, { from: before.from, to: before.to, ...(before.label !== undefined ? { label: before.label } : {}) });
   }
 
   conference(sid: string): SandboxConference | undefined {
@@ -363,6 +408,14 @@ export class SandboxTwilio {
   private kick(conference: SandboxConference, participant: SandboxParticipant): void {
     const now = new Date();
     conference.participants.delete(participant.callSid);
+    this.kicked.push({
+      conferenceSid: conference.sid,
+      callSid: participant.callSid,
+      from: participant.from,
+      to: participant.to,
+      ...(participant.label !== undefined ? { label: participant.label } : {}),
+      at: Date.now(),
+    });
     const call = this.calls.get(participant.callSid);
     if (call) Object.assign(call, { status: 'completed', dateUpdated: now });
     this.callback(conference, 'participant-leave', {
@@ -386,8 +439,13 @@ export class SandboxTwilio {
    * https://www.twilio.com/docs/voice/api/conference-resource#conference-status-callback
    */
   private callback(conference: SandboxConference, event: string, extra: Record<string, string>): void {
+    void this.postCallback(conference, event, extra);
+  }
+
+  /** `callback`, resolving once it was answered (undefined: the conference has no status callback). */
+  private postCallback(conference: SandboxConference, event: string, extra: Record<string, string>): Promise<SentCallback | undefined> {
     const url = conference.statusCallback;
-    if (!url) return;
+    if (!url) return Promise.resolve(undefined);
     const params: Record<string, string> = {
       AccountSid: this.opts.accountSid,
       ConferenceSid: conference.sid,
@@ -416,10 +474,14 @@ export class SandboxTwilio {
         // Twilio records an unreachable callback URL in its debugger and carries on; so does this.
         status = 0;
       }
-      this.callbacksSent.push({ url, params, status });
+      const sent: SentCallback = { url, params, status };
+      this.callbacksSent.push(sent);
+      return sent;
     };
-    const p = post().finally(() => this.inFlight.delete(p));
+    const answered = post();
+    const p: Promise<void> = answered.then(() => undefined).finally(() => this.inFlight.delete(p));
     this.inFlight.add(p);
+    return answered;
   }
 
   private listConferences(query: Record<string, string>): Reply {

@@ -1,0 +1,116 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { json, listen, type LocalServer } from './protocol/http-util.js';
+import type { Rejoins, RejoinResult, RemovedPerson } from './rejoin.js';
+
+/**
+ * The sandbox's state page: who is in the Teams call and the phone conference right now, as the
+ * sandbox sees them. A browser gets HTML (with a Rejoin button per removed person); anything else
+ * gets the same state as JSON. `POST /rejoin` (form or JSON `{ "who": "<id>" }`) makes a removed
+ * person try to come back; a browser is sent back to the page, which says what Bouncer did.
+ */
+
+export interface StateView {
+  teamsCall: { meeting: string; callId?: string; state?: string; participants: string[] };
+  phoneConference: { name: string; sid: string; status: string; participants: string[] };
+}
+
+export type PageState<S extends StateView = StateView> = S & {
+  /** People removed from either call and not back: each with the address that makes them try to rejoin. */
+  removed: Array<RemovedPerson & { rejoin: { method: 'POST'; url: string; body: { who: string } } }>;
+};
+
+export async function startStatePage<S extends StateView>(state: () => S, rejoins: Rejoins): Promise<LocalServer> {
+  let last: RejoinResult | undefined;
+  const ref: { url?: string } = {};
+  const view = (): PageState<S> => ({
+    ...state(),
+    removed: rejoins.removed().map((p) => ({ ...p, rejoin: { method: 'POST', url: `${ref.url}/rejoin`, body: { who: p.id } } })),
+  });
+  const server = await listen(async (req, res) => {
+    const path = req.url.split('?')[0];
+    if (req.method === 'GET' && path === '/') {
+      if (wantsHtml(req)) html(res, 200, page(view(), last));
+      else json(res, 200, view());
+      return;
+    }
+    if (req.method === 'POST' && path === '/rejoin') {
+      const who = whoOf(req);
+      const result = who ? await rejoins.rejoin(who) : undefined;
+      if (wantsHtml(req) || isForm(req)) {
+        if (result) last = result;
+        res.writeHead(303, { location: '/' });
+        res.end();
+        return;
+      }
+      if (!result) json(res, 404, { error: 'nobody removed has that id; GET / lists them under "removed"' });
+      else json(res, 200, result);
+      return;
+    }
+    json(res, 404, { error: 'not found' });
+  });
+  ref.url = server.url;
+  return server;
+}
+
+function wantsHtml(req: IncomingMessage): boolean {
+  return /\btext\/html\b/.test(req.headers.accept ?? '');
+}
+
+function isForm(req: IncomingMessage): boolean {
+  return /^application\/x-www-form-urlencoded\b/.test(req.headers['content-type'] ?? '');
+}
+
+function whoOf(req: IncomingMessage & { body: string }): string | undefined {
+  if (isForm(req)) return new URLSearchParams(req.body).get('who') ?? undefined;
+  try {
+    const who = (JSON.parse(req.body) as { who?: unknown }).who;
+    return typeof who === 'string' ? who : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function html(res: ServerResponse, status: number, body: string): void {
+  res.writeHead(status, { 'content-type': 'text/html; charset=utf-8', 'cache-control': 'no-store' });
+  res.end(body);
+}
+
+const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(s: PageState, last: RejoinResult | undefined): string {
+  const list = (names: string[]) => (names.length ? `<ul>${names.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '<p>Nobody.</p>');
+  const removed = (where: RemovedPerson['where']) => {
+    const people = s.removed.filter((p) => p.where === where);
+    if (people.length === 0) return '';
+    const rows = people
+      .map(
+        (p) =>
+          `<li>${esc(p.name)} <form method="post" action="/rejoin" style="display:inline"><input type="hidden" name="who" value="${esc(p.id)}"><button>Rejoin</button></form></li>`,
+      )
+      .join('');
+    return `<h3>Removed</h3><p>Make them try to come back, as they would (${where === 'teams' ? "Teams' Rejoin: Graph tells Bouncer they joined" : 'calling again: Twilio tells Bouncer they joined'}):</p><ul>${rows}</ul>`;
+  };
+  const told = last
+    ? `<p class="last"><strong>${esc(last.name)}</strong> tried to rejoin: ${
+        last.inCall ? 'they are back in the call (not banned).' : `Bouncer removed them again after ${String(last.removedAfterMs)} ms.`
+      }</p>`
+    : '';
+  const call = s.teamsCall;
+  return `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Bouncer sandbox state</title>
+<style>body{font-family:system-ui,sans-serif;max-width:48rem;margin:2rem auto;padding:0 1rem}.last{background:#eef;padding:.5rem}button{margin-left:.5rem}</style>
+</head><body>
+<h1>Bouncer sandbox</h1>
+<p>Who is in the calls right now, as the sandbox sees them. <a href="/">Refresh</a></p>
+${told}
+<h2>Teams meeting "${esc(call.meeting)}"</h2>
+<p>${call.callId ? `Call ${esc(call.callId)}, ${esc(call.state ?? '')}` : 'Bouncer has not joined its call yet (<code>/bind</code>): who will be in it:'}</p>
+${list(call.participants)}
+${removed('teams')}
+<h2>Phone conference "${esc(s.phoneConference.name)}"</h2>
+<p>${esc(s.phoneConference.sid)}, ${esc(s.phoneConference.status)}</p>
+${list(s.phoneConference.participants)}
+${removed('twilio')}
+</body></html>
+`;
+}

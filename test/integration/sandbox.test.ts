@@ -54,7 +54,8 @@ describe('the sandbox (npm run playground without the Playground)', () => {
       body: JSON.stringify({
         type: 'message',
         id,
-        text: `<at>${SANDBOX.botName}</at> ${text}${mentions.map((m) => ` <at>${m}</at>`).join('')}`,
+        // A mention written in the text stays where it is; the others follow it.
+        text: `<at>${SANDBOX.botName}</at> ${text}${mentions.filter((m) => !text.includes(`<at>${m}</at>`)).map((m) => ` <at>${m}</at>`).join('')}`,
         textFormat: 'plain',
         from: { id: sender.chatId, name: sender.name, aadObjectId: sender.aadObjectId },
         recipient: { id: botChatId, name: SANDBOX.botName },
@@ -96,6 +97,7 @@ describe('the sandbox (npm run playground without the Playground)', () => {
       teamsCall: { participants: string[] };
       phoneConference: { participants: string[] };
       removed: Array<{ id: string; name: string; where: string; rejoin: { method: string; url: string; body: { who: string } } }>;
+      notices: Array<{ via: string; to: string; url?: string; said?: string }>;
     };
   const pressRejoin = async (name: string) => {
     const entry = (await statePage()).removed.find((p) => p.name === name);
@@ -143,6 +145,19 @@ describe('the sandbox (npm run playground without the Playground)', () => {
     expect(await autoCases()).toHaveLength(2);
     // Nobody removed has an unknown id.
     expect((await fetch(`${sandbox.stateUrl}rejoin`, { method: 'POST', body: JSON.stringify({ who: 'teams:nobody' }) })).status).toBe(404);
+  });
+
+  it('shows who is muted, and the private notices sent: a /warn opens its words on that person\'s meeting stage', async () => {
+    expect(text(await say('Alex Wilber', '/mute', ['Adele Vance']))).toMatch(/^Muted \*\*Adele Vance\*\* for everyone in the call\. Case #\d+\.$/);
+    expect(sandbox.state().teamsCall.muted).toEqual(['Adele Vance']);
+    expect(text(await say('Alex Wilber', '/warn <at>Patti Fernandez</at> keep it civil', ['Patti Fernandez']))).toMatch(
+      /^Warned \*\*Patti Fernandez\*\* privately: only they got the warning\. Case #\d+\.$/,
+    );
+    const notice = (await statePage()).notices.find((n) => n.to === 'Patti Fernandez');
+    expect(notice).toMatchObject({ via: 'teams', url: expect.stringMatching(/\/api\/teams\/notice\?/) });
+    expect(await (await fetch(notice!.url!)).text()).toContain('keep it civil');
+    // The ban above told Megan too, before each removal it made by command.
+    expect(sandbox.state().notices.filter((n) => n.to === 'Megan Bowen').length).toBeGreaterThan(0);
   });
 
   it("matches a caller by the phone number in the person's directory profile", async () => {

@@ -48,8 +48,11 @@ interface StreamMessage {
 }
 
 interface SandboxState {
-  teamsCall: { callId?: string; state?: string; participants: string[] };
+  teamsCall: { callId?: string; state?: string; participants: string[]; muted: string[] };
   phoneConference: { status: string; participants: string[] };
+  /** The removed, each with the request that makes them try to rejoin (the page's Rejoin button). */
+  removed: Array<{ id: string; name: string; where: string; rejoin: { method: string; url: string; body: { who: string } } }>;
+  notices: Array<{ via: string; to: string; url?: string }>;
 }
 
 
@@ -215,6 +218,46 @@ describe.skipIf(!installed)('npm run playground: the Agents Playground against B
 
   it('/status says it is the sandbox', async () => {
     expect(await say('<at>Bouncer</at> /status')).toMatch(/^Sandbox mode: calls and phone conferences are simulated on this machine\./);
+  });
+
+  it('/ban @Megan Bowen keeps her out: her Rejoin from the state page is undone within a second, as an auto case, and the chat is told', async () => {
+    const banned = await say('<at>Bouncer</at> /ban <at>Megan Bowen</at> for 1h');
+    expect(banned).toMatch(/^Banned \*\*Megan Bowen\*\* from this chat's calls until .+ UTC\. They are not in the call right now; if they join, I'll remove them\. Case #\d+\.$/);
+    const banCase = /Case #(\d+)\.$/.exec(banned)![1]!;
+    const rejoin = (await sandboxState()).removed.find((p) => p.name === 'Megan Bowen')!.rejoin;
+    expect(rejoin.method).toBe('POST');
+
+    // The banner says how; the state page's Rejoin button posts this: Graph's roster notification shows her back.
+    expect(output).toMatch(/Rejoin: on that page, a removed person has a Rejoin button/);
+    const seen = stream.length;
+    const started = Date.now();
+    const res = await fetch(rejoin.url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(rejoin.body) });
+    expect(res.status).toBe(200);
+    const result = (await res.json()) as { inCall: boolean; removedAfterMs?: number };
+    expect(Date.now() - started).toBeLessThan(1000);
+    expect(result.inCall).toBe(false);
+    expect(result.removedAfterMs).toBeLessThan(1000);
+    expect((await sandboxState()).teamsCall.participants).not.toContain('Megan Bowen');
+
+    const told = replyText(await nextReply(seen, "Megan's rejoin"));
+    const autoCase = new RegExp(`^\\*\\*Megan Bowen\\*\\* tried to join the call but is banned \\(case #${banCase}\\), so I removed them\\. Case #(\\d+)\\.$`).exec(told)?.[1];
+    expect(autoCase, told).toBeDefined();
+    // The audit log: the automatic removal, by Bouncer, naming the ban's case.
+    expect(await say('<at>Bouncer</at> /modlog')).toContain(`Bouncer → Megan Bowen \\(ban \\#${banCase}\\)`);
+  });
+
+  it('/mute mutes a person for everyone, and /warn tells one person privately', async () => {
+    expect(await say('<at>Bouncer</at> /mute <at>Adele Vance</at>')).toMatch(/^Muted \*\*Adele Vance\*\* for everyone in the call\. Case #\d+\.$/);
+    expect((await sandboxState()).teamsCall.muted).toEqual(['Adele Vance']);
+    expect(await say('<at>Bouncer</at> /unmute <at>Adele Vance</at>')).toMatch(/^Only the person can unmute themselves/);
+
+    expect(await say('<at>Bouncer</at> /warn <at>Patti Fernandez</at> keep it civil')).toMatch(
+      /^Warned \*\*Patti Fernandez\*\* privately: only they got the warning\. Case #\d+\.$/,
+    );
+    const notice = (await sandboxState()).notices.find((n) => n.to === 'Patti Fernandez');
+    expect(notice?.via).toBe('teams');
+    // What opens on her meeting stage: Bouncer's notice page, with the warning.
+    expect(await (await fetch(notice!.url!)).text()).toContain('keep it civil');
   });
 
   it('kicks from the sandbox Twilio conference too, which tells Bouncer through a signed status callback', async () => {

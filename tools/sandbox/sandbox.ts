@@ -17,8 +17,19 @@ export interface SandboxOptions {
 }
 
 export interface SandboxState {
-  teamsCall: { meeting: string; callId?: string; state?: string; participants: string[] };
-  phoneConference: { name: string; sid: string; status: string; participants: string[] };
+  teamsCall: { meeting: string; callId?: string; state?: string; participants: string[]; muted: string[] };
+  phoneConference: { name: string; sid: string; status: string; participants: string[]; muted: string[] };
+  /** Private notices Bouncer sent, oldest first. */
+  notices: SandboxNotice[];
+}
+
+/** A private notice: a Teams meeting notification (its page's title and address) or a Twilio announcement (what was said). */
+export interface SandboxNotice {
+  via: 'teams' | 'twilio';
+  to: string;
+  title?: string;
+  url?: string;
+  said?: string;
 }
 
 export interface RunningSandbox {
@@ -67,7 +78,7 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
     const { graph, connector, tokens, callsIssuer } = world;
     const twilio = world.twilio!;
     const conference = world.conference!;
-    const state = (): SandboxState => snapshot(graph, twilio.conference(conference.sid)!);
+    const state = (): SandboxState => snapshot(graph, twilio.conference(conference.sid)!, noticesSent(connector, twilio));
     const rejoins = new Rejoins(graph, twilio, conference.sid, () => graph.callIds.at(-1));
     const page = await startStatePage(state, rejoins);
 
@@ -105,25 +116,57 @@ export async function startSandbox(options: SandboxOptions): Promise<RunningSand
   }
 }
 
-function snapshot(graph: SandboxGraph, conference: SandboxConference): SandboxState {
+/**
+ * The private notices Bouncer sent (a warning, the notice before a removal): Teams' targeted meeting
+ * notifications, which open Bouncer's notice page on that person's meeting stage, and Twilio's
+ * announcements, whose TwiML the sandbox fetched as Twilio does.
+ */
+function noticesSent(connector: SandboxConnector, twilio: SandboxTwilio): SandboxNotice[] {
+  const byChatId = new Map<string, string>(SANDBOX.people.map((p) => [p.chatId, p.name]));
+  const teams = connector.notifications.flatMap((n): SandboxNotice[] => {
+    if (n.status >= 300) return [];
+    const value = n.body as { value?: { recipients?: string[]; surfaces?: Array<{ content?: { value?: { title?: string; url?: string } } }> } } | undefined;
+    const page = value?.value?.surfaces?.find((s) => s.content?.value?.url)?.content?.value;
+    return (value?.value?.recipients ?? []).map((r) => ({ via: 'teams', to: byChatId.get(r) ?? r, ...(page?.title ? { title: page.title } : {}), ...(page?.url ? { url: page.url } : {}) }));
+  });
+  const phone = twilio.announcements.flatMap((a): SandboxNotice[] => {
+    const said = /<Say[^>]*>([\s\S]*?)<\/Say>/.exec(a.body ?? '')?.[1];
+    const caller = twilio.conference(a.conferenceSid)?.participants.get(a.callSid) ?? twilio.kicked.find((k) => k.callSid === a.callSid);
+    const to = caller ? (caller.label ? `${caller.label} (${caller.from})` : caller.from) : a.callSid;
+    return a.played && said ? [{ via: 'twilio', to, said: unescapeXml(said) }] : [];
+  });
+  return [...teams, ...phone];
+}
+
+function unescapeXml(s: string): string {
+  return s.replace(/&#(\d+);/g, (_m, n: string) => String.fromCharCode(Number(n))).replace(/&(lt|gt|quot|apos|amp);/g, (_m, e: string) => ({ lt: '<', gt: '>', quot: '"', apos: "'", amp: '&' })[e]!);
+}
+
+function snapshot(graph: SandboxGraph, conference: SandboxConference, notices: SandboxNotice[]): SandboxState {
   const callId = graph.callIds.at(-1);
   const call = callId ? graph.call(callId) : undefined;
+  const nameOf = (p: Record<string, unknown>) => {
+    const identity = (p as { info?: { identity?: Record<string, { id?: string; displayName?: string | null } | undefined> } }).info?.identity;
+    return identity?.user?.displayName ?? identity?.application?.displayName ?? identity?.phone?.displayName ?? identity?.phone?.id ?? String(p.id);
+  };
+  const callerName = (p: { label?: string; from: string }) => (p.label ? `${p.label} (${p.from})` : p.from);
+  const participants = call ? [...call.participants.values()] : [];
+  const callers = [...conference.participants.values()];
   return {
     teamsCall: {
       meeting: SANDBOX.meeting.title,
       ...(call ? { callId: call.id, state: call.state } : {}),
-      participants: call
-        ? [...call.participants.values()].map((p) => {
-            const identity = (p as { info?: { identity?: Record<string, { displayName?: string } | undefined> } }).info?.identity;
-            return identity?.user?.displayName ?? identity?.application?.displayName ?? p.id;
-          })
-        : SANDBOX.people.filter((p) => p.inCall).map((p) => p.name),
+      participants: call ? participants.map(nameOf) : SANDBOX.people.filter((p) => p.inCall).map((p) => p.name),
+      // Graph's server mute: the roster says isMuted.
+      muted: participants.filter((p) => p.isMuted === true).map(nameOf),
     },
     phoneConference: {
       name: conference.friendlyName,
       sid: conference.sid,
       status: conference.status,
-      participants: [...conference.participants.values()].map((p) => (p.label ? `${p.label} (${p.from})` : p.from)),
+      participants: callers.map(callerName),
+      muted: callers.filter((p) => p.muted).map(callerName),
     },
+    notices,
   };
 }

@@ -10,8 +10,9 @@ import type { Rejoins, RejoinResult, RemovedPerson } from './rejoin.js';
  */
 
 export interface StateView {
-  teamsCall: { meeting: string; callId?: string; state?: string; participants: string[] };
-  phoneConference: { name: string; sid: string; status: string; participants: string[] };
+  teamsCall: { meeting: string; callId?: string; state?: string; participants: string[]; muted: string[] };
+  phoneConference: { name: string; sid: string; status: string; participants: string[]; muted: string[] };
+  notices: Array<{ via: 'teams' | 'twilio'; to: string; title?: string; url?: string; said?: string }>;
 }
 
 export type PageState<S extends StateView = StateView> = S & {
@@ -78,7 +79,8 @@ function html(res: ServerResponse, status: number, body: string): void {
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(s: PageState, last: RejoinResult | undefined): string {
-  const list = (names: string[]) => (names.length ? `<ul>${names.map((n) => `<li>${esc(n)}</li>`).join('')}</ul>` : '<p>Nobody.</p>');
+  const list = (names: string[], muted: string[]) =>
+    names.length ? `<ul>${names.map((n) => `<li>${esc(n)}${muted.includes(n) ? ' (muted)' : ''}</li>`).join('')}</ul>` : '<p>Nobody.</p>';
   const removed = (where: RemovedPerson['where']) => {
     const people = s.removed.filter((p) => p.where === where);
     if (people.length === 0) return '';
@@ -105,12 +107,24 @@ function page(s: PageState, last: RejoinResult | undefined): string {
 ${told}
 <h2>Teams meeting "${esc(call.meeting)}"</h2>
 <p>${call.callId ? `Call ${esc(call.callId)}, ${esc(call.state ?? '')}` : 'Bouncer has not joined its call yet (<code>/bind</code>): who will be in it:'}</p>
-${list(call.participants)}
+${list(call.participants, call.muted)}
 ${removed('teams')}
 <h2>Phone conference "${esc(s.phoneConference.name)}"</h2>
 <p>${esc(s.phoneConference.sid)}, ${esc(s.phoneConference.status)}</p>
-${list(s.phoneConference.participants)}
+${list(s.phoneConference.participants, s.phoneConference.muted)}
 ${removed('twilio')}
+<h2>Private notices</h2>
+${
+  s.notices.length === 0
+    ? '<p>None yet (<code>/warn</code>, or the notice before a kick or a ban).</p>'
+    : `<ul>${s.notices
+        .map((n) =>
+          n.via === 'teams'
+            ? `<li>${esc(n.to)}, on their meeting stage: ${n.url ? `<a href="${esc(n.url)}">${esc(n.title ?? 'the notice')}</a>` : esc(n.title ?? '')}</li>`
+            : `<li>${esc(n.to)}, on the phone: “${esc(n.said ?? '')}”</li>`,
+        )
+        .join('')}</ul>`
+}
 </body></html>
 `;
 }

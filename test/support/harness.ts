@@ -98,6 +98,18 @@ export interface Harness {
 }
 
 
+let warnedWithoutContracts = false;
+
+/**
+ * Without ../shared/contracts (a fresh clone), the protocol servers check no request against the
+ * vendors' documents, so every test's `violations` are empty: say so once per test file.
+ */
+function warnOnceWithoutContracts(present: boolean): void {
+  if (present || warnedWithoutContracts) return;
+  warnedWithoutContracts = true;
+  console.warn('../shared/contracts not found: Graph and Twilio requests are not checked against the vendor OpenAPI documents (violations stay empty).');
+}
+
 /**
  * Starts the real server on 127.0.0.1 with every vendor endpoint pointed at local protocol servers:
  * a TLS token endpoint, a Bot Connector, Microsoft Graph, and the two JWT issuers.
@@ -108,6 +120,7 @@ export async function startHarness(
 ): Promise<Harness> {
   const graphContract = contractFile('graph_v1.0.calls.prism.yml');
   const twilioContract = contractFile('twilio_api_v2010.conferences.json');
+  warnOnceWithoutContracts(!!graphContract && (!options.twilio || !!twilioContract));
   // The meeting's chat is its thread here: Bouncer is bound to the chat Graph joins.
   const world = await startWorld({
     tls: testTls(),

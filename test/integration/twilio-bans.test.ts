@@ -177,6 +177,33 @@ describe('bans on Twilio conferences, through the real server', () => {
     expect((await join(hotline, '+15550000123')).inCall()).toBe(true);
   });
 
+  it('--everywhere also removes them now from every live call Bouncer moderates where they are: each its own auto case, and those chats are told', async () => {
+    const hotline = tw.fake.addConference({ friendlyName: 'Hotline', status: 'in-progress' });
+    tw.fake.addParticipant(hotline.sid, { from: '+15550000002' });
+    await bind(OTHER_CHAT, hotline);
+    const quiet = tw.fake.addConference({ friendlyName: 'Quiet line', status: 'in-progress' });
+    tw.fake.addParticipant(quiet.sid, { from: '+15550000003' });
+    await bind('19:meeting_third_chat@thread.v2', quiet);
+    h.graph.users.get(PEOPLE.mallory.aadObjectId)!.businessPhones = ['+1 (555) 000-0123'];
+    // She is on the hotline by phone before the ban (and not banned yet: she stays).
+    const onHotline = await join(hotline, '+15550000123');
+    expect(onHotline.inCall()).toBe(true);
+
+    await h.send(PEOPLE.pete, '/ban <at>Mallory</at> --everywhere raid', [PEOPLE.mallory]);
+    expect(h.lastReply()).toMatch(/^Removed \*\*Mallory\*\* from the call and banned them from every call Bouncer moderates until `\/unban`\. Case #(\d+)\.$/);
+    const banCaseId = Number(/Case #(\d+)\.$/.exec(h.lastReply())![1]);
+    // Out of the Teams meeting (the command's own call) and, by the time the reply came, the hotline.
+    expect(onHotline.inCall()).toBe(false);
+    expect(tw.fake.requests.filter((r) => r.method === 'DELETE').map((r) => r.path)).toEqual([expect.stringContaining(`/Conferences/${hotline.sid}/Participants/${onHotline.callSid}.json`)]);
+    expect(autoCases()).toEqual([expect.objectContaining({ action: 'kick', outcome: 'removed', call_id: hotline.sid, conversation_id: OTHER_CHAT, reason: 'raid' })]);
+    expect(detail(autoCases()[0]!)).toMatchObject({ banCaseId });
+    const told = await h.connector.waitForActivity((a) => a.conversationId === OTHER_CHAT && /banned everywhere/.test(String(a.activity.text)));
+    expect(told.activity.text).toMatch(new RegExp(`^\\*\\*Mallory\\*\\* tried to join the call but is banned everywhere \\(case #${banCaseId}\\), so I removed them\\. Case #\\d+\\.$`));
+    // Nobody else was touched.
+    expect([...hotline.participants.values()].map((p) => p.from)).toEqual(['+15550000002']);
+    expect([...quiet.participants.values()].map((p) => p.from)).toEqual(['+15550000003']);
+  });
+
   it('a ban in one chat does not reach a conference bound to another', async () => {
     const hotline = tw.fake.addConference({ friendlyName: 'Hotline', status: 'in-progress' });
     tw.fake.addParticipant(hotline.sid, { from: '+15550000002' });

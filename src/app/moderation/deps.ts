@@ -4,6 +4,7 @@ import type { CallProvider, UserPhoneDirectory } from '../ports/call-provider.js
 import type { ParticipantNotifier } from '../ports/participant-notifier.js';
 import type { Clock, Logger } from '../ports/runtime.js';
 import type { Store } from '../ports/store.js';
+import type { ParticipantsSeen } from './call-events.js';
 
 /** One provider Bouncer knows, configured or not (built from src/providers/index.ts by main.ts). */
 export interface ProviderEntry {
@@ -24,6 +25,11 @@ export interface CallStateWaiter {
   waitFor(callId: string, wanted: readonly CallState[], timeoutMs: number): Promise<CallState | undefined>;
 }
 
+/** Reports participants in a call as a backend's notification does: the ban enforcer hears them (call-events.ts). */
+export interface ParticipantReporter {
+  participantsSeen(seen: ParticipantsSeen): Promise<void>;
+}
+
 /** Everything the moderation actions need, injected once by main.ts. */
 export interface ModerationDeps {
   store: Store;
@@ -31,7 +37,7 @@ export interface ModerationDeps {
   providers: readonly ProviderEntry[];
   /** Phone numbers of directory users, to match a mention to a phone participant. */
   phones?: UserPhoneDirectory;
-  events: CallStateWaiter;
+  events: CallStateWaiter & ParticipantReporter;
   clock: Clock;
   logger: Logger;
   adminUserIds: ReadonlySet<string>;

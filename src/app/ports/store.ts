@@ -29,6 +29,11 @@ export interface BindingStore {
    * bound to yesterday's conference of that name is its chat today), most recently updated first.
    */
   listByCallName(provider: string, callName: string): Promise<CallBinding[]>;
+  /**
+   * The bindings whose call is live (not terminated), most recently updated first, at most
+   * `limit`: the calls Bouncer moderates now (an everywhere ban sweeps them).
+   */
+  listLive(limit: number): Promise<CallBinding[]>;
   /** Inserts or replaces the binding of `binding.conversationId`. */
   save(binding: CallBinding): Promise<void>;
   /**

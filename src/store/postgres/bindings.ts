@@ -48,6 +48,7 @@ export class PostgresBindingStore implements BindingStore {
     latestByCall: string;
     allByCall: string;
     allByName: string;
+    live: string;
     upsert: string;
     updateState: string;
     dropRoster: string;
@@ -60,6 +61,7 @@ export class PostgresBindingStore implements BindingStore {
       latestByCall: `SELECT ${COLUMNS} FROM ${bindings} WHERE call_id = $1 ORDER BY updated_at DESC LIMIT 1`,
       allByCall: `SELECT ${COLUMNS} FROM ${bindings} WHERE call_id = $1 ORDER BY updated_at DESC, conversation_id`,
       allByName: `SELECT ${COLUMNS} FROM ${bindings} WHERE provider = $1 AND call_name = $2 ORDER BY updated_at DESC, conversation_id`,
+      live: `SELECT ${COLUMNS} FROM ${bindings} WHERE state <> 'terminated' ORDER BY updated_at DESC, conversation_id LIMIT $1`,
       upsert: `INSERT INTO ${bindings} AS b (conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id,
            join_url, tenant_id, reply_address, created_at, updated_at)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
@@ -96,6 +98,11 @@ export class PostgresBindingStore implements BindingStore {
 
   async listByCallName(provider: string, callName: string): Promise<CallBinding[]> {
     const rows = await this.db.read('list bindings by call name', this.sql.allByName, [provider, callName]);
+    return rows.map((row) => toBinding(row)!);
+  }
+
+  async listLive(limit: number): Promise<CallBinding[]> {
+    const rows = await this.db.read('list live bindings', this.sql.live, [limit]);
     return rows.map((row) => toBinding(row)!);
   }
 

@@ -50,6 +50,7 @@ export class SqliteBindingStore implements BindingStore {
   private readonly latestByCall: Database.Statement<[string]>;
   private readonly allByCall: Database.Statement<[string]>;
   private readonly allByName: Database.Statement<[string, string]>;
+  private readonly live: Database.Statement<[number]>;
   private readonly upsert: Database.Statement<[Record<string, string | null>]>;
   private readonly updateState: Database.Statement<[string, string, string]>;
   private readonly dropRoster: Database.Statement<[string]>;
@@ -63,6 +64,7 @@ export class SqliteBindingStore implements BindingStore {
     this.latestByCall = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE call_id = ? ORDER BY updated_at DESC LIMIT 1`);
     this.allByCall = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE call_id = ? ORDER BY updated_at DESC, conversation_id`);
     this.allByName = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE provider = ? AND call_name = ? ORDER BY updated_at DESC, conversation_id`);
+    this.live = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE state <> 'terminated' ORDER BY updated_at DESC, conversation_id LIMIT ?`);
     this.upsert = db.prepare(
       `INSERT INTO bindings (conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id, join_url, tenant_id, reply_address, created_at, updated_at)
        VALUES (@conversationId, @provider, @callId, @callName, @organizerUserId, @state, @meetingId, @joinUrl, @tenantId, @replyAddress, @createdAt, @updatedAt)
@@ -89,6 +91,10 @@ export class SqliteBindingStore implements BindingStore {
 
   async listByCallName(provider: string, callName: string): Promise<CallBinding[]> {
     return this.allByName.all(provider, callName).map((row) => toBinding(row)!);
+  }
+
+  async listLive(limit: number): Promise<CallBinding[]> {
+    return this.live.all(limit).map((row) => toBinding(row)!);
   }
 
   async save(b: CallBinding): Promise<void> {

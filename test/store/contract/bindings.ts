@@ -98,6 +98,18 @@ export function runBindingsContract(name: string, open: () => Promise<Store>): v
       expect(await bindings().listByCallName('twilio', 'Nothing')).toEqual([]);
     });
 
+    it('listLive lists the bindings whose call is not terminated, most recently updated first, at most the limit', async () => {
+      await bindings().save(binding({ conversationId: '19:a@thread.v2', callId: 'call-a', state: 'established', updatedAt: '2026-11-22T10:00:00.000Z' }));
+      await bindings().save(binding({ conversationId: '19:b@thread.v2', callId: 'call-b', state: 'establishing', updatedAt: '2026-11-22T10:02:00.000Z' }));
+      await bindings().save(binding({ conversationId: '19:c@thread.v2', callId: 'call-c', state: 'terminated', updatedAt: '2026-11-22T10:03:00.000Z' }));
+      await bindings().save(binding({ conversationId: '19:d@thread.v2', callId: 'call-a', state: 'established', updatedAt: '2026-11-22T10:01:00.000Z' }));
+
+      expect((await bindings().listLive(10)).map((b) => b.conversationId)).toEqual(['19:b@thread.v2', '19:d@thread.v2', '19:a@thread.v2']);
+      expect((await bindings().listLive(2)).map((b) => b.conversationId)).toEqual(['19:b@thread.v2', '19:d@thread.v2']);
+      await bindings().setCallState('call-b', 'terminated', '2026-11-22T10:04:00.000Z');
+      expect((await bindings().listLive(10)).map((b) => b.callId)).toEqual(['call-a', 'call-a']);
+    });
+
     it('setCallState updates the state and returns the binding', async () => {
       await bindings().save(binding());
       const updated = await bindings().setCallState('call-1', 'established', '2026-11-22T10:00:05.000Z');

@@ -11,6 +11,7 @@ import { readAccess } from '../steps/read-access.js';
 import { identifyTarget, locateTarget, vetMatches, type IdentifiedTarget, type LocatedTarget } from '../steps/removal-target.js';
 import { newNoticeToken, noticeBeforeRemoval, noticeDetail } from '../steps/notify-participant.js';
 import { claimRemoval, settleRemoval } from '../steps/removals-in-flight.js';
+import { sweepLiveCalls } from '../steps/sweep-live-calls.js';
 import { personKeys, summarize, withUser } from '../steps/resolve-target.js';
 import { precheckKick } from './kick.js';
 
@@ -41,7 +42,9 @@ export async function banCase(req: BanRequest, scope: RequestScope, lookUp: bool
  * now, or a chat with no call yet, can still be banned when the request says who they are.
  *
  * The ban is stored before the removal, so that a rejoin in between is caught; a removal that
- * fails lifts it again (nobody banned, nobody removed: the reply says to try again).
+ * fails lifts it again (nobody banned, nobody removed: the reply says to try again). An everywhere
+ * ban then sweeps every live call Bouncer moderates (`steps/sweep-live-calls.ts`): the ban
+ * enforcer removes the person from each where they are now, as if they had just joined.
  */
 export async function ban(req: BanRequest, scope: RequestScope): Promise<Outcome> {
   const { deps } = scope;
@@ -118,7 +121,7 @@ export async function ban(req: BanRequest, scope: RequestScope): Promise<Outcome
   // With NOTIFY_REMOVED the person is told why just before the removal (as a kick does); the
   // notice's token is in the pending case, so that the backend can fetch the notice back by then.
   const token = deps.notifyRemoved && call && keys.length > 0 ? newNoticeToken() : undefined;
-  return recorder.act(
+  const outcome = await recorder.act(
     callId,
     keys,
     async (caseId) => {
@@ -150,6 +153,9 @@ export async function ban(req: BanRequest, scope: RequestScope): Promise<Outcome
     },
     token ? noticeDetail(token) : undefined,
   );
+  // Banned everywhere: out of every live call Bouncer moderates where they are now, too.
+  if (req.everywhere && outcome.kind === 'banned') await sweepLiveCalls(deps, identities);
+  return outcome;
 }
 
 /** Removes each participant; returns those that were there to remove. */

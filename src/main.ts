@@ -131,6 +131,9 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     providers: moderation.deps.providers,
     clock,
     logger,
+    notifyRemoved: moderation.deps.notifyRemoved,
+    publicBaseUrl: moderation.deps.publicBaseUrl,
+    notices: moderation.deps.notices,
     notifier: teams.notifier,
     noticeIntervalMs: config.banNoticeIntervalMs,
   });

@@ -187,6 +187,57 @@ describe('bans in a Teams meeting, through the real server', () => {
     expect(h.graph.call(callId())!.participants.size).toBeGreaterThan(300);
   });
 
+  describe('the notice before a removal that enforces a ban (NOTIFY_REMOVED, on by default)', () => {
+    const surfaceOf = (n: { body: unknown }) => (n.body as { value: { surfaces: Array<{ content: { value: { url: string; title: string } } }> } }).value.surfaces[0]!.content.value;
+
+    it('tells the person, privately in the meeting, that they are banned and why, before the DELETE and within the second; the auto case says it was sent', async () => {
+      h = await startHarness();
+      await h.send(PEOPLE.olivia, '/ban <at>Mallory</at> for 2h spamming', [PEOPLE.mallory]);
+      const before = h.connector.notifications.length;
+      const started = Date.now();
+      const rejoined = await h.graph.addPerson(callId(), mallory);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(inCall(rejoined)).toBe(false);
+
+      const told = h.connector.notifications.slice(before);
+      expect(told).toEqual([expect.objectContaining({ status: 202, body: expect.objectContaining({ value: expect.objectContaining({ recipients: [PEOPLE.mallory.chatId] }) }) })]);
+      const deletes = h.graph.requests.filter((r) => r.method === 'DELETE' && r.path.endsWith(rejoined));
+      expect(deletes).toHaveLength(1);
+      expect(told[0]!.at).toBeLessThan(deletes[0]!.at);
+      const page = surfaceOf(told[0]!);
+      expect(page.title).toBe('You are banned from this call');
+      const text = await (await fetch(page.url)).text();
+      expect(text).toContain('You are banned from this call, so you are being removed from it again. Reason: spamming');
+      expect(detail(autoCases()[0]!)).toMatchObject({ banCaseId: 1, notice: 'sent', noticeToken: expect.any(String) });
+    });
+
+    it('a notice Teams refuses, or never answers, does not hold the removal up past the second: the auto case says the notice failed', async () => {
+      h = await startHarness();
+      await h.send(PEOPLE.olivia, '/ban <at>Mallory</at> spam', [PEOPLE.mallory]);
+      h.connector.script('POST', /\/notification$/, [{ status: 403 }]);
+      const refused = await h.graph.addPerson(callId(), mallory);
+      expect(inCall(refused)).toBe(false);
+      expect(detail(autoCases()[0]!)).toMatchObject({ banCaseId: 1, notice: 'failed' });
+
+      h.connector.hang.push(/\/notification$/);
+      const started = Date.now();
+      const unanswered = await h.graph.addPerson(callId(), mallory);
+      expect(Date.now() - started).toBeLessThan(1000);
+      expect(inCall(unanswered)).toBe(false);
+      expect(autoCases()).toHaveLength(2);
+      expect(detail(autoCases()[1]!)).toMatchObject({ banCaseId: 1, notice: 'failed' });
+    });
+
+    it('NOTIFY_REMOVED=false: the removal alone', async () => {
+      h = await startHarness({ NOTIFY_REMOVED: 'false' });
+      await h.send(PEOPLE.olivia, '/ban <at>Mallory</at> spam', [PEOPLE.mallory]);
+      const rejoined = await h.graph.addPerson(callId(), mallory);
+      expect(inCall(rejoined)).toBe(false);
+      expect(h.connector.calls.filter((c) => c.path.endsWith('/notification'))).toEqual([]);
+      expect(detail(autoCases()[0]!)).toEqual({ banCaseId: 1 });
+    });
+  });
+
   it('tells the chat of the first removal at once, then sums a raid of rejoins up once per interval', async () => {
     h = await startHarness({ BAN_NOTICE_INTERVAL_MS: '1500' });
     await h.send(PEOPLE.olivia, '/ban <at>Mallory</at> raid', [PEOPLE.mallory]);

@@ -93,6 +93,9 @@ describe('bans on Twilio conferences, through the real server', () => {
     const caller = await join(bridge, '+15550000066');
     expect(caller.inCall()).toBe(false);
     expect(detail(autoCases()[0]!)).toMatchObject({ banCaseId: 2 });
+    // No announcement first (it would keep them in the conference while it is said): the DELETE alone.
+    expect(tw.fake.requests.filter((r) => r.method === 'POST')).toEqual([]);
+    expect(detail(autoCases()[0]!)).not.toHaveProperty('notice');
 
     // The voice webhook, for a number whose voice URL is Bouncer's: rejected (not answered, not billed).
     const rejected = await voice('+15550000066');

@@ -1,6 +1,9 @@
-/** What a private notice says: a moderator's warning, or why its person is being removed. */
+/**
+ * What a private notice says: a moderator's warning, why its person is being removed, or that they
+ * are banned (a rejoin Bouncer undoes), with the ban's reason.
+ */
 export interface NoticeContent {
-  kind: 'warning' | 'removal';
+  kind: 'warning' | 'removal' | 'banned';
   reason?: string;
 }
 
@@ -23,6 +26,11 @@ export function noticeWords(notice: NoticeContent): { title: string; text: strin
       return {
         title: 'You are being removed from this call',
         text: `A moderator is removing you from this call.${reason ? ` Reason: ${reason}` : ''}`,
+      };
+    case 'banned':
+      return {
+        title: 'You are banned from this call',
+        text: `You are banned from this call, so you are being removed from it again.${reason ? ` Reason: ${reason}` : ''}`,
       };
   }
 }

@@ -9,9 +9,10 @@ import { now, type ModerationDeps } from './deps.js';
 import { NoticeCoalescer } from './notice-coalescer.js';
 import type { RequestBase } from './requests.js';
 import { CaseRecorder } from './steps/audit.js';
+import { newNoticeToken, noticeBeforeRemoval, noticeDetail } from './steps/notify-participant.js';
 import { claimRemoval, settleRemoval } from './steps/removals-in-flight.js';
 
-export interface BanEnforcerDeps extends Pick<ModerationDeps, 'store' | 'providers' | 'clock' | 'logger'> {
+export interface BanEnforcerDeps extends Pick<ModerationDeps, 'store' | 'providers' | 'clock' | 'logger' | 'notifyRemoved' | 'publicBaseUrl' | 'notices'> {
   /** Where the chats bound to a call hear of each removal; none: nobody is told. */
   notifier?: ChatNotifier;
   /** At most one summary notice per chat per interval after the first (BAN_NOTICE_INTERVAL_MS). */
@@ -128,16 +129,34 @@ export class BanEnforcer implements CallAdmission {
         conversationId: ban.scope === BAN_EVERYWHERE ? bindings[0]?.conversationId : ban.scope,
         actor: { kind: 'bouncer', displayName: 'Bouncer' },
       };
-      const recorder = new CaseRecorder(deps, request, 'kick', ban.reason)
-        .about(target, { kind: 'participant', participantId: p.participantId })
-        .detail({ banCaseId: ban.caseId });
-      const outcome = await recorder.act(seen.callId, [p.participantId], async () => {
-        const result = await provider.removeParticipant(seen.callId, p.participantId);
-        await deps.store.roster.remove(seen.callId, [p.participantId]);
-        return result === 'removed'
-          ? { kind: 'removed', target, callId: seen.callId, participantIds: [p.participantId] }
-          : { kind: 'already_gone', target, callId: seen.callId };
-      });
+      const targetRef = { kind: 'participant', participantId: p.participantId } as const;
+      const recorder = new CaseRecorder(deps, request, 'kick', ban.reason).about(target, targetRef).detail({ banCaseId: ban.caseId });
+      // NOTIFY_REMOVED: told they are banned, and why, just before (in the meeting, where a chat of
+      // the call has one). A caller is not: an announcement would keep them in the conference for as
+      // long as it takes to say it (the voice webhook turns them away before they are answered).
+      const meeting = bindings.find((b) => b.meetingId && b.replyAddress) ?? bindings[0];
+      const token = deps.notifyRemoved && provider.capabilities.meetingNotifications && !provider.announce && meeting ? newNoticeToken() : undefined;
+      const outcome = await recorder.act(
+        seen.callId,
+        [p.participantId],
+        async (caseId) => {
+          const notice = token
+            ? await noticeBeforeRemoval(
+                deps,
+                { target: targetRef, reason: ban.reason },
+                { provider, binding: meeting!, matches: [p], keys: [p.participantId] },
+                { caseId, token },
+                { kind: 'banned', maxMs: ENFORCEMENT_NOTICE_MAX_MS },
+              )
+            : undefined;
+          const result = await provider.removeParticipant(seen.callId, p.participantId);
+          await deps.store.roster.remove(seen.callId, [p.participantId]);
+          return result === 'removed'
+            ? { kind: 'removed', target, callId: seen.callId, participantIds: [p.participantId], ...(notice ? { notice } : {}) }
+            : { kind: 'already_gone', target, callId: seen.callId };
+        },
+        token ? noticeDetail(token) : undefined,
+      );
       done = outcome.kind === 'removed' || outcome.kind === 'already_gone';
       deps.logger.info({ callId: seen.callId, caseId: outcome.caseId, banCaseId: ban.caseId, outcome: outcome.kind }, 'enforced a ban');
       if (outcome.kind !== 'removed') return;
@@ -174,6 +193,12 @@ function names(ban: Ban, p: Participant): boolean {
 function keyOf(i: BanIdentity): string {
   return `${i.kind}:${i.kind === 'user' ? i.value.toLowerCase() : i.value}`;
 }
+
+/**
+ * The longest a banned person's notice may hold up their removal: a rejoin is undone within a
+ * second, told or not.
+ */
+const ENFORCEMENT_NOTICE_MAX_MS = 500;
 
 /** Up to this many identities, bans are looked up by identity. */
 const FEW_IDENTITIES = 200;

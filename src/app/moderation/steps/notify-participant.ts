@@ -59,7 +59,11 @@ export type NoticeRoute = { via: 'announce' } | { via: 'meeting'; to: MeetingNot
  * anyone (`unsupported`), the chat has nothing to send it with, or Bouncer has no public URL to
  * serve the notice from (`not_configured`).
  */
-export function noticeRoute(deps: ModerationDeps, req: NoticeRequest, subject: NoticeSubject): { route: NoticeRoute } | { unavailable: Unrecorded } {
+export function noticeRoute(
+  deps: Pick<ModerationDeps, 'publicBaseUrl' | 'notices'>,
+  req: NoticeRequest,
+  subject: NoticeSubject,
+): { route: NoticeRoute } | { unavailable: Unrecorded } {
   const { provider, binding } = subject;
   const unsupported: Unrecorded = { kind: 'unsupported', provider: provider.kind, capability: 'private notice' };
   if (!deps.publicBaseUrl) return { unavailable: { kind: 'not_configured', missing: ['PUBLIC_BASE_URL'] } };
@@ -83,7 +87,7 @@ export function noticeRoute(deps: ModerationDeps, req: NoticeRequest, subject: N
  * subject's participants; throws an outage when it was not delivered.
  */
 export async function sendNotice(
-  deps: ModerationDeps,
+  deps: Pick<ModerationDeps, 'notices'>,
   subject: NoticeSubject,
   route: NoticeRoute,
   notice: NoticeContent & { ref: NoticeRef },
@@ -103,23 +107,25 @@ export async function sendNotice(
  * The notice to a person about to be removed (NOTIFY_REMOVED), sent just before the removal and
  * waited for (a Twilio announcement until it has been played). Never throws for an outage: the
  * removal goes on whatever becomes of it, and the case says `notice: 'failed'`. It takes at most
- * half of the command's remaining time.
+ * half of the command's remaining time, and at most `maxMs` (a ban's enforcement keeps its
+ * removal within a second).
  */
 export async function noticeBeforeRemoval(
-  deps: ModerationDeps,
+  deps: Pick<ModerationDeps, 'publicBaseUrl' | 'notices' | 'logger'>,
   req: NoticeRequest,
   subject: NoticeSubject,
   ref: NoticeRef,
+  options: { kind?: 'removal' | 'banned'; maxMs?: number } = {},
 ): Promise<NoticeStatus> {
   const found = noticeRoute(deps, req, subject);
   if ('unavailable' in found) {
     deps.logger.warn({ caseId: ref.caseId, why: found.unavailable.kind }, 'no notice could be sent before the removal');
     return 'failed';
   }
-  const budgetMs = Math.min(NOTICE_BEFORE_REMOVAL_MAX_MS, timeLeftMs() / 2);
+  const budgetMs = Math.min(options.maxMs ?? NOTICE_BEFORE_REMOVAL_MAX_MS, timeLeftMs() / 2);
   try {
     const sent = await withDeadline(budgetMs, () =>
-      sendNotice(deps, subject, found.route, { kind: 'removal', reason: req.reason, ref }, { until: 'heard' }),
+      sendNotice(deps, subject, found.route, { kind: options.kind ?? 'removal', reason: req.reason, ref }, { until: 'heard' }),
     );
     return sent === 'sent' ? 'sent' : 'failed';
   } catch (err) {
@@ -131,7 +137,8 @@ export async function noticeBeforeRemoval(
 
 /**
  * The notice of an audit case, for a backend fetching it back: only with the token the case keeps,
- * and only for an action that sends one (a warning; a removal: a kick or a ban). Undefined otherwise.
+ * and only for an action that sends one (a warning; a removal: a kick or a ban; a ban's automatic
+ * removal). Undefined otherwise.
  */
 export async function findNotice(store: Store, caseId: number, token: string): Promise<NoticeContent | undefined> {
   if (!Number.isSafeInteger(caseId) || caseId <= 0 || token.length === 0 || token.length > 64) return undefined;
@@ -139,6 +146,8 @@ export async function findNotice(store: Store, caseId: number, token: string): P
   const kept = found?.detail[TOKEN_KEY];
   if (!found || typeof kept !== 'string' || !sameToken(kept, token)) return undefined;
   if (found.action === 'warn') return { kind: 'warning', reason: found.reason };
+  // A kick that enforced a ban (an automatic removal) names the ban's case: they are told they are banned.
+  if (found.action === 'kick' && found.detail.banCaseId !== undefined) return { kind: 'banned', reason: found.reason };
   if (found.action === 'kick' || found.action === 'ban') return { kind: 'removal', reason: found.reason };
   return undefined;
 }

@@ -16,7 +16,7 @@ describePostgres('PostgresStore', availability, () => {
   });
 
   runStoreContract('PostgresStore', async () => {
-    await admin.client().query(`TRUNCATE "${schema}".bindings, "${schema}".roster, "${schema}".cases, "${schema}".idempotency_keys, "${schema}".moderators, "${schema}".bans, "${schema}".ban_identities RESTART IDENTITY`);
+    await admin.client().query(`TRUNCATE "${schema}".bindings, "${schema}".roster, "${schema}".cases, "${schema}".idempotency_keys, "${schema}".moderators, "${schema}".bans, "${schema}".ban_identities, "${schema}".modlog_channels, "${schema}".case_reason_edits RESTART IDENTITY`);
     return openTestStore(schema);
   });
 
@@ -62,7 +62,18 @@ describePostgres('PostgresStore', availability, () => {
       `SELECT table_name FROM information_schema.tables WHERE table_schema = $1 ORDER BY table_name`,
       [own],
     );
-    expect(rows.map((r) => r.table_name)).toEqual(['ban_identities', 'bans', 'bindings', 'cases', 'idempotency_keys', 'moderators', 'roster', 'schema_migrations']);
+    expect(rows.map((r) => r.table_name)).toEqual([
+      'ban_identities',
+      'bans',
+      'bindings',
+      'case_reason_edits',
+      'cases',
+      'idempotency_keys',
+      'moderators',
+      'modlog_channels',
+      'roster',
+      'schema_migrations',
+    ]);
   });
 
   it('closing twice is harmless', async () => {

@@ -13,6 +13,8 @@ const BEFORE_REPLY_ADDRESS = 4;
 const BEFORE_ROSTER_KEYS = 6;
 /** The schema version before bans. */
 const BEFORE_BANS = 7;
+/** The schema version before the mod-log channels and the case reasons' history. */
+const BEFORE_CASE_TOOLS = 8;
 
 /** Creates a database at schema version `version`, as an older Bouncer left it. */
 function databaseAt(file: string, version: number): Database.Database {
@@ -146,10 +148,6 @@ describe('migration 8: bans, and bindings by call name', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is the last migration', () => {
-    expect(MIGRATIONS).toHaveLength(BEFORE_BANS + 1);
-  });
-
   it('applies to a database an older Bouncer kept: its bindings are found by call name, and bans can be stored', async () => {
     const older = databaseAt(file, BEFORE_BANS);
     older
@@ -168,7 +166,43 @@ describe('migration 8: bans, and bindings by call name', () => {
       await store.close();
     }
     const inspect = new Database(file, { readonly: true });
-    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_BANS + 1);
+    expect(inspect.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     inspect.close();
+  });
+});
+
+describe('migration 9: mod-log channels, case reason history, cases by target', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
+    file = path.join(dir, 'bouncer.sqlite');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is the last migration', () => {
+    expect(MIGRATIONS).toHaveLength(BEFORE_CASE_TOOLS + 1);
+  });
+
+  it("applies to an older database: its cases' target user ids become lower case and are found; reasons can be edited", async () => {
+    const older = databaseAt(file, BEFORE_CASE_TOOLS);
+    older
+      .prepare(
+        `INSERT INTO cases (created_at, status, source, action, request_id, target_user_id, reason)
+         VALUES ('2026-11-22T10:00:00.000Z', 'completed', 'chat', 'kick', 'r1', 'AAAA-BBBB', 'spam')`,
+      )
+      .run();
+    older.close();
+    const store = SqliteStore.open(file);
+    try {
+      const [found] = await store.cases.listByTarget({ userId: 'aaaa-bbbb', limit: 5 });
+      expect(found).toMatchObject({ id: 1, targetUserId: 'aaaa-bbbb' });
+      expect(await store.cases.editReason(1, { reason: 'phishing', editedAt: '2026-11-22T11:00:00.000Z', editCaseId: 2 })).toEqual({ found: true, previous: 'spam' });
+      expect(await store.modlog.list()).toEqual([]);
+    } finally {
+      await store.close();
+    }
   });
 });

@@ -75,6 +75,10 @@ type OutcomeBody =
     }
   /** The active bans lifted (`banCaseIds`: the cases that made them; empty: there was none to lift). `asked`: the ban's case number, when the request gave one. */
   | { kind: 'unbanned'; caseId: number; target: TargetSummary; banCaseIds: number[]; asked?: number }
+  /** A case's reason was replaced (`/reason`); `previous` is what it replaced (absent: it had none). Kept in the case's history. */
+  | { kind: 'reason_edited'; caseId: number; editedCaseId: number; reason: string; previous?: string }
+  /** The chat is now a mod-log channel (`enabled`), or no longer one; `changed` false: it already was (or was not). */
+  | { kind: 'modlog_set'; caseId: number; enabled: boolean; changed: boolean }
   | { kind: 'ambiguous_target'; caseId: number; target: TargetSummary; candidates: TargetSummary[] }
   | { kind: 'unsupported'; caseId: number; provider: ProviderKind; capability: Capability }
   | { kind: 'denied'; caseId: number; reason: DenialReason; target?: TargetSummary }
@@ -104,7 +108,8 @@ export type DenialReason =
   | 'organizer' // a moderator who is no admin tried to act on the organizer
   | 'call_not_for_chat' // a moderator named a call (conference) not configured for this chat
   | 'not_organizer' // only the organizer (or a co-organizer, or an admin) names moderators
-  | 'not_admin'; // only admins (ban everywhere)
+  | 'not_admin' // only admins (ban everywhere)
+  | 'admins_only'; // only admins (the mod-log channel)
 
 export type NotBoundReason =
   | 'not_a_meeting' // the chat has no meeting, so there is no call to join
@@ -142,6 +147,8 @@ export const OUTCOME_KINDS = [
   'moderator_removed',
   'banned',
   'unbanned',
+  'reason_edited',
+  'modlog_set',
   'ambiguous_target',
   'unsupported',
   'denied',

@@ -1,5 +1,5 @@
 import type { OutcomeKind } from '../domain/outcome.js';
-import type { CallBinding, CallState, Participant } from '../domain/participant.js';
+import type { CallBinding, CallState, Participant, ReplyAddress } from '../domain/participant.js';
 
 /**
  * Persistence, one port per aggregate. Async so that a networked implementation (PostgreSQL) can
@@ -12,6 +12,7 @@ export interface Store {
   readonly idempotency: IdempotencyStore;
   readonly moderators: ModeratorStore;
   readonly bans: BanStore;
+  readonly modlog: ModLogStore;
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
   close(): Promise<void>;
@@ -121,6 +122,54 @@ export interface CaseStore {
   listPending(openedBefore: string, limit: number): Promise<AuditCase[]>;
   /** Newest first. */
   list(query: { conversationId?: string; limit: number }): Promise<AuditCase[]>;
+  /**
+   * The cases against a person, newest first, at most `limit`: those whose target user id (any
+   * case) or target chat id is one of the given. Indexed by each.
+   */
+  listByTarget(query: { userId?: string; chatId?: string; limit: number }): Promise<AuditCase[]>;
+  /**
+   * Replaces a case's reason and keeps what it replaced (the history), in one transaction. Returns
+   * the reason replaced (undefined: there was none), or `{ found: false }` for an unknown case.
+   */
+  editReason(caseId: number, edit: NewReasonEdit): Promise<{ found: true; previous?: string } | { found: false }>;
+  /** The edits of a case's reason, oldest first (the first one's `previous` is the original reason). */
+  reasonEdits(caseId: number): Promise<ReasonEdit[]>;
+}
+
+/** One edit of a case's reason (`/reason`): what it was before, what it became, who changed it and when. */
+export interface ReasonEdit {
+  caseId: number;
+  /** The reason before this edit; absent when the case had none. */
+  previous?: string;
+  reason: string;
+  editedAt: string;
+  /** Entra object id (lower case) and name of who edited it. */
+  editedBy?: string;
+  editedByName?: string;
+  /** The case that audits the edit. */
+  editCaseId: number;
+}
+
+export type NewReasonEdit = Omit<ReasonEdit, 'caseId' | 'previous'>;
+
+/** The chats that receive every case as it completes (`/modlog here`), kept for every instance. */
+export interface ModLogStore {
+  /** Makes the chat a mod-log channel, or updates its address; false when it already was one. */
+  add(channel: ModLogChannel): Promise<boolean>;
+  /** Stops the chat being one; false when it was not. */
+  remove(conversationId: string): Promise<boolean>;
+  /** Every mod-log channel, in the order they were added. */
+  list(): Promise<ModLogChannel[]>;
+}
+
+export interface ModLogChannel {
+  conversationId: string;
+  /** Where the chat's channel sends messages to it (opaque, as in a binding). */
+  replyAddress: ReplyAddress;
+  tenantId?: string;
+  /** Who made it one (Entra object id, lower case), and when. */
+  addedBy?: string;
+  addedAt: string;
 }
 
 /** The people an organizer named to moderate a chat's meeting (`/moderators add @x`). */
@@ -242,7 +291,23 @@ export interface AuditCase {
   detail: Record<string, unknown>;
 }
 
-export const MODERATION_ACTIONS = ['kick', 'bind', 'unbind', 'moderator_add', 'moderator_remove', 'ban', 'unban', 'mute', 'unmute', 'warn'] as const;
+export const MODERATION_ACTIONS = [
+  'kick',
+  'bind',
+  'unbind',
+  'moderator_add',
+  'moderator_remove',
+  'ban',
+  'unban',
+  'mute',
+  'unmute',
+  'warn',
+  /** `/reason <n> <text>`: a case's reason edited (the case edited in `detail.caseId`). */
+  'edit_reason',
+  /** `/modlog here` and `/modlog off`: a chat made a mod-log channel, or no longer one. */
+  'modlog_on',
+  'modlog_off',
+] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
 /** `auto`: Bouncer itself, enforcing a ban (a banned person joined). */

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BouncerError } from '../../app/domain/errors.js';
-import type { AuditCase, CaseResult, CaseStore, NewCase } from '../../app/ports/store.js';
+import type { AuditCase, CaseResult, CaseStore, NewCase, NewReasonEdit, ReasonEdit } from '../../app/ports/store.js';
 import {
   caseStatus,
   jsonObject,
@@ -66,16 +66,50 @@ const caseRow = z
 
 const toCase = (row: unknown): AuditCase => parseRow(caseRow, row, 'cases');
 
+const reasonEditRow = z
+  .object({
+    case_id: caseId,
+    previous: optional(z.string()),
+    reason: z.string(),
+    edited_at: z.string(),
+    edited_by: optional(z.string()),
+    edited_by_name: optional(z.string()),
+    edit_case_id: caseId,
+  })
+  .transform(
+    (r): ReasonEdit => ({
+      caseId: r.case_id,
+      previous: r.previous,
+      reason: r.reason,
+      editedAt: r.edited_at,
+      editedBy: r.edited_by,
+      editedByName: r.edited_by_name,
+      editCaseId: r.edit_case_id,
+    }),
+  );
+
 const COLUMNS = `id, created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
   actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
   reason, outcome, detail`;
 
 /** The audit log: the `cases` table. Case numbers come from its identity column (one sequence for every instance). */
 export class PostgresCaseStore implements CaseStore {
-  private readonly sql: { insert: string; complete: string; byId: string; pendingBefore: string; newest: string; newestOfConversation: string };
+  private readonly sql: {
+    insert: string;
+    complete: string;
+    byId: string;
+    pendingBefore: string;
+    newest: string;
+    newestOfConversation: string;
+    newestAgainst: string;
+    lockReason: string;
+    setReason: string;
+    insertEdit: string;
+    editsOf: string;
+  };
 
   constructor(private readonly db: Database) {
-    const { cases, mergePatch } = db.tables;
+    const { cases, mergePatch, caseReasonEdits } = db.tables;
     this.sql = {
       insert: `INSERT INTO ${cases} (created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
            actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
@@ -92,6 +126,15 @@ export class PostgresCaseStore implements CaseStore {
       pendingBefore: `SELECT ${COLUMNS} FROM ${cases} WHERE status = 'pending' AND created_at <= $1 ORDER BY id LIMIT $2`,
       newest: `SELECT ${COLUMNS} FROM ${cases} ORDER BY id DESC LIMIT $1`,
       newestOfConversation: `SELECT ${COLUMNS} FROM ${cases} WHERE conversation_id = $1 ORDER BY id DESC LIMIT $2`,
+      // A null side matches nothing; each side has its own index (a BitmapOr).
+      newestAgainst: `SELECT ${COLUMNS} FROM ${cases} WHERE target_user_id = $1 OR target_chat_id = $2 ORDER BY id DESC LIMIT $3`,
+      // The case's row is locked while its history grows: two edits at once number theirs in turn.
+      lockReason: `SELECT reason FROM ${cases} WHERE id = $1 FOR UPDATE`,
+      setReason: `UPDATE ${cases} SET reason = $2 WHERE id = $1`,
+      insertEdit: `INSERT INTO ${caseReasonEdits} (case_id, seq, previous, reason, edited_at, edited_by, edited_by_name, edit_case_id)
+         VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ${caseReasonEdits} WHERE case_id = $1), $2, $3, $4, $5, $6, $7)`,
+      editsOf: `SELECT case_id, previous, reason, edited_at, edited_by, edited_by_name, edit_case_id FROM ${caseReasonEdits}
+         WHERE case_id = $1 ORDER BY seq`,
     };
   }
 
@@ -108,7 +151,7 @@ export class PostgresCaseStore implements CaseStore {
       input.actorUserId ?? null,
       input.actorChatId ?? null,
       input.actorName ?? null,
-      input.targetUserId ?? null,
+      input.targetUserId?.toLowerCase() ?? null,
       input.targetChatId ?? null,
       input.targetName ?? null,
       jsonParam(result?.participantIds ?? input.participantIds ?? []),
@@ -148,5 +191,29 @@ export class PostgresCaseStore implements CaseStore {
         ? await this.db.read('list cases', this.sql.newest, [query.limit])
         : await this.db.read('list cases', this.sql.newestOfConversation, [query.conversationId, query.limit]);
     return rows.map(toCase);
+  }
+
+  async listByTarget(query: { userId?: string; chatId?: string; limit: number }): Promise<AuditCase[]> {
+    if (query.userId === undefined && query.chatId === undefined) return [];
+    const rows = await this.db.read('list cases', this.sql.newestAgainst, [query.userId?.toLowerCase() ?? null, query.chatId ?? null, query.limit]);
+    return rows.map(toCase);
+  }
+
+  async editReason(id: number, edit: NewReasonEdit): Promise<{ found: true; previous?: string } | { found: false }> {
+    if (!Number.isSafeInteger(id)) return { found: false };
+    return this.db.transaction("edit a case's reason", async (tx) => {
+      const { rows } = await tx.query<{ reason: string | null }>(this.sql.lockReason, [id]);
+      const row = rows[0];
+      if (!row) return { found: false as const };
+      await tx.query(this.sql.insertEdit, [id, row.reason, edit.reason, edit.editedAt, edit.editedBy?.toLowerCase() ?? null, edit.editedByName ?? null, edit.editCaseId]);
+      await tx.query(this.sql.setReason, [id, edit.reason]);
+      return { found: true as const, ...(row.reason === null ? {} : { previous: row.reason }) };
+    });
+  }
+
+  async reasonEdits(id: number): Promise<ReasonEdit[]> {
+    if (!Number.isSafeInteger(id)) return [];
+    const rows = await this.db.read("read a case's reason edits", this.sql.editsOf, [id]);
+    return rows.map((row) => parseRow(reasonEditRow, row, 'case_reason_edits'));
   }
 }

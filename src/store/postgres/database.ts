@@ -11,6 +11,8 @@ export interface Tables {
   moderators: string;
   bans: string;
   banIdentities: string;
+  modlogChannels: string;
+  caseReasonEdits: string;
   schemaMigrations: string;
   /** The schema's RFC 7396 JSON merge-patch function (SQLite's json_patch). */
   mergePatch: string;
@@ -31,6 +33,8 @@ export function tablesOf(schema: string): Tables {
     moderators: q('moderators'),
     bans: q('bans'),
     banIdentities: q('ban_identities'),
+    modlogChannels: q('modlog_channels'),
+    caseReasonEdits: q('case_reason_edits'),
     schemaMigrations: q('schema_migrations'),
     mergePatch: q('json_merge_patch'),
   };

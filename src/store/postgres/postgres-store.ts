@@ -9,6 +9,7 @@ import type { PostgresLocation } from './driver.js';
 import { describeError } from './errors.js';
 import { PostgresIdempotencyStore } from './idempotency.js';
 import { PostgresModeratorStore } from './moderators.js';
+import { PostgresModLogStore } from './modlog.js';
 import { migrate } from './migrate.js';
 import { PostgresRosterStore } from './roster.js';
 
@@ -30,6 +31,7 @@ export class PostgresStore implements Store {
   readonly idempotency: PostgresIdempotencyStore;
   readonly moderators: PostgresModeratorStore;
   readonly bans: PostgresBanStore;
+  readonly modlog: PostgresModLogStore;
   private readonly db: Database;
   private closing: Promise<void> | undefined;
 
@@ -44,6 +46,7 @@ export class PostgresStore implements Store {
     this.idempotency = new PostgresIdempotencyStore(this.db);
     this.moderators = new PostgresModeratorStore(this.db);
     this.bans = new PostgresBanStore(this.db);
+    this.modlog = new PostgresModLogStore(this.db);
   }
 
   /**

@@ -152,4 +152,31 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX ban_identities_lookup ON ban_identities (scope, identity);
   CREATE INDEX bindings_call_name ON bindings (provider, call_name);
   `,
+  // 5: the mod-log channels (/modlog here), the history of case reasons (/reason), and cases found
+  // by whom they were against (/cases @person): by target user id (kept lower case) or chat id
+  // (SQLite's migration 9).
+  `
+  CREATE TABLE modlog_channels (
+    conversation_id text COLLATE "C" PRIMARY KEY,
+    reply_address   text NOT NULL,
+    tenant_id       text,
+    added_by        text,
+    added_at        text NOT NULL,
+    seq             bigint GENERATED ALWAYS AS IDENTITY
+  );
+  CREATE TABLE case_reason_edits (
+    case_id        bigint NOT NULL REFERENCES cases (id),
+    seq            integer NOT NULL,
+    previous       text,
+    reason         text NOT NULL,
+    edited_at      text NOT NULL,
+    edited_by      text,
+    edited_by_name text,
+    edit_case_id   bigint NOT NULL,
+    PRIMARY KEY (case_id, seq)
+  );
+  UPDATE cases SET target_user_id = lower(target_user_id) WHERE target_user_id <> lower(target_user_id);
+  CREATE INDEX cases_target_user ON cases (target_user_id, id);
+  CREATE INDEX cases_target_chat ON cases (target_chat_id, id);
+  `,
 ];

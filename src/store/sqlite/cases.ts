@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { BouncerError } from '../../app/domain/errors.js';
-import type { AuditCase, CaseResult, CaseStore, NewCase } from '../../app/ports/store.js';
+import type { AuditCase, CaseResult, CaseStore, NewCase, NewReasonEdit, ReasonEdit } from '../../app/ports/store.js';
 import {
   caseStatus,
   jsonObject,
@@ -63,6 +63,28 @@ const caseRow = z
 
 const toCase = (row: unknown): AuditCase => parseRow(caseRow, row, 'cases');
 
+const reasonEditRow = z
+  .object({
+    case_id: z.number().int(),
+    previous: optional(z.string()),
+    reason: z.string(),
+    edited_at: z.string(),
+    edited_by: optional(z.string()),
+    edited_by_name: optional(z.string()),
+    edit_case_id: z.number().int(),
+  })
+  .transform(
+    (r): ReasonEdit => ({
+      caseId: r.case_id,
+      previous: r.previous,
+      reason: r.reason,
+      editedAt: r.edited_at,
+      editedBy: r.edited_by,
+      editedByName: r.edited_by_name,
+      editCaseId: r.edit_case_id,
+    }),
+  );
+
 const COLUMNS = `id, created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
   actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
   reason, outcome, detail`;
@@ -77,6 +99,14 @@ export class SqliteCaseStore implements CaseStore {
   private readonly newest: Database.Statement<[number]>;
   private readonly pendingBefore: Database.Statement<[string, number]>;
   private readonly newestOfConversation: Database.Statement<[string, number]>;
+  private readonly newestAgainstUser: Database.Statement<[string, number]>;
+  private readonly newestAgainstChatId: Database.Statement<[string, number]>;
+  private readonly newestAgainstEither: Database.Statement<[string, string, number]>;
+  private readonly reasonOf: Database.Statement<[number]>;
+  private readonly setReason: Database.Statement<[string, number]>;
+  private readonly insertEdit: Database.Statement<[Params]>;
+  private readonly editsOf: Database.Statement<[number]>;
+  private readonly edit: (caseId: number, edit: NewReasonEdit) => { found: true; previous?: string } | { found: false };
 
   constructor(
     db: Database.Database,
@@ -101,6 +131,35 @@ export class SqliteCaseStore implements CaseStore {
     this.pendingBefore = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE status = 'pending' AND created_at <= ? ORDER BY id LIMIT ?`);
     this.newest = db.prepare(`SELECT ${COLUMNS} FROM cases ORDER BY id DESC LIMIT ?`);
     this.newestOfConversation = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE conversation_id = ? ORDER BY id DESC LIMIT ?`);
+    this.newestAgainstUser = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE target_user_id = ? ORDER BY id DESC LIMIT ?`);
+    this.newestAgainstChatId = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE target_chat_id = ? ORDER BY id DESC LIMIT ?`);
+    // Each side of the OR has its own index (SQLite's OR optimization).
+    this.newestAgainstEither = db.prepare(`SELECT ${COLUMNS} FROM cases WHERE target_user_id = ? OR target_chat_id = ? ORDER BY id DESC LIMIT ?`);
+    this.reasonOf = db.prepare('SELECT reason FROM cases WHERE id = ?');
+    this.setReason = db.prepare('UPDATE cases SET reason = ? WHERE id = ?');
+    this.insertEdit = db.prepare(
+      `INSERT INTO case_reason_edits (case_id, seq, previous, reason, edited_at, edited_by, edited_by_name, edit_case_id)
+       VALUES (@caseId, (SELECT COALESCE(MAX(seq), 0) + 1 FROM case_reason_edits WHERE case_id = @caseId),
+         @previous, @reason, @editedAt, @editedBy, @editedByName, @editCaseId)`,
+    );
+    this.editsOf = db.prepare(
+      'SELECT case_id, previous, reason, edited_at, edited_by, edited_by_name, edit_case_id FROM case_reason_edits WHERE case_id = ? ORDER BY seq',
+    );
+    this.edit = db.transaction((caseId: number, edit: NewReasonEdit) => {
+      const row = this.reasonOf.get(caseId) as { reason: string | null } | undefined;
+      if (!row) return { found: false as const };
+      this.insertEdit.run({
+        caseId,
+        previous: row.reason,
+        reason: edit.reason,
+        editedAt: edit.editedAt,
+        editedBy: edit.editedBy?.toLowerCase() ?? null,
+        editedByName: edit.editedByName ?? null,
+        editCaseId: edit.editCaseId,
+      });
+      this.setReason.run(edit.reason, caseId);
+      return { found: true as const, ...(row.reason === null ? {} : { previous: row.reason }) };
+    });
   }
 
   async open(input: NewCase, result?: CaseResult, at?: string): Promise<number> {
@@ -116,7 +175,7 @@ export class SqliteCaseStore implements CaseStore {
       actorUserId: input.actorUserId ?? null,
       actorChatId: input.actorChatId ?? null,
       actorName: input.actorName ?? null,
-      targetUserId: input.targetUserId ?? null,
+      targetUserId: input.targetUserId?.toLowerCase() ?? null,
       targetChatId: input.targetChatId ?? null,
       targetName: input.targetName ?? null,
       participantIds: JSON.stringify(result?.participantIds ?? input.participantIds ?? []),
@@ -154,5 +213,27 @@ export class SqliteCaseStore implements CaseStore {
         ? this.newest.all(query.limit)
         : this.newestOfConversation.all(query.conversationId, query.limit);
     return rows.map(toCase);
+  }
+
+  async listByTarget(query: { userId?: string; chatId?: string; limit: number }): Promise<AuditCase[]> {
+    const userId = query.userId?.toLowerCase();
+    const { chatId, limit } = query;
+    const rows =
+      userId !== undefined && chatId !== undefined
+        ? this.newestAgainstEither.all(userId, chatId, limit)
+        : userId !== undefined
+          ? this.newestAgainstUser.all(userId, limit)
+          : chatId !== undefined
+            ? this.newestAgainstChatId.all(chatId, limit)
+            : [];
+    return rows.map(toCase);
+  }
+
+  async editReason(caseId: number, edit: NewReasonEdit): Promise<{ found: true; previous?: string } | { found: false }> {
+    return this.guard.run("edit a case's reason", () => this.edit(caseId, edit));
+  }
+
+  async reasonEdits(caseId: number): Promise<ReasonEdit[]> {
+    return this.editsOf.all(caseId).map((row) => parseRow(reasonEditRow, row, 'case_reason_edits'));
   }
 }

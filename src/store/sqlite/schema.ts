@@ -147,4 +147,29 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX ban_identities_lookup ON ban_identities (scope, identity);
   CREATE INDEX bindings_call_name ON bindings (provider, call_name);
   `,
+  // 9: the mod-log channels (/modlog here), the history of case reasons (/reason), and cases found
+  // by whom they were against (/cases @person): by target user id (kept lower case) or chat id.
+  `
+  CREATE TABLE modlog_channels (
+    conversation_id TEXT PRIMARY KEY,
+    reply_address   TEXT NOT NULL,
+    tenant_id       TEXT,
+    added_by        TEXT,
+    added_at        TEXT NOT NULL
+  );
+  CREATE TABLE case_reason_edits (
+    case_id        INTEGER NOT NULL REFERENCES cases (id),
+    seq            INTEGER NOT NULL,
+    previous       TEXT,
+    reason         TEXT NOT NULL,
+    edited_at      TEXT NOT NULL,
+    edited_by      TEXT,
+    edited_by_name TEXT,
+    edit_case_id   INTEGER NOT NULL,
+    PRIMARY KEY (case_id, seq)
+  );
+  UPDATE cases SET target_user_id = lower(target_user_id) WHERE target_user_id <> lower(target_user_id);
+  CREATE INDEX cases_target_user ON cases (target_user_id, id);
+  CREATE INDEX cases_target_chat ON cases (target_chat_id, id);
+  `,
 ];

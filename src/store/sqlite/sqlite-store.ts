@@ -8,6 +8,7 @@ import { SqliteBindingStore } from './bindings.js';
 import { SqliteCaseStore } from './cases.js';
 import { SqliteIdempotencyStore } from './idempotency.js';
 import { SqliteModeratorStore } from './moderators.js';
+import { SqliteModLogStore } from './modlog.js';
 import { SqliteRosterStore } from './roster.js';
 import { MIGRATIONS } from './schema.js';
 import { WriteGuard } from './write-guard.js';
@@ -23,6 +24,7 @@ export class SqliteStore implements Store {
   readonly idempotency: SqliteIdempotencyStore;
   readonly moderators: SqliteModeratorStore;
   readonly bans: SqliteBanStore;
+  readonly modlog: SqliteModLogStore;
   private readonly db: Database.Database;
   private readonly probe: Database.Statement<[]>;
   private readonly guard = new WriteGuard();
@@ -35,6 +37,7 @@ export class SqliteStore implements Store {
     this.idempotency = new SqliteIdempotencyStore(db, this.guard);
     this.moderators = new SqliteModeratorStore(db, this.guard);
     this.bans = new SqliteBanStore(db, this.guard);
+    this.modlog = new SqliteModLogStore(db, this.guard);
     this.probe = db.prepare('SELECT 1');
   }
 

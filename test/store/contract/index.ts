@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { Store } from '../../../src/app/ports/store.js';
 import { runBansContract } from './bans.js';
 import { runBindingsContract } from './bindings.js';
+import { runCaseToolsContract } from './case-tools.js';
 import { runCasesContract } from './cases.js';
 import { freshStore } from './fixtures.js';
 import { runIdempotencyContract } from './idempotency.js';
@@ -9,7 +10,7 @@ import { runModeratorsContract } from './moderators.js';
 import { runRosterContract } from './roster.js';
 
 export { binding, ids, newCase, participant, REPLY_ADDRESS } from './fixtures.js';
-export { runBansContract, runBindingsContract, runCasesContract, runIdempotencyContract, runModeratorsContract, runRosterContract };
+export { runBansContract, runBindingsContract, runCaseToolsContract, runCasesContract, runIdempotencyContract, runModeratorsContract, runRosterContract };
 
 /**
  * The behaviour every Store implementation must have (DESIGN.md: one behavioural suite per port):
@@ -29,6 +30,7 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     runBindingsContract(name, open);
     runRosterContract(name, open);
     runCasesContract(name, open);
+    runCaseToolsContract(name, open);
     runIdempotencyContract(name, open);
     runModeratorsContract(name, open);
     runBansContract(name, open);

@@ -1,6 +1,7 @@
 import { banCommand } from './ban.js';
 import { bansCommand } from './bans.js';
 import { bindCommand, type BindSyntax } from './bind.js';
+import { caseCommand, casesCommand, reasonCommand } from './cases.js';
 import type { CommandRegistry } from './command.js';
 import { helpCommand } from './help.js';
 import { kickCommand } from './kick.js';
@@ -28,6 +29,9 @@ export function buildCommandRegistry(deps: { bindSyntaxes: readonly BindSyntax[]
     statusCommand,
     participantsCommand,
     modlogCommand,
+    caseCommand,
+    casesCommand,
+    reasonCommand,
     moderatorsCommand,
     helpCommand,
   ];

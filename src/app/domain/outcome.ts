@@ -77,6 +77,8 @@ type OutcomeBody =
   | { kind: 'unbanned'; caseId: number; target: TargetSummary; banCaseIds: number[]; asked?: number }
   /** A case's reason was replaced (`/reason`); `previous` is what it replaced (absent: it had none). Kept in the case's history. */
   | { kind: 'reason_edited'; caseId: number; editedCaseId: number; reason: string; previous?: string }
+  /** No case has the number a request named (`asked`): nothing changed. */
+  | { kind: 'case_not_found'; caseId: number; asked: number }
   /** The chat is now a mod-log channel (`enabled`), or no longer one; `changed` false: it already was (or was not). */
   | { kind: 'modlog_set'; caseId: number; enabled: boolean; changed: boolean }
   | { kind: 'ambiguous_target'; caseId: number; target: TargetSummary; candidates: TargetSummary[] }
@@ -148,6 +150,7 @@ export const OUTCOME_KINDS = [
   'banned',
   'unbanned',
   'reason_edited',
+  'case_not_found',
   'modlog_set',
   'ambiguous_target',
   'unsupported',

@@ -3,7 +3,8 @@ import { NO_CHAT, type ChatDirectory } from '../ports/chat-directory.js';
 import { ban, listBans, unban } from './actions/ban.js';
 import { bind } from './actions/bind.js';
 import { kick } from './actions/kick.js';
-import { modlog } from './actions/modlog.js';
+import { casesAgainst, editReason, showCase } from './actions/cases.js';
+import { modlog, setModLogChannel } from './actions/modlog.js';
 import { moderators, nameModerator } from './actions/moderators.js';
 import { mute } from './actions/mute.js';
 import { prejoin, type PrejoinResult } from './actions/prejoin.js';
@@ -20,7 +21,21 @@ import type { NoticeContent } from '../domain/notice.js';
 type ActionTable = { [A in ModerationRequest['action']]: (req: Extract<ModerationRequest, { action: A }>, scope: RequestScope) => Promise<Outcome> };
 
 /** One use case per action; adding an action is one file in actions/ plus its line here. */
-const ACTIONS: ActionTable = { kick, mute, unmute: mute, warn, bind, unbind, moderator_add: nameModerator, moderator_remove: nameModerator, ban, unban };
+const ACTIONS: ActionTable = {
+  kick,
+  mute,
+  unmute: mute,
+  warn,
+  bind,
+  unbind,
+  moderator_add: nameModerator,
+  moderator_remove: nameModerator,
+  ban,
+  unban,
+  edit_reason: editReason,
+  modlog_on: setModLogChannel,
+  modlog_off: setModLogChannel,
+};
 
 /**
  * The moderation app, whatever the transport: changes (`execute`, audited) and read-only views
@@ -54,7 +69,7 @@ export class Moderation {
     return findNotice(this.deps.store, caseId, token);
   }
 
-  /** Read-only views of the chat: its status, its call's roster, its recent cases, its moderators, its bans. */
+  /** Read-only views: the chat's status, its call's roster, its recent cases, its moderators, its bans; a case; a person's cases. */
   read(view: ReadView, scope: RequestScope): Promise<ReadResult> {
     switch (view.kind) {
       case 'status':
@@ -67,6 +82,10 @@ export class Moderation {
         return moderators(scope);
       case 'bans':
         return listBans(scope);
+      case 'case':
+        return showCase(scope, view.caseId);
+      case 'cases_against':
+        return casesAgainst(scope, view);
     }
   }
 }

@@ -67,8 +67,9 @@ export class NoticeCoalescer {
   }
 
   private send(to: NoticeAddress, notice: ChatNotice): void {
-    const p = this.notifier
+    const p: Promise<void> = this.notifier
       .notify(to, notice)
+      .then(() => undefined)
       .catch((err: unknown) => this.logger.warn({ err, conversationId: to.conversationId }, 'could not notify the chat'))
       .finally(() => this.sending.delete(p));
     this.sending.add(p);

@@ -56,7 +56,20 @@ export type Question =
    * May the actor moderate the call a request names (webhooks)? Only if its credential's scope
    * names that call, as the request names it (no scope: any call); then as `use` by a moderator.
    */
-  | { kind: 'moderate_call'; authority: Authority; call?: CallRef };
+  | { kind: 'moderate_call'; authority: Authority; call?: CallRef }
+  /**
+   * May the actor make a chat a mod-log channel (every case from every chat posted there), or stop
+   * it being one? Admins only: the channel shows cases of chats its members may not moderate.
+   */
+  | { kind: 'configure_modlog'; authority: Authority }
+  /**
+   * May the actor see a case (`/case`, `/cases @person`)? Whoever moderates the chat the case
+   * belongs to, with `authority` established in that chat (not the one asked from), and admins. A
+   * case of no chat (a webhook that named its call directly): admins only.
+   */
+  | { kind: 'read_case'; authority: Authority }
+  /** May the actor edit a case's reason (`/reason`)? As `read_case`: its chat's moderators, and admins. */
+  | { kind: 'edit_reason'; authority: Authority };
 
 /** What is known about the target of an action on a person; unknown facts are false. */
 export interface TargetFacts {
@@ -108,6 +121,11 @@ export function decide(q: Question): Decision {
       return q.authority.admin ? ALLOWED : { allowed: false, reason: 'not_admin' };
     case 'moderate_call':
       return inScope(q.authority.callScope, q.call) ? moderates(q.authority) : { allowed: false, reason: 'not_permitted' };
+    case 'configure_modlog':
+      return q.authority.admin ? ALLOWED : { allowed: false, reason: 'admins_only' };
+    case 'read_case':
+    case 'edit_reason':
+      return moderates(q.authority);
   }
 }
 

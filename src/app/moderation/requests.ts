@@ -1,9 +1,9 @@
 import type { UpstreamHint } from '../domain/errors.js';
-import type { DenialReason, Outcome } from '../domain/outcome.js';
+import type { DenialReason, Outcome, TargetSummary } from '../domain/outcome.js';
 import type { CallBinding, ProviderKind, ReplyAddress } from '../domain/participant.js';
 import type { Participant } from '../domain/participant.js';
 import type { MeetingRole } from '../ports/chat-directory.js';
-import type { AuditCase, Ban, NamedModerator, RequestSource } from '../ports/store.js';
+import type { AuditCase, Ban, NamedModerator, ReasonEdit, RequestSource } from '../ports/store.js';
 
 /** A credential the transport verified; what it proves decides the caller's authority (policy.ts). */
 export interface VerifiedCredential {
@@ -39,6 +39,8 @@ export interface RequestBase {
   conversationId?: string;
   /** Where the chat's channel sends later messages; kept with the binding. */
   replyAddress?: ReplyAddress;
+  /** The chat's tenant, as the channel gave it (for later messages to the chat). */
+  tenantId?: string;
   actor: Actor;
   /**
    * The transport's idempotency keys for this request (webhooks), kept in its case: if the request
@@ -146,9 +148,41 @@ export interface UnbanRequest extends RequestBase {
   reason?: string;
 }
 
-export type ModerationRequest = KickRequest | MuteRequest | WarnRequest | BindRequest | UnbindRequest | ModeratorRequest | BanRequest | UnbanRequest;
+/** `/reason <n> <text>`: replace the reason of case `caseId`, keeping the one it replaces. */
+export interface EditReasonRequest extends RequestBase {
+  action: 'edit_reason';
+  caseId: number;
+  reason: string;
+}
 
-export type ReadView = { kind: 'status' } | { kind: 'roster' } | { kind: 'modlog'; limit: number } | { kind: 'moderators' } | { kind: 'bans' };
+/** `/modlog here` and `/modlog off`: make this chat a mod-log channel, or stop it being one. */
+export interface ModLogChannelRequest extends RequestBase {
+  action: 'modlog_on' | 'modlog_off';
+  conversationId: string;
+}
+
+export type ModerationRequest =
+  | KickRequest
+  | MuteRequest
+  | WarnRequest
+  | BindRequest
+  | UnbindRequest
+  | ModeratorRequest
+  | BanRequest
+  | UnbanRequest
+  | EditReasonRequest
+  | ModLogChannelRequest;
+
+export type ReadView =
+  | { kind: 'status' }
+  | { kind: 'roster' }
+  | { kind: 'modlog'; limit: number }
+  | { kind: 'moderators' }
+  | { kind: 'bans' }
+  /** `/case <n>`: one case, with its reason's history. */
+  | { kind: 'case'; caseId: number }
+  /** `/cases @person`: the cases against a person, across the chats the asker moderates. */
+  | { kind: 'cases_against'; target: Extract<TargetRef, { kind: 'mention' }>; limit: number };
 
 /** What read-only views answer (not audited: nothing changes). */
 export type ReadResult =
@@ -175,6 +209,12 @@ export type ReadResult =
   | { kind: 'moderators'; roles: MeetingRole[]; named: NamedModerator[] }
   /** The chat's active bans and the everywhere bans, newest first. */
   | { kind: 'bans'; bans: Ban[] }
+  /** One case; `edits` is its reason's history, oldest first (the first `previous` is the original). */
+  | { kind: 'case'; case: AuditCase; edits: ReasonEdit[] }
+  /** No case has that number (`hidden` false), or it belongs to a chat the asker does not moderate (`hidden`). */
+  | { kind: 'no_case'; caseId: number; hidden: boolean }
+  /** The cases against a person the asker may see, newest first (`more`: there may be older ones). */
+  | { kind: 'cases_against'; target: TargetSummary; cases: AuditCase[]; more: boolean }
   | { kind: 'denied'; reason: DenialReason }
   | Extract<Unrecorded, { kind: 'upstream_failed' }>;
 

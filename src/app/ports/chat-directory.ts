@@ -19,6 +19,11 @@ export interface ChatDirectory {
   getUser(chatUserId: string): Promise<ChatUser | undefined>;
   /** The actor's role in this chat's meeting, never cached; 'unknown' when the chat does not say. */
   getActorMeetingRole(): Promise<MeetingRole>;
+  /**
+   * The actor's role in another chat's meeting (by the meeting id its binding keeps), never cached;
+   * 'unknown' when that meeting does not say. Absent: the channel cannot ask (the role is unknown).
+   */
+  getActorRoleInMeeting?(meetingId: string, tenantId?: string): Promise<MeetingRole>;
   /** The chat's meeting, or undefined when the chat is not a meeting chat. Cacheable. */
   getMeeting(): Promise<MeetingDetails | undefined>;
   /** Whether a chat member id is Bouncer itself. */

@@ -1,5 +1,6 @@
-import type { Outcome } from '../domain/outcome.js';
+import type { Outcome, OutcomeKind } from '../domain/outcome.js';
 import type { ReplyAddress } from '../domain/participant.js';
+import type { AuditCase } from './store.js';
 
 /** Something the chat bound to a call should hear about, though it did not ask. */
 export type ChatNotice =
@@ -8,7 +9,21 @@ export type ChatNotice =
   /** Bouncer removed a banned person who joined the chat's call (`banCaseId`: the case of the ban). */
   | { kind: 'ban_enforced'; outcome: Extract<Outcome, { kind: 'removed' }>; banCaseId: number; everywhere: boolean }
   /** More removals of banned people than the chat was told of one by one, over the last `seconds`. */
-  | { kind: 'ban_enforced_summary'; count: number; seconds: number };
+  | { kind: 'ban_enforced_summary'; count: number; seconds: number }
+  /**
+   * To a mod-log channel: cases completed in any chat since the last post, oldest first, at most a
+   * few in full; the rest summed up in `more`.
+   */
+  | { kind: 'modlog'; cases: AuditCase[]; more?: ModLogSummary };
+
+/** Cases a mod-log post sums up instead of showing each: how many, their numbers' range, and what they came to. */
+export interface ModLogSummary {
+  count: number;
+  firstCaseId: number;
+  lastCaseId: number;
+  /** How many came to each outcome. */
+  outcomes: Partial<Record<OutcomeKind, number>>;
+}
 
 /** Where a notice goes: a chat, through the channel that made its reply address. */
 export interface NoticeAddress {
@@ -19,5 +34,6 @@ export interface NoticeAddress {
 
 /** Proactive messages to a chat. Failures are the notifier's to log: the action itself is done. */
 export interface ChatNotifier {
-  notify(to: NoticeAddress, notice: ChatNotice): Promise<void>;
+  /** Sends the notice; resolves false when it did not arrive (logged), never rejects. Each send has a deadline. */
+  notify(to: NoticeAddress, notice: ChatNotice): Promise<boolean>;
 }

@@ -2,8 +2,10 @@ import type { CommandResult } from '../../app/commands/command.js';
 import type { Outcome } from '../../app/domain/outcome.js';
 import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
+import type { ChatNotice } from '../../app/ports/chat-notifier.js';
+import type { AuditCase } from '../../app/ports/store.js';
 import type { KickCardData } from './card-action.js';
-import { caseLine, escapeMarkdown, hintText, participantName, rosterShowing, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
+import { caseDetails, caseLine, escapeMarkdown, modlogEntry, modlogMore, hintText, participantName, rosterShowing, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
 
 /** Adaptive Card JSON (https://adaptivecards.io/explorer/), kept to schema 1.5, which Teams renders. */
 export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard'; fallbackText: string };
@@ -71,6 +73,12 @@ function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
       return 'Good';
     case 'unbanned':
       return o.banCaseIds.length > 0 ? 'Good' : 'Default';
+    case 'reason_edited':
+      return 'Good';
+    case 'modlog_set':
+      return o.changed ? 'Good' : 'Default';
+    case 'case_not_found':
+      return 'Attention';
     case 'already_gone':
       return 'Default';
     case 'interrupted':
@@ -160,12 +168,64 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
         text('Recent cases', { weight: 'Bolder' }),
         ...r.cases.map((c) => text(caseLine(c), { separator: true, size: 'Small' })),
       ]);
+    case 'case': {
+      const [heading, ...rest] = caseDetails(r.case, r.edits);
+      return card(fallback, [text(heading!, { weight: 'Bolder' }), ...rest.map((line) => text(line, { spacing: 'None' }))]);
+    }
     case 'moderators':
     case 'bans':
     case 'denied':
     case 'upstream_failed':
+    case 'no_case':
+    case 'cases_against':
       return undefined;
     default:
       return unreachable(r, 'read result');
+  }
+}
+
+/**
+ * The card a notice is sent as, or undefined for plain text. A mod-log post is a compact card: one
+ * block per case (what → outcome; who, where; reason), then the cases summed up.
+ */
+export function noticeCard(n: ChatNotice, render: Renderer): AdaptiveCard | undefined {
+  switch (n.kind) {
+    case 'modlog':
+      return card(render.notice(n), [
+        text('Mod log', { weight: 'Bolder', size: 'Small', isSubtle: true }),
+        ...n.cases.map((c) => {
+          const [head, ...rest] = modlogEntry(c);
+          return {
+            type: 'Container',
+            separator: true,
+            items: [text(head!, { color: caseTone(c) }), ...rest.map((line) => text(line, { size: 'Small', spacing: 'None' }))],
+          };
+        }),
+        ...(n.more ? [text(modlogMore(n.more), { separator: true, size: 'Small', isSubtle: true })] : []),
+      ]);
+    case 'system_removal':
+    case 'ban_enforced':
+    case 'ban_enforced_summary':
+      return undefined;
+    default:
+      return unreachable(n, 'notice');
+  }
+}
+
+/** A stored case's colour in the mod log: refused or failed cases stand out. */
+function caseTone(c: AuditCase): 'Good' | 'Default' | 'Attention' {
+  switch (c.outcome) {
+    case 'denied':
+    case 'upstream_failed':
+    case 'interrupted':
+    case 'not_bound':
+    case 'not_configured':
+    case 'unsupported':
+    case 'ambiguous_target':
+    case 'target_not_found':
+    case 'case_not_found':
+      return 'Attention';
+    default:
+      return 'Default';
   }
 }

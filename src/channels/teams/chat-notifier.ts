@@ -1,6 +1,9 @@
-import type { CloudAdapter } from 'botbuilder';
+import { CardFactory, MessageFactory, type CloudAdapter } from 'botbuilder';
+import { awaitWithin } from '../../app/domain/deadline.js';
+import { asCodedError } from '../../app/domain/errors.js';
 import type { ChatNotice, ChatNotifier, NoticeAddress } from '../../app/ports/chat-notifier.js';
 import type { Logger } from '../../app/ports/runtime.js';
+import { noticeCard } from './cards.js';
 import type { Renderer } from './render-reply.js';
 import { serviceUrlOf } from './reply-address.js';
 
@@ -11,14 +14,16 @@ export class TeamsChatNotifier implements ChatNotifier {
     private readonly appId: string,
     private readonly render: Renderer,
     private readonly logger: Logger,
+    /** UPSTREAM_TIMEOUT_MS: the deadline of the whole send (the Bot Connector token and the POST). */
+    private readonly timeoutMs: number,
   ) {}
 
   /** Sends the notice to the chat; failures are logged, never thrown (the action itself is done). */
-  async notify(to: NoticeAddress, notice: ChatNotice): Promise<void> {
+  async notify(to: NoticeAddress, notice: ChatNotice): Promise<boolean> {
     const serviceUrl = serviceUrlOf(to.replyAddress);
     if (!serviceUrl) {
       this.logger.warn({ conversationId: to.conversationId }, 'the chat has no Teams reply address; not notified');
-      return;
+      return false;
     }
     const reference = {
       channelId: 'msteams',
@@ -26,12 +31,23 @@ export class TeamsChatNotifier implements ChatNotifier {
       conversation: { id: to.conversationId, isGroup: true, conversationType: 'groupChat', tenantId: to.tenantId, name: '' },
       bot: { id: `28:${this.appId}`, name: 'Bouncer' },
     };
+    const card = noticeCard(notice, this.render);
+    const message = card ? MessageFactory.attachment(CardFactory.adaptiveCard(card)) : MessageFactory.text(this.render.notice(notice));
     try {
-      await this.adapter.continueConversationAsync(this.appId, reference, async (context) => {
-        await context.sendActivity(this.render.notice(notice));
-      });
+      // TeamsInfo and the adapter take no signal: the send is awaited at most its deadline, and a
+      // late answer is ignored.
+      await awaitWithin(
+        this.adapter.continueConversationAsync(this.appId, reference, async (context) => {
+          await context.sendActivity(message);
+        }),
+        this.timeoutMs,
+        'teams',
+        'Teams proactive message',
+      );
+      return true;
     } catch (err) {
-      this.logger.warn({ err, conversationId: to.conversationId }, 'could not notify the chat');
+      this.logger.warn({ err: asCodedError(err), conversationId: to.conversationId, notice: notice.kind }, 'could not notify the chat');
+      return false;
     }
   }
 }

@@ -5,9 +5,9 @@ import type { Participant, ProviderKind } from '../../app/domain/participant.js'
 import type { ProviderLabels } from '../../app/domain/provider-labels.js';
 import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
-import type { ChatNotice } from '../../app/ports/chat-notifier.js';
+import type { ChatNotice, ModLogSummary } from '../../app/ports/chat-notifier.js';
 import type { MeetingRole } from '../../app/ports/chat-directory.js';
-import { BAN_EVERYWHERE, type AuditCase, type Ban } from '../../app/ports/store.js';
+import { BAN_EVERYWHERE, type AuditCase, type Ban, type ReasonEdit } from '../../app/ports/store.js';
 
 /** What /status says first in sandbox mode (npm run playground). */
 export const SANDBOX_NOTICE = 'Sandbox mode: calls and phone conferences are simulated on this machine.';
@@ -90,6 +90,18 @@ export class Renderer {
       case 'modlog':
         if (r.cases.length === 0) return 'No cases in this chat yet.';
         return ['Recent cases:', ...r.cases.map((c) => `- ${caseLine(c)}`)].join('\n');
+      case 'case':
+        return caseDetails(r.case, r.edits).join('\n');
+      case 'no_case':
+        return r.hidden
+          ? `Case #${r.caseId} belongs to a chat you don't moderate: only that chat's moderators and Bouncer admins can see it.`
+          : `There is no case #${r.caseId}.`;
+      case 'cases_against': {
+        const name = who(r.target);
+        if (r.cases.length === 0) return `No cases against ${name} in the chats you moderate.`;
+        const more = r.more ? ['Older cases are not shown.'] : [];
+        return [`Cases against ${name} in the chats you moderate (newest first):`, ...r.cases.map((c) => `- ${caseLine(c)}${chatNote(c)}`), ...more].join('\n');
+      }
       default:
         return unreachable(r, 'read result');
     }
@@ -154,6 +166,19 @@ export class Renderer {
           ? `There is no active ban #${o.asked} here, so nothing changed. ${ref}`
           : `${named ?? 'That person'} is not banned here, so nothing changed. ${ref}`;
       }
+      case 'reason_edited': {
+        const was = o.previous === undefined ? 'it had none' : `it was "${escapeMarkdown(o.previous)}"`;
+        return `Case #${o.editedCaseId}'s reason is now "${escapeMarkdown(o.reason)}" (${was}; \`/case ${o.editedCaseId}\` shows its history). ${ref}`;
+      }
+      case 'case_not_found':
+        return `There is no case #${o.asked}, so nothing changed. ${ref}`;
+      case 'modlog_set':
+        if (o.enabled) {
+          return o.changed
+            ? `This chat is now a mod-log channel: every case from every chat will be posted here as it completes. \`/modlog off\` stops it. ${ref}`
+            : `This chat already is a mod-log channel. ${ref}`;
+        }
+        return o.changed ? `This chat is no longer a mod-log channel. ${ref}` : `This chat wasn't a mod-log channel, so nothing changed. ${ref}`;
       case 'ambiguous_target': {
         const list = o.candidates.map((c) => `- ${who(c)}${c.participantId ? ` (${c.participantId})` : ''}`).join('\n');
         const command = o.action ?? 'kick';
@@ -235,6 +260,10 @@ export class Renderer {
         return `${who(n.outcome.target)} tried to join the call but is banned${n.everywhere ? ' everywhere' : ''} (case #${n.banCaseId}), so I removed them. Case #${n.outcome.caseId}.`;
       case 'ban_enforced_summary':
         return `Removed ${n.count} more banned ${n.count === 1 ? 'person' : 'people'} in the last ${n.seconds} s. \`/modlog\` lists each case.`;
+      case 'modlog': {
+        const entries = n.cases.map((c) => modlogEntry(c).join(' · '));
+        return [...entries.map((e) => `- ${e}`), ...(n.more ? [modlogMore(n.more)] : [])].join('\n');
+      }
       default:
         return unreachable(n, 'notice');
     }
@@ -301,6 +330,8 @@ function noTarget(command: string): string {
       return `Who should I ${command}? Mention them, or give a phone number or label: \`/${command} @person\`.`;
     case 'warn':
       return 'Who should I warn? Mention them, or give a phone number or label: `/warn @person <reason>`.';
+    case 'cases':
+      return 'Whose cases? Mention them: `/cases @person`.';
     default:
       return 'Who should I remove? Mention them: `/kick @person [reason]`.';
   }
@@ -362,6 +393,8 @@ function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason'], action?:
       return 'Only the meeting organizer, its moderators and Bouncer admins can do that.';
     case 'not_admin':
       return 'Only Bouncer admins can ban people from every call, or lift such a ban.';
+    case 'admins_only':
+      return 'Only Bouncer admins can do that.';
     case 'not_organizer':
       return "Only the meeting organizer (or a co-organizer) and Bouncer admins can change who moderates this meeting.";
     case 'call_not_for_chat':
@@ -431,9 +464,100 @@ export function caseLine(c: AuditCase): string {
         ? `${actor}: /moderators ${c.action === 'moderator_add' ? 'add' : 'remove'} ${c.targetName ?? 'someone'}`
         : c.action === 'ban' || c.action === 'unban'
           ? `${actor}: /${c.action} ${c.targetName ?? ''}`.trimEnd()
-          : `${actor}: /${c.action}`;
+          : `${actor}: ${caseAction(c)}`;
   const reason = c.reason ? ` ("${escapeMarkdown(c.reason)}")` : '';
   return `#${c.id} ${when} UTC · ${escapeMarkdown(what)}${reason} · ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`;
+}
+
+/** What a case did, in a few words: `/kick Mallory`, `/reason #12`, `/modlog here`. */
+function caseAction(c: AuditCase): string {
+  const target = c.targetName ?? '';
+  switch (c.action) {
+    case 'kick':
+    case 'mute':
+    case 'unmute':
+    case 'warn':
+    case 'ban':
+    case 'unban':
+      return `/${c.action} ${target}`.trimEnd();
+    case 'moderator_add':
+    case 'moderator_remove':
+      return `/moderators ${c.action === 'moderator_add' ? 'add' : 'remove'} ${target}`.trimEnd();
+    case 'bind':
+    case 'unbind':
+      return `/${c.action}`;
+    case 'edit_reason':
+      return typeof c.detail.caseId === 'number' ? `/reason #${c.detail.caseId}` : '/reason';
+    case 'modlog_on':
+      return '/modlog here';
+    case 'modlog_off':
+      return '/modlog off';
+    default:
+      return unreachable(c.action, 'action');
+  }
+}
+
+/** Who asked for a case: a person, a system (webhook), or Bouncer itself (`auto`), and through what. */
+function caseActor(c: AuditCase): string {
+  const name = c.actorName ?? (c.source === 'auto' ? 'Bouncer' : 'someone');
+  return `${name} (${c.source === 'auto' ? 'automatic' : c.source})`;
+}
+
+/** Where a case happened: its chat, shortened (a Teams thread id is long), and its call. */
+function caseWhere(c: AuditCase): string {
+  const chat = c.conversationId ? `chat ${shorten(c.conversationId, 48)}` : 'no chat';
+  return c.callId ? `${chat}, call ${shorten(c.callId, 40)}` : chat;
+}
+
+function shorten(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+/**
+ * One case as a mod-log channel shows it: what, who acted, on whom, where, outcome, reason, case
+ * number. Only these fields: never a case's detail as it is (idempotency keys, notice tokens).
+ */
+export function modlogEntry(c: AuditCase): string[] {
+  const outcome = (c.outcome ?? 'pending').replace(/_/g, ' ');
+  const denial = c.outcome === 'denied' && typeof c.detail.reason === 'string' ? ` (${c.detail.reason.replace(/_/g, ' ')})` : '';
+  const ban = typeof c.detail.banCaseId === 'number' ? ` (ban #${c.detail.banCaseId})` : '';
+  return [
+    `**#${c.id}** ${escapeMarkdown(caseAction(c))}${ban} → **${outcome}**${denial}`,
+    `by ${escapeMarkdown(caseActor(c))} in ${escapeMarkdown(caseWhere(c))}`,
+    ...(c.reason ? [`reason: "${escapeMarkdown(c.reason)}"`] : []),
+  ];
+}
+
+/** The cases a mod-log post sums up instead of showing each. */
+export function modlogMore(more: ModLogSummary): string {
+  const outcomes = Object.entries(more.outcomes)
+    .sort(([, a], [, b]) => b - a)
+    .map(([kind, n]) => `${n} ${kind.replace(/_/g, ' ')}`)
+    .join(', ');
+  return `…and ${more.count} more ${more.count === 1 ? 'case' : 'cases'} (#${more.firstCaseId}–#${more.lastCaseId}: ${outcomes}). \`/case <n>\` shows one.`;
+}
+
+/** Every line `/case` shows: the case, and its reason's history when it was edited. */
+export function caseDetails(c: AuditCase, edits: readonly ReasonEdit[]): string[] {
+  const lines = [
+    `**Case #${c.id}**: ${escapeMarkdown(caseAction(c))} → ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`,
+    `By ${escapeMarkdown(caseActor(c))}${c.targetName ? ` against ${escapeMarkdown(c.targetName)}` : ''}, in ${escapeMarkdown(caseWhere(c))}`,
+    `Opened ${utcTime(c.createdAt)}${c.completedAt ? `, completed ${utcTime(c.completedAt)}` : ', still pending'}`,
+    `Reason: ${c.reason ? `"${escapeMarkdown(c.reason)}"` : 'none given'}`,
+  ];
+  const last = edits.at(-1);
+  if (last) {
+    const first = edits[0]!;
+    lines.push(
+      `Edited ${edits.length === 1 ? 'once' : `${edits.length} times`}, last by ${escapeMarkdown(last.editedByName ?? last.editedBy ?? 'someone')} at ${utcTime(last.editedAt)} (case #${last.editCaseId}); the original reason: ${first.previous === undefined ? 'none' : `"${escapeMarkdown(first.previous)}"`}`,
+    );
+  }
+  return lines;
+}
+
+/** Which chat a case of `/cases` is from, when the list spans chats. */
+function chatNote(c: AuditCase): string {
+  return c.conversationId ? ` · ${escapeMarkdown(shorten(c.conversationId, 48))}` : '';
 }
 
 /** One result in a list: its first line a list item, the lines after it indented under it. */

@@ -201,6 +201,7 @@ export class TeamsBot extends TeamsActivityHandler {
         requestId,
         conversationId: activity.conversation.id,
         replyAddress: toReplyAddress(activity.serviceUrl),
+        tenantId: activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id,
         actor: { kind: 'member', chatId: activity.from?.id, userId: activity.from?.aadObjectId, displayName: activity.from?.name },
       },
       new TeamsChatDirectory(context, this.caches, this.deps.upstreamTimeoutMs),

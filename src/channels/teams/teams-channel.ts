@@ -208,7 +208,7 @@ export function createTeamsChannel(deps: {
       },
       noticePageRoute({ findNotice: (caseId, token) => deps.moderation.notice(caseId, token) }),
     ],
-    notifier: new TeamsChatNotifier(adapter, config.appId, render, logger),
+    notifier: new TeamsChatNotifier(adapter, config.appId, render, logger, deps.upstreamTimeoutMs),
   };
 }
 

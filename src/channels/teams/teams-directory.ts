@@ -59,13 +59,17 @@ export class TeamsChatDirectory implements ChatDirectory {
     return found ?? undefined;
   }
 
-  async getActorMeetingRole(): Promise<MeetingRole> {
+  getActorMeetingRole(): Promise<MeetingRole> {
     const meetingId = this.channelData.meeting?.id;
+    return meetingId ? this.getActorRoleInMeeting(meetingId, this.channelData.tenant?.id) : Promise.resolve('unknown');
+  }
+
+  async getActorRoleInMeeting(meetingId: string, tenantId?: string): Promise<MeetingRole> {
     const actorUserId = this.context.activity.from?.aadObjectId;
-    if (!meetingId || !actorUserId) return 'unknown';
+    if (!actorUserId) return 'unknown';
     try {
       const participant = await this.within(
-        TeamsInfo.getMeetingParticipant(this.context, meetingId, actorUserId, this.channelData.tenant?.id),
+        TeamsInfo.getMeetingParticipant(this.context, meetingId, actorUserId, tenantId ?? this.channelData.tenant?.id),
         'meeting role lookup',
       );
       return toRole(participant.meeting?.role);

@@ -115,6 +115,7 @@ function retryableOf(c: AuditCase): boolean | undefined {
     case 'denied':
     case 'target_not_found':
     case 'not_configured':
+    case 'case_not_found':
       return false;
     case undefined:
     case 'removed':
@@ -129,6 +130,8 @@ function retryableOf(c: AuditCase): boolean | undefined {
     case 'moderator_removed':
     case 'banned':
     case 'unbanned':
+    case 'reason_edited':
+    case 'modlog_set':
       return undefined;
   }
 }

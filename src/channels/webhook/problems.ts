@@ -81,6 +81,9 @@ export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
     case 'muted':
     case 'unmuted':
     case 'warned':
+    case 'reason_edited':
+    case 'case_not_found':
+    case 'modlog_set':
       // Not produced by a kick; answered as an internal error, never with its details.
       return respond({ type: 'about:blank', title: 'Internal error', status: 500 });
     default:

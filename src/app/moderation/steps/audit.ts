@@ -197,6 +197,12 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
       return { everywhere: outcome.everywhere, expiresAt: outcome.expiresAt, removed: outcome.removed, ...(outcome.notice ? { notice: outcome.notice } : {}) };
     case 'unbanned':
       return { banCaseIds: outcome.banCaseIds };
+    case 'reason_edited':
+      // The case edited is in the detail already (the request's); the reason replaced is kept here too.
+      return outcome.previous === undefined ? {} : { previous: outcome.previous };
+    case 'case_not_found':
+    case 'modlog_set':
+      return outcome.kind === 'modlog_set' ? { changed: outcome.changed } : {};
     default:
       return unreachable(outcome, 'outcome');
   }

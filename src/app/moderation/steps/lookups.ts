@@ -23,6 +23,7 @@ export interface Access {
 export class RequestScope {
   private accessPromise?: Promise<Access>;
   private readonly users = new Map<string, Promise<ChatUser | undefined>>();
+  private readonly elsewhere = new Map<string, Promise<Authority>>();
 
   constructor(
     readonly deps: ModerationDeps,
@@ -46,6 +47,38 @@ export class RequestScope {
     if (this.whole) return this.whole.access();
     this.accessPromise ??= quiet(this.lookUp());
     return this.accessPromise;
+  }
+
+  /**
+   * The actor's authority in a chat, which may not be the one the request came from (a case of
+   * another chat): there, whether they were named its moderator, and their role in its meeting
+   * (its binding's organizer, else the meeting asked about the actor). Admins need no lookup.
+   * `undefined`: no chat (a case of a call named directly), where only an admin's authority counts.
+   * Each chat is looked up once per request.
+   */
+  authorityIn(conversationId: string | undefined): Promise<Authority> {
+    if (this.whole) return this.whole.authorityIn(conversationId);
+    if (conversationId !== undefined && conversationId === this.request.conversationId) return this.access().then((a) => a.authority);
+    const key = conversationId ?? '';
+    let found = this.elsewhere.get(key);
+    if (!found) {
+      found = quiet(this.lookUpElsewhere(conversationId));
+      this.elsewhere.set(key, found);
+    }
+    return found;
+  }
+
+  private async lookUpElsewhere(conversationId: string | undefined): Promise<Authority> {
+    const { request, directory, deps } = this;
+    const rules = { adminUserIds: deps.adminUserIds, moderatorRoles: deps.moderatorRoles };
+    const bare = authorityOf(request.actor, 'unknown', rules);
+    const actorId = request.actor.kind === 'member' ? request.actor.userId?.toLowerCase() : undefined;
+    if (bare.admin || conversationId === undefined || actorId === undefined) return bare;
+    const [binding, named] = await Promise.all([deps.store.bindings.get(conversationId), deps.store.moderators.has(conversationId, actorId)]);
+    let role: MeetingRole = 'unknown';
+    if (binding?.organizerUserId?.toLowerCase() === actorId) role = 'organizer';
+    else if (binding?.meetingId && directory.getActorRoleInMeeting) role = await directory.getActorRoleInMeeting(binding.meetingId, binding.tenantId);
+    return authorityOf(request.actor, role, { ...rules, named });
   }
 
   /** A chat member's directory identity (cached by the directory too). */

@@ -55,6 +55,11 @@ async function reconcileOne(deps: Pick<ModerationDeps, 'store' | 'providers'>, c
   // A ban is stored before its removal: stored, it stands (whatever became of the removal, which a
   // rejoin would now undo); not stored, nothing was done.
   if (c.action === 'ban') return { outcome: (await deps.store.bans.get(c.id)) ? 'banned' : 'interrupted', callId: c.callId };
+  // A reason's edit names its case in the history it wrote: there, it was made.
+  if (c.action === 'edit_reason' && typeof c.detail.caseId === 'number') {
+    const edits = await deps.store.cases.reasonEdits(c.detail.caseId);
+    return { outcome: edits.some((e) => e.editCaseId === c.id) ? 'reason_edited' : 'interrupted' };
+  }
   // Of the rest, only a kick's effect can be read back (is the person still in the call?); any other
   // action cut off (a bind, a mute, a warning) is recorded as interrupted: whether it took effect is not known.
   if (c.action !== 'kick' || !c.callId || c.participantIds.length === 0) return { outcome: 'interrupted', callId: c.callId };

@@ -7,12 +7,14 @@ import { BackgroundWork } from './background-work.js';
 import { buildCommandRegistry } from './app/commands/registry.js';
 import { CallStateEvents } from './app/moderation/call-events.js';
 import { BanEnforcer } from './app/moderation/enforce-bans.js';
+import { reportingCompletedCases } from './app/moderation/completed-cases.js';
+import { ModLogFeed } from './app/moderation/modlog-feed.js';
 import { Moderation } from './app/moderation/moderation.js';
 import { reconcilePendingCases } from './app/moderation/steps/reconcile.js';
 import type { CallAdmission } from './app/ports/call-admission.js';
 import type { Clock } from './app/ports/runtime.js';
 import type { Store } from './app/ports/store.js';
-import { connectTeams, createTeamsChannel, teamsParticipantNotifier } from './channels/teams/teams-channel.js';
+import { connectTeams, createTeamsChannel, teamsChatNotifier, teamsParticipantNotifier } from './channels/teams/teams-channel.js';
 import { moderationCaseRoute } from './channels/webhook/case-route.js';
 import { moderationKickRoute } from './channels/webhook/kick-route.js';
 import { buildOpenApiDocument, openApiRoute } from './channels/webhook/openapi.js';
@@ -50,7 +52,7 @@ export interface RunningBouncer {
 export async function startBouncer(config: Config, options: StartOptions = {}): Promise<RunningBouncer> {
   const logger = options.logger ?? createLogger(config.logLevel);
   const clock = options.clock ?? { now: () => new Date() };
-  const store = await openStoreAt(config.database);
+  const stored = await openStoreAt(config.database);
   const events = new CallStateEvents();
   // Commands that outlast their chat turn or their webhook's 202: a shutdown waits for them as for requests in flight.
   const background = new BackgroundWork();
@@ -59,6 +61,20 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   // providers it removes people through are (before the server listens, so before any call is asked about).
   const built: { enforcer?: BanEnforcer } = {};
   const admission: CallAdmission = { admits: async (call, caller) => (built.enforcer ? built.enforcer.admits(call, caller) : true) };
+
+  // The Teams connection first: the moderation app sends private notices through it, and the
+  // mod-log channels their posts.
+  const teamsConnection = connectTeams(config.bot, { logger, upstreamTimeoutMs: config.upstreamTimeoutMs });
+  const render = { labels: labelsOf, sandbox: config.sandbox };
+  // Every case that reaches its outcome, whoever completes it, goes to the mod-log channels
+  // (/modlog here) in the background: the store reports it as it is completed.
+  const modlog = new ModLogFeed({
+    store: stored,
+    notifier: teamsChatNotifier(teamsConnection, { render, upstreamTimeoutMs: config.upstreamTimeoutMs, logger }),
+    logger,
+    intervalMs: config.modlogIntervalMs,
+  });
+  const store = reportingCompletedCases(stored, (c) => modlog.completed(c));
   const providers = setUpProviders(config.providers, {
     store,
     events,
@@ -72,8 +88,6 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     setup.warmUp?.().catch((err: unknown) => logger.warn({ err }, 'could not warm a provider up at start'));
   }
 
-  // The Teams connection first: the moderation app sends private notices through it.
-  const teamsConnection = connectTeams(config.bot, { logger, upstreamTimeoutMs: config.upstreamTimeoutMs });
   const publicBaseUrl = config.server.publicBaseUrl;
 
   const moderation = new Moderation({
@@ -117,7 +131,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     connection: teamsConnection,
     moderation,
     commands,
-    render: { labels: labelsOf, sandbox: config.sandbox },
+    render,
     logger,
     replyWaitMs: config.chatReplyWaitMs,
     upstreamTimeoutMs: config.upstreamTimeoutMs,
@@ -184,6 +198,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       sandbox: config.sandbox,
     },
     version: packageVersion(),
+    counters: () => ({ modlog: { ...modlog.counts } }),
   });
 
   await new Promise<void>((resolve, reject) => {
@@ -215,6 +230,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       server.server.closeAllConnections();
     }
     await bans.stop();
+    await modlog.stop();
     await store.close();
   };
   return {

@@ -21,6 +21,7 @@ const CHAT_REPLY_WAIT_MESSAGE = 'CHAT_REPLY_WAIT_MS must be a whole number of mi
 const SHUTDOWN_GRACE_MESSAGE = 'SHUTDOWN_GRACE_MS must be a whole number of milliseconds from 0 to 120000';
 const WEBHOOK_SYNC_WAIT_MESSAGE = 'WEBHOOK_SYNC_WAIT_MS must be a whole number of milliseconds from 100 to 60000';
 const BAN_NOTICE_INTERVAL_MESSAGE = 'BAN_NOTICE_INTERVAL_MS must be a whole number of milliseconds from 100 to 3600000';
+const MODLOG_INTERVAL_MESSAGE = 'MODLOG_INTERVAL_MS must be a whole number of milliseconds from 100 to 3600000';
 
 /** Log levels pino understands. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -131,6 +132,17 @@ const moderationAndRuntimeEnv = z.object({
       .int(BAN_NOTICE_INTERVAL_MESSAGE)
       .min(100, BAN_NOTICE_INTERVAL_MESSAGE)
       .max(3_600_000, BAN_NOTICE_INTERVAL_MESSAGE),
+  ),
+
+  // At most one post per this interval to the mod-log channels (/modlog here), from each instance:
+  // the cases since the last post are coalesced into it (a raid does not flood the channel, and
+  // Teams does not throttle the bot).
+  MODLOG_INTERVAL_MS: z.string().trim().default('5000').pipe(
+    z.coerce
+      .number<string>({ message: MODLOG_INTERVAL_MESSAGE })
+      .int(MODLOG_INTERVAL_MESSAGE)
+      .min(100, MODLOG_INTERVAL_MESSAGE)
+      .max(3_600_000, MODLOG_INTERVAL_MESSAGE),
   ),
 
   // Join a chat's meeting call when Teams says the meeting started, so the first kick is warm.

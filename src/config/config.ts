@@ -38,6 +38,8 @@ export interface Config {
   chatReplyWaitMs: number;
   /** After the first notice of a banned person's removal, at most one summary per chat per this interval (BAN_NOTICE_INTERVAL_MS). */
   banNoticeIntervalMs: number;
+  /** At most one post per this interval to the mod-log channels, from each instance (MODLOG_INTERVAL_MS). */
+  modlogIntervalMs: number;
   /** Whether a chat's meeting call is joined when Teams says the meeting started (JOIN_ON_MEETING_START). */
   joinOnMeetingStart: boolean;
   /** Whether a person being removed is told why, privately, just before (NOTIFY_REMOVED). */

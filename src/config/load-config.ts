@@ -123,6 +123,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     commandDeadlineMs: e.COMMAND_DEADLINE_MS,
     chatReplyWaitMs: e.CHAT_REPLY_WAIT_MS,
     banNoticeIntervalMs: e.BAN_NOTICE_INTERVAL_MS,
+    modlogIntervalMs: e.MODLOG_INTERVAL_MS,
     joinOnMeetingStart: e.JOIN_ON_MEETING_START,
     notifyRemoved: e.NOTIFY_REMOVED,
     moderatorRoles: e.MODERATOR_ROLES,

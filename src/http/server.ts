@@ -13,6 +13,8 @@ export interface HttpServerDeps {
   /** What /healthz reports as configured (booleans only, never values). */
   configured: Record<string, boolean>;
   version: string;
+  /** Counts /healthz reports (e.g. mod-log posts that failed): numbers only, never values. */
+  counters?: () => Record<string, Record<string, number>>;
 }
 
 /**
@@ -48,7 +50,7 @@ export function createHttpServer(deps: HttpServerDeps): Server {
   server.get('/healthz', async (_req: Request, res: Response) => {
     try {
       await deps.ping();
-      res.send(200, { status: 'ok', version: deps.version, configured: deps.configured });
+      res.send(200, { status: 'ok', version: deps.version, configured: deps.configured, ...(deps.counters ? { counters: deps.counters() } : {}) });
     } catch (err) {
       deps.logger.error({ err }, 'health check failed');
       res.send(503, { status: 'unavailable', version: deps.version });

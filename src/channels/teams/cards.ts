@@ -225,7 +225,21 @@ function caseTone(c: AuditCase): 'Good' | 'Default' | 'Attention' {
     case 'target_not_found':
     case 'case_not_found':
       return 'Attention';
-    default:
+    case 'removed':
+    case 'muted':
+    case 'unmuted':
+    case 'warned':
+    case 'already_gone':
+    case 'dry_run':
+    case 'bound':
+    case 'unbound':
+    case 'moderator_added':
+    case 'moderator_removed':
+    case 'banned':
+    case 'unbanned':
+    case 'reason_edited':
+    case 'modlog_set':
+    case undefined:
       return 'Default';
   }
 }

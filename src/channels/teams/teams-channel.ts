@@ -116,6 +116,15 @@ export function teamsParticipantNotifier(
 }
 
 /**
+ * Proactive messages to Teams chats through the connection's adapter, each send with the Bot
+ * Connector deadline: for the mod-log channels, which exist before the channel is built around the
+ * moderation app (the channel's own `notifier` is the same kind).
+ */
+export function teamsChatNotifier(connection: TeamsConnection, deps: { render: RenderContext; upstreamTimeoutMs: number; logger: Logger }): ChatNotifier {
+  return new TeamsChatNotifier(connection.adapter, connection.config.appId, new Renderer(deps.render), deps.logger, deps.upstreamTimeoutMs);
+}
+
+/**
  * The Teams channel: the only folder that imports botbuilder or botframework-*. Moving to another
  * Teams SDK means rewriting this folder.
  */

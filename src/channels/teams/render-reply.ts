@@ -500,13 +500,13 @@ function caseAction(c: AuditCase): string {
 /** Who asked for a case: a person, a system (webhook), or Bouncer itself (`auto`), and through what. */
 function caseActor(c: AuditCase): string {
   const name = c.actorName ?? (c.source === 'auto' ? 'Bouncer' : 'someone');
-  return `${name} (${c.source === 'auto' ? 'automatic' : c.source})`;
+  return `${escapeMarkdown(name)} (${c.source === 'auto' ? 'automatic' : c.source})`;
 }
 
 /** Where a case happened: its chat, shortened (a Teams thread id is long), and its call. */
 function caseWhere(c: AuditCase): string {
-  const chat = c.conversationId ? `chat ${shorten(c.conversationId, 48)}` : 'no chat';
-  return c.callId ? `${chat}, call ${shorten(c.callId, 40)}` : chat;
+  const chat = c.conversationId ? `chat ${escapeMarkdown(shorten(c.conversationId, 48))}` : 'no chat';
+  return c.callId ? `${chat}, call ${escapeMarkdown(shorten(c.callId, 40))}` : chat;
 }
 
 function shorten(text: string, max: number): string {
@@ -523,7 +523,7 @@ export function modlogEntry(c: AuditCase): string[] {
   const ban = typeof c.detail.banCaseId === 'number' ? ` (ban #${c.detail.banCaseId})` : '';
   return [
     `**#${c.id}** ${escapeMarkdown(caseAction(c))}${ban} → **${outcome}**${denial}`,
-    `by ${escapeMarkdown(caseActor(c))} in ${escapeMarkdown(caseWhere(c))}`,
+    `by ${caseActor(c)} in ${caseWhere(c)}`,
     ...(c.reason ? [`reason: "${escapeMarkdown(c.reason)}"`] : []),
   ];
 }
@@ -541,7 +541,7 @@ export function modlogMore(more: ModLogSummary): string {
 export function caseDetails(c: AuditCase, edits: readonly ReasonEdit[]): string[] {
   const lines = [
     `**Case #${c.id}**: ${escapeMarkdown(caseAction(c))} → ${(c.outcome ?? 'pending').replace(/_/g, ' ')}`,
-    `By ${escapeMarkdown(caseActor(c))}${c.targetName ? ` against ${escapeMarkdown(c.targetName)}` : ''}, in ${escapeMarkdown(caseWhere(c))}`,
+    `By ${caseActor(c)}${c.targetName ? ` against ${escapeMarkdown(c.targetName)}` : ''}, in ${caseWhere(c)}`,
     `Opened ${utcTime(c.createdAt)}${c.completedAt ? `, completed ${utcTime(c.completedAt)}` : ', still pending'}`,
     `Reason: ${c.reason ? `"${escapeMarkdown(c.reason)}"` : 'none given'}`,
   ];

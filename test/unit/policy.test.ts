@@ -162,6 +162,27 @@ describe('decide: ban everywhere (issue 13, item 2)', () => {
   });
 });
 
+describe('decide: the mod-log channel and case tools (issue 14, items 4 and 5)', () => {
+  const who = (role: Authority['role'], extra: Partial<Authority> = {}): Authority => ({ admin: false, role, moderatorRoles: DEFAULT_ROLES, named: false, userId: 'actor', ...extra });
+
+  it('configuring the mod-log channel is for admins only, not even the organizer', () => {
+    expect(decide({ kind: 'configure_modlog', authority: who('unknown', { admin: true }) })).toEqual(allowed);
+    expect(decide({ kind: 'configure_modlog', authority: who('organizer') })).toEqual(denied('admins_only'));
+    expect(decide({ kind: 'configure_modlog', authority: who('attendee', { named: true }) })).toEqual(denied('admins_only'));
+  });
+
+  it.each(['read_case', 'edit_reason'] as const)("%s: whoever moderates the case's chat, and admins", (kind) => {
+    expect(decide({ kind, authority: who('organizer') })).toEqual(allowed);
+    expect(decide({ kind, authority: who('coorganizer') })).toEqual(allowed);
+    expect(decide({ kind, authority: who('attendee', { named: true }) })).toEqual(allowed);
+    expect(decide({ kind, authority: who('unknown', { admin: true }) })).toEqual(allowed);
+    expect(decide({ kind, authority: who('presenter') })).toEqual(denied('not_case_moderator'));
+    expect(decide({ kind, authority: who('attendee') })).toEqual(denied('not_case_moderator'));
+    // No chat, or a chat with no meeting and nobody named: only admins.
+    expect(decide({ kind, authority: who('unknown') })).toEqual(denied('not_case_moderator'));
+  });
+});
+
 describe('authorityOf', () => {
   const adminUserIds = new Set(['aaaaaaaa-0000-4000-8000-000000000001']);
   const rules = { adminUserIds, moderatorRoles: DEFAULT_ROLES };

@@ -111,7 +111,8 @@ export type DenialReason =
   | 'call_not_for_chat' // a moderator named a call (conference) not configured for this chat
   | 'not_organizer' // only the organizer (or a co-organizer, or an admin) names moderators
   | 'not_admin' // only admins (ban everywhere)
-  | 'admins_only'; // only admins (the mod-log channel)
+  | 'admins_only' // only admins (the mod-log channel)
+  | 'not_case_moderator'; // a case of a chat the actor does not moderate
 
 export type NotBoundReason =
   | 'not_a_meeting' // the chat has no meeting, so there is no call to join

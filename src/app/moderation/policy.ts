@@ -125,7 +125,7 @@ export function decide(q: Question): Decision {
       return q.authority.admin ? ALLOWED : { allowed: false, reason: 'admins_only' };
     case 'read_case':
     case 'edit_reason':
-      return moderates(q.authority);
+      return moderates(q.authority).allowed ? ALLOWED : { allowed: false, reason: 'not_case_moderator' };
   }
 }
 

@@ -395,6 +395,8 @@ function denial(reason: Extract<Outcome, { kind: 'denied' }>['reason'], action?:
       return 'Only Bouncer admins can ban people from every call, or lift such a ban.';
     case 'admins_only':
       return 'Only Bouncer admins can do that.';
+    case 'not_case_moderator':
+      return "That case belongs to a chat you don't moderate: only that chat's moderators and Bouncer admins can change it.";
     case 'not_organizer':
       return "Only the meeting organizer (or a co-organizer) and Bouncer admins can change who moderates this meeting.";
     case 'call_not_for_chat':

@@ -123,7 +123,7 @@ describe('admin commands and cards through the real server', () => {
     await h.send(PEOPLE.olivia, '/modlog 1', []);
     expect((h.lastCard() as Card).body.slice(1)).toHaveLength(1);
     await h.send(PEOPLE.olivia, '/modlog lots', []);
-    expect(h.lastReply()).toBe('Usage: `/modlog [n]`.');
+    expect(h.lastReply()).toBe('Usage: `/modlog [n | here | off]`.');
     await h.send(PEOPLE.ann, '/modlog', []);
     expect(h.lastReply()).toBe('Only the meeting organizer, its moderators and Bouncer admins can do that.');
   });
@@ -132,9 +132,9 @@ describe('admin commands and cards through the real server', () => {
     await h.send(PEOPLE.ann, '/help', []);
     expect(h.lastReply()).toContain('`/help`');
     expect(h.lastReply()).not.toContain('/kick');
-    expect(h.lastReply()).toContain('13 more commands are for meeting moderators (the organizer, named moderators) and Bouncer admins.');
+    expect(h.lastReply()).toContain('16 more commands are for meeting moderators (the organizer, named moderators) and Bouncer admins.');
     await h.send(PEOPLE.olivia, '/help', []);
-    for (const c of ['/kick', '/ban', '/unban', '/bans', '/bind', '/unbind', '/status', '/participants', '/modlog', '/help']) expect(h.lastReply()).toContain(`\`${c}`);
+    for (const c of ['/kick', '/ban', '/unban', '/bans', '/bind', '/unbind', '/status', '/participants', '/modlog', '/case', '/cases', '/reason', '/help']) expect(h.lastReply()).toContain(`\`${c}`);
   });
 
   it('/bind <join link> binds another chat to the meeting; only its organizer (or an admin) may', async () => {

@@ -333,7 +333,7 @@ describe('parseCommand', () => {
   });
 
   it('lists every command in the registry, in /help order', () => {
-    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'mute', 'unmute', 'warn', 'ban', 'unban', 'bans', 'bind', 'unbind', 'status', 'participants', 'modlog', 'moderators', 'help']);
+    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'mute', 'unmute', 'warn', 'ban', 'unban', 'bans', 'bind', 'unbind', 'status', 'participants', 'modlog', 'case', 'cases', 'reason', 'moderators', 'help']);
   });
 });
 

@@ -396,6 +396,14 @@ describe('loadConfig: value normalisation', () => {
     }
   });
 
+  it('reads the mod-log interval (default 5 s) and refuses values outside 100-3600000 ms', () => {
+    expect(expectOk(loadConfig({}, cwd)).config.modlogIntervalMs).toBe(5000);
+    expect(expectOk(loadConfig({ MODLOG_INTERVAL_MS: '30000' }, cwd)).config.modlogIntervalMs).toBe(30000);
+    for (const bad of ['0', '99', '3600001', '1.5', 'often']) {
+      expect(expectProblems(loadConfig({ MODLOG_INTERVAL_MS: bad }, cwd))).toEqual([expect.stringContaining('MODLOG_INTERVAL_MS must be')]);
+    }
+  });
+
   it('reads numbers and the log level', () => {
     const { config } = expectOk(loadConfig({ PORT: ' 8080 ', CALL_JOIN_TIMEOUT_MS: '500', LOG_LEVEL: 'debug' }, cwd));
     expect(config.server.port).toBe(8080);

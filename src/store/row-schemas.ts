@@ -82,3 +82,16 @@ export function parseRow<T extends z.ZodType>(schema: T, row: unknown, table: st
   }
   return parsed.data;
 }
+
+/**
+ * A call's state only moves forward: establishing, then established, then terminated. This is the
+ * SQL (the same in SQLite and PostgreSQL) that ranks a state column, or parameter, in that order.
+ */
+export function callStateRank(expression: string): string {
+  return `(CASE ${expression} WHEN 'establishing' THEN 0 WHEN 'established' THEN 1 ELSE 2 END)`;
+}
+
+/** The furthest of the states given (see callStateRank). */
+export function furthestCallState(first: CallState, ...others: Array<CallState | undefined>): CallState {
+  return others.reduce<CallState>((far, s) => (s !== undefined && CALL_STATES.indexOf(s) > CALL_STATES.indexOf(far) ? s : far), first);
+}

@@ -53,6 +53,21 @@ describePostgres('two Bouncer instances on one PostgreSQL database', availabilit
     expect(userIdsInCall(h.graph.callIds[0]!)).not.toContain(PEOPLE.mallory.aadObjectId);
   });
 
+  it("a join whose 'established' notification reaches B before A saved the binding completes, and the binding is established", async () => {
+    // Graph delivers "established" to B (and B answers it) before it answers A's join: B finds no
+    // binding to update then; A's binding, saved after, must start established, not wait forever.
+    await start({ CALL_JOIN_TIMEOUT_MS: '3000' });
+    h.graph.establishBeforeAnswer = true;
+    expect(await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory])).toBe(200);
+
+    expect(h.lastReply()).toBe('Removed **Mallory** from the call. Case #1.');
+    const [callId] = h.graph.callIds;
+    const first = h.graph.notificationsSent[0]!;
+    expect(first.callbackUri.startsWith(b.url)).toBe(true);
+    expect(JSON.stringify(first.payload)).toContain('"state":"established"');
+    expect(await b.store.bindings.get(MEETING_CHAT_ID)).toMatchObject({ callId, state: 'established' });
+  });
+
   it('concurrent first kicks on A and B make one join', async () => {
     await start();
     // Webhook kicks name the chat's call: a chat with no binding gets not_bound, so the first kicks come from chat on A, and

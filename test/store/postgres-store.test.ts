@@ -16,7 +16,7 @@ describePostgres('PostgresStore', availability, () => {
   });
 
   runStoreContract('PostgresStore', async () => {
-    await admin.client().query(`TRUNCATE "${schema}".bindings, "${schema}".roster, "${schema}".cases, "${schema}".idempotency_keys, "${schema}".moderators, "${schema}".bans, "${schema}".ban_identities, "${schema}".modlog_channels, "${schema}".case_reason_edits RESTART IDENTITY`);
+    await admin.client().query(`TRUNCATE "${schema}".bindings, "${schema}".roster, "${schema}".cases, "${schema}".idempotency_keys, "${schema}".moderators, "${schema}".bans, "${schema}".ban_identities, "${schema}".modlog_channels, "${schema}".case_reason_edits, "${schema}".call_states RESTART IDENTITY`);
     return openTestStore(schema);
   });
 
@@ -66,6 +66,7 @@ describePostgres('PostgresStore', availability, () => {
       'ban_identities',
       'bans',
       'bindings',
+      'call_states',
       'case_reason_edits',
       'cases',
       'idempotency_keys',

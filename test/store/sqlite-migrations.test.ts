@@ -15,6 +15,8 @@ const BEFORE_ROSTER_KEYS = 6;
 const BEFORE_BANS = 7;
 /** The schema version before the mod-log channels and the case reasons' history. */
 const BEFORE_CASE_TOOLS = 8;
+/** The schema version before call states were kept apart from bindings. */
+const BEFORE_CALL_STATES = 9;
 
 /** Creates a database at schema version `version`, as an older Bouncer left it. */
 function databaseAt(file: string, version: number): Database.Database {
@@ -171,7 +173,7 @@ describe('migration 8: bans, and bindings by call name', () => {
   });
 });
 
-describe('migration 9: mod-log channels, case reason history, cases by target', () => {
+describe('migration 10: call states', () => {
   let dir: string;
   let file: string;
   beforeEach(() => {
@@ -183,7 +185,46 @@ describe('migration 9: mod-log channels, case reason history, cases by target', 
   });
 
   it('is the last migration', () => {
-    expect(MIGRATIONS).toHaveLength(BEFORE_CASE_TOOLS + 1);
+    expect(MIGRATIONS).toHaveLength(BEFORE_CALL_STATES + 1);
+  });
+
+  it('applies to a database an older Bouncer kept: its bindings stay, and a call state notified before a binding is saved is kept', async () => {
+    const older = databaseAt(file, BEFORE_CALL_STATES);
+    older
+      .prepare(
+        `INSERT INTO bindings (conversation_id, provider, call_id, state, created_at, updated_at)
+         VALUES ('19:a@thread.v2', 'teams', 'call-a', 'established', '2026-11-22T10:00:00.000Z', '2026-11-22T10:00:00.000Z')`,
+      )
+      .run();
+    older.close();
+    const store = SqliteStore.open(file);
+    try {
+      expect((await store.bindings.get('19:a@thread.v2'))?.state).toBe('established');
+      await store.bindings.setCallState('call-b', 'established', '2026-11-22T10:00:01.000Z');
+      await store.bindings.save({ conversationId: '19:b@thread.v2', provider: 'teams', callId: 'call-b', state: 'establishing', createdAt: '2026-11-22T10:00:02.000Z', updatedAt: '2026-11-22T10:00:02.000Z' });
+      expect((await store.bindings.get('19:b@thread.v2'))?.state).toBe('established');
+    } finally {
+      await store.close();
+    }
+    const inspect = new Database(file, { readonly: true });
+    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_CALL_STATES + 1);
+    inspect.close();
+  });
+});
+
+describe('migration 9: mod-log channels, case reason history, cases by target', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
+    file = path.join(dir, 'bouncer.sqlite');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is followed only by migration 10', () => {
+    expect(MIGRATIONS).toHaveLength(BEFORE_CASE_TOOLS + 2);
   });
 
   it("applies to an older database: its cases' target user ids become lower case and are found; reasons can be edited", async () => {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import type { CallBinding, CallState } from '../../app/domain/participant.js';
 import type { BindingStore } from '../../app/ports/store.js';
-import { callState, optional, parseRow } from '../row-schemas.js';
+import { callState, callStateRank, furthestCallState, optional, parseRow } from '../row-schemas.js';
 import type { Database } from './database.js';
 
 const COLUMNS = `conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id, join_url,
@@ -51,11 +51,14 @@ export class PostgresBindingStore implements BindingStore {
     live: string;
     upsert: string;
     updateState: string;
+    recordCallState: string;
+    lockCallState: string;
+    boundState: string;
     dropRoster: string;
   };
 
   constructor(private readonly db: Database) {
-    const { bindings, roster } = db.tables;
+    const { bindings, roster, callStates } = db.tables;
     this.sql = {
       byConversation: `SELECT ${COLUMNS} FROM ${bindings} WHERE conversation_id = $1`,
       latestByCall: `SELECT ${COLUMNS} FROM ${bindings} WHERE call_id = $1 ORDER BY updated_at DESC LIMIT 1`,
@@ -69,14 +72,27 @@ export class PostgresBindingStore implements BindingStore {
            call_name = excluded.call_name, organizer_user_id = excluded.organizer_user_id, state = excluded.state,
            meeting_id = excluded.meeting_id, join_url = excluded.join_url, tenant_id = excluded.tenant_id,
            reply_address = excluded.reply_address, created_at = excluded.created_at, updated_at = excluded.updated_at`,
-      // Every binding of the call gets the state; the one returned is the most recently updated
-      // before this update (the CTE's SELECT sees the rows as they were).
+      // Every binding of the call gets the state, forward only (a late or repeated notification never
+      // takes one back); the one returned is the most recently updated before this update (the
+      // CTEs' SELECTs see the rows as they were), as it is now.
       updateState: `WITH latest AS (
            SELECT conversation_id FROM ${bindings} WHERE call_id = $1 ORDER BY updated_at DESC LIMIT 1
          ), updated AS (
-           UPDATE ${bindings} SET state = $2, updated_at = $3 WHERE call_id = $1 RETURNING ${COLUMNS}
+           UPDATE ${bindings} SET state = $2, updated_at = $3
+           WHERE call_id = $1 AND ${callStateRank('state')} <= ${callStateRank('$2')} RETURNING ${COLUMNS}
          )
-         SELECT ${COLUMNS} FROM updated WHERE conversation_id IN (SELECT conversation_id FROM latest)`,
+         SELECT ${COLUMNS} FROM updated WHERE conversation_id IN (SELECT conversation_id FROM latest)
+         UNION ALL
+         SELECT ${COLUMNS} FROM ${bindings} WHERE conversation_id IN (SELECT conversation_id FROM latest)
+           AND conversation_id NOT IN (SELECT conversation_id FROM updated)`,
+      // The call's row is locked by both this and lockCallState: a notification and a binding's save
+      // take turns, so the save reads the state a concurrent notification recorded (see save).
+      recordCallState: `INSERT INTO ${callStates} AS c (call_id, state, updated_at) VALUES ($1, $2, $3)
+         ON CONFLICT (call_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+         WHERE ${callStateRank('c.state')} <= ${callStateRank('excluded.state')}`,
+      lockCallState: `INSERT INTO ${callStates} AS c (call_id, state, updated_at) VALUES ($1, 'establishing', $2)
+         ON CONFLICT (call_id) DO UPDATE SET state = c.state RETURNING state`,
+      boundState: `SELECT state FROM ${bindings} WHERE conversation_id = $1 AND call_id = $2`,
       dropRoster: `DELETE FROM ${roster} WHERE call_id = $1`,
     };
   }
@@ -106,27 +122,44 @@ export class PostgresBindingStore implements BindingStore {
     return rows.map((row) => toBinding(row)!);
   }
 
+  /**
+   * A binding saved as `establishing` starts from what its call's backend already notified (the
+   * `established` notification may be handled, here or on another instance, before the join's
+   * binding is saved), and never takes back the state the chat's binding to the same call has.
+   */
   async save(b: CallBinding): Promise<void> {
-    await this.db.write('save a binding', this.sql.upsert, [
+    const params = (state: CallState) => [
       b.conversationId,
       b.provider,
       b.callId,
       b.callName ?? null,
       b.organizerUserId ?? null,
-      b.state,
+      state,
       b.meetingId ?? null,
       b.joinUrl ?? null,
       b.tenantId ?? null,
       b.replyAddress ?? null,
       b.createdAt,
       b.updatedAt,
-    ]);
+    ];
+    if (b.state !== 'establishing') {
+      await this.db.write('save a binding', this.sql.upsert, params(b.state));
+      return;
+    }
+    await this.db.transaction('save a binding', async (tx) => {
+      // Waits for a notification of this call being recorded (READ COMMITTED: its row is then read as committed).
+      const known = await tx.query<{ state: unknown }>(this.sql.lockCallState, [b.callId, b.updatedAt]);
+      const bound = await tx.query<{ state: unknown }>(this.sql.boundState, [b.conversationId, b.callId]);
+      const state = furthestCallState(b.state, stateOf(known.rows[0]), stateOf(bound.rows[0]));
+      await tx.query(this.sql.upsert, params(state));
+    });
   }
 
   async setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined> {
     // One transaction: the row is parsed before the commit, and a terminated call's roster goes
     // with the state change (even when no chat is bound to the call).
     return this.db.transaction('set a call state', async (tx) => {
+      await tx.query(this.sql.recordCallState, [callId, state, at]);
       const { rows } = await tx.query(this.sql.updateState, [callId, state, at]);
       const latest = toBinding(rows[0]);
       if (state === 'terminated') await tx.query(this.sql.dropRoster, [callId]);
@@ -134,3 +167,5 @@ export class PostgresBindingStore implements BindingStore {
     });
   }
 }
+
+const stateOf = (row: { state: unknown } | undefined): CallState | undefined => (row === undefined ? undefined : parseRow(callState, row.state, 'call state'));

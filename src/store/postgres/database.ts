@@ -5,6 +5,7 @@ import { isConnectionFailure, toStoreError } from './errors.js';
 /** The tables, qualified with the store's schema (quoted: safe to put in SQL). */
 export interface Tables {
   bindings: string;
+  callStates: string;
   roster: string;
   cases: string;
   idempotencyKeys: string;
@@ -27,6 +28,7 @@ export function tablesOf(schema: string): Tables {
   const q = (name: string) => `${quoteIdent(schema)}.${quoteIdent(name)}`;
   return {
     bindings: q('bindings'),
+    callStates: q('call_states'),
     roster: q('roster'),
     cases: q('cases'),
     idempotencyKeys: q('idempotency_keys'),

@@ -179,4 +179,13 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cases_target_user ON cases (target_user_id, id);
   CREATE INDEX cases_target_chat ON cases (target_chat_id, id);
   `,
+  // 6: the state each call's backend last notified, moving forward only (SQLite's migration 10): a
+  // binding saved after its call's `established` notification was handled starts from it.
+  `
+  CREATE TABLE call_states (
+    call_id    text COLLATE "C" PRIMARY KEY,
+    state      text NOT NULL,
+    updated_at text NOT NULL
+  );
+  `,
 ];

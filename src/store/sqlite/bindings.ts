@@ -2,7 +2,7 @@ import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import type { CallBinding, CallState } from '../../app/domain/participant.js';
 import type { BindingStore } from '../../app/ports/store.js';
-import { callState, optional, parseRow } from '../row-schemas.js';
+import { callState, callStateRank, furthestCallState, optional, parseRow } from '../row-schemas.js';
 import { WriteGuard } from './write-guard.js';
 
 /** The columns read; the old service_url column (before migration 5) is left alone. */
@@ -52,7 +52,10 @@ export class SqliteBindingStore implements BindingStore {
   private readonly allByName: Database.Statement<[string, string]>;
   private readonly live: Database.Statement<[number]>;
   private readonly upsert: Database.Statement<[Record<string, string | null>]>;
-  private readonly updateState: Database.Statement<[string, string, string]>;
+  private readonly updateState: Database.Statement<[string, string, string, string]>;
+  private readonly recordCallState: Database.Statement<[string, string, string]>;
+  private readonly knownCallState: Database.Statement<[string]>;
+  private readonly boundState: Database.Statement<[string, string]>;
   private readonly dropRoster: Database.Statement<[string]>;
 
   constructor(
@@ -73,7 +76,15 @@ export class SqliteBindingStore implements BindingStore {
          meeting_id = excluded.meeting_id, join_url = excluded.join_url, tenant_id = excluded.tenant_id,
          reply_address = excluded.reply_address, created_at = excluded.created_at, updated_at = excluded.updated_at`,
     );
-    this.updateState = db.prepare('UPDATE bindings SET state = ?, updated_at = ? WHERE call_id = ?');
+    // Forward only: a late or repeated notification never takes a binding back (see callStateRank).
+    this.updateState = db.prepare(`UPDATE bindings SET state = ?, updated_at = ? WHERE call_id = ? AND ${callStateRank('state')} <= ${callStateRank('?')}`);
+    this.recordCallState = db.prepare(
+      `INSERT INTO call_states (call_id, state, updated_at) VALUES (?, ?, ?)
+       ON CONFLICT (call_id) DO UPDATE SET state = excluded.state, updated_at = excluded.updated_at
+       WHERE ${callStateRank('call_states.state')} <= ${callStateRank('excluded.state')}`,
+    );
+    this.knownCallState = db.prepare('SELECT state FROM call_states WHERE call_id = ?');
+    this.boundState = db.prepare('SELECT state FROM bindings WHERE conversation_id = ? AND call_id = ?');
     this.dropRoster = db.prepare('DELETE FROM roster WHERE call_id = ?');
   }
 
@@ -98,30 +109,44 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   async save(b: CallBinding): Promise<void> {
-    this.guard.run('save a binding', () => this.upsert.run({
+    this.guard.run('save a binding', () => this.db.transaction(() => this.upsert.run({
       conversationId: b.conversationId,
       provider: b.provider,
       callId: b.callId,
       callName: b.callName ?? null,
       organizerUserId: b.organizerUserId ?? null,
-      state: b.state,
+      state: b.state === 'establishing' ? this.stateKnownFor(b) : b.state,
       meetingId: b.meetingId ?? null,
       joinUrl: b.joinUrl ?? null,
       tenantId: b.tenantId ?? null,
       replyAddress: b.replyAddress ?? null,
       createdAt: b.createdAt,
       updatedAt: b.updatedAt,
-    }));
+    }))());
+  }
+
+  /**
+   * A binding saved as `establishing` starts from what its call's backend already notified (the
+   * `established` notification may be handled before the join's binding is saved), and never takes
+   * back the state the chat's binding to the same call has.
+   */
+  private stateKnownFor(b: CallBinding): CallState {
+    const known = this.knownCallState.get(b.callId) as { state: unknown } | undefined;
+    const bound = this.boundState.get(b.conversationId, b.callId) as { state: unknown } | undefined;
+    return furthestCallState(b.state, stateOf(known), stateOf(bound));
   }
 
   async setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined> {
     return this.guard.run('set a call state', () => this.db.transaction((): CallBinding | undefined => {
       // The binding to return is the most recently updated one before this update gives them all `at`.
       const latest = toBinding(this.latestByCall.get(callId));
-      this.updateState.run(state, at, callId);
+      this.recordCallState.run(callId, state, at);
+      this.updateState.run(state, at, callId, state);
       // A terminated call's roster goes even when no chat is bound to the call.
       if (state === 'terminated') this.dropRoster.run(callId);
       return latest && toBinding(this.byConversation.get(latest.conversationId));
     })());
   }
 }
+
+const stateOf = (row: { state: unknown } | undefined): CallState | undefined => (row === undefined ? undefined : parseRow(callState, row.state, 'call state'));

@@ -172,4 +172,14 @@ export const MIGRATIONS: readonly string[] = [
   CREATE INDEX cases_target_user ON cases (target_user_id, id);
   CREATE INDEX cases_target_chat ON cases (target_chat_id, id);
   `,
+  // 10: the state each call's backend last notified, moving forward only (establishing, established,
+  // terminated), even for a call no chat is bound to yet: a binding saved after its call's
+  // `established` notification was handled (on this or another instance) starts from it.
+  `
+  CREATE TABLE call_states (
+    call_id    TEXT PRIMARY KEY,
+    state      TEXT NOT NULL,
+    updated_at TEXT NOT NULL
+  );
+  `,
 ];

@@ -169,5 +169,73 @@ export function runBindingsContract(name: string, open: () => Promise<Store>): v
 
       expect(ids(await store().roster.list('call-1'))).toEqual(['p1']);
     });
+
+    describe('a call state only moves forward', () => {
+      it("a binding saved 'establishing' after its call's 'established' notification starts established", async () => {
+        // The notification was handled (here or on another instance) before the join saved its binding.
+        expect(await bindings().setCallState('call-1', 'established', '2026-11-22T10:00:01.000Z')).toBeUndefined();
+        await bindings().save(binding());
+
+        expect(await bindings().get(binding().conversationId)).toEqual(binding({ state: 'established' }));
+        expect((await bindings().findByCallId('call-1'))?.state).toBe('established');
+      });
+
+      it("a binding saved 'establishing' after its call ended starts terminated", async () => {
+        await bindings().setCallState('call-1', 'established', '2026-11-22T10:00:01.000Z');
+        await bindings().setCallState('call-1', 'terminated', '2026-11-22T10:00:02.000Z');
+        await bindings().save(binding());
+
+        expect((await bindings().get(binding().conversationId))?.state).toBe('terminated');
+      });
+
+      it("another call's notification, or none, leaves an 'establishing' save as it is", async () => {
+        await bindings().setCallState('call-2', 'established', '2026-11-22T10:00:01.000Z');
+        await bindings().save(binding());
+
+        expect((await bindings().get(binding().conversationId))?.state).toBe('establishing');
+      });
+
+      it("saving 'establishing' again never takes back the chat's established binding to the same call", async () => {
+        await bindings().save(binding());
+        await bindings().setCallState('call-1', 'established', '2026-11-22T10:00:01.000Z');
+        await bindings().save(binding({ updatedAt: '2026-11-22T10:00:02.000Z' }));
+
+        expect(await bindings().get(binding().conversationId)).toMatchObject({ state: 'established', updatedAt: '2026-11-22T10:00:02.000Z' });
+      });
+
+      it('a late notification never takes a binding back', async () => {
+        await bindings().save(binding());
+        await bindings().setCallState('call-1', 'terminated', '2026-11-22T10:00:02.000Z');
+        const late = await bindings().setCallState('call-1', 'established', '2026-11-22T10:00:03.000Z');
+
+        expect(late).toEqual(binding({ state: 'terminated', updatedAt: '2026-11-22T10:00:02.000Z' }));
+        expect(await bindings().get(binding().conversationId)).toEqual(binding({ state: 'terminated', updatedAt: '2026-11-22T10:00:02.000Z' }));
+        // Nor the call's own record: a binding saved now starts terminated.
+        await bindings().save(binding({ conversationId: '19:other@thread.v2' }));
+        expect((await bindings().get('19:other@thread.v2'))?.state).toBe('terminated');
+      });
+
+      it("an explicit 'established' save (a /bind after an /unbind of the same call) is kept", async () => {
+        await bindings().save(binding({ state: 'established' }));
+        await bindings().save(binding({ state: 'terminated', updatedAt: '2026-11-22T10:01:00.000Z' }));
+        await bindings().save(binding({ state: 'established', updatedAt: '2026-11-22T10:02:00.000Z' }));
+
+        expect((await bindings().get(binding().conversationId))?.state).toBe('established');
+      });
+
+      it("a notification and a save racing each other always end 'established'", async () => {
+        const rounds = Array.from({ length: 20 }, (_, i) => i);
+        await Promise.all(
+          rounds.map(async (i) => {
+            const b = binding({ conversationId: `19:race-${i}@thread.v2`, callId: `call-race-${i}` });
+            const steps = [bindings().save(b), bindings().setCallState(b.callId, 'established', '2026-11-22T10:00:01.000Z')];
+            await Promise.all(i % 2 === 0 ? steps : steps.reverse());
+          }),
+        );
+
+        const states = await Promise.all(rounds.map(async (i) => (await bindings().get(`19:race-${i}@thread.v2`))?.state));
+        expect(states).toEqual(rounds.map(() => 'established'));
+      });
+    });
   });
 }

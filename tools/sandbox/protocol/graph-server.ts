@@ -93,6 +93,11 @@ export class SandboxGraph {
   readonly removals: Removal[] = [];
   /** Who each removal took out (by the removed participant id), so that they can come back (`rejoin`). */
   private readonly removedParticipants = new Map<string, GraphParticipantJson>();
+  /**
+   * When true, a join's `established` notification is delivered (and answered by Bouncer) before
+   * the join's 201 is sent: the notification and the answer race in Graph, and either may come first.
+   */
+  establishBeforeAnswer = false;
 
   private constructor(
     private readonly server: LocalServer,
@@ -142,6 +147,8 @@ export class SandboxGraph {
       }
       const [routePath, query = ''] = path.split('?') as [string, string?];
       const r = me.route(req.method ?? 'GET', routePath, body, holder.tenant, new URLSearchParams(query));
+      // Notifications Graph delivers before it answers (a join's `established`, with establishBeforeAnswer).
+      if (r.before) await r.before;
       json(res, r.status, r.body ?? (r.status >= 400 ? graphError(r.code ?? 'Error', r.code ?? 'error', requestId) : undefined), {
         'request-id': requestId,
       });
@@ -335,7 +342,7 @@ export class SandboxGraph {
     body: unknown,
     tenant: string,
     query: URLSearchParams = new URLSearchParams(),
-  ): { status: number; body?: unknown; code?: string } {
+  ): { status: number; body?: unknown; code?: string; before?: Promise<void> } {
     if (method === 'POST' && path === '/communications/calls') return this.join(body, tenant);
     const meetingsOf = /^\/users\/([^/]+)\/onlineMeetings$/.exec(path);
     if (method === 'GET' && meetingsOf) return this.findOnlineMeetings(decodeURIComponent(meetingsOf[1]!), query.get('$filter'));
@@ -439,7 +446,7 @@ export class SandboxGraph {
     return { status: 200, body: { value } };
   }
 
-  private join(body: unknown, tenant: string): { status: number; body?: unknown; code?: string } {
+  private join(body: unknown, tenant: string): { status: number; body?: unknown; code?: string; before?: Promise<void> } {
     const b = body as
       | { callbackUri?: string; chatInfo?: { threadId?: string }; meetingInfo?: { '@odata.type'?: string; joinMeetingId?: string; passcode?: string | null } }
       | undefined;
@@ -474,19 +481,29 @@ export class SandboxGraph {
     };
     call.participants.set(bot.id, bot);
     this.calls.set(call.id, call);
-    // As Graph does: the 201 first, then "established", then the roster.
-    setImmediate(() => {
+    const established = {
+      changeType: 'updated',
+      resourceUrl: `/communications/calls/${call.id}`,
+      resourceData: { '@odata.type': '#microsoft.graph.call', state: 'established', id: call.id, chatInfo },
+    };
+    let before: Promise<void> | undefined;
+    if (this.establishBeforeAnswer) {
+      // "established" delivered first, then the 201, then the roster.
       call.state = 'established';
-      const established = {
-        changeType: 'updated',
-        resourceUrl: `/communications/calls/${call.id}`,
-        resourceData: { '@odata.type': '#microsoft.graph.call', state: 'established', id: call.id, chatInfo },
-      };
-      this.notifyLater(call, this.sendRoster ? [established, this.rosterNotification(call)] : [established], true);
-    });
+      before = this.notify(call, [established]).then(() => {
+        if (this.sendRoster) setImmediate(() => this.notifyLater(call, [this.rosterNotification(call)]));
+      });
+    } else {
+      // As Graph usually does: the 201 first, then "established", then the roster.
+      setImmediate(() => {
+        call.state = 'established';
+        this.notifyLater(call, this.sendRoster ? [established, this.rosterNotification(call)] : [established], true);
+      });
+    }
     return {
       status: 201,
       body: { '@odata.type': '#microsoft.graph.call', id: call.id, state: 'establishing', callbackUri: b.callbackUri, chatInfo },
+      ...(before ? { before } : {}),
     };
   }
 

@@ -81,6 +81,47 @@ describePostgres('two Bouncer instances on one PostgreSQL database', availabilit
     expect(userIdsInCall(h.graph.callIds[0]!)).not.toContain(PEOPLE.mallory.aadObjectId);
   });
 
+  it('100 concurrent first kicks spread over A and B make exactly one join', async () => {
+    await start();
+    // Kicks that read "no binding" before the winner bound the chat must not join again when they
+    // claim the join lease the winner has just released: they use the winner's binding.
+    const kicks = Array.from({ length: 100 }, (_, i) =>
+      i % 2 === 0 ? h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]) : h.sendTo(b, PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]),
+    );
+    expect(await Promise.all(kicks)).toEqual(Array.from({ length: 100 }, () => 200));
+    await h.graph.settle();
+
+    expect(h.graph.requests.filter((r) => r.method === 'POST' && r.path === '/communications/calls')).toHaveLength(1);
+    expect(h.graph.callIds).toHaveLength(1);
+    expect(userIdsInCall(h.graph.callIds[0]!)).not.toContain(PEOPLE.mallory.aadObjectId);
+    expect(await b.store.bindings.get(MEETING_CHAT_ID)).toMatchObject({ callId: h.graph.callIds[0], state: 'established' });
+  }, 60_000);
+
+  it("B, claiming the join lease the moment A released it, uses A's binding instead of joining again", async () => {
+    await start();
+    const leases = `"${schemaOf(b)}".idempotency_keys`;
+    const leaseHeld = async () => (await admin.client().query(`SELECT 1 FROM ${leases} WHERE key LIKE 'join:%'`)).rowCount === 1;
+    // A claims the lease and joins; Graph is slow to answer.
+    h.graph.latencyMs = 1_500;
+    const onA = h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
+    await until(leaseHeld);
+    // The lease is being released (this transaction stands for A's release, committed later):
+    // B's claim, made while the chat has no binding yet, waits for it.
+    await admin.client().query('BEGIN');
+    await admin.client().query(`DELETE FROM ${leases} WHERE key LIKE 'join:%'`);
+    const onB = h.sendTo(b, PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
+    await until(async () => (await b.store.bindings.get(MEETING_CHAT_ID)) !== undefined, 10_000);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    await admin.client().query('COMMIT');
+    h.graph.latencyMs = 0;
+
+    expect(await Promise.all([onA, onB])).toEqual([200, 200]);
+    await h.graph.settle();
+    expect(h.graph.requests.filter((r) => r.method === 'POST' && r.path === '/communications/calls')).toHaveLength(1);
+    expect(h.graph.callIds).toHaveLength(1);
+    expect(userIdsInCall(h.graph.callIds[0]!)).not.toContain(PEOPLE.mallory.aadObjectId);
+  }, 30_000);
+
   it('the same webhook sent to A and B at once gives one removal and one case', async () => {
     await start();
     await h.send(PEOPLE.olivia, '/bind', []);

@@ -129,6 +129,12 @@ async function join(
     // call legs loses the race below and is left.
   }
   try {
+    if (!held) {
+      // Claimed, but perhaps only because the instance that joined has just bound the chat and
+      // released the lease (after this request's read above): use its binding, do not join again.
+      const boundMeanwhile = sameMeeting(liveBinding(await store.bindings.get(conversationId)));
+      if (boundMeanwhile) return boundMeanwhile;
+    }
     return await joinAndBind(deps, req, provider, conversationId, meeting, callbackUrl);
   } finally {
     if (!held) await store.idempotency.release(lease).catch((err: unknown) => deps.logger.warn({ err, conversationId }, 'could not release the join lease'));

@@ -19,6 +19,26 @@ export class UpstreamHttpError extends UpstreamError {
   }
 }
 
+/**
+ * A request that was sent, or may have been, and got no answer: it timed out, or its connection was
+ * reset or closed. The upstream may have acted on it, so only an idempotent request is sent again.
+ */
+export class UpstreamNoAnswerError extends UpstreamError {
+  constructor(service: string, message: string, cause: unknown) {
+    super(service, message, { retryable: true, cause });
+    this.name = 'UpstreamNoAnswerError';
+  }
+}
+
+/** How one call is retried. */
+export interface RunOptions {
+  /**
+   * The request means the same however often it is sent (a DELETE): one that got no answer
+   * (UpstreamNoAnswerError) is sent again, as a server error is, within the command's deadline.
+   */
+  idempotent?: boolean;
+}
+
 /** Throttling (429) and every server error (5xx) may succeed later; other failures will not. */
 export function isRetryableStatus(status: number): boolean {
   return status === 429 || (status >= 500 && status <= 599);
@@ -87,7 +107,8 @@ interface Waiter {
  * - 429 is retried for as long as `maxThrottledMs` (and the command's deadline) allows; 5xx up to
  *   `maxAttempts`, with exponential backoff and jitter. The last failure is thrown (an
  *   UpstreamError with the vendor's details, retryable). Failures without a status (not sent,
- *   timed out) are not retried: the request may have reached the upstream.
+ *   timed out, the connection reset) are not retried, the request may have reached the upstream,
+ *   unless the call is idempotent: then they count as server errors.
  * - Inside a command (src/app/domain/deadline.ts) no wait outlasts the command's deadline: a wait
  *   that would is not started, and the failure is thrown at once (retryable).
  */
@@ -125,7 +146,7 @@ export class RetryScheduler {
   }
 
   /** Runs `attempt` until it succeeds, fails for good, or waiting no longer may help. `what` names it in logs. */
-  async run<T>(what: string, attempt: (attemptNumber: number) => Promise<T>): Promise<T> {
+  async run<T>(what: string, attempt: (attemptNumber: number) => Promise<T>, options: RunOptions = {}): Promise<T> {
     const since = this.now();
     let serverFailures = 0;
     let justWaited = false;
@@ -140,12 +161,14 @@ export class RetryScheduler {
       } finally {
         this.release();
       }
-      if (!(err instanceof UpstreamHttpError) || !err.retryable) throw err;
-      const throttled = err.status === 429;
+      const unanswered = options.idempotent === true && err instanceof UpstreamNoAnswerError;
+      if (!unanswered && (!(err instanceof UpstreamHttpError) || !err.retryable)) throw err;
+      const failed = err as UpstreamError & { retryAfter?: string };
+      const throttled = failed.status === 429;
       if (!throttled && ++serverFailures >= this.maxAttempts) throw err;
-      const asked = retryAfterMs(err.retryAfter, this.now());
+      const asked = retryAfterMs(failed.retryAfter, this.now());
       if (asked !== undefined && asked > this.maxDelayMs) {
-        this.options.logger?.warn({ service: this.service, what, status: err.status, retryAfterMs: asked }, 'upstream asked to wait longer than Bouncer waits');
+        this.options.logger?.warn({ service: this.service, what, status: failed.status, retryAfterMs: asked }, 'upstream asked to wait longer than Bouncer waits');
         throw err;
       }
       // Throttled: the pause is the upstream's, for every call; this call waits it out, plus a little
@@ -153,16 +176,16 @@ export class RetryScheduler {
       const delay = asked !== undefined ? asked + this.jitter(asked) : this.backoff(throttled ? n : serverFailures - 1);
       if (asked !== undefined) this.pausedUntil = Math.max(this.pausedUntil, this.now() + asked);
       if (throttled && this.now() + delay - since > this.maxThrottledMs) {
-        this.options.logger?.warn({ service: this.service, what, status: err.status }, 'upstream still throttling; giving up');
+        this.options.logger?.warn({ service: this.service, what, status: failed.status }, 'upstream still throttling; giving up');
         throw err;
       }
       if (delay >= timeLeftMs()) {
-        this.options.logger?.warn({ service: this.service, what, status: err.status, delayMs: delay }, "no time left in the command's deadline to retry");
+        this.options.logger?.warn({ service: this.service, what, status: failed.status, delayMs: delay }, "no time left in the command's deadline to retry");
         throw err;
       }
       this.options.logger?.warn(
-        { service: this.service, what, status: err.status, vendorCode: err.vendorCode, attempt: n, delayMs: delay },
-        'upstream failed; retrying',
+        { service: this.service, what, status: failed.status, vendorCode: failed.vendorCode, attempt: n, delayMs: delay, ...(unanswered ? { noAnswer: true } : {}) },
+        unanswered ? 'upstream did not answer an idempotent request; sending it again' : 'upstream failed; retrying',
       );
       await this.sleep(delay);
       justWaited = true;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isOutage, UpstreamError } from '../../src/app/domain/errors.js';
-import { retryAfterMs, RetryScheduler, UpstreamHttpError, type RetryOptions } from '../../src/providers/retry.js';
+import { retryAfterMs, RetryScheduler, UpstreamHttpError, UpstreamNoAnswerError, type RetryOptions } from '../../src/providers/retry.js';
 import { rejection } from '../support/rejection.js';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
@@ -242,5 +242,36 @@ describe('retryAfterMs', () => {
 
   it.each([null, undefined, '', '-1', 'soon', '2026-11-22T10:00:30Z'])('reads %j as absent', (header) => {
     expect(retryAfterMs(header, NOW)).toBeUndefined();
+  });
+
+  describe('a request that got no answer (timed out, connection reset)', () => {
+    const noAnswer = () => new UpstreamNoAnswerError('vendor', 'vendor DELETE timed out', new Error('other side closed'));
+
+    it('is not sent again unless the call is idempotent: the upstream may have acted on it', async () => {
+      const { retry } = scheduler();
+      const { fn, seen } = attempts(noAnswer());
+
+      await expect(retry.run('mute', fn)).rejects.toBeInstanceOf(UpstreamNoAnswerError);
+      expect(seen).toEqual([0]);
+    });
+
+    it('is sent again, with backoff, when the call is idempotent', async () => {
+      const { retry, waits } = scheduler({ baseDelayMs: 100, random: () => 1 - Number.EPSILON });
+      const { fn, seen } = attempts(noAnswer(), noAnswer());
+
+      await expect(retry.run('remove', fn, { idempotent: true })).resolves.toBe('ok');
+      expect(seen).toEqual([0, 1, 2]);
+      expect(waits).toEqual([100, 200]);
+    });
+
+    it('counts as a server failure: after maxAttempts the last one is thrown, retryable', async () => {
+      const { retry } = scheduler({ maxAttempts: 3 });
+      const { fn, seen } = attempts(noAnswer(), failure(503), noAnswer(), noAnswer());
+
+      const err = await rejection(retry.run('remove', fn, { idempotent: true }));
+      expect(seen).toEqual([0, 1, 2]);
+      expect(err).toBeInstanceOf(UpstreamNoAnswerError);
+      expect(isOutage(err) && err.retryable).toBe(true);
+    });
   });
 });

@@ -2,7 +2,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { awaitWithin, callBudgetMs, outOfTime } from '../../app/domain/deadline.js';
 import { UpstreamError, type UpstreamHint } from '../../app/domain/errors.js';
 import type { Logger } from '../../app/ports/runtime.js';
-import { RetryScheduler, UpstreamHttpError, type RetryOptions } from '../retry.js';
+import { RetryScheduler, UpstreamHttpError, UpstreamNoAnswerError, type RetryOptions } from '../retry.js';
 
 export interface GraphClientOptions {
   /** e.g. https://graph.microsoft.com/v1.0 (no trailing slash). */
@@ -27,12 +27,22 @@ export interface GraphRequestInit {
   accept?: number[];
   /** What a failure status most likely means for this request, for the administrator (see UpstreamHint). */
   hints?: Readonly<Partial<Record<number, UpstreamHint>>>;
+  /**
+   * The request means the same however often it is sent (a DELETE): one that timed out or lost its
+   * connection is sent again, through the scheduler and within the command's deadline.
+   */
+  idempotent?: boolean;
 }
 
 export interface GraphResponse {
   status: number;
   body: unknown;
   requestId?: string;
+  /**
+   * This answer came to a retry after an attempt Graph may have acted on (it got no answer, or a
+   * 5xx): a 404 now may be the earlier attempt's doing.
+   */
+  afterUncertainAttempt?: boolean;
 }
 
 const DEFAULT_TIMEOUT_MS = 15_000;
@@ -72,7 +82,21 @@ export class GraphClient {
   async request(method: string, path: string, init: GraphRequestInit = {}): Promise<GraphResponse> {
     const url = this.resolve(path);
     const what = `Graph ${method} ${redactPath(path)}`;
-    return this.retry.run(what, () => this.send(method, url, what, init));
+    let uncertain = false;
+    return this.retry.run(
+      what,
+      async () => {
+        try {
+          const res = await this.send(method, url, what, init);
+          return uncertain ? { ...res, afterUncertainAttempt: true } : res;
+        } catch (err) {
+          // Graph may have acted on an attempt that got no answer, or a server error.
+          if (err instanceof UpstreamNoAnswerError || (err instanceof UpstreamHttpError && err.status >= 500)) uncertain = true;
+          throw err;
+        }
+      },
+      { idempotent: init.idempotent },
+    );
   }
 
   private async send(method: string, url: string, what: string, init: GraphRequestInit): Promise<GraphResponse> {
@@ -97,10 +121,8 @@ export class GraphClient {
       body = await readBody(res);
     } catch (err) {
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      throw new UpstreamError('graph', `${what} ${timedOut ? `timed out after ${budgetMs} ms` : 'could not be sent'}`, {
-        retryable: true,
-        cause: err,
-      });
+      // No answer: not sent, timed out, or the connection was reset or closed (Graph may have acted).
+      throw new UpstreamNoAnswerError('graph', `${what} ${timedOut ? `timed out after ${budgetMs} ms` : 'got no answer (not sent, or the connection was closed)'}`, err);
     }
     const requestId = res.headers.get('request-id') ?? res.headers.get('client-request-id') ?? undefined;
     if (res.ok || init.accept?.includes(res.status)) return { status: res.status, body, requestId };

@@ -132,21 +132,28 @@ export class TeamsCallProvider implements CallProvider {
 
   /** Hangs up Bouncer's own leg (https://learn.microsoft.com/graph/api/call-delete); 404 = already gone. */
   async leaveCall(callId: string): Promise<void> {
-    await this.graph.request('DELETE', `/communications/calls/${encodeURIComponent(callId)}`, { accept: [404] });
+    await this.graph.request('DELETE', `/communications/calls/${encodeURIComponent(callId)}`, { accept: [404], idempotent: true });
   }
 
   /**
    * https://learn.microsoft.com/graph/api/participant-delete — 404 means the person already left;
    * 403 mostly means the tenant has not allowed the app to remove participants
    * (Set-CsApplicationMeetingConfiguration -AllowRemoveParticipantAppIds).
+   *
+   * The DELETE is idempotent: one that timed out or lost its connection is sent again (within the
+   * command's deadline), and a 404 on a retry after such an attempt, or after a 5xx, is taken as
+   * that attempt's removal.
    */
   async removeParticipant(callId: string, participantId: string): Promise<'removed' | 'already_gone'> {
     const res = await this.graph.request(
       'DELETE',
       `/communications/calls/${encodeURIComponent(callId)}/participants/${encodeURIComponent(participantId)}`,
-      { accept: [404], hints: { 403: 'remove-participant-policy' } },
+      { accept: [404], hints: { 403: 'remove-participant-policy' }, idempotent: true },
     );
-    return res.status === 404 ? 'already_gone' : 'removed';
+    if (res.status !== 404) return 'removed';
+    if (!res.afterUncertainAttempt) return 'already_gone';
+    this.logger.info({ callId, participantId }, 'the participant was gone when the removal was sent again: the attempt that got no answer (or a server error) most likely removed them');
+    return 'removed';
   }
 
   /**

@@ -132,8 +132,12 @@ export class SandboxGraph {
         });
         return;
       }
-      // A Graph that takes the request and never answers (until the server closes).
-      if (me.hang.some((h) => h.method === req.method && h.path.test(path))) return;
+      // A Graph that takes the request and never answers (until the server closes); with `handle`,
+      // after acting on it.
+      const hung = takeFault(me.hang, req.method, path);
+      if (hung && !hung.handle) return;
+      // A connection closed before the answer, after Graph acted on the request.
+      const dropped = takeFault(me.dropAnswer, req.method, path);
       if (req.method === 'DELETE' && me.removalLimit && !me.takeRemovalToken()) {
         // Graph's throttling: 429 with Retry-After (https://learn.microsoft.com/graph/throttling).
         me.throttled++;
@@ -149,6 +153,11 @@ export class SandboxGraph {
       const r = me.route(req.method ?? 'GET', routePath, body, holder.tenant, new URLSearchParams(query));
       // Notifications Graph delivers before it answers (a join's `established`, with establishBeforeAnswer).
       if (r.before) await r.before;
+      if (hung) return;
+      if (dropped) {
+        req.socket.destroy();
+        return;
+      }
       json(res, r.status, r.body ?? (r.status >= 400 ? graphError(r.code ?? 'Error', r.code ?? 'error', requestId) : undefined), {
         'request-id': requestId,
       });
@@ -162,8 +171,13 @@ export class SandboxGraph {
    * `Retry-After: 1`, as Graph throttles. Undefined: no limit.
    */
   removalLimit?: number;
-  /** Requests matching one of these are taken and never answered. */
-  readonly hang: Array<{ method: string; path: RegExp }> = [];
+  /**
+   * Requests matching one of these are taken and never answered (with `handle`, Graph acts on them
+   * first: a DELETE removes the person); `times` of them, or all while the entry is here.
+   */
+  readonly hang: Array<SandboxFault & { handle?: boolean }> = [];
+  /** Requests matching one of these are acted on, then their connection is closed with no answer. */
+  readonly dropAnswer: SandboxFault[] = [];
   /** DELETEs answered 429 by the removal limit. */
   throttled = 0;
   private removalTimes: number[] = [];
@@ -569,6 +583,20 @@ export class SandboxGraph {
     }
     return this.token.value;
   }
+}
+
+/** Requests a fault applies to: a method and a path; `times` of them (then the entry is spent), or every one. */
+export interface SandboxFault {
+  method: string;
+  path: RegExp;
+  times?: number;
+}
+
+/** The first fault that applies to this request, counting it against its `times`. */
+function takeFault<F extends SandboxFault>(faults: F[], method: string | undefined, path: string): F | undefined {
+  const fault = faults.find((f) => f.method === method && f.path.test(path) && (f.times === undefined || f.times > 0));
+  if (fault?.times !== undefined) fault.times--;
+  return fault;
 }
 
 export interface SandboxGraphOptions {

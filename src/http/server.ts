@@ -147,6 +147,9 @@ function sendProblem(res: Response, status: number): void {
   res.sendRaw(status, text, { 'content-type': PROBLEM_CONTENT_TYPE, 'content-length': String(Buffer.byteLength(text)) });
 }
 
+/** What a 503 for a busy store asks the caller to wait, in seconds (contention passes within a few). */
+const STORE_BUSY_RETRY_AFTER_S = 1;
+
 function rawHandler(route: RawRoute, logger: Logger) {
   return async (req: Request, res: Response): Promise<void> => {
     let answer: HttpAnswer;
@@ -157,8 +160,11 @@ function rawHandler(route: RawRoute, logger: Logger) {
       const coded = asCodedError(err);
       if (coded.code === 'STORE_BUSY') {
         // Contention on the database: retryable, and said so (never with the database's own text).
+        // Every action's case is written before it acts (CaseRecorder.act): a store too busy to write
+        // it stopped the request before any upstream change, and the retry acts (one busy only after
+        // the change leaves that case pending, for reconciliation).
         logger.warn({ err: coded, code: coded.code, path: route.path }, 'store busy; answered 503');
-        answer = httpProblem('unavailable', { retryable: true });
+        answer = { ...httpProblem('unavailable', { retryable: true }), headers: { 'retry-after': String(STORE_BUSY_RETRY_AFTER_S) } };
       } else {
         logger.error({ err: coded, code: coded.code, path: route.path }, 'request failed');
         answer = problemForStatus(500);

@@ -91,8 +91,8 @@ export function idempotent(deps: IdempotencyDeps, handler: () => Promise<Idempot
     try {
       result = await handler();
     } catch (err) {
-      // Nothing stored: a retry may run again.
-      await releaseAll(deps.store, claimed);
+      // Nothing stored: a retry may run again. The handler's own failure is what is answered.
+      await releaseAfterFailure(deps, claimed);
       throw err;
     }
     if ('interim' in result) {
@@ -173,6 +173,29 @@ export async function keep(store: IdempotencyStore, keys: readonly string[], res
 
 export async function releaseAll(store: IdempotencyStore, keys: readonly string[]): Promise<void> {
   for (const key of keys) await store.release(key);
+}
+
+const RELEASE_ATTEMPTS = 3;
+const RELEASE_RETRY_DELAY_MS = 200;
+
+/**
+ * Gives up the keys of a request that failed (often because the store was busy), trying a few
+ * times: a key left pending would hold every retry of the request off (409) until it expires.
+ * Never throws; a release that keeps failing is logged with its keys.
+ */
+async function releaseAfterFailure(deps: IdempotencyDeps, keys: readonly string[]): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await releaseAll(deps.store, keys);
+      return;
+    } catch (err) {
+      if (attempt >= RELEASE_ATTEMPTS) {
+        deps.logger?.error({ err, keys }, 'could not release the idempotency keys of a failed request; its retries wait until they expire');
+        return;
+      }
+      await new Promise((resolve) => setTimeout(resolve, RELEASE_RETRY_DELAY_MS * attempt));
+    }
+  }
 }
 
 const DONE: Promise<void> = Promise.resolve();

@@ -32,7 +32,7 @@ const CASE_PROBLEMS: readonly ProblemType[] = ['unauthorized', 'case-not-found']
 const KICK_PROBLEMS = (Object.keys(PROBLEM_TYPES) as ProblemType[]).filter((t) => t !== 'case-not-found');
 
 /** Answered by the server for any route when the database is busy (nothing was done; retryable). */
-const UNAVAILABLE = '`urn:bouncer:problem:unavailable`: the database is busy; nothing was done (`retryable: true`)';
+const UNAVAILABLE = '`urn:bouncer:problem:unavailable`: the database is busy; nothing was done (`retryable: true`; `Retry-After` says how many seconds to wait)';
 
 /** Problem responses by status, each listing its problem types. */
 function problemResponses(types: readonly ProblemType[], extra: ReadonlyArray<[number, string]>): Record<string, unknown> {

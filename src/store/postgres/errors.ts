@@ -2,7 +2,8 @@ import { BouncerError } from '../../app/domain/errors.js';
 
 /**
  * What PostgreSQL and node-postgres throw, as the store's coded errors: STORE_BUSY (retryable:
- * contention, a statement over its deadline, no free connection) or STORE_FAILED, keeping the
+ * contention, a statement over its deadline, no free connection, a server that did not answer in
+ * time) or STORE_FAILED, keeping the
  * cause. Messages are for the logs: they name the operation and the server's own message and
  * SQLSTATE, never the SQL or its parameters; renderers never show them.
  */
@@ -35,8 +36,14 @@ const CONNECTION_MESSAGES = [
   'Client was closed',
 ];
 
-/** pg-pool's message when every connection is in use for longer than the connect deadline. */
-const POOL_EXHAUSTED = 'timeout exceeded when trying to connect';
+/**
+ * node-postgres's and pg-pool's messages for a server that is there but too slow: every pooled
+ * connection in use for longer than the connect deadline, a new connection not accepted within it,
+ * or a statement whose answer did not come within the client's deadline (query_timeout, set just
+ * beyond statement_timeout). Trying again shortly may work; the last two are connection failures
+ * too, so their connection is closed, not reused.
+ */
+const SLOW_SERVER_MESSAGES = ['timeout exceeded when trying to connect', 'Connection terminated due to connection timeout', 'Query read timeout'];
 
 function codeOf(err: unknown): string | undefined {
   const code = (err as { code?: unknown } | undefined)?.code;
@@ -54,11 +61,11 @@ function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
-/** Contention, a statement over its deadline, or no free connection: trying again shortly may work. */
+/** Contention, a statement over its deadline, no free connection, or no answer in time: trying again shortly may work. */
 export function isBusy(err: unknown): boolean {
   const code = codeOf(err);
   if (code !== undefined && BUSY_SQLSTATES.has(code)) return true;
-  return err instanceof Error && err.message.startsWith(POOL_EXHAUSTED);
+  return err instanceof Error && SLOW_SERVER_MESSAGES.some((m) => err.message.startsWith(m));
 }
 
 /** The server cannot be reached, went away, or a connection broke (a ping sees these by itself). */

@@ -156,6 +156,29 @@ describePostgres('two Bouncer instances on one PostgreSQL database', availabilit
     expect(webhookCases.every((c) => c.status === 'completed' && c.outcome === 'removed')).toBe(true);
   }, 60_000);
 
+  it('a /ban made on A is enforced by B when the banned person rejoins and Graph tells B (bans are shared through the store)', async () => {
+    await start();
+    await h.send(PEOPLE.olivia, '/bind', []);
+    await h.graph.settle();
+    const [callId] = h.graph.callIds;
+    expect(await h.send(PEOPLE.olivia, '/ban <at>Mallory</at> spamming', [PEOPLE.mallory])).toBe(200);
+    expect(h.lastReply()).toMatch(/^Removed \*\*Mallory\*\* from the call and banned them/);
+    expect(userIdsInCall(callId!)).not.toContain(PEOPLE.mallory.aadObjectId);
+    const before = h.graph.notificationsSent.length;
+
+    // Mallory dials back in; Graph posts the roster to the public URL, which is B.
+    const rejoined = await h.graph.addPerson(callId!, { userId: PEOPLE.mallory.aadObjectId, displayName: 'Mallory' });
+    await h.graph.settle();
+
+    const roster = h.graph.notificationsSent.slice(before).find((n) => JSON.stringify(n.payload).includes(rejoined))!;
+    expect(roster.callbackUri.startsWith(b.url)).toBe(true);
+    expect(h.graph.call(callId!)!.participants.has(rejoined)).toBe(false);
+    const auto = (await cases()).filter((c) => c.source === 'auto');
+    expect(auto).toHaveLength(1);
+    expect(auto[0]).toMatchObject({ action: 'kick', outcome: 'removed', status: 'completed', targetUserId: PEOPLE.mallory.aadObjectId, participantIds: [rejoined] });
+    expect(auto[0]!.detail).toMatchObject({ banCaseId: 2 });
+  });
+
   it('killing A mid-removal leaves a pending case that the surviving instances reconcile, once', async () => {
     await start({ SHUTDOWN_GRACE_MS: '0' });
     await h.send(PEOPLE.olivia, '/bind', []);

@@ -20,3 +20,12 @@ export interface StoreDriver<Location extends { kind: string } = { kind: string 
   parse(url: string, cwd: string): Location | UrlProblem;
   open(location: Location): Promise<Store>;
 }
+
+/**
+ * `url` as it may be printed (messages, logs): the password of a `user:password@` in it replaced by
+ * `***`. Everything from the user's colon to the last `@` goes, so that a password holding an `@`,
+ * `/` or `#` that was not percent-encoded leaks nothing either (a few characters too many may go).
+ */
+export function redactUrl(url: string): string {
+  return url.replace(/(\/\/[^:/@]*):.*@/g, '$1:***@');
+}

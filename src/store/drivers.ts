@@ -1,5 +1,5 @@
 import { BouncerError } from '../app/domain/errors.js';
-import type { StoreDriver, UrlProblem } from './driver.js';
+import { redactUrl, type StoreDriver, type UrlProblem } from './driver.js';
 import { postgresDriver } from './postgres/driver.js';
 import { sqliteDriver } from './sqlite/driver.js';
 
@@ -13,7 +13,7 @@ export type StoreLocation = (typeof STORE_DRIVERS)[number] extends StoreDriver<i
 export function parseStoreUrl(url: string, cwd: string): StoreLocation | UrlProblem {
   const driver = STORE_DRIVERS.find((d) => d.matches(url));
   if (driver) return driver.parse(url, cwd);
-  return { problem: `DATABASE_URL: unsupported scheme in "${url}"; use ${STORE_DRIVERS.map((d) => d.example).join(' or ')}` };
+  return { problem: `DATABASE_URL: unsupported scheme in "${redactUrl(url)}"; use ${STORE_DRIVERS.map((d) => d.example).join(' or ')}` };
 }
 
 /** The driver that parsed `location`. */

@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { Store } from '../../src/app/ports/store.js';
+import { redactUrl } from '../../src/store/driver.js';
 import { STORE_DRIVERS, parseStoreUrl } from '../../src/store/drivers.js';
 import { openStore, openStoreAt } from '../../src/store/open-store.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -87,6 +88,24 @@ describe('parseStoreUrl', () => {
     expect(parseStoreUrl('mysql://db/bouncer', '/srv')).toEqual({
       problem: `DATABASE_URL: unsupported scheme in "mysql://db/bouncer"; use ${STORE_DRIVERS.map((d) => d.example).join(' or ')}`,
     });
+  });
+
+  it('never prints a password: a URL in a message has it redacted', () => {
+    const cases = [
+      ['mysql://bouncer:s3cret@db/bouncer', 'mysql://bouncer:***@db/bouncer'],
+      ['mysql://bouncer:s3cr@t/x#y@db:3306/bouncer', 'mysql://bouncer:***@db:3306/bouncer'],
+      ['mysql://:s3cret@db/bouncer', 'mysql://:***@db/bouncer'],
+      ['sqlite://mysql://bouncer:s3cret@db/bouncer', 'sqlite://mysql:***@db/bouncer'],
+    ] as const;
+    for (const [url, shown] of cases) {
+      const parsed = parseStoreUrl(url, '/srv');
+      expect(parsed).toEqual({ problem: expect.stringContaining(`"${shown}"`) });
+      expect(JSON.stringify(parsed)).not.toMatch(/s3cr/);
+    }
+    // Without a password there is nothing to hide.
+    expect(redactUrl('postgres://db:5432/bouncer?schema=x')).toBe('postgres://db:5432/bouncer?schema=x');
+    expect(redactUrl('postgres://bouncer@db/bouncer')).toBe('postgres://bouncer@db/bouncer');
+    expect(redactUrl('postgres://bouncer:pa%40ss@db/bouncer')).toBe('postgres://bouncer:***@db/bouncer');
   });
 
   it('has a PostgreSQL driver for postgres:// and postgresql:// URLs', () => {

@@ -654,6 +654,13 @@ describe('parseDatabaseUrl', () => {
   it('rejects other schemes', () => {
     expect(parseDatabaseUrl('mysql://db/bouncer', cwd)).toEqual({ problem: expect.stringContaining('unsupported scheme') });
   });
+
+  it('configuration problems never print the password of DATABASE_URL', () => {
+    const loaded = loadConfig({ DATABASE_URL: 'mongodb://admin:hunter2@db/bouncer' }, '/srv');
+    expect(loaded.ok).toBe(false);
+    expect(JSON.stringify(loaded)).not.toContain('hunter2');
+    expect(JSON.stringify(loaded)).toContain('mongodb://admin:***@db/bouncer');
+  });
 });
 
 describe('readEnvFile', () => {

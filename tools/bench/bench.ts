@@ -340,7 +340,8 @@ function pct(n: number | undefined): string {
 
 /** A database URL without its password. */
 function redactUrl(url: string): string {
-  return url.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:***@');
+  // As Bouncer's own (src/store/driver.ts): up to the last @, so an unencoded @ in a password leaks nothing.
+  return url.replace(/(\/\/[^:/@]*):.*@/g, '$1:***@');
 }
 
 function pick(env: NodeJS.ProcessEnv | Record<string, string>, names: string[]): Record<string, string> {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import type { StoreDriver } from '../driver.js';
+import { redactUrl, type StoreDriver } from '../driver.js';
 
 /** A SQLite database: a file path (absolute), or ':memory:'. */
 export interface SqliteLocation {
@@ -22,7 +22,7 @@ export const sqliteDriver: StoreDriver<SqliteLocation> = {
     if (url === ':memory:' || url === 'sqlite::memory:') return { kind: 'sqlite', path: ':memory:' };
     const match = /^(?:sqlite|file):(?:\/\/)?(.+)$/i.exec(url);
     const file = match ? match[1]! : url;
-    if (SCHEME.test(file)) return { problem: `DATABASE_URL: unsupported scheme in "${url}"; use sqlite:<path>` };
+    if (SCHEME.test(file)) return { problem: `DATABASE_URL: unsupported scheme in "${redactUrl(url)}"; use sqlite:<path>` };
     return { kind: 'sqlite', path: path.resolve(cwd, file) };
   },
   // Loaded on first use, so that reading the configuration does not load the native module.

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -23,9 +23,13 @@ import { BIG_NOTIFICATION_PEOPLE, rosterStall } from './stall.js';
  * a DELETE too many) is, and makes the exit status 1.
  *
  *   npm run bench [-- --database=<DATABASE_URL>] [--instances=<n>]
+ *   npm run bench -- --compare-stores=<postgres:// URL>
  *
  * `--database` runs Bouncer on that (empty) database instead of a new SQLite file; `--instances`
  * starts that many Bouncers on it (PostgreSQL only), the webhook kicks spread over them.
+ * `--compare-stores` measures only the webhook kicks at a roster of 100, three times in one run (on
+ * a new SQLite file; on a new schema of that PostgreSQL database; there again with two instances),
+ * and prints them in one table.
  */
 
 /** Load generator connections (keep-alive), for Bouncer and for the restify ceiling alike. */
@@ -48,11 +52,26 @@ const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../
 const bouncerMain = path.join(repoRoot, 'dist', 'main.js');
 const ceilingMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ceiling-server.js');
 const benchStart = performance.now();
-const USAGE = 'Usage: npm run bench [-- --database=<DATABASE_URL>] [--instances=<1-4>, with a postgres:// database]';
+const USAGE =
+  'Usage: npm run bench [-- --database=<DATABASE_URL>] [--instances=<1-4>, with a postgres:// database]\n' +
+  '       npm run bench -- --compare-stores=<postgres:// URL>   (webhook kicks/s: SQLite, PostgreSQL, PostgreSQL with two instances)';
 const progress = (line: string) => process.stderr.write(`[bench ${((performance.now() - benchStart) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 
 async function main(argv: string[]): Promise<number> {
   const option = (name: string) => argv.find((a) => a.startsWith(`--${name}=`))?.slice(name.length + 3);
+  const compareArg = option('compare-stores');
+  if (compareArg !== undefined) {
+    const others = argv.filter((a) => !a.startsWith('--compare-stores='));
+    if (others.length > 0 || !/^postgres(ql)?:\/\//i.test(compareArg)) {
+      process.stderr.write(`--compare-stores takes a postgres:// URL and nothing else\n${USAGE}\n`);
+      return 2;
+    }
+    if (!existsSync(bouncerMain)) {
+      process.stderr.write(`Bouncer is not built (${bouncerMain} is missing): run \`npm run bench\`, which builds it first.\n`);
+      return 2;
+    }
+    return compareStores(compareArg);
+  }
   const databaseArg = option('database');
   const instancesArg = option('instances') ?? '1';
   const unknown = argv.filter((a) => !/^--(database|instances)=/.test(a));
@@ -98,37 +117,13 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(certFile, tls.cert);
     world = await BenchWorld.start(tls);
 
-    // Every instance gets the same configuration, and the first one's URL as the public one, so
-    // that Graph's notifications reach it whichever instance joined the call.
-    const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
-    const urls = ports.map((p) => `http://127.0.0.1:${p}`);
-    const env: Record<string, string> = {
-      // Only what a process needs to run: nothing from the shell that could reach a real service.
-      ...pick(process.env, ['PATH', 'Path', 'SystemRoot', 'TMPDIR', 'TEMP', 'TMP']),
-      HOME: process.env.HOME ?? dir,
-      NODE_EXTRA_CA_CERTS: certFile,
-      HOST: '127.0.0.1',
-      LOG_LEVEL: 'info',
-      DATABASE_URL: databaseUrl,
-      ...world.bouncerEnv(urls[0]!),
-    };
-    const bouncers: Child[] = [];
-    let startMs: number | undefined;
-    for (const [i, port] of ports.entries()) {
-      const logFile = path.join(dir, i === 0 ? 'bouncer.log' : `bouncer-${i + 1}.log`);
-      progress(`starting Bouncer${instances > 1 ? ` instance ${i + 1}` : ''} (node dist/main.js, log: ${logFile})`);
-      const spawnedAt = performance.now();
-      const bouncer = startNode('bouncer', ['--disable-warning=DEP0111', bouncerMain], { cwd: dir, env: { ...env, PORT: String(port) }, logFile });
-      children.push(bouncer);
-      bouncers.push(bouncer);
-      const took = await waitForHealthy(`${urls[i]!}/healthz`, bouncer, spawnedAt);
-      if (took === undefined) {
-        keepDir = true;
-        process.stderr.write(`Bouncer did not answer /healthz. Its last words:\n${tail(bouncer.logFile)}\n`);
-        return 1;
-      }
-      startMs ??= took;
+    const started = await startBouncers({ world, dir, certFile, databaseUrl, instances, children });
+    if ('failed' in started) {
+      keepDir = true;
+      process.stderr.write(started.failed);
+      return 1;
     }
+    const { bouncers, urls, env, startMs } = started;
     const bouncer = bouncers[0]!;
     await sleep(IDLE_MS);
     const idle = bouncer.memory();
@@ -291,6 +286,178 @@ async function main(argv: string[]): Promise<number> {
     await ledger?.close({ dropSchema: ownSchema && !keepDir }).catch((err: unknown) => progress(`could not close the database: ${String(err)}`));
     if (ownSchema && keepDir) process.stderr.write(`The run's database is kept: ${redactUrl(databaseUrl)}\n`);
     await world?.close();
+    if (!keepDir) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Starts `instances` Bouncers (node dist/main.js) on `databaseUrl`, one after another, each waited
+ * for until /healthz answers. Every instance gets the same configuration, and the first one's URL
+ * as the public one, so that Graph's notifications reach it whichever instance joined the call.
+ */
+export async function startBouncers(options: {
+  world: BenchWorld;
+  dir: string;
+  certFile: string;
+  databaseUrl: string;
+  instances: number;
+  children: Child[];
+}): Promise<{ bouncers: Child[]; urls: string[]; env: Record<string, string>; startMs: number } | { failed: string }> {
+  const { world, dir, certFile, databaseUrl, instances, children } = options;
+  const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
+  const urls = ports.map((p) => `http://127.0.0.1:${p}`);
+  const env: Record<string, string> = {
+    // Only what a process needs to run: nothing from the shell that could reach a real service.
+    ...pick(process.env, ['PATH', 'Path', 'SystemRoot', 'TMPDIR', 'TEMP', 'TMP']),
+    HOME: process.env.HOME ?? dir,
+    NODE_EXTRA_CA_CERTS: certFile,
+    HOST: '127.0.0.1',
+    LOG_LEVEL: 'info',
+    DATABASE_URL: databaseUrl,
+    ...world.bouncerEnv(urls[0]!),
+  };
+  const bouncers: Child[] = [];
+  let startMs: number | undefined;
+  for (const [i, port] of ports.entries()) {
+    const logFile = path.join(dir, i === 0 ? 'bouncer.log' : `bouncer-${i + 1}.log`);
+    progress(`starting Bouncer${instances > 1 ? ` instance ${i + 1}` : ''} (node dist/main.js, log: ${logFile})`);
+    const spawnedAt = performance.now();
+    const bouncer = startNode('bouncer', ['--disable-warning=DEP0111', bouncerMain], { cwd: dir, env: { ...env, PORT: String(port) }, logFile });
+    children.push(bouncer);
+    bouncers.push(bouncer);
+    const took = await waitForHealthy(`${urls[i]!}/healthz`, bouncer, spawnedAt);
+    if (took === undefined) return { failed: `Bouncer did not answer /healthz. Its last words:\n${tail(bouncer.logFile)}\n` };
+    startMs ??= took;
+  }
+  return { bouncers, urls, env, startMs: startMs! };
+}
+
+/** The stores `--compare-stores` measures webhook kicks on, in this order. */
+function storeSetups(postgresArg: string, dir: string): Array<{ label: string; databaseUrl: string; instances: number }> {
+  // Each PostgreSQL row gets a new schema of its own (dropped afterwards), whatever schema the URL names.
+  const url = new URL(postgresArg);
+  url.searchParams.delete('schema');
+  const postgresUrl = url.toString();
+  return [
+    { label: 'SQLite, one instance', databaseUrl: benchDatabaseUrl(path.join(dir, 'sqlite', 'bouncer.sqlite'), dir), instances: 1 },
+    { label: 'PostgreSQL, one instance', databaseUrl: benchDatabaseUrl(postgresUrl, dir), instances: 1 },
+    { label: 'PostgreSQL, two instances (kicks spread over both)', databaseUrl: benchDatabaseUrl(postgresUrl, dir), instances: 2 },
+  ];
+}
+
+/**
+ * Webhook kicks per second at a roster of 100 on SQLite, on PostgreSQL, and on PostgreSQL with two
+ * instances: each a Bouncer (or two) of its own on a new, empty database, warmed up alike, then
+ * measured and checked as the full bench checks its kick runs; one table.
+ */
+async function compareStores(postgresArg: string): Promise<number> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-bench-stores-'));
+  mkdirSync(path.join(dir, 'sqlite'));
+  const children: Child[] = [];
+  process.once('exit', () => {
+    for (const c of children) if (c.process.exitCode === null && c.process.signalCode === null) c.process.kill('SIGKILL');
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => process.exit(130));
+  let keepDir = false;
+  const results: Array<{ label: string; databaseUrl: string; run: KickRun; checks: Check[] }> = [];
+  try {
+    const tls = await makeLocalTlsIdentity();
+    const certFile = path.join(dir, 'local-ca.pem');
+    writeFileSync(certFile, tls.cert);
+    for (const setup of storeSetups(postgresArg, dir)) {
+      progress(`${setup.label}: starting`);
+      const world = await BenchWorld.start(tls);
+      const runDir = mkdtempSync(path.join(dir, 'run-'));
+      let ledger: Ledger | undefined;
+      let ok = false;
+      try {
+        const started = await startBouncers({ world, dir: runDir, certFile, databaseUrl: setup.databaseUrl, instances: setup.instances, children });
+        if ('failed' in started) {
+          keepDir = true;
+          process.stderr.write(started.failed);
+          return 1;
+        }
+        ledger = await openLedger(setup.databaseUrl);
+        const ctx: BenchContext = { world, bouncers: started.bouncers, urls: started.urls, ledger, concurrency: CONCURRENCY };
+        const smallCallsNeeded = Math.ceil(KICKS_PER_RUN / KICKS_PER_SMALL_CALL);
+        const warmUpCalls = Math.ceil(WARM_UP_KICKS / KICKS_PER_SMALL_CALL);
+        progress(`${setup.label}: binding ${smallCallsNeeded + warmUpCalls} calls of ${SMALL_ROSTER} people`);
+        const small = await seedSmallCalls(ctx, 'roster-100', smallCallsNeeded + warmUpCalls, SMALL_ROSTER);
+        progress(`${setup.label}: warming up (${WARM_UP_KICKS} kicks)`);
+        const warmUp = await measureKicks(ctx, `${setup.label}, warm-up`, interleavedTargets(small.slice(smallCallsNeeded), KICKS_PER_SMALL_CALL));
+        progress(`${setup.label}: webhook kicks, roster ${SMALL_ROSTER} (${CONCURRENCY} connections, up to ${KICK_RUN_MS / 1000} s or ${num(KICKS_PER_RUN)} kicks)`);
+        const run = await measureKicks(ctx, `${setup.label}, roster ${SMALL_ROSTER}`, interleavedTargets(small.slice(0, smallCallsNeeded), KICKS_PER_SMALL_CALL), KICK_RUN_MS);
+        const states = await ledger.bindingStates();
+        const bindings = Object.values(states).reduce((a, b) => a + b, 0);
+        const exitCodes = await Promise.all(started.bouncers.map((b) => b.stop()));
+        const checks = [
+          ...warmUp.checks,
+          ...run.checks,
+          {
+            what: `${setup.label}: every chat binding 'established' in the database (Graph established every call)`,
+            ok: bindings > 0 && states.established === bindings,
+            detail: Object.entries(states).map(([state, n]) => `${n} ${state}`).join(', ') || 'no bindings',
+          },
+          { what: `${setup.label}: Bouncer stopped cleanly on SIGTERM`, ok: exitCodes.every((c) => c === 0), detail: `exit status ${exitCodes.join(', ')}` },
+        ];
+        ok = checks.every((c) => c.ok);
+        if (!ok) keepDir = true;
+        results.push({ label: setup.label, databaseUrl: setup.databaseUrl, run, checks });
+      } finally {
+        for (const c of children.splice(0)) await c.stop();
+        await ledger?.close({ dropSchema: ok && /^postgres(ql)?:/i.test(setup.databaseUrl) }).catch((err: unknown) => progress(`could not close the database: ${String(err)}`));
+        await world.close();
+      }
+    }
+
+    const out = (line = '') => process.stdout.write(`${line}\n`);
+    const rows: Row[] = results.map(({ label, run }) => ({
+      measure: `Signed webhook kicks per second, roster of ${SMALL_ROSTER}: ${label}`,
+      result:
+        `${num(run.perSecond)}/s · p50 ${ms(run.p50)} · p99 ${ms(run.p99)} (${num(run.accepted)} kicks in ${(run.elapsedMs / 1000).toFixed(1)} s` +
+        `${run.refused ? `; refused: ${run.refused}` : ''}; CPU: Bouncer ${pct(run.cpu.children)}, other processes ${pct(run.cpu.others)})`,
+    }));
+    const runs = results.map((r) => r.run);
+    rows.push({
+      measure: 'Accepted kicks checked against the local Graph and the database',
+      result:
+        `${num(sum(runs, (r) => r.accepted))} accepted, ${num(sum(runs, (r) => r.deletes))} DELETEs, ` +
+        `${num(sum(runs, (r) => r.completedRemovals))} completed removal cases`,
+      target: 'one DELETE and one completed case each',
+      met: results.every((r) => r.run.checks.every((c) => c.ok)),
+    });
+    out();
+    out(table(rows));
+    out();
+    out(`Machine: ${machine()}.`);
+    out(
+      `Each row: its own Bouncer process(es) (node dist/main.js, LOG_LEVEL=info to a file, defaults otherwise) on a new database ` +
+        `(${results.map((r) => `${r.label}: ${redactUrl(r.databaseUrl.replace(/^sqlite:.*/, 'a temporary SQLite file'))}`).join('; ')}), ` +
+        `${WARM_UP_KICKS} kicks of warm-up, then ${CONCURRENCY} keep-alive connections for ${KICK_RUN_MS / 1000} s or ${num(KICKS_PER_RUN)} kicks; ` +
+        `the local protocol servers, the load generator and (for PostgreSQL) the database server share the machine.`,
+    );
+    const cores = os.availableParallelism();
+    const busiest = Math.max(...runs.map((r) => r.cpu.others ?? 0));
+    if (busiest > 25) {
+      out(`⚠ Other processes (the PostgreSQL server's included) used up to ${Math.round(busiest)} % of a core (of ${cores * 100} %) during the measurements.`);
+    }
+    const checks = results.flatMap((r) => r.checks);
+    const failed = checks.filter((c) => !c.ok);
+    out();
+    if (failed.length === 0) out(`All ${checks.length} correctness checks passed.`);
+    else {
+      out(`${failed.length} of ${checks.length} correctness checks FAILED:`);
+      for (const c of failed) out(`  ✗ ${c.what}: ${c.detail}`);
+      out(`Bouncer's logs (and the SQLite database) are kept in ${dir}.`);
+    }
+    return failed.length === 0 ? 0 : 1;
+  } catch (err) {
+    keepDir = true;
+    process.stderr.write(`\nThe bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(`Logs are kept in ${dir}.\n`);
+    return 1;
+  } finally {
+    for (const c of children) await c.stop();
     if (!keepDir) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -189,6 +189,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       openApiRoute(buildOpenApiDocument(packageVersion(), calls)),
     ],
     ping: () => store.ping(),
+    durable: () => store.durable(),
     logger,
     configured: {
       botAuthentication: !config.bot.localMode,

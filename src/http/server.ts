@@ -9,6 +9,8 @@ export interface HttpServerDeps {
   routes: readonly Route[];
   /** Liveness of what /healthz vouches for (the store); throws when unavailable. */
   ping(): Promise<void>;
+  /** Resolves once the store's writes so far are on disk: awaited before a POST is answered. */
+  durable(): Promise<void>;
   logger: Logger;
   /** What /healthz reports as configured (booleans only, never values). */
   configured: Record<string, boolean>;
@@ -42,8 +44,9 @@ export function createHttpServer(deps: HttpServerDeps): Server {
       // Read, not parsed: the route authenticates the raw body before it looks at it. A route
       // that can tell from the headers alone admits the request first.
       const read = rawBodyReader(route.maxBodyBytes);
-      if (route.admit) server.post(route.path, admitter(route.path, route.admit.bind(route), deps.logger), read, rawHandler(route, deps.logger));
-      else server.post(route.path, read, rawHandler(route, deps.logger));
+      const handler = rawHandler(route, deps.logger, deps.durable);
+      if (route.admit) server.post(route.path, admitter(route.path, route.admit.bind(route), deps.logger), read, handler);
+      else server.post(route.path, read, handler);
     }
   }
 
@@ -150,11 +153,13 @@ function sendProblem(res: Response, status: number): void {
 /** What a 503 for a busy store asks the caller to wait, in seconds (contention passes within a few). */
 const STORE_BUSY_RETRY_AFTER_S = 1;
 
-function rawHandler(route: RawRoute, logger: Logger) {
+/** `durable`, for a route that writes: what it wrote (a completed case, an idempotency key) is on disk before it answers. */
+function rawHandler(route: RawRoute, logger: Logger, durable?: () => Promise<void>) {
   return async (req: Request, res: Response): Promise<void> => {
     let answer: HttpAnswer;
     try {
       answer = await route.handle(inputOf(req));
+      await durable?.();
     } catch (err) {
       // A bug or an unexpected failure: logged with its code, answered without its message.
       const coded = asCodedError(err);

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
-import { afterAll, afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { BouncerError } from '../../src/app/domain/errors.js';
 import { MIGRATIONS } from '../../src/store/sqlite/schema.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
@@ -43,6 +43,71 @@ describe('SqliteStore on disk', () => {
       const inspect = new Database(file, { readonly: true });
       expect(inspect.pragma('journal_mode', { simple: true })).toBe('wal');
       inspect.close();
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('commits without waiting for the disk (synchronous NORMAL) and syncs the WAL in groups when asked to be durable', async () => {
+    const file = path.join(dir, 'bouncer.sqlite');
+    const syncs: Array<{ release: () => void }> = [];
+    const store = SqliteStore.open(file, {
+      sync: () => new Promise<void>((resolve) => syncs.push({ release: resolve })),
+    });
+    try {
+      // The connection's own setting: 1 is NORMAL (2, SQLite's default, syncs on every commit).
+      expect((store as unknown as { db: Database.Database }).db.pragma('synchronous', { simple: true })).toBe(1);
+      await expect(store.durable()).resolves.toBeUndefined(); // nothing written since it opened: no sync
+      expect(syncs).toHaveLength(0);
+
+      await store.cases.open(newCase());
+      let firstDone = false;
+      const first = store.durable().then(() => (firstDone = true));
+      const sameWrite = store.durable();
+      await vi.waitFor(() => expect(syncs).toHaveLength(1)); // both wait for one sync
+      // A write while that sync runs needs another one, which starts only once the first is done.
+      await store.cases.open(newCase());
+      let laterDone = false;
+      const later = Promise.all([store.durable(), store.durable()]).then(() => (laterDone = true));
+      expect(syncs).toHaveLength(1);
+      syncs[0]!.release();
+      await Promise.all([first, sameWrite]);
+      expect(firstDone).toBe(true);
+      await vi.waitFor(() => expect(syncs).toHaveLength(2));
+      expect(laterDone).toBe(false);
+      syncs[1]!.release();
+      await later;
+      expect(syncs).toHaveLength(2);
+    } finally {
+      for (const s of syncs) s.release();
+      await store.close();
+    }
+  });
+
+  it('a WAL sync that fails is STORE_FAILED, and the next durable() syncs again', async () => {
+    const file = path.join(dir, 'bouncer.sqlite');
+    let calls = 0;
+    const store = SqliteStore.open(file, {
+      sync: async () => {
+        calls++;
+        if (calls === 1) throw Object.assign(new Error('EIO: i/o error, fdatasync'), { code: 'EIO' });
+      },
+    });
+    try {
+      await store.cases.open(newCase());
+      await expect(store.durable()).rejects.toMatchObject({ code: 'STORE_FAILED' });
+      await expect(store.durable()).resolves.toBeUndefined();
+      expect(calls).toBe(2);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('syncs the real WAL file (fdatasync) by default', async () => {
+    const store = SqliteStore.open(path.join(dir, 'bouncer.sqlite'));
+    try {
+      await store.cases.open(newCase());
+      await expect(store.durable()).resolves.toBeUndefined();
     } finally {
       await store.close();
     }

@@ -1,6 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import type { Server } from 'restify';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createHttpServer } from '../../src/http/server.js';
 import type { Route } from '../../src/http/route.js';
 import { createLogger } from '../../src/logger.js';
@@ -13,8 +13,8 @@ describe('createHttpServer', () => {
     server = undefined;
   });
 
-  async function start(routes: Route[]): Promise<string> {
-    server = createHttpServer({ routes, ping: async () => undefined, logger: createLogger('silent'), configured: { x: true }, version: '1.2.3' });
+  async function start(routes: Route[], durable: () => Promise<void> = async () => undefined): Promise<string> {
+    server = createHttpServer({ routes, ping: async () => undefined, durable, logger: createLogger('silent'), configured: { x: true }, version: '1.2.3' });
     await new Promise<void>((resolve) => server!.listen(0, '127.0.0.1', () => resolve()));
     return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   }
@@ -48,6 +48,49 @@ describe('createHttpServer', () => {
     const failed = await fetch(`${url}/echo?fail`, { method: 'POST', body: '' });
     expect(failed.status).toBe(409);
     expect(failed.headers.get('content-type')).toBe('application/problem+json');
+  });
+
+  it("answers a raw POST only once the store's writes are on disk (durable), and a failed sync with a generic 500", async () => {
+    const events: string[] = [];
+    let release!: () => void;
+    let fail = false;
+    const writer: Route = {
+      kind: 'raw',
+      method: 'POST',
+      path: '/write',
+      maxBodyBytes: 16,
+      handle: async () => {
+        events.push('handled');
+        return { status: 200, body: { ok: true } };
+      },
+    };
+    const url = await start([writer], () => {
+      events.push('durable asked');
+      if (fail) return Promise.reject(new Error('EIO on /var/lib/bouncer.sqlite-wal'));
+      return new Promise<void>((resolve) => {
+        release = () => {
+          events.push('on disk');
+          resolve();
+        };
+      });
+    });
+    const answered = fetch(`${url}/write`, { method: 'POST', body: '{}' }).then(async (res) => {
+      events.push('answered');
+      return { status: res.status, body: await res.json() };
+    });
+    await vi.waitFor(() => expect(events).toEqual(['handled', 'durable asked']));
+    await new Promise((r) => setTimeout(r, 50));
+    expect(events).toEqual(['handled', 'durable asked']);
+    release();
+    expect(await answered).toEqual({ status: 200, body: { ok: true } });
+    expect(events).toEqual(['handled', 'durable asked', 'on disk', 'answered']);
+
+    fail = true;
+    const res = await fetch(`${url}/write`, { method: 'POST', body: '{}' });
+    expect(res.status).toBe(500);
+    const text = await res.text();
+    expect(text).not.toContain('EIO');
+    expect(JSON.parse(text)).toEqual({ type: 'urn:bouncer:problem:internal', title: 'Internal error', status: 500 });
   });
 
   it('answers a route that throws with a generic 500 problem, never its message', async () => {

@@ -21,9 +21,12 @@ export function runCommand(invocation: Invocation, ctx: CommandContext, registry
   return runOne(invocation, ctx, registry);
 }
 
-function runOne(invocation: Invocation, ctx: CommandContext, registry: CommandRegistry): Promise<CommandResult> {
+async function runOne(invocation: Invocation, ctx: CommandContext, registry: CommandRegistry): Promise<CommandResult> {
   // Every upstream call and wait made for the command fits inside its deadline.
-  return withDeadline(ctx.moderation.deps.commandDeadlineMs, () => runChecked(invocation, ctx, registry));
+  const result = await withDeadline(ctx.moderation.deps.commandDeadlineMs, () => runChecked(invocation, ctx, registry));
+  // What the command wrote (its case, completed) is on disk before anyone is told of it.
+  await ctx.moderation.deps.store.durable();
+  return result;
 }
 
 /** A bulk invocation: every part through the same checks, as if sent on its own, with the request's lookups shared. */

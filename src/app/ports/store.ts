@@ -15,6 +15,13 @@ export interface Store {
   readonly modlog: ModLogStore;
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
+  /**
+   * Resolves once every write made so far is on disk (throws STORE_FAILED when it cannot be).
+   * Called before anything that tells the world what was written: an upstream change after its
+   * pending case, an answer after its completed case or idempotency key. A store whose commits
+   * are durable by themselves resolves at once.
+   */
+  durable(): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -79,6 +79,9 @@ export class PostgresStore implements Store {
     if (failure) throw new BouncerError('STORE_FAILED', 'the last write to the database failed', { cause: failure });
   }
 
+  /** A PostgreSQL commit is on disk once it returns (synchronous_commit, the server's default). */
+  async durable(): Promise<void> {}
+
   /** Closes the pool (waiting for statements in flight). Safe to call twice. */
   async close(): Promise<void> {
     this.closing ??= this.pool.end();

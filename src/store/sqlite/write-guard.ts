@@ -11,10 +11,14 @@ export class WriteGuard {
   /** The last failure of each kind of write whose last attempt failed (contention aside). */
   private readonly failures = new Map<string, BouncerError>();
 
+  /** `onWrite`: told after every write that succeeded (the store's group commit counts them). */
+  constructor(private readonly onWrite?: () => void) {}
+
   run<T>(what: string, write: () => T): T {
     try {
       const result = write();
       this.failures.delete(what);
+      this.onWrite?.();
       return result;
     } catch (err) {
       const coded = toStoreError(what, err);

@@ -4,7 +4,7 @@ import { runBansContract } from './bans.js';
 import { runBindingsContract } from './bindings.js';
 import { runCaseToolsContract } from './case-tools.js';
 import { runCasesContract } from './cases.js';
-import { freshStore } from './fixtures.js';
+import { freshStore, newCase } from './fixtures.js';
 import { runIdempotencyContract } from './idempotency.js';
 import { runModeratorsContract } from './moderators.js';
 import { runRosterContract } from './roster.js';
@@ -24,6 +24,14 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
 
       it('ping resolves', async () => {
         await expect(store().ping()).resolves.toBeUndefined();
+      });
+
+      it('durable resolves, with nothing written and after writes, and leaves what was written as it was', async () => {
+        await expect(store().durable()).resolves.toBeUndefined();
+        const caseId = await store().cases.open(newCase());
+        await store().cases.close(caseId, { outcome: 'removed' }, '2026-11-22T10:00:02.000Z');
+        await Promise.all([store().durable(), store().durable()]);
+        expect(await store().cases.get(caseId)).toMatchObject({ status: 'completed', outcome: 'removed' });
       });
     });
 

@@ -96,6 +96,9 @@ export class CaseRecorder {
     const callId = on ?? this.base.callId;
     // The call and participants are in the pending case, so that reconciliation can tell what became of it.
     const caseId = await this.deps.store.cases.open({ ...this.base, callId, participantIds, ...(detail ? { detail: { ...this.base.detail, ...detail } } : {}) });
+    // The pending case (and the request's idempotency keys, written before it) is on disk before
+    // anything changes upstream: a crash, even of the machine, leaves its trace.
+    await this.deps.store.durable();
     this.tellOpened(caseId);
     let outcome: Unrecorded;
     try {

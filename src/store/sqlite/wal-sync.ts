@@ -1,0 +1,77 @@
+import { open, type FileHandle } from 'node:fs/promises';
+
+/**
+ * Group commit for an SQLite database in WAL mode with `synchronous = NORMAL`: a commit writes its
+ * frames to the WAL file without waiting for the disk, and `durable()` makes every commit made so
+ * far durable with one `fdatasync` of the WAL file, run on libuv's thread pool, so the event loop
+ * goes on meanwhile. Callers who arrive while a sync runs share the next one, so a burst of
+ * requests pays for a few syncs, not one per commit (with `synchronous = FULL` SQLite would sync
+ * on every commit, holding the event loop each time).
+ *
+ * Sound because the WAL file keeps its inode while this process has the database open, and a
+ * checkpoint (which moves frames into the database file and lets the WAL start over) syncs the
+ * WAL and then the database file itself under `synchronous = NORMAL`: a commit is on disk either
+ * in the WAL, once this sync has run, or in the database file.
+ */
+export class WalSync {
+  /** Writes made (counted by the store), and the count the last finished sync covers. */
+  private written = 0;
+  private synced = 0;
+  private running?: Promise<void>;
+  private file?: Promise<FileHandle>;
+
+  constructor(
+    private readonly walPath: string,
+    /** How the file is synced (fdatasync by default); tests count the calls. */
+    private readonly sync: (file: FileHandle) => Promise<void> = (file) => file.datasync(),
+  ) {}
+
+  /** A write was committed (its frames are in the WAL, perhaps not yet on disk). */
+  wrote(): void {
+    this.written++;
+  }
+
+  /**
+   * Resolves once every write committed before the call is on disk. A sync already running may
+   * have started before that write: then the next one, shared by everyone waiting, covers it.
+   */
+  async durable(): Promise<void> {
+    const target = this.written;
+    while (this.synced < target) {
+      if (this.running) {
+        // Its failure is its starter's to report; this caller then tries a sync of its own.
+        await this.running.catch(() => undefined);
+        continue;
+      }
+      await this.start();
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.running?.catch(() => undefined);
+    const file = await this.file?.catch(() => undefined);
+    this.file = undefined;
+    await file?.close();
+  }
+
+  private start(): Promise<void> {
+    const covers = this.written;
+    const run = (async () => {
+      try {
+        this.file ??= open(this.walPath, 'r');
+        await this.sync(await this.file);
+        this.synced = Math.max(this.synced, covers);
+      } catch (err) {
+        // Not opened, or the sync failed: the next call tries again with a fresh handle.
+        const file = this.file;
+        this.file = undefined;
+        void file?.then((f) => f.close()).catch(() => undefined);
+        throw err;
+      } finally {
+        this.running = undefined;
+      }
+    })();
+    this.running = run;
+    return run;
+  }
+}

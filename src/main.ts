@@ -10,6 +10,7 @@ import { BanEnforcer } from './app/moderation/enforce-bans.js';
 import { reportingCompletedCases } from './app/moderation/completed-cases.js';
 import { ModLogFeed } from './app/moderation/modlog-feed.js';
 import { Moderation } from './app/moderation/moderation.js';
+import { RemovalNotices } from './app/moderation/removal-notices.js';
 import { reconcilePendingCases } from './app/moderation/steps/reconcile.js';
 import type { CallAdmission } from './app/ports/call-admission.js';
 import type { Clock } from './app/ports/runtime.js';
@@ -154,6 +155,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   bans.start(events);
   built.enforcer = bans;
 
+  const removalNotices = new RemovalNotices({ bindings: store.bindings, notifier: teams.notifier, windowMs: config.webhookNoticeWindowMs, logger });
   const calls = webhookCallSyntaxes();
   const kickRoute = moderationKickRoute({
     moderation,
@@ -166,17 +168,9 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     syncWaitMs: config.webhookSyncWaitMs,
     // Removals answered 202 finish in the background: a shutdown waits for them.
     background,
-    onRemoved: (outcome, body) => {
-      // Tell the chat bound to the call, if any, without holding up the API's answer.
-      void (async () => {
-        const binding = await store.bindings.findByCallId(outcome.callId);
-        if (!binding?.conversationId || !binding.replyAddress) return;
-        await teams.notifier.notify(
-          { conversationId: binding.conversationId, replyAddress: binding.replyAddress, tenantId: binding.tenantId },
-          { kind: 'system_removal', outcome, system: body.actor ?? 'webhook', reason: body.reason },
-        );
-      })().catch((err: unknown) => logger.warn({ err }, 'could not notify the bound chat'));
-    },
+    // Tell the chat bound to the call, if any, without holding up the API's answer; a burst of
+    // kicks in one call is told in a few messages that name each of them.
+    onRemoved: (outcome, body) => removalNotices.removed({ outcome, system: body.actor ?? 'webhook', reason: body.reason }),
   });
 
   const configuredProviders = Object.fromEntries(providers.map(({ module, setup }) => [module.healthKey, !!setup.provider]));
@@ -232,6 +226,8 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     }
     await bans.stop();
     await modlog.stop();
+    // The webhook kicks not told yet are told now, while the store is open.
+    await removalNotices.flush();
     await store.close();
   };
   return {

@@ -22,6 +22,7 @@ const SHUTDOWN_GRACE_MESSAGE = 'SHUTDOWN_GRACE_MS must be a whole number of mill
 const WEBHOOK_SYNC_WAIT_MESSAGE = 'WEBHOOK_SYNC_WAIT_MS must be a whole number of milliseconds from 100 to 60000';
 const BAN_NOTICE_INTERVAL_MESSAGE = 'BAN_NOTICE_INTERVAL_MS must be a whole number of milliseconds from 100 to 3600000';
 const MODLOG_INTERVAL_MESSAGE = 'MODLOG_INTERVAL_MS must be a whole number of milliseconds from 100 to 3600000';
+const WEBHOOK_NOTICE_WINDOW_MESSAGE = 'WEBHOOK_NOTICE_WINDOW_MS must be a whole number of milliseconds from 0 to 60000';
 
 /** Log levels pino understands. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
@@ -221,6 +222,16 @@ const moderationAndRuntimeEnv = z.object({
       .int(WEBHOOK_SYNC_WAIT_MESSAGE)
       .min(100, WEBHOOK_SYNC_WAIT_MESSAGE)
       .max(60_000, WEBHOOK_SYNC_WAIT_MESSAGE),
+  ),
+
+  // The chat bound to a call hears of a webhook kick at once; kicks that follow within this window
+  // are told together, in one message naming each of them (0: one message per kick).
+  WEBHOOK_NOTICE_WINDOW_MS: z.string().trim().default('2000').pipe(
+    z.coerce
+      .number<string>({ message: WEBHOOK_NOTICE_WINDOW_MESSAGE })
+      .int(WEBHOOK_NOTICE_WINDOW_MESSAGE)
+      .min(0, WEBHOOK_NOTICE_WINDOW_MESSAGE)
+      .max(60_000, WEBHOOK_NOTICE_WINDOW_MESSAGE),
   ),
 
   // Webhook-triggered moderation (Standard Webhooks): whsec_ secrets, comma-separated for rotation,

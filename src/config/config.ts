@@ -51,6 +51,8 @@ export interface Config {
   moderatorRoles: ReadonlySet<ModeratorRole>;
   /** How long a webhook kick waits for its removal before answering 202 Accepted with its case (WEBHOOK_SYNC_WAIT_MS). */
   webhookSyncWaitMs: number;
+  /** Webhook kicks told to a chat within this window after the first go in one message naming each (WEBHOOK_NOTICE_WINDOW_MS; 0: one each). */
+  webhookNoticeWindowMs: number;
   /** Standard Webhooks secrets (whsec_…) for POST /api/moderation/kick, each with the calls it may act on; empty = API closed. */
   webhookSecrets: WebhookSecret[];
   database: DatabaseConfig;

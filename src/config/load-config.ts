@@ -130,6 +130,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     adminUserIds: new Set(e.ADMIN_USER_IDS),
     webhookSecrets: e.WEBHOOK_SECRETS,
     webhookSyncWaitMs: e.WEBHOOK_SYNC_WAIT_MS,
+    webhookNoticeWindowMs: e.WEBHOOK_NOTICE_WINDOW_MS,
     database,
     logLevel: e.LOG_LEVEL,
     sandbox: e.BOUNCER_SANDBOX,

@@ -2,10 +2,19 @@ import type { Outcome, OutcomeKind } from '../domain/outcome.js';
 import type { ReplyAddress } from '../domain/participant.js';
 import type { AuditCase } from './store.js';
 
+/** A removal an automated system (a webhook's signer) asked for. */
+export interface SystemRemoval {
+  outcome: Extract<Outcome, { kind: 'removed' }>;
+  system: string;
+  reason?: string;
+}
+
 /** Something the chat bound to a call should hear about, though it did not ask. */
 export type ChatNotice =
   /** An automated system removed someone from the chat's call. */
-  | { kind: 'system_removal'; outcome: Extract<Outcome, { kind: 'removed' }>; system: string; reason?: string }
+  | ({ kind: 'system_removal' } & SystemRemoval)
+  /** Several removals automated systems asked for, told together (each one named). */
+  | { kind: 'system_removals'; removals: readonly SystemRemoval[] }
   /** Bouncer removed a banned person who joined the chat's call (`banCaseId`: the case of the ban). */
   | { kind: 'ban_enforced'; outcome: Extract<Outcome, { kind: 'removed' }>; banCaseId: number; everywhere: boolean }
   /** More removals of banned people than the chat was told of one by one, over the last `seconds`. */

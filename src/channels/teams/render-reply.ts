@@ -256,6 +256,20 @@ export class Renderer {
         const why = n.reason ? ` Reason: ${escapeMarkdown(n.reason)}.` : '';
         return `${who(n.outcome.target)} was removed from the call by the moderation system **${escapeMarkdown(n.system)}**.${why} Case #${n.outcome.caseId}.`;
       }
+      case 'system_removals': {
+        const systems = new Set(n.removals.map((r) => r.system));
+        const only = systems.size === 1 ? n.removals[0]!.system : undefined;
+        const heading =
+          only === undefined
+            ? `Moderation systems removed ${n.removals.length} people from the call:`
+            : `The moderation system **${escapeMarkdown(only)}** removed ${n.removals.length} ${n.removals.length === 1 ? 'person' : 'people'} from the call:`;
+        const lines = n.removals.map((r) => {
+          const by = only === undefined ? `, by **${escapeMarkdown(r.system)}**` : '';
+          const why = r.reason ? ` Reason: ${escapeMarkdown(r.reason)}.` : '';
+          return listItem(`${who(r.outcome.target)}${by}.${why} Case #${r.outcome.caseId}.`);
+        });
+        return [heading, ...lines].join('\n');
+      }
       case 'ban_enforced':
         return `${who(n.outcome.target)} tried to join the call but is banned${n.everywhere ? ' everywhere' : ''} (case #${n.banCaseId}), so I removed them. Case #${n.outcome.caseId}.`;
       case 'ban_enforced_summary':

@@ -19,13 +19,23 @@ export interface CallsTokenVerifierOptions {
 const openIdSchema = z.object({ jwks_uri: z.url() }).loose();
 
 const METADATA_TTL_MS = 24 * 60 * 60_000;
+/** A token verified is taken again without its signature checked for at most this long (and never past its expiry). */
+const VERIFIED_TTL_MS = 10 * 60_000;
+/** Tokens remembered at most (the calling platform reuses one for many notifications). */
+const VERIFIED_MAX = 256;
 
 /**
  * Verifies the bearer token Graph puts on call notifications: RS256, the configured issuer and
  * audience, signed by a key from the calling platform's OpenID metadata (cached, refreshed daily).
+ * The calling platform sends many notifications with one token: a token that verified is
+ * remembered, by its exact text, until it expires (within the same clock tolerance) or for
+ * VERIFIED_TTL_MS, whichever comes first, so its RS256 signature is checked once, not once per
+ * notification. A token that failed is never remembered.
  */
 export class CallsTokenVerifier {
   private jwks?: { getKey: JWTVerifyGetKey; fetchedAt: number };
+  /** Tokens that verified, with when they stop being taken (ms since the epoch), oldest first. */
+  private readonly verified = new Map<string, number>();
   private pending?: Promise<JWTVerifyGetKey>;
   private readonly fetch: typeof fetch;
 
@@ -40,18 +50,37 @@ export class CallsTokenVerifier {
   async verify(authorization: string | undefined): Promise<void> {
     const token = /^Bearer\s+(\S+)$/i.exec(authorization ?? '')?.[1];
     if (!token) throw new BouncerError('NOTIFICATION_UNAUTHORIZED', 'no bearer token');
+    const now = Date.now();
+    const until = this.verified.get(token);
+    if (until !== undefined) {
+      if (now < until) return;
+      this.verified.delete(token);
+    }
     const getKey = await this.keys();
+    const toleranceSec = this.options.clockToleranceSec ?? 300;
     try {
-      await jwtVerify(token, getKey, {
+      const { payload } = await jwtVerify(token, getKey, {
         algorithms: ['RS256'],
         issuer: this.options.issuer,
         audience: this.options.audience,
-        clockTolerance: this.options.clockToleranceSec ?? 300,
+        clockTolerance: toleranceSec,
         requiredClaims: ['exp'],
       });
+      this.remember(token, Math.min((payload.exp ?? 0) * 1000 + toleranceSec * 1000, now + VERIFIED_TTL_MS));
     } catch (err) {
       if (isOutage(err)) throw err;
       throw new BouncerError('NOTIFICATION_UNAUTHORIZED', 'invalid bearer token', { cause: err });
+    }
+  }
+
+  private remember(token: string, until: number): void {
+    if (until <= Date.now()) return;
+    this.verified.delete(token);
+    this.verified.set(token, until);
+    // The oldest go first; the calling platform uses a handful of tokens at a time.
+    for (const oldest of this.verified.keys()) {
+      if (this.verified.size <= VERIFIED_MAX) break;
+      this.verified.delete(oldest);
     }
   }
 

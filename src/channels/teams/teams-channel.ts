@@ -1,5 +1,6 @@
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
 import type { AuthenticateRequestResult } from 'botframework-connector';
+import { ReusingBotFrameworkAuthentication } from './reusing-auth.js';
 import { decodeJwt } from 'jose';
 import type { Request, Response } from 'restify';
 import { z } from 'zod';
@@ -76,7 +77,7 @@ export interface TeamsConnection {
  */
 export function connectTeams(config: TeamsChannelConfig, deps: { logger: Logger; upstreamTimeoutMs: number }): TeamsConnection {
   const { logger } = deps;
-  const auth = new ConfigurationBotFrameworkAuthentication(
+  const auth = new ReusingBotFrameworkAuthentication(
     {
       MicrosoftAppId: config.appId,
       MicrosoftAppPassword: config.appPassword,

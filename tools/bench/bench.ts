@@ -506,10 +506,16 @@ function kickRow(run: KickRun, target: string, met: boolean): Row {
     result:
       `${num(run.perSecond)}/s · p50 ${ms(run.p50)} · p99 ${ms(run.p99)} (${num(run.accepted)} kicks in ${(run.elapsedMs / 1000).toFixed(1)} s` +
       `${run.refused ? `; refused: ${run.refused}` : ''}${run.withoutCase ? `, ${run.withoutCase} without a case` : ''}` +
-      `${run.busyNotifications ? `; ${run.busyNotifications} Graph notifications answered 503` : ''})`,
+      `${run.busyNotifications ? `; ${run.busyNotifications} Graph notifications answered 503` : ''})` +
+      `${run.cpu.children === undefined || run.accepted === 0 ? '' : ` · CPU per kick: Bouncer ${perKick(run.cpu.children, run)}, the bench ${perKick(run.cpu.bench, run)}`}`,
     target,
     met,
   };
+}
+
+/** A CPU share of a kick run (percent of one core) as milliseconds of CPU per accepted kick. */
+function perKick(percent: number, run: KickRun): string {
+  return `${((percent / 100) * run.cpu.wallMs / run.accepted).toFixed(2)} ms`;
 }
 
 function tripRow(measure: string, trips: RoundTrips, target?: number): Row {

@@ -65,7 +65,7 @@ export class TeamsParticipantNotifier implements ParticipantNotifier {
       await awaitWithin(sent, callBudgetMs(this.timeoutMs), 'teams', 'Teams meeting notification');
       if (failure) throw failure;
     } catch (err) {
-      this.logger.warn({ err, conversationId: to.conversationId, caseId: notice.ref.caseId }, 'meeting notification not delivered');
+      // Logged once, by whoever records the failure (the action's case: 'upstream failure').
       throw err instanceof UpstreamError ? err : teamsFailure('meeting notification', err);
     }
   }

@@ -86,6 +86,55 @@ describe('GraphClient against a local server', () => {
   });
 });
 
+describe("GraphClient's own HTTP client (keep-alive node:https, not fetch)", () => {
+  it('sends one request after another over one kept-alive connection, with the token, the method and the JSON body', async () => {
+    const sockets = new Set<unknown>();
+    const seen: Array<{ line: string; authorization?: string; type?: string; body: string }> = [];
+    const server = await listen((req, res) => {
+      sockets.add(req.socket);
+      seen.push({ line: `${req.method} ${req.url}`, authorization: req.headers.authorization, type: req.headers['content-type'], body: req.body });
+      json(res, 200, { ok: seen.length }, { 'request-id': `r-${seen.length}` });
+    });
+    servers.push(server);
+    const client = new GraphClient({ baseUrl: server.url, credential, logger: quiet, retry: recordedWaits().retry });
+    for (let i = 1; i <= 3; i++) {
+      expect(await client.request('POST', `/things/${i}`, { body: { n: i } })).toEqual({ status: 200, body: { ok: i }, requestId: `r-${i}` });
+    }
+    expect(await client.request('DELETE', '/things/4')).toMatchObject({ status: 200 });
+    expect(seen.map((s) => s.line)).toEqual(['POST /things/1', 'POST /things/2', 'POST /things/3', 'DELETE /things/4']);
+    expect(seen[0]).toMatchObject({ authorization: 'Bearer test-token', type: 'application/json', body: '{"n":1}' });
+    expect(seen[3]).toMatchObject({ type: undefined, body: '' });
+    expect(sockets.size).toBe(1);
+  });
+
+  it('follows no redirect: a 3xx is a failure, and the token goes nowhere but the URL asked', async () => {
+    const elsewhere: string[] = [];
+    const other = await listen((req, res) => {
+      elsewhere.push(`${req.method} ${req.url} ${req.headers.authorization ?? ''}`);
+      json(res, 204, undefined);
+    });
+    servers.push(other);
+    const graph = await graphServer([{ status: 307, headers: { location: `${other.url}/stolen` }, body: {} }]);
+    const client = new GraphClient({ baseUrl: graph.url, credential, logger: quiet, retry: recordedWaits().retry });
+    expect(await rejection(client.request('DELETE', '/communications/calls/c/participants/p'))).toMatchObject({ service: 'graph', status: 307 });
+    expect(elsewhere).toEqual([]);
+  });
+
+  it("cuts off an answer whose body stops coming at the request's deadline, as a retryable outage", async () => {
+    const server = await listen((_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"value": [');
+    });
+    servers.push(server);
+    const client = new GraphClient({ baseUrl: server.url, credential, logger: quiet, timeoutMs: 150, retry: recordedWaits().retry });
+    const started = Date.now();
+    const err = await rejection(client.request('GET', '/communications/calls/c/participants'));
+    expect(Date.now() - started).toBeLessThan(2_000);
+    expect(isOutage(err)).toBe(true);
+    expect(err).toMatchObject({ service: 'graph', retryable: true, message: expect.stringContaining('timed out') });
+  });
+});
+
 describe('a Graph 403 on removal names the tenant policy step (issue 11, item 17)', () => {
   const forbidden = { status: 403, headers: { 'request-id': 'r-403' }, body: { error: { code: 'Forbidden', message: 'Insufficient permissions' } } };
 

@@ -188,6 +188,8 @@ describePostgres('two Bouncer instances on one PostgreSQL database', availabilit
     const id = `msg_${randomUUID()}`;
     const cutOff = kick(h.bouncer, { userId: PEOPLE.mallory.aadObjectId }, id).catch(() => undefined);
     await until(async () => (await cases()).some((c) => c.status === 'pending'));
+    // The case opens before the notice (NOTIFY_REMOVED) and the DELETE: A dies once Graph holds its DELETE.
+    await until(async () => h.graph.requests.some((r) => r.method === 'DELETE'));
     await h.bouncer.close();
     await cutOff;
     const [pending] = (await cases()).filter((c) => c.status === 'pending');

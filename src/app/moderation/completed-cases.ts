@@ -43,6 +43,7 @@ export function reportingCompletedCases(store: Store, onCompleted: (c: Completed
     bans: store.bans,
     modlog: store.modlog,
     ping: () => store.ping(),
+    durable: () => store.durable(),
     close: () => store.close(),
   };
 }

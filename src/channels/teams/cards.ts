@@ -204,6 +204,7 @@ export function noticeCard(n: ChatNotice, render: Renderer): AdaptiveCard | unde
         ...(n.more ? [text(modlogMore(n.more), { separator: true, size: 'Small', isSubtle: true })] : []),
       ]);
     case 'system_removal':
+    case 'system_removals':
     case 'ban_enforced':
     case 'ban_enforced_summary':
       return undefined;

@@ -17,7 +17,9 @@ import type { Clock } from './app/ports/runtime.js';
 import type { Store } from './app/ports/store.js';
 import { connectTeams, createTeamsChannel, teamsChatNotifier, teamsParticipantNotifier } from './channels/teams/teams-channel.js';
 import { moderationCaseRoute } from './channels/webhook/case-route.js';
+import type { ActionRouteDeps } from './channels/webhook/action-route.js';
 import { moderationKickRoute } from './channels/webhook/kick-route.js';
+import { moderationPersonRoutes } from './channels/webhook/person-routes.js';
 import { buildOpenApiDocument, openApiRoute } from './channels/webhook/openapi.js';
 import type { Config } from './config/config.js';
 import { loadConfig, readEnvFile } from './config/load-config.js';
@@ -157,7 +159,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
 
   const removalNotices = new RemovalNotices({ bindings: store.bindings, notifier: teams.notifier, windowMs: config.webhookNoticeWindowMs, logger });
   const calls = webhookCallSyntaxes();
-  const kickRoute = moderationKickRoute({
+  const webhookDeps: ActionRouteDeps = {
     moderation,
     commands,
     idempotency: store.idempotency,
@@ -166,8 +168,12 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     clock,
     logger,
     syncWaitMs: config.webhookSyncWaitMs,
-    // Removals answered 202 finish in the background: a shutdown waits for them.
+    // Changes answered 202 finish in the background: a shutdown waits for them.
     background,
+    labels: labelsOf,
+  };
+  const kickRoute = moderationKickRoute({
+    ...webhookDeps,
     // Tell the chat bound to the call, if any, without holding up the API's answer; a burst of
     // kicks in one call is told in a few messages that name each of them.
     onRemoved: (outcome, body) => removalNotices.removed({ outcome, system: body.actor ?? 'webhook', reason: body.reason }),
@@ -179,6 +185,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       ...teams.routes,
       ...providers.flatMap(({ setup }) => setup.routes),
       kickRoute,
+      ...moderationPersonRoutes(webhookDeps),
       moderationCaseRoute({ cases: store.cases, calls, secrets: config.webhookSecrets, clock, logger }),
       openApiRoute(buildOpenApiDocument(packageVersion(), calls)),
     ],

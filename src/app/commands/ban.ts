@@ -8,6 +8,12 @@ export interface BanArgs {
   reason?: string;
   durationMs?: number;
   everywhere: boolean;
+  /** Set by webhooks: the call, named directly. */
+  call?: BanRequest['call'];
+  /** Set by card buttons: the call the card was made for. */
+  expectedCallId?: string;
+  /** Set by webhooks: resolve and authorize, ban nobody. */
+  dryRun?: boolean;
 }
 
 const request = (args: BanArgs, ctx: CommandContext): BanRequest => ({
@@ -17,6 +23,9 @@ const request = (args: BanArgs, ctx: CommandContext): BanRequest => ({
   reason: args.reason,
   durationMs: args.durationMs,
   everywhere: args.everywhere,
+  call: args.call,
+  expectedCallId: args.expectedCallId,
+  dryRun: args.dryRun,
 });
 
 const EVERYWHERE_FLAG = /(^|\s)--everywhere(?=\s|$)/i;

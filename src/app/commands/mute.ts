@@ -8,11 +8,23 @@ export interface MuteArgs {
   reason?: string;
   /** Set by webhooks: the call, named directly. */
   call?: MuteRequest['call'];
+  /** Set by card buttons: the call the card was made for. */
+  expectedCallId?: string;
+  /** Set by webhooks: resolve and authorize, mute nobody. */
+  dryRun?: boolean;
 }
 
 const requestFor =
   (action: MuteRequest['action']) =>
-  (args: MuteArgs, ctx: CommandContext): MuteRequest => ({ ...ctx.scope.request, action, target: args.target, reason: args.reason, call: args.call });
+  (args: MuteArgs, ctx: CommandContext): MuteRequest => ({
+    ...ctx.scope.request,
+    action,
+    target: args.target,
+    reason: args.reason,
+    call: args.call,
+    expectedCallId: args.expectedCallId,
+    dryRun: args.dryRun,
+  });
 
 /** `/mute @person [reason]` (or a number, CallSid or label:<name>, as for /kick): a server mute for everyone. */
 export const muteCommand = defineCommand<MuteArgs>({

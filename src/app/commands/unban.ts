@@ -4,14 +4,25 @@ import { summarize } from '../moderation/steps/resolve-target.js';
 import { chatOf, defineCommand, type CommandContext, type ParseResult } from './command.js';
 import { parseOneTarget } from './kick.js';
 
-interface UnbanArgs {
+export interface UnbanArgs {
   ban: UnbanRequest['ban'];
   reason?: string;
+  /** Set by webhooks: the call, named directly (its bound chat's bans). */
+  call?: UnbanRequest['call'];
+  /** Set by webhooks: find the bans, lift none. */
+  dryRun?: boolean;
 }
 
 const USAGE = '/unban @person | +15551234567 | label:<name> | <case number>';
 
-const request = (args: UnbanArgs, ctx: CommandContext): UnbanRequest => ({ ...chatOf(ctx), action: 'unban', ban: args.ban });
+const request = (args: UnbanArgs, ctx: CommandContext): UnbanRequest => ({
+  // A chat's unban acts on its own bans; a webhook's names its call instead.
+  ...(args.call ? ctx.scope.request : chatOf(ctx)),
+  action: 'unban',
+  ban: args.ban,
+  call: args.call,
+  dryRun: args.dryRun,
+});
 
 /**
  * `/unban @person`, `/unban +15551234567`, `/unban label:"Guest 3"`: lifts the active bans that

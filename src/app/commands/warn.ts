@@ -8,6 +8,8 @@ export interface WarnArgs {
   reason: string;
   /** Set by webhooks: the call, named directly. */
   call?: WarnRequest['call'];
+  /** Set by webhooks: resolve and authorize, warn nobody. */
+  dryRun?: boolean;
 }
 
 const USAGE = '/warn @person <reason>';
@@ -18,6 +20,7 @@ const request = (args: WarnArgs, ctx: CommandContext): WarnRequest => ({
   target: args.target,
   reason: args.reason,
   call: args.call,
+  dryRun: args.dryRun,
 });
 
 /**

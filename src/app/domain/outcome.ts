@@ -49,7 +49,11 @@ type OutcomeBody =
   | { kind: 'already_gone'; caseId: number; target: TargetSummary; callId: string }
   /** A removal cut off (a crash or shutdown) before its DELETE: found by reconciliation, the person still in the call. */
   | { kind: 'interrupted'; caseId: number; callId: string }
-  | { kind: 'dry_run'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
+  /**
+   * What the request would have done, done nothing (webhooks' `dryRun`): the participants it would
+   * act on (`callId` empty for a ban with no call to look in), and for an unban the bans it would lift.
+   */
+  | { kind: 'dry_run'; caseId: number; target: TargetSummary; callId: string; participantIds: string[]; banCaseIds?: number[] }
   | { kind: 'bound'; caseId: number; provider: ProviderKind; callId: string; callName?: string; alreadyBound: boolean }
   | { kind: 'unbound'; caseId: number; provider: ProviderKind; callId: string; callName?: string }
   /** Named a moderator of the chat (`already`: they were one; nothing changed). */

@@ -84,12 +84,12 @@ export interface PersonRequestBase extends RequestBase {
   call?: CallRef;
   /** The call a card button was made for: when the chat's call has changed, the card is stale. */
   expectedCallId?: string;
+  /** Resolve and authorize, but change nothing; audited as a dry run. */
+  dryRun?: boolean;
 }
 
 export interface KickRequest extends PersonRequestBase {
   action: 'kick';
-  /** Resolve and authorize, but remove nobody; audited as a dry run. */
-  dryRun?: boolean;
 }
 
 /** `/mute @person` and `/unmute @person`: a server mute of one participant, or its end. */
@@ -138,14 +138,23 @@ export interface BanRequest extends RequestBase {
   call?: CallRef;
   /** The call a card button was made for: when the chat's call has changed, the card is stale. */
   expectedCallId?: string;
+  /** Resolve and authorize, but neither ban nor remove anyone; audited as a dry run. */
+  dryRun?: boolean;
 }
 
-/** `/unban`: lift the active bans naming someone, or one ban by its case number. */
+/**
+ * `/unban`: lift the active bans naming someone, or one ban by its case number, among the bans of
+ * the request's chat (`conversationId`, or the chat bound to the call a webhook names in `call`)
+ * and the everywhere bans.
+ */
 export interface UnbanRequest extends RequestBase {
   action: 'unban';
-  conversationId: string;
   ban: { kind: 'case'; caseId: number } | { kind: 'target'; target: Exclude<TargetRef, { kind: 'participant' }> };
   reason?: string;
+  /** Names the call directly (webhooks): its bound chat's bans are the ones looked at. */
+  call?: CallRef;
+  /** Find the bans that would be lifted, lift none; audited as a dry run. */
+  dryRun?: boolean;
 }
 
 /** `/reason <n> <text>`: replace the reason of case `caseId`, keeping the one it replaces. */

@@ -3,15 +3,28 @@ import { PROBLEM_CONTENT_TYPE } from '../../http/problem.js';
 import type { RawRoute } from '../../http/route.js';
 import { PROBLEM_TYPES, type ProblemType } from './problems.js';
 import {
+  actionResultSchema,
+  banRequestSchema,
+  bulkActionResultSchema,
+  bulkBanRequestSchema,
   bulkKickRequestSchema,
   bulkKickResultSchema,
+  bulkMuteRequestSchema,
+  bulkUnbanRequestSchema,
+  bulkWarnRequestSchema,
   caseViewSchema,
   kickAcceptedSchema,
   kickRequestSchema,
   kickResultSchema,
+  MAX_BAN_DAYS,
   MAX_BULK_TARGETS,
+  muteRequestSchema,
   problemSchema,
+  unbanRequestSchema,
+  warnRequestSchema,
+  WEBHOOK_PERSON_ACTIONS,
   type WebhookCallSyntax,
+  type WebhookPersonAction,
 } from './schemas.js';
 
 function jsonSchema(schema: z.ZodType, io: 'input' | 'output'): Record<string, unknown> {
@@ -60,6 +73,106 @@ const signatureHeaders = (idDescription: string) => [
 
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
+const idempotencyKeyHeader = header(
+  'Idempotency-Key',
+  false,
+  'A second idempotency key, beside webhook-id: a message whose Idempotency-Key was already used gets that ' +
+    'first response (422 if its body differs, or it was sent to another route). It never lets a webhook-id run again.',
+);
+
+/** Component names of an action's schemas: `Ban` → BanRequest, BulkBanRequest, BanResponse, BanResult, BulkBanResult. */
+const NAMES: Record<WebhookPersonAction, string> = { ban: 'Ban', unban: 'Unban', mute: 'Mute', unmute: 'Unmute', warn: 'Warn' };
+
+/** What each action does, for its operation's summary and description. */
+const ACTION_TEXT: Record<WebhookPersonAction, { summary: string; description: string }> = {
+  ban: {
+    summary: 'Remove someone now and keep them out of the chat’s calls (`duration`, or until unbanned)',
+    description:
+      'As `/ban` in the chat: the person is removed from the call now (told why first, with NOTIFY_REMOVED) and kept out of ' +
+      'the calls of the chat the call is bound to: a rejoin is undone within a second, a banned caller’s new call is ' +
+      `rejected. \`duration\` is an ISO 8601 duration (PT30M, PT2H, P7D, P2W; at most P${MAX_BAN_DAYS}D); absent, the ban lasts ` +
+      'until lifted. Someone not in the call now can be banned by a lasting identity (userId, phoneNumber, label). A call ' +
+      'bound to no chat has nothing to keep them out of: 409 not-bound.',
+  },
+  unban: {
+    summary: 'Lift the active bans naming someone (`target`), or one ban by its case (`caseId`)',
+    description:
+      'As `/unban` in the chat: the active bans of the chat the call is bound to, and the everywhere bans, that name the ' +
+      'person (an Entra object id, a number or a label), or the ban made by `caseId`. `banCaseIds` lists those lifted; ' +
+      'empty when there was none.',
+  },
+  mute: {
+    summary: 'Mute someone for everyone in the call (a server mute)',
+    description: 'As `/mute` in the chat. On Teams the person cannot unmute themselves afterwards; on Twilio, until unmuted.',
+  },
+  unmute: {
+    summary: 'Unmute someone (phone conferences only)',
+    description:
+      'As `/unmute` in the chat. Teams has no way to unmute someone else: only they can unmute themselves, so a Teams call ' +
+      'answers 501 unsupported, saying so, and nothing is sent.',
+  },
+  warn: {
+    summary: 'Warn someone privately: only they see (Teams) or hear (Twilio) the reason',
+    description: 'As `/warn` in the chat: `reason` is required and is what the person is told.',
+  },
+};
+
+/** The POST operation of one person action (ban, unban, mute, unmute, warn): the kick's shape, its own schemas. */
+function personOperation(action: WebhookPersonAction): Record<string, unknown> {
+  const name = NAMES[action];
+  return {
+    post: {
+      operationId: action,
+      summary: ACTION_TEXT[action].summary,
+      description:
+        `${ACTION_TEXT[action].description} Signed, deduplicated and answered as a kick is: 200 with the result or a problem, ` +
+        'or 202 with the case when it is still running after WEBHOOK_SYNC_WAIT_MS; `targets` (1 to ' +
+        `${MAX_BULK_TARGETS}) instead of \`target\`: 200 with one entry per target, each handled as if sent alone. ` +
+        '`dryRun`: resolved and authorized, nothing changed (outcome `dry_run`, recorded as a case).',
+      parameters: [...signatureHeaders('Unique message id; always the idempotency key (it is signed).'), idempotencyKeyHeader],
+      requestBody: {
+        required: true,
+        content: { 'application/json': { schema: { oneOf: [ref(`${name}Request`), ref(`Bulk${name}Request`)] } } },
+      },
+      responses: {
+        '200': {
+          description: 'One target: what it came to (or, dry run, what it would). Several targets: one entry per target.',
+          content: { 'application/json': { schema: ref(`${name}Response`) } },
+        },
+        '202': {
+          description: 'One target: still running after WEBHOOK_SYNC_WAIT_MS; its case (the Location) tells how it ends.',
+          headers: { Location: { description: 'The case: `/api/moderation/cases/{caseId}` (signed GET).', schema: { type: 'string' } } },
+          content: { 'application/json': { schema: ref('KickAccepted') } },
+        },
+        ...problemResponses(KICK_PROBLEMS, [
+          [503, '`urn:bouncer:problem:upstream-failure` with `retryable: true`'],
+          [503, UNAVAILABLE],
+        ]),
+      },
+    },
+  };
+}
+
+/** The request and response schemas of one person action. */
+function personSchemas(action: WebhookPersonAction, calls: readonly WebhookCallSyntax[]): Record<string, unknown> {
+  const name = NAMES[action];
+  const requests = {
+    ban: [banRequestSchema(calls), bulkBanRequestSchema(calls)],
+    unban: [unbanRequestSchema(calls), bulkUnbanRequestSchema(calls)],
+    mute: [muteRequestSchema(calls), bulkMuteRequestSchema(calls)],
+    unmute: [muteRequestSchema(calls), bulkMuteRequestSchema(calls)],
+    warn: [warnRequestSchema(calls), bulkWarnRequestSchema(calls)],
+  } as const;
+  const [single, bulk] = requests[action];
+  return {
+    [`${name}Request`]: jsonSchema(single, 'input'),
+    [`Bulk${name}Request`]: jsonSchema(bulk, 'input'),
+    [`${name}Response`]: { oneOf: [ref(`${name}Result`), ref(`Bulk${name}Result`)] },
+    [`${name}Result`]: jsonSchema(actionResultSchema(action), 'output'),
+    [`Bulk${name}Result`]: jsonSchema(bulkActionResultSchema(action), 'output'),
+  };
+}
+
 /**
  * The OpenAPI 3.1 document of the moderation API, generated from the same zod schemas that
  * validate requests. `npm run openapi` writes it to docs/moderation-api.openapi.json; a test keeps
@@ -72,7 +185,8 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
       title: 'Bouncer moderation API',
       version,
       description:
-        'Lets an automated moderation system remove participants from a Teams call or a Twilio conference. ' +
+        'Lets an automated moderation system remove (kick), ban, unban, mute, unmute or warn participants of a Teams call or a ' +
+        'Twilio conference: the same actions, rules and audit cases as the chat commands, with source `webhook`. ' +
         'Requests are signed per the Standard Webhooks specification (https://www.standardwebhooks.com) with a ' +
         'secret from WEBHOOK_SECRETS; the timestamp must be within 5 minutes. A repeated webhook-id returns the ' +
         'first response without acting again, for at least 24 hours, whatever Idempotency-Key it carries; but a ' +
@@ -99,12 +213,7 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
             'entries that failed retryably act again. The message keeps its answer once every entry is final.',
           parameters: [
             ...signatureHeaders('Unique message id; always the idempotency key (it is signed).'),
-            header(
-              'Idempotency-Key',
-              false,
-              'A second idempotency key, beside webhook-id: a message whose Idempotency-Key was already used gets that ' +
-                'first response (422 if its body differs). It never lets a webhook-id run again.',
-            ),
+            idempotencyKeyHeader,
           ],
           requestBody: {
             required: true,
@@ -131,6 +240,7 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
           },
         },
       },
+      ...Object.fromEntries(WEBHOOK_PERSON_ACTIONS.map((action) => [`/api/moderation/${action}`, personOperation(action)])),
       '/api/moderation/cases/{caseId}': {
         get: {
           operationId: 'getCase',
@@ -165,6 +275,7 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
         KickResult: jsonSchema(kickResultSchema, 'output'),
         BulkKickResult: jsonSchema(bulkKickResultSchema, 'output'),
         KickAccepted: jsonSchema(kickAcceptedSchema, 'output'),
+        ...Object.assign({}, ...WEBHOOK_PERSON_ACTIONS.map((action) => personSchemas(action, calls))),
         Case: jsonSchema(caseViewSchema(calls), 'output'),
         Problem: jsonSchema(problemSchema, 'output'),
       },

@@ -1,6 +1,7 @@
 import type { Outcome } from '../../app/domain/outcome.js';
+import type { ProviderLabels } from '../../app/domain/provider-labels.js';
 import { unreachable } from '../../app/domain/unreachable.js';
-import type { Problem } from './schemas.js';
+import type { Problem, WebhookPersonAction } from './schemas.js';
 
 /** Every problem type the moderation API answers with: status and title. Documented in the OpenAPI file. */
 export const PROBLEM_TYPES = {
@@ -28,22 +29,48 @@ export function problem(type: ProblemType, extra: Omit<Partial<Problem>, 'type' 
   return { type: `urn:bouncer:problem:${type}`, title, status, ...extra };
 }
 
-/** Outcome → HTTP status and body. Successes are 200 with the result; everything else a problem. */
-export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
+/** How a provider's calls are named in a problem's detail (the provider modules' labels). */
+export type LabelsOf = (kind: string) => Pick<ProviderLabels, 'calls'>;
+
+/**
+ * Outcome → HTTP status and body, for the route of `action` (the kick's by default). Successes are
+ * 200 with the result (a kick's as it always was; the other actions' name their action and carry
+ * what is theirs: a ban's end, the bans an unban lifted); everything else a problem.
+ */
+export function outcomeResponse(o: Outcome, action: 'kick' | WebhookPersonAction = 'kick', labels?: LabelsOf): { status: number; body: unknown } {
+  const internal = () => respond({ type: 'about:blank', title: 'Internal error', status: 500 });
   switch (o.kind) {
     case 'removed':
     case 'already_gone':
-    case 'dry_run':
+    case 'dry_run': {
+      const participantIds = o.kind === 'already_gone' ? [] : o.participantIds;
+      if (action === 'kick') return { status: 200, body: { caseId: o.caseId, outcome: o.kind, callId: o.callId, participantIds, target: o.target } };
+      if (o.kind === 'removed') return internal();
+      const banCaseIds = o.kind === 'dry_run' && action === 'unban' ? { banCaseIds: o.banCaseIds ?? [] } : {};
+      const where = action === 'unban' ? {} : { ...(o.callId ? { callId: o.callId } : {}), participantIds };
+      return { status: 200, body: { caseId: o.caseId, action, outcome: o.kind, ...where, target: o.target, ...banCaseIds } };
+    }
+    case 'banned':
       return {
         status: 200,
         body: {
           caseId: o.caseId,
+          action: 'ban',
           outcome: o.kind,
-          callId: o.callId,
-          participantIds: o.kind === 'already_gone' ? [] : o.participantIds,
+          ...(o.callId ? { callId: o.callId } : {}),
+          participantIds: o.participantIds,
           target: o.target,
+          removed: o.removed,
+          ...(o.expiresAt ? { expiresAt: o.expiresAt } : {}),
+          ...(o.notice ? { notice: o.notice } : {}),
         },
       };
+    case 'unbanned':
+      return { status: 200, body: { caseId: o.caseId, action: 'unban', outcome: o.kind, target: o.target, banCaseIds: o.banCaseIds } };
+    case 'muted':
+    case 'unmuted':
+    case 'warned':
+      return { status: 200, body: { caseId: o.caseId, action: o.action ?? action, outcome: o.kind, callId: o.callId, participantIds: o.participantIds, target: o.target } };
     case 'denied':
       return respond(problem('not-authorized', { caseId: o.caseId, reason: o.reason, retryable: false }));
     case 'target_not_found':
@@ -58,8 +85,14 @@ export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
       );
     case 'not_configured':
       return respond(problem('not-configured', { caseId: o.caseId, detail: `Set ${o.missing.join(', ')}.`, retryable: false }));
-    case 'unsupported':
-      return respond(problem('unsupported', { caseId: o.caseId, detail: `${o.provider}: ${o.capability}`, retryable: false }));
+    case 'unsupported': {
+      const calls = labels?.(o.provider).calls ?? o.provider;
+      const detail =
+        o.capability === 'unmute'
+          ? `Only the person can unmute themselves in ${calls}: Bouncer can't unmute someone else there, so nothing was sent.`
+          : `${o.provider}: ${o.capability}`;
+      return respond(problem('unsupported', { caseId: o.caseId, detail, retryable: false }));
+    }
     case 'upstream_failed':
       return respond(
         problem('upstream-failure', {
@@ -76,16 +109,11 @@ export function outcomeResponse(o: Outcome): { status: number; body: unknown } {
     case 'unbound':
     case 'moderator_added':
     case 'moderator_removed':
-    case 'banned':
-    case 'unbanned':
-    case 'muted':
-    case 'unmuted':
-    case 'warned':
     case 'reason_edited':
     case 'case_not_found':
     case 'modlog_set':
-      // Not produced by a kick; answered as an internal error, never with its details.
-      return respond({ type: 'about:blank', title: 'Internal error', status: 500 });
+      // Not produced by a webhook's action; answered as an internal error, never with its details.
+      return internal();
     default:
       return unreachable(o, 'outcome');
   }

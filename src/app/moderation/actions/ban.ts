@@ -8,6 +8,7 @@ import type { BanRequest, ReadResult, UnbanRequest, Unrecorded } from '../reques
 import { CaseRecorder } from '../steps/audit.js';
 import type { Access, RequestScope } from '../steps/lookups.js';
 import { readAccess } from '../steps/read-access.js';
+import { namedCall } from '../steps/resolve-call.js';
 import { identifyTarget, locateTarget, vetMatches, type IdentifiedTarget, type LocatedTarget } from '../steps/removal-target.js';
 import { newNoticeToken, noticeBeforeRemoval, noticeDetail } from '../steps/notify-participant.js';
 import { claimRemoval, settleRemoval } from '../steps/removals-in-flight.js';
@@ -92,6 +93,8 @@ export async function ban(req: BanRequest, scope: RequestScope): Promise<Outcome
   }
   const banScope = req.everywhere ? BAN_EVERYWHERE : (req.conversationId ?? call?.binding.conversationId);
   if (!banScope) return recorder.record({ kind: 'not_bound', reason: 'no_binding' });
+  const keys = matches.map((p) => p.participantId);
+  if (req.dryRun) return recorder.record({ kind: 'dry_run', target: summary, callId: callId ?? '', participantIds: keys });
 
   const at = now(deps);
   const expiresAt = req.durationMs === undefined ? undefined : new Date(deps.clock.now().getTime() + req.durationMs).toISOString();
@@ -107,7 +110,6 @@ export async function ban(req: BanRequest, scope: RequestScope): Promise<Outcome
     createdAt: at,
     expiresAt,
   });
-  const keys = matches.map((p) => p.participantId);
   const banned = (removed: string[], notice?: NoticeStatus): Unrecorded => ({
     kind: 'banned',
     target: summary,
@@ -207,13 +209,22 @@ export async function unban(req: UnbanRequest, scope: RequestScope): Promise<Out
   let access: Access;
   let candidates: Ban[];
   let target: TargetSummary;
+  let conversationId = req.conversationId;
   const at = now(deps);
   try {
+    if (conversationId === undefined && req.call) {
+      // A webhook naming a call: the bans of the chat bound to it (none bound: the everywhere bans only).
+      const named = await namedCall(deps, req.call);
+      if ('outcome' in named) return recorder.record(named.outcome);
+      conversationId = named.binding.conversationId || undefined;
+      recorder.on(named.binding.callId, conversationId);
+    }
+    const scopes = conversationId === undefined ? [BAN_EVERYWHERE] : [conversationId, BAN_EVERYWHERE];
     if (req.ban.kind === 'case') {
       access = await scope.access();
       const found = await deps.store.bans.get(req.ban.caseId);
       // A ban of another chat is not this chat's to see.
-      const visible = found && (found.scope === req.conversationId || found.scope === BAN_EVERYWHERE) ? found : undefined;
+      const visible = found && scopes.includes(found.scope) ? found : undefined;
       target = { displayName: visible?.targetName };
       candidates = visible && isActive(visible, at) ? [visible] : [];
     } else {
@@ -230,7 +241,7 @@ export async function unban(req: UnbanRequest, scope: RequestScope): Promise<Out
         identities.push({ kind: 'user', value: user.userId });
         for (const phone of (await personKeys(deps, user.userId)).phones) identities.push({ kind: 'phone', value: phone });
       }
-      candidates = await deps.store.bans.findActive([req.conversationId, BAN_EVERYWHERE], identities, at);
+      candidates = await deps.store.bans.findActive(scopes, identities, at);
     }
   } catch (err) {
     return recorder.recordFailure(err);
@@ -239,6 +250,7 @@ export async function unban(req: UnbanRequest, scope: RequestScope): Promise<Out
   const admin = decide({ kind: 'ban_everywhere', authority: access.authority });
   const liftable = admin.allowed ? candidates : candidates.filter((b) => b.scope !== BAN_EVERYWHERE);
   if (liftable.length === 0 && candidates.length > 0 && !admin.allowed) return recorder.record({ kind: 'denied', reason: admin.reason, target });
+  if (req.dryRun) return recorder.record({ kind: 'dry_run', target, callId: '', participantIds: [], banCaseIds: liftable.map((b) => b.caseId) });
   const by = access.authority.userId;
   return recorder.act(undefined, [], async (caseId) => {
     const lifted: number[] = [];

@@ -46,6 +46,7 @@ export async function mute(req: MuteRequest, scope: RequestScope): Promise<Outco
   const { summary, keys, byLabelOnly } = what;
   const { provider, binding } = located;
   const callId = binding.callId;
+  if (req.dryRun) return recorder.record({ kind: 'dry_run', target: summary, callId, participantIds: keys });
 
   return recorder.act(callId, keys, async () => {
     const results: string[] = [];

@@ -46,6 +46,7 @@ export async function warn(req: WarnRequest, scope: RequestScope): Promise<Outco
   const subject = { provider, binding, matches, keys, user: identified.user };
   const how = noticeRoute(deps, req, subject);
   if ('unavailable' in how) return recorder.record(how.unavailable);
+  if (req.dryRun) return recorder.record({ kind: 'dry_run', target: summary, callId, participantIds: keys });
 
   // The notice's token is in the pending case, so that the backend can fetch the notice back by then.
   const token = newNoticeToken();

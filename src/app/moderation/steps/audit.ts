@@ -187,7 +187,6 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
     case 'warned':
     case 'already_gone':
     case 'interrupted':
-    case 'dry_run':
     case 'bound':
     case 'unbound':
     case 'target_not_found':
@@ -206,6 +205,8 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
     case 'case_not_found':
     case 'modlog_set':
       return outcome.kind === 'modlog_set' ? { changed: outcome.changed } : {};
+    case 'dry_run':
+      return outcome.banCaseIds ? { banCaseIds: outcome.banCaseIds } : {};
     default:
       return unreachable(outcome, 'outcome');
   }

@@ -20,7 +20,7 @@ export async function resolveCall(
 ): Promise<Resolved> {
   let live: CallBinding | undefined;
   if (req.call) {
-    const explicit = await explicitCall(deps, req.call);
+    const explicit = await namedCall(deps, req.call);
     if ('outcome' in explicit) return explicit;
     live = explicit.binding;
   } else {
@@ -47,8 +47,11 @@ function providerJoinsMeetings(deps: ModerationDeps, kind: ProviderKind): boolea
   return deps.providers.some((p) => p.kind === kind && p.joinsMeetings);
 }
 
-/** A call named by a webhook: a bound chat, or a provider's call by id or name. */
-async function explicitCall(deps: ModerationDeps, call: CallRef): Promise<{ binding: CallBinding } | { outcome: Unrecorded }> {
+/**
+ * A call named by a webhook: a bound chat, or a provider's call by id or name (its binding, or one
+ * made up with no chat when a backend that needs no joining has the call but no chat is bound to it).
+ */
+export async function namedCall(deps: ModerationDeps, call: CallRef): Promise<{ binding: CallBinding } | { outcome: Unrecorded }> {
   const { store } = deps;
   switch (call.kind) {
     case 'conversation': {

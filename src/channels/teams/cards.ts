@@ -4,7 +4,7 @@ import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
 import type { ChatNotice } from '../../app/ports/chat-notifier.js';
 import type { AuditCase } from '../../app/ports/store.js';
-import type { KickCardData } from './card-action.js';
+import { BAN_CARD_LENGTHS, banInputIds, type BanCardData, type KickCardData, type MuteCardData } from './card-action.js';
 import { caseDetails, caseLine, escapeMarkdown, modlogEntry, modlogMore, hintText, participantName, rosterShowing, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
 
 /** Adaptive Card JSON (https://adaptivecards.io/explorer/), kept to schema 1.5, which Teams renders. */
@@ -127,11 +127,15 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
       return card(fallback, [
         text(`${r.total.toLocaleString('en-US')} in the call`, { weight: 'Bolder' }),
         ...(partial ? [text(partial, { isSubtle: true, size: 'Small' })] : []),
-        ...r.participants.map((p) => {
+        ...r.participants.map((p, row) => {
           const name = participantName(p);
           const shown = escapeMarkdown(name);
           // The name in the data is never read back (the clicker can edit it): see card-action.ts.
-          const data: KickCardData = { bouncer: 'kick', callId: binding.callId, participantId: p.participantId, name };
+          const person = { callId: binding.callId, participantId: p.participantId, name };
+          const kick: KickCardData = { bouncer: 'kick', ...person };
+          const mute: MuteCardData = { bouncer: 'mute', ...person, confirm: true };
+          const ban: BanCardData = { bouncer: 'ban', ...person, confirm: true, row };
+          const inputs = banInputIds(row);
           return {
             type: 'Container',
             separator: true,
@@ -144,15 +148,45 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
               },
               {
                 type: 'ActionSet',
+                // Confirmation first: each button only opens its confirmation; only that sends anything.
                 actions: [
                   {
-                    // Confirmation first: the Remove button only opens it.
                     type: 'Action.ShowCard',
                     title: 'Remove',
                     card: {
                       type: 'AdaptiveCard',
                       body: [text(`Remove ${shown} from the call?`)],
-                      actions: [{ type: 'Action.Submit', title: plainTitle(`Yes, remove ${name}`), style: 'destructive', data }],
+                      actions: [{ type: 'Action.Submit', title: plainTitle(`Yes, remove ${name}`), style: 'destructive', data: kick }],
+                    },
+                  },
+                  {
+                    type: 'Action.ShowCard',
+                    title: 'Mute',
+                    card: {
+                      type: 'AdaptiveCard',
+                      body: [text(`Mute ${shown} for everyone in the call?`)],
+                      actions: [{ type: 'Action.Submit', title: plainTitle(`Yes, mute ${name}`), data: mute }],
+                    },
+                  },
+                  {
+                    type: 'Action.ShowCard',
+                    title: 'Ban',
+                    card: {
+                      type: 'AdaptiveCard',
+                      body: [
+                        text(`Ban ${shown} from this meeting?`),
+                        text("They are removed now and kept out of this chat's calls until unbanned, or for the time chosen.", { isSubtle: true, size: 'Small' }),
+                        { type: 'Input.Text', id: inputs.reason, label: 'Reason (optional)', maxLength: 500, isMultiline: false },
+                        {
+                          type: 'Input.ChoiceSet',
+                          id: inputs.duration,
+                          label: 'For how long',
+                          style: 'compact',
+                          value: '',
+                          choices: BAN_CARD_LENGTHS.map((c) => ({ title: c.title, value: c.value })),
+                        },
+                      ],
+                      actions: [{ type: 'Action.Submit', title: plainTitle(`Yes, ban ${name}`), style: 'destructive', data: ban }],
                     },
                   },
                 ],

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { CardFactory, MessageFactory, TeamsActivityHandler, TurnContext, type Activity, type ConversationReference } from 'botbuilder';
-import type { CommandRegistry, CommandResult } from '../../app/commands/command.js';
+import type { CommandRegistry, CommandResult, ParseProblem } from '../../app/commands/command.js';
+import type { BanArgs } from '../../app/commands/ban.js';
 import type { KickArgs } from '../../app/commands/kick.js';
+import type { MuteArgs } from '../../app/commands/mute.js';
 import { parseCommand } from '../../app/commands/parse-command.js';
 import { runCommand, type Invocation } from '../../app/commands/run-command.js';
 import { awaitWithin } from '../../app/domain/deadline.js';
@@ -10,7 +12,7 @@ import type { Moderation } from '../../app/moderation/moderation.js';
 import type { RequestSource } from '../../app/ports/store.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import { MAX_COMMAND_TEXT_CHARS, toCommandInput } from './activity-input.js';
-import { kickCardActionSchema, type KickCardAction } from './card-action.js';
+import { banCardInputs, cardActionSchema, type CardAction } from './card-action.js';
 import { resultCard } from './cards.js';
 import { participantName, type Renderer } from './render-reply.js';
 import { toReplyAddress } from './reply-address.js';
@@ -113,9 +115,16 @@ export class TeamsBot extends TeamsActivityHandler {
 
   private async handleMessage(context: TurnContext): Promise<void> {
     const activity = context.activity;
-    const action = kickCardActionSchema.safeParse(activity.value);
-    if (action.success) {
-      await this.runInvocation(context, 'card', this.cardInvocation(activity.conversation.id, action.data));
+    if (isCardPress(activity.value)) {
+      const action = cardActionSchema.safeParse(activity.value);
+      if (!action.success) {
+        // Not one of the card's confirm buttons (an unconfirmed or hand-made press): nothing is done.
+        this.deps.logger.info({ requestId: activity.id, conversationId: activity.conversation.id }, 'card press without a valid confirmation; ignored');
+        return;
+      }
+      const invocation = this.cardInvocation(activity.conversation.id, action.data);
+      if ('problem' in invocation) await this.send(context, this.deps.render.problem(invocation.problem));
+      else await this.runInvocation(context, 'card', invocation);
       return;
     }
     const input = toCommandInput(activity);
@@ -136,18 +145,33 @@ export class TeamsBot extends TeamsActivityHandler {
     await this.runInvocation(context, 'chat', parsed);
   }
 
-  /** A Remove button on a roster card is a kick by participant id: the clicker is the actor, with the same permission, policy and audit. */
-  private cardInvocation(conversationId: string, action: KickCardAction): Invocation {
-    const kick = this.deps.commands.find((c) => c.name === 'kick');
-    if (!kick) throw new BouncerError('INTERNAL', 'no kick command is registered');
+  /**
+   * A roster card's confirmed Remove, Mute or Ban is that command on the participant, by id: the
+   * clicker is the actor, with the same permission, policy and audit. The person is named from the
+   * roster this process showed; the card's call must still be the chat's.
+   */
+  private cardInvocation(conversationId: string, action: CardAction): Invocation | { problem: ParseProblem } {
+    const command = this.deps.commands.find((c) => c.name === action.bouncer);
+    if (!command) throw new BouncerError('INTERNAL', `no ${action.bouncer} command is registered`);
     const displayName = this.rosterNames.get(rosterNameKey(conversationId, action.callId, action.participantId));
-    const args: KickArgs = {
-      target: { kind: 'participant', participantId: action.participantId, ...(displayName !== undefined ? { displayName } : {}) },
-      expectedCallId: action.callId,
-      reason: 'removed from the roster card',
-      dryRun: false,
-    };
-    return { command: kick, args };
+    const target = { kind: 'participant' as const, participantId: action.participantId, ...(displayName !== undefined ? { displayName } : {}) };
+    const expectedCallId = action.callId;
+    switch (action.bouncer) {
+      case 'kick': {
+        const args: KickArgs = { target, expectedCallId, reason: 'removed from the roster card', dryRun: false };
+        return { command, args };
+      }
+      case 'mute': {
+        const args: MuteArgs = { target, expectedCallId, reason: 'muted from the roster card' };
+        return { command, args };
+      }
+      case 'ban': {
+        const inputs = banCardInputs(action);
+        if ('problem' in inputs) return inputs;
+        const args: BanArgs = { target, expectedCallId, reason: inputs.reason ?? 'banned from the roster card', durationMs: inputs.durationMs, everywhere: false };
+        return { command, args };
+      }
+    }
   }
 
   private async runInvocation(context: TurnContext, source: Extract<RequestSource, 'chat' | 'card'>, invocation: Invocation): Promise<void> {
@@ -279,6 +303,11 @@ async function settledWithin<T>(work: Promise<T>, ms: number): Promise<{ result:
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** Whether a message is a press of one of Bouncer's card buttons (its data names a Bouncer action). */
+function isCardPress(value: unknown): boolean {
+  return value !== null && typeof value === 'object' && 'bouncer' in value;
 }
 
 /** How long a delivered activity id is remembered (the Bot Framework redelivers within seconds to minutes). */

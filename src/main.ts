@@ -17,6 +17,7 @@ import type { Clock } from './app/ports/runtime.js';
 import type { Store } from './app/ports/store.js';
 import { connectTeams, createTeamsChannel, teamsChatNotifier, teamsParticipantNotifier } from './channels/teams/teams-channel.js';
 import { moderationCaseRoute } from './channels/webhook/case-route.js';
+import type { ChatNotice } from './app/ports/chat-notifier.js';
 import type { ActionRouteDeps } from './channels/webhook/action-route.js';
 import { moderationKickRoute } from './channels/webhook/kick-route.js';
 import { moderationPersonRoutes } from './channels/webhook/person-routes.js';
@@ -172,11 +173,31 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     background,
     labels: labelsOf,
   };
+  /** Tells the chat bound to a call (or named by the request) about a system's change, without holding up the API's answer. */
+  const tellChat = (notice: ChatNotice, where: { callId?: string; conversationId?: string }) => {
+    void (async () => {
+      const binding = where.conversationId
+        ? await store.bindings.get(where.conversationId)
+        : where.callId
+          ? await store.bindings.findByCallId(where.callId)
+          : undefined;
+      if (!binding?.conversationId || !binding.replyAddress) return;
+      await teams.notifier.notify({ conversationId: binding.conversationId, replyAddress: binding.replyAddress, tenantId: binding.tenantId }, notice);
+    })().catch((err: unknown) => logger.warn({ err }, 'could not notify the bound chat'));
+  };
   const kickRoute = moderationKickRoute({
     ...webhookDeps,
     // Tell the chat bound to the call, if any, without holding up the API's answer; a burst of
     // kicks in one call is told in a few messages that name each of them.
     onRemoved: (outcome, body) => removalNotices.removed({ outcome, system: body.actor ?? 'webhook', reason: body.reason }),
+  });
+  const personRoutes = moderationPersonRoutes({
+    ...webhookDeps,
+    onChanged: (outcome, body) =>
+      tellChat(
+        { kind: 'system_action', outcome, system: body.actor ?? 'webhook', reason: body.reason },
+        { conversationId: body.call.kind === 'conversation' ? body.call.conversationId : undefined, callId: 'callId' in outcome ? outcome.callId : undefined },
+      ),
   });
 
   const configuredProviders = Object.fromEntries(providers.map(({ module, setup }) => [module.healthKey, !!setup.provider]));
@@ -185,7 +206,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       ...teams.routes,
       ...providers.flatMap(({ setup }) => setup.routes),
       kickRoute,
-      ...moderationPersonRoutes(webhookDeps),
+      ...personRoutes,
       moderationCaseRoute({ cases: store.cases, calls, secrets: config.webhookSecrets, clock, logger }),
       openApiRoute(buildOpenApiDocument(packageVersion(), calls)),
     ],

@@ -95,6 +95,12 @@ describe('the webhook API for ban, unban, mute, unmute and warn, through the rea
       expect(Date.parse(ban!.expiresAt!) - Date.parse(ban!.createdAt)).toBe(30 * 60_000);
       expect(res.body.expiresAt).toBe(ban!.expiresAt);
       expect(webhookCases()).toEqual([expect.objectContaining({ action: 'ban', outcome: 'banned', actor_name: 'classifier', reason: 'raid', status: 'completed' })]);
+      // The chat bound to the call is told, as of a system's kick.
+      const note = await h.connector.waitForActivity((a) => /moderation system/.test(String(a.activity.text)));
+      expect(note.conversationId).toBe(MEETING_CHAT_ID);
+      expect(note.activity.text).toMatch(
+        new RegExp(`^\\*\\*Mallory\\*\\* was removed from the call and banned from this chat's calls until \\d{4}-\\d\\d-\\d\\d \\d\\d:\\d\\d UTC by the moderation system \\*\\*classifier\\*\\*\\. Reason: raid\\. Case #${caseId}\\.$`),
+      );
 
       // The ban holds: a rejoin is removed by the enforcer, as for a chat ban.
       const rejoined = await h.graph.addPerson(callId(), { userId: mallory.userId, displayName: 'Mallory' });
@@ -218,7 +224,7 @@ describe('the webhook API for ban, unban, mute, unmute and warn, through the rea
 
       const dry = await post('unban', { call: chat, target: mallory, dryRun: true });
       expect(dry.status).toBe(200);
-      expect(dry.body).toEqual({ caseId: expect.any(Number), action: 'unban', outcome: 'dry_run', target: { userId: mallory.userId }, banCaseIds: [ids[0]] });
+      expect(dry.body).toEqual({ caseId: expect.any(Number), action: 'unban', outcome: 'dry_run', target: { userId: mallory.userId, displayName: 'Mallory' }, banCaseIds: [ids[0]] });
       expect(await h.bouncer.store.bans.get(ids[0]!)).toMatchObject({ liftedAt: undefined });
 
       const lifted = await post('unban', { call: chat, target: mallory, reason: 'appeal granted', actor: 'appeals-bot' });
@@ -230,6 +236,10 @@ describe('the webhook API for ban, unban, mute, unmute and warn, through the rea
       expect(nothing.body).toMatchObject({ outcome: 'unbanned', banCaseIds: [] });
       expect(webhookCases().filter((c) => c.action === 'unban').map((c) => c.outcome)).toEqual(['dry_run', 'unbanned', 'unbanned', 'unbanned']);
       expect(webhookCases().find((c) => c.reason === 'appeal granted')).toMatchObject({ actor_name: 'appeals-bot' });
+      const note = await h.connector.waitForActivity((a) => /appeals-bot/.test(String(a.activity.text)));
+      expect(note.activity.text).toBe(
+        `The ban #${ids[0]} on **Mallory** was lifted by the moderation system **appeals-bot**: they can join again. Reason: appeal granted. Case #${String(lifted.body.caseId)}.`,
+      );
 
       // Mallory may come back now.
       const back = await h.graph.addPerson(callId(), { userId: mallory.userId, displayName: 'Mallory' });
@@ -261,6 +271,8 @@ describe('the webhook API for ban, unban, mute, unmute and warn, through the rea
       expect(res.body).toEqual({ caseId: expect.any(Number), action: 'mute', outcome: 'muted', callId: callId(), participantIds: [participantOf(mallory.userId)!.id], target: { userId: mallory.userId, displayName: 'Mallory' } });
       expect(graphMutes().map((r) => r.path)).toEqual([`/communications/calls/${callId()}/participants/${participantOf(mallory.userId)!.id}/mute`]);
       expect(participantOf(mallory.userId)!.isMuted).toBe(true);
+      const note = await h.connector.waitForActivity((a) => /moderation system/.test(String(a.activity.text)));
+      expect(note.activity.text).toBe(`**Mallory** was muted for everyone in the call by the moderation system **noise-detector**. Reason: shouting. Case #${String(res.body.caseId)}.`);
 
       const bulk = await post('mute', { call: chat, targets: [ann, { userId: PEOPLE.pete.aadObjectId }] });
       expect((bulk.body.results as Array<Record<string, unknown>>).map((r) => r.outcome)).toEqual(['muted', 'muted']);
@@ -322,6 +334,9 @@ describe('the webhook API for ban, unban, mute, unmute and warn, through the rea
       expect(res.body).toMatchObject({ action: 'warn', outcome: 'warned', target: { displayName: 'Mallory' } });
       expect(h.connector.notifications).toEqual([expect.objectContaining({ status: 202, body: expect.objectContaining({ value: expect.objectContaining({ recipients: [PEOPLE.mallory.chatId] }) }) })]);
       expect(webhookCases().at(-1)).toMatchObject({ action: 'warn', outcome: 'warned', reason: 'language', actor_name: 'classifier' });
+      // A warning is private: the chat is not told of it.
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(h.connector.activities.filter((a) => /moderation system/.test(String(a.activity.text)))).toEqual([]);
 
       const noReason = await post('warn', { call: chat, target: mallory });
       expect(noReason.status).toBe(400);

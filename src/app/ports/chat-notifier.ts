@@ -15,6 +15,8 @@ export type ChatNotice =
   | ({ kind: 'system_removal' } & SystemRemoval)
   /** Several removals automated systems asked for, told together (each one named). */
   | { kind: 'system_removals'; removals: readonly SystemRemoval[] }
+  /** An automated system banned, unbanned, muted or unmuted someone in the chat's calls (the webhook API). */
+  | { kind: 'system_action'; outcome: Extract<Outcome, { kind: 'banned' | 'unbanned' | 'muted' | 'unmuted' }>; system: string; reason?: string }
   /** Bouncer removed a banned person who joined the chat's call (`banCaseId`: the case of the ban). */
   | { kind: 'ban_enforced'; outcome: Extract<Outcome, { kind: 'removed' }>; banCaseId: number; everywhere: boolean }
   /** More removals of banned people than the chat was told of one by one, over the last `seconds`. */

@@ -239,6 +239,7 @@ export function noticeCard(n: ChatNotice, render: Renderer): AdaptiveCard | unde
       ]);
     case 'system_removal':
     case 'system_removals':
+    case 'system_action':
     case 'ban_enforced':
     case 'ban_enforced_summary':
       return undefined;

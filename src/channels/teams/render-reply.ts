@@ -270,6 +270,8 @@ export class Renderer {
         });
         return [heading, ...lines].join('\n');
       }
+      case 'system_action':
+        return this.systemAction(n);
       case 'ban_enforced':
         return `${who(n.outcome.target)} tried to join the call but is banned${n.everywhere ? ' everywhere' : ''} (case #${n.banCaseId}), so I removed them. Case #${n.outcome.caseId}.`;
       case 'ban_enforced_summary':
@@ -280,6 +282,31 @@ export class Renderer {
       }
       default:
         return unreachable(n, 'notice');
+    }
+  }
+
+  /** A system's ban, unban, mute or unmute, as the chat bound to the call is told of it. */
+  private systemAction(n: Extract<ChatNotice, { kind: 'system_action' }>): string {
+    const o = n.outcome;
+    const by = `by the moderation system **${escapeMarkdown(n.system)}**`;
+    const why = n.reason ? ` Reason: ${escapeMarkdown(n.reason)}.` : '';
+    const ref = `Case #${o.caseId}.`;
+    switch (o.kind) {
+      case 'banned': {
+        const where = o.everywhere ? 'from every call Bouncer moderates' : "from this chat's calls";
+        const until = o.expiresAt ? `until ${utcTime(o.expiresAt)}` : 'until `/unban`';
+        return `${who(o.target)} was ${o.removed ? 'removed from the call and ' : ''}banned ${where} ${until} ${by}.${why} ${ref}`;
+      }
+      case 'unbanned': {
+        const bans = o.banCaseIds.map((id) => `#${id}`).join(', ');
+        return `The ban${o.banCaseIds.length > 1 ? 's' : ''} ${bans} on ${who(o.target)} ${o.banCaseIds.length > 1 ? 'were' : 'was'} lifted ${by}: they can join again.${why} ${ref}`;
+      }
+      case 'muted':
+        return `${who(o.target)} was muted for everyone in the call ${by}.${why} ${ref}`;
+      case 'unmuted':
+        return `${who(o.target)} was unmuted ${by}.${why} ${ref}`;
+      default:
+        return unreachable(o, 'system action');
     }
   }
 

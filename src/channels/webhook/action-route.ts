@@ -83,7 +83,7 @@ export interface WebhookAction<B extends ActionFields, Bulk extends ActionFields
   /** The outcome as the API answers it (problems.ts: `outcomeResponse`). */
   respond(outcome: Outcome): StoredResponse;
   /** Work to start once a final answer is kept (e.g. telling the bound chat). */
-  after?(outcome: Outcome, body: B): void;
+  after?(outcome: Outcome, body: NoInfer<B>): void;
   /**
    * Whether a key's body is compared together with the path: a webhook-id or Idempotency-Key used
    * on another route is then refused (422) rather than answered with that route's answer. The kick

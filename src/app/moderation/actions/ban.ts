@@ -250,6 +250,9 @@ export async function unban(req: UnbanRequest, scope: RequestScope): Promise<Out
   const admin = decide({ kind: 'ban_everywhere', authority: access.authority });
   const liftable = admin.allowed ? candidates : candidates.filter((b) => b.scope !== BAN_EVERYWHERE);
   if (liftable.length === 0 && candidates.length > 0 && !admin.allowed) return recorder.record({ kind: 'denied', reason: admin.reason, target });
+  // Named by an id alone (a webhook's userId): the ban knows the name they were banned under.
+  const bannedAs = liftable[0]?.targetName;
+  if (!target.displayName && !target.phoneNumber && !target.label && bannedAs) target = { ...target, displayName: bannedAs };
   if (req.dryRun) return recorder.record({ kind: 'dry_run', target, callId: '', participantIds: [], banCaseIds: liftable.map((b) => b.caseId) });
   const by = access.authority.userId;
   return recorder.act(undefined, [], async (caseId) => {

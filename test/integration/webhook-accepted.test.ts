@@ -121,9 +121,15 @@ describe('a kick held up longer than WEBHOOK_SYNC_WAIT_MS', () => {
     expect(inCall(PEOPLE.mallory.aadObjectId)).toBe(true);
 
     const retry = await kick(kickBody(), { id: 'msg_flaky' });
-    expect(retry.status).toBe(200);
     expect(retry.replayed).toBeNull();
-    expect(retry.body).toMatchObject({ outcome: 'removed', caseId: 3 });
+    // It acts again: a new case, answered within the 300 ms wait, or (on a loaded machine) 202 then completed.
+    if (retry.status === 202) {
+      expect(retry.body).toEqual({ caseId: 3, status: 'pending' });
+      expect((await completed(retry.location!)).body).toMatchObject({ status: 'completed', outcome: 'removed', caseId: 3 });
+    } else {
+      expect(retry.status).toBe(200);
+      expect(retry.body).toMatchObject({ outcome: 'removed', caseId: 3 });
+    }
     expect(inCall(PEOPLE.mallory.aadObjectId)).toBe(false);
     expect(webhookCases().map((c) => c.outcome)).toEqual(['upstream_failed', 'removed']);
   }, 20_000);

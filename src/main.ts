@@ -9,6 +9,7 @@ import { CallStateEvents } from './app/moderation/call-events.js';
 import { BanEnforcer } from './app/moderation/enforce-bans.js';
 import { reportingCompletedCases } from './app/moderation/completed-cases.js';
 import { ModLogFeed } from './app/moderation/modlog-feed.js';
+import { LockdownEnforcer } from './app/moderation/enforce-lockdown.js';
 import { Moderation } from './app/moderation/moderation.js';
 import { RemovalNotices } from './app/moderation/removal-notices.js';
 import { reconcilePendingCases } from './app/moderation/steps/reconcile.js';
@@ -21,6 +22,7 @@ import type { ChatNotice } from './app/ports/chat-notifier.js';
 import type { ActionRouteDeps } from './channels/webhook/action-route.js';
 import { moderationKickRoute } from './channels/webhook/kick-route.js';
 import { moderationPersonRoutes } from './channels/webhook/person-routes.js';
+import { moderationLockdownRoute } from './channels/webhook/lockdown-route.js';
 import { buildOpenApiDocument, openApiRoute } from './channels/webhook/openapi.js';
 import type { Config } from './config/config.js';
 import { loadConfig, readEnvFile } from './config/load-config.js';
@@ -63,8 +65,11 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
 
   // The bans, asked by a backend before it lets a caller in; the enforcer is built once the
   // providers it removes people through are (before the server listens, so before any call is asked about).
-  const built: { enforcer?: BanEnforcer } = {};
-  const admission: CallAdmission = { admits: async (call, caller) => (built.enforcer ? built.enforcer.admits(call, caller) : true) };
+  const built: { enforcer?: BanEnforcer; lockdowns?: LockdownEnforcer } = {};
+  const admission: CallAdmission = {
+    admits: async (call, caller) =>
+      (built.enforcer ? await built.enforcer.admits(call, caller) : true) && (built.lockdowns ? await built.lockdowns.admits(call) : true),
+  };
 
   // The Teams connection first: the moderation app sends private notices through it, and the
   // mod-log channels their posts.
@@ -157,6 +162,10 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   });
   bans.start(events);
   built.enforcer = bans;
+  // Locked-down calls kept shut where the backend has no lobby (Twilio), and raid mode's watch (RAID_MODE_JOINS).
+  const lockdowns = new LockdownEnforcer({ moderation, notifier: teams.notifier, raidMode: config.raidMode });
+  lockdowns.start(events);
+  built.lockdowns = lockdowns;
 
   const removalNotices = new RemovalNotices({ bindings: store.bindings, notifier: teams.notifier, windowMs: config.webhookNoticeWindowMs, logger });
   const calls = webhookCallSyntaxes();
@@ -207,6 +216,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       ...providers.flatMap(({ setup }) => setup.routes),
       kickRoute,
       ...personRoutes,
+      moderationLockdownRoute({ moderation, commands, idempotency: store.idempotency, calls, secrets: config.webhookSecrets, clock, logger, background }),
       moderationCaseRoute({ cases: store.cases, calls, secrets: config.webhookSecrets, clock, logger }),
       openApiRoute(buildOpenApiDocument(packageVersion(), calls)),
     ],
@@ -252,6 +262,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       logger.warn({ graceMs: config.shutdownGraceMs, background: background.size }, 'requests still in flight after the shutdown grace; cutting them off');
       server.server.closeAllConnections();
     }
+    lockdowns.stop();
     await bans.stop();
     await modlog.stop();
     // The webhook kicks not told yet are told now, while the store is open.

@@ -24,6 +24,8 @@ const BAN_NOTICE_INTERVAL_MESSAGE = 'BAN_NOTICE_INTERVAL_MS must be a whole numb
 const MODLOG_INTERVAL_MESSAGE = 'MODLOG_INTERVAL_MS must be a whole number of milliseconds from 100 to 3600000';
 const WEBHOOK_NOTICE_WINDOW_MESSAGE = 'WEBHOOK_NOTICE_WINDOW_MS must be a whole number of milliseconds from 0 to 60000';
 
+const RAID_MODE_MESSAGE = 'RAID_MODE_JOINS must be <joins>/<seconds>s, e.g. 10/10s (1 to 10000 joins, 1 to 3600 seconds), or empty (off)';
+
 /** Log levels pino understands. */
 const LOG_LEVELS = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const;
 
@@ -145,6 +147,22 @@ const moderationAndRuntimeEnv = z.object({
       .min(100, MODLOG_INTERVAL_MESSAGE)
       .max(3_600_000, MODLOG_INTERVAL_MESSAGE),
   ),
+  // Raid mode: more joins than N within W seconds in one call locks it down. Off when empty.
+  RAID_MODE_JOINS: z
+    .string()
+    .trim()
+    .default('')
+    .transform((text, ctx): { joins: number; windowMs: number } | undefined => {
+      if (text === '' || /^off$/i.test(text)) return undefined;
+      const m = /^(\d{1,5})\s*\/\s*(\d{1,4})\s*s$/i.exec(text);
+      const joins = m ? Number(m[1]) : NaN;
+      const seconds = m ? Number(m[2]) : NaN;
+      if (!m || joins < 1 || joins > 10_000 || seconds < 1 || seconds > 3600) {
+        ctx.addIssue({ code: 'custom', message: RAID_MODE_MESSAGE });
+        return z.NEVER;
+      }
+      return { joins, windowMs: seconds * 1000 };
+    }),
 
   // Join a chat's meeting call when Teams says the meeting started, so the first kick is warm.
   JOIN_ON_MEETING_START: z

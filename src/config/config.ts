@@ -40,6 +40,8 @@ export interface Config {
   banNoticeIntervalMs: number;
   /** At most one post per this interval to the mod-log channels, from each instance (MODLOG_INTERVAL_MS). */
   modlogIntervalMs: number;
+  /** Raid mode (RAID_MODE_JOINS): more than `joins` joins within `windowMs` in one call locks it down; undefined: off. */
+  raidMode?: { joins: number; windowMs: number };
   /** Whether a chat's meeting call is joined when Teams says the meeting started (JOIN_ON_MEETING_START). */
   joinOnMeetingStart: boolean;
   /** Whether a person being removed is told why, privately, just before (NOTIFY_REMOVED). */

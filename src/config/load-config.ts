@@ -124,6 +124,7 @@ export function loadConfig(env: Record<string, string | undefined>, cwd = proces
     chatReplyWaitMs: e.CHAT_REPLY_WAIT_MS,
     banNoticeIntervalMs: e.BAN_NOTICE_INTERVAL_MS,
     modlogIntervalMs: e.MODLOG_INTERVAL_MS,
+    raidMode: e.RAID_MODE_JOINS,
     joinOnMeetingStart: e.JOIN_ON_MEETING_START,
     notifyRemoved: e.NOTIFY_REMOVED,
     moderatorRoles: e.MODERATOR_ROLES,

@@ -132,7 +132,7 @@ describe('admin commands and cards through the real server', () => {
     await h.send(PEOPLE.ann, '/help', []);
     expect(h.lastReply()).toContain('`/help`');
     expect(h.lastReply()).not.toContain('/kick');
-    expect(h.lastReply()).toContain('16 more commands are for meeting moderators (the organizer, named moderators) and Bouncer admins.');
+    expect(h.lastReply()).toContain('17 more commands are for meeting moderators (the organizer, named moderators) and Bouncer admins.');
     await h.send(PEOPLE.olivia, '/help', []);
     for (const c of ['/kick', '/ban', '/unban', '/bans', '/bind', '/unbind', '/status', '/participants', '/modlog', '/case', '/cases', '/reason', '/help']) expect(h.lastReply()).toContain(`\`${c}`);
   });

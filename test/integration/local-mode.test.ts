@@ -60,7 +60,7 @@ describe('local mode (no .env at all)', () => {
     const help = await say('/help');
     expect(help).toContain('`/help`');
     expect(help).not.toContain('/kick');
-    expect(help).toContain('16 more commands are for meeting moderators (the organizer, named moderators) and Bouncer admins.');
+    expect(help).toContain('17 more commands are for meeting moderators (the organizer, named moderators) and Bouncer admins.');
     const reply = await say('/kick <at>Mallory</at>', [
       { type: 'mention', mentioned: { id: 'user-2', name: 'Mallory' }, text: '<at>Mallory</at>' },
     ]);

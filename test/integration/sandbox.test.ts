@@ -193,6 +193,19 @@ describe('the sandbox (npm run playground without the Playground)', () => {
     expect(autos.find((c) => c.participantIds.includes(isaiah.participantId))).toMatchObject({ action: 'kick', outcome: 'removed', callId: sandbox.twilio.kicked[0]!.conferenceSid });
   });
 
+  it("locks the sandbox meeting down: its state page shows the lobby, mic, camera and chat, and /lockdown off puts them back", async () => {
+    const page = async () => ((await (await fetch(sandbox.stateUrl)).json()) as { teamsCall: { options?: Record<string, unknown> } }).teamsCall.options;
+    const before = await page();
+    expect(before).toEqual({ lobby: 'organization bypasses the lobby', dialInBypassesLobby: false, attendeeMic: true, attendeeCamera: true, chat: 'enabled' });
+    expect(text(await say('Alex Wilber', '/bind'))).toMatch(/^Connected to this meeting's call/);
+    expect(text(await say('Alex Wilber', '/lockdown --chat'))).toMatch(/^Locked down: everyone but the organizer now waits in the lobby/);
+    expect(await page()).toEqual({ lobby: 'organizer bypasses the lobby', dialInBypassesLobby: false, attendeeMic: false, attendeeCamera: false, chat: 'disabled' });
+    const html = await (await fetch(sandbox.stateUrl, { headers: { accept: 'text/html' } })).text();
+    expect(html).toContain("Meeting options: lobby: organizer bypasses the lobby; dial-in callers wait in it; attendees' mic off, camera off; chat disabled.");
+    expect(text(await say('Alex Wilber', '/lockdown off'))).toMatch(/^Lockdown over/);
+    expect(await page()).toEqual(before);
+  });
+
   it('writes a Playground configuration with the same people and chat', () => {
     const config = playgroundConfig() as { currentUser: { id: string }; users: Array<{ id: string }>; groupChat: { id: string }; bot: { id: string } };
     expect([config.currentUser, ...config.users].map((u) => u.id)).toEqual(SANDBOX.people.map((p) => p.chatId));

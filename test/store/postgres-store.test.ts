@@ -16,7 +16,7 @@ describePostgres('PostgresStore', availability, () => {
   });
 
   runStoreContract('PostgresStore', async () => {
-    await admin.client().query(`TRUNCATE "${schema}".bindings, "${schema}".roster, "${schema}".cases, "${schema}".idempotency_keys, "${schema}".moderators, "${schema}".bans, "${schema}".ban_identities, "${schema}".modlog_channels, "${schema}".case_reason_edits, "${schema}".call_states RESTART IDENTITY`);
+    await admin.client().query(`TRUNCATE "${schema}".bindings, "${schema}".roster, "${schema}".cases, "${schema}".idempotency_keys, "${schema}".moderators, "${schema}".bans, "${schema}".ban_identities, "${schema}".modlog_channels, "${schema}".case_reason_edits, "${schema}".call_states, "${schema}".lockdowns RESTART IDENTITY`);
     return openTestStore(schema);
   });
 
@@ -70,6 +70,7 @@ describePostgres('PostgresStore', availability, () => {
       'case_reason_edits',
       'cases',
       'idempotency_keys',
+      'lockdowns',
       'moderators',
       'modlog_channels',
       'roster',

@@ -18,6 +18,9 @@ const BEFORE_CASE_TOOLS = 8;
 /** The schema version before call states were kept apart from bindings. */
 const BEFORE_CALL_STATES = 9;
 
+/** The schema version before lockdowns. */
+const BEFORE_LOCKDOWNS = 10;
+
 /** Creates a database at schema version `version`, as an older Bouncer left it. */
 function databaseAt(file: string, version: number): Database.Database {
   const db = new Database(file);
@@ -184,10 +187,6 @@ describe('migration 10: call states', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is the last migration', () => {
-    expect(MIGRATIONS).toHaveLength(BEFORE_CALL_STATES + 1);
-  });
-
   it('applies to a database an older Bouncer kept: its bindings stay, and a call state notified before a binding is saved is kept', async () => {
     const older = databaseAt(file, BEFORE_CALL_STATES);
     older
@@ -207,7 +206,7 @@ describe('migration 10: call states', () => {
       await store.close();
     }
     const inspect = new Database(file, { readonly: true });
-    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_CALL_STATES + 1);
+    expect(inspect.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
     inspect.close();
   });
 });
@@ -221,10 +220,6 @@ describe('migration 9: mod-log channels, case reason history, cases by target', 
   });
   afterEach(() => {
     rmSync(dir, { recursive: true, force: true });
-  });
-
-  it('is followed only by migration 10', () => {
-    expect(MIGRATIONS).toHaveLength(BEFORE_CASE_TOOLS + 2);
   });
 
   it("applies to an older database: its cases' target user ids become lower case and are found; reasons can be edited", async () => {
@@ -245,5 +240,36 @@ describe('migration 9: mod-log channels, case reason history, cases by target', 
     } finally {
       await store.close();
     }
+  });
+});
+
+describe('migration 11: lockdowns', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
+    file = path.join(dir, 'bouncer.sqlite');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is the last migration', () => {
+    expect(MIGRATIONS).toHaveLength(BEFORE_LOCKDOWNS + 1);
+  });
+
+  it('applies to a database an older Bouncer kept: a lockdown can be stored and ended', async () => {
+    databaseAt(file, BEFORE_LOCKDOWNS).close();
+    const store = SqliteStore.open(file);
+    try {
+      const l = { provider: 'twilio', callKey: 'Support bridge', callId: 'CF1', caseId: 3, source: 'chat' as const, chat: false, mute: true, startedAt: '2026-11-23T10:00:00.000Z' };
+      expect((await store.lockdowns.begin(l)).started).toBe(true);
+      expect((await store.lockdowns.end('twilio', 'Support bridge'))?.caseId).toBe(3);
+    } finally {
+      await store.close();
+    }
+    const inspect = new Database(file, { readonly: true });
+    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_LOCKDOWNS + 1);
+    inspect.close();
   });
 });

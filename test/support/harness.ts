@@ -119,6 +119,7 @@ export async function startHarness(
   options: { twilio?: boolean; clock?: Clock } = {},
 ): Promise<Harness> {
   const graphContract = contractFile('graph_v1.0.calls.prism.yml');
+  const onlineMeetingsContract = contractFile('graph_v1.0.onlinemeetings.prism.yml');
   const twilioContract = contractFile('twilio_api_v2010.conferences.json');
   warnOnceWithoutContracts(!!graphContract && (!options.twilio || !!twilioContract));
   // The meeting's chat is its thread here: Bouncer is bound to the chat Graph joins.
@@ -133,6 +134,7 @@ export async function startHarness(
       extraMembers: [{ id: BOT_CHAT_ID, name: 'Bouncer', aadObjectId: APP_ID, tenantId: TENANT_ID }],
     },
     graphContract: graphContract ? new OpenApiContract(graphContract) : undefined,
+    onlineMeetingsContract: onlineMeetingsContract ? new OpenApiContract(onlineMeetingsContract) : undefined,
     ...(options.twilio
       ? {
           twilio: {

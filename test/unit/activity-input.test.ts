@@ -333,7 +333,7 @@ describe('parseCommand', () => {
   });
 
   it('lists every command in the registry, in /help order', () => {
-    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'mute', 'unmute', 'warn', 'ban', 'unban', 'bans', 'bind', 'unbind', 'status', 'participants', 'modlog', 'case', 'cases', 'reason', 'moderators', 'help']);
+    expect(commandRegistry.map((c) => c.name)).toEqual(['kick', 'mute', 'unmute', 'warn', 'ban', 'unban', 'bans', 'lockdown', 'bind', 'unbind', 'status', 'participants', 'modlog', 'case', 'cases', 'reason', 'moderators', 'help']);
   });
 });
 
@@ -409,5 +409,22 @@ describe('toCommandInput reads at most MAX_COMMAND_TEXT_CHARS of a message', () 
     expect(input.addressedToBot).toBe(true);
     expect(input.text.length).toBeLessThanOrEqual(MAX_COMMAND_TEXT_CHARS);
     expect(input.text.startsWith('/kick <<\u2039<<\u2039')).toBe(true);
+  });
+});
+
+describe('/lockdown parsing (issue 14, item 1)', () => {
+  const lockdown = (text: string) => parse({ text, mentions: [] });
+  it('is on by default; on, off, --chat and --mute in any order', () => {
+    expect(expectCommand(lockdown('/lockdown'), 'lockdown')).toEqual({ on: true, chat: false, mute: false });
+    expect(expectCommand(lockdown('/lockdown on --chat'), 'lockdown')).toEqual({ on: true, chat: true, mute: false });
+    expect(expectCommand(lockdown('/lockdown --mute ON'), 'lockdown')).toEqual({ on: true, chat: false, mute: true });
+    expect(expectCommand(lockdown('/lockdown off'), 'lockdown')).toEqual({ on: false, chat: false, mute: false });
+  });
+  it('refuses anything else, and options with off', () => {
+    for (const text of ['/lockdown please', '/lockdown on off', '/lockdown off --chat']) {
+      const parsed = lockdown(text);
+      expect(parsed.ok).toBe(false);
+      if (!parsed.ok) expect(parsed.problem).toEqual({ kind: 'bad_arguments', command: 'lockdown', usage: '/lockdown [on|off] [--chat] [--mute]' });
+    }
   });
 });

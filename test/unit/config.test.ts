@@ -732,3 +732,17 @@ describe('.env.example documents envSchema', () => {
     expect(parts.sort()).toEqual(schemaNames);
   });
 });
+
+describe('loadConfig: RAID_MODE_JOINS (issue 14, item 2)', () => {
+  it('is off by default, and reads <joins>/<seconds>s', () => {
+    expect(expectOk(loadConfig({}, cwd)).config.raidMode).toBeUndefined();
+    expect(expectOk(loadConfig({ RAID_MODE_JOINS: '10/10s' }, cwd)).config.raidMode).toEqual({ joins: 10, windowMs: 10_000 });
+    expect(expectOk(loadConfig({ RAID_MODE_JOINS: ' 25 / 60S ' }, cwd)).config.raidMode).toEqual({ joins: 25, windowMs: 60_000 });
+    expect(expectOk(loadConfig({ RAID_MODE_JOINS: 'off' }, cwd)).config.raidMode).toBeUndefined();
+  });
+  it('refuses anything else, saying the shape it wants', () => {
+    for (const bad of ['10', '10/10', '0/10s', '10/0s', 'ten/10s', '10/10m']) {
+      expect(expectProblems(loadConfig({ RAID_MODE_JOINS: bad }, cwd)).join('\n')).toContain('RAID_MODE_JOINS must be <joins>/<seconds>s');
+    }
+  });
+});

@@ -32,7 +32,7 @@ const MENU_LIMIT = 10;
  * a Teams meeting (only the person can unmute themselves there); /bind is rarely needed (the first
  * kick joins, and so does a meeting's start); /bans and /unbind are typed when needed.
  */
-const NOT_IN_MENU = ['unmute', 'bans', 'bind', 'unbind', 'case', 'cases', 'reason'];
+const NOT_IN_MENU = ['unmute', 'bans', 'lockdown', 'bind', 'unbind', 'case', 'cases', 'reason'];
 
 interface CommandList {
   scopes: string[];

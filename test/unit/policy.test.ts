@@ -244,3 +244,23 @@ describe('decide: a webhook moderating the call it names (issue 11, item 5)', ()
     expect(authority.callScope).toEqual([chat]);
   });
 });
+
+describe('decide: lock a call down (issue 14, item 1)', () => {
+  const who = (role: Authority['role'], extra: Partial<Authority> = {}): Authority => ({ admin: false, role, moderatorRoles: WITH_PRESENTERS, named: false, userId: 'actor', ...extra });
+  it('is for organizers, co-organizers, named moderators and admins; never presenters, even where presenters moderate', () => {
+    expect(decide({ kind: 'lockdown', authority: who('organizer') })).toEqual(allowed);
+    expect(decide({ kind: 'lockdown', authority: who('coorganizer') })).toEqual(allowed);
+    expect(decide({ kind: 'lockdown', authority: who('attendee', { named: true }) })).toEqual(allowed);
+    expect(decide({ kind: 'lockdown', authority: who('unknown', { admin: true }) })).toEqual(allowed);
+    expect(decide({ kind: 'lockdown', authority: who('presenter') })).toEqual(denied('not_permitted'));
+    expect(decide({ kind: 'lockdown', authority: who('attendee') })).toEqual(denied('not_permitted'));
+    expect(decide({ kind: 'lockdown', authority: who('unknown') })).toEqual(denied('unknown_role'));
+  });
+  it("asks a system's scope about the call its request names; raid mode is Bouncer's own", () => {
+    const call = { kind: 'call' as const, provider: 'twilio', idOrName: 'Support bridge' };
+    const scoped = who('unknown', { admin: true, callScope: [call] });
+    expect(decide({ kind: 'lockdown', authority: scoped, call })).toEqual(allowed);
+    expect(decide({ kind: 'lockdown', authority: scoped, call: { ...call, idOrName: 'Other' } })).toEqual(denied('not_permitted'));
+    expect(decide({ kind: 'lockdown', authority: who('unknown'), raidMode: true })).toEqual(allowed);
+  });
+});

@@ -17,7 +17,15 @@ export interface SandboxOptions {
 }
 
 export interface SandboxState {
-  teamsCall: { meeting: string; callId?: string; state?: string; participants: string[]; muted: string[] };
+  teamsCall: {
+    meeting: string;
+    callId?: string;
+    state?: string;
+    participants: string[];
+    muted: string[];
+    /** The meeting's options a lockdown changes: who bypasses the lobby, attendees' mic and camera, chat. */
+    options?: { lobby: string; dialInBypassesLobby: boolean | null; attendeeMic: boolean | null; attendeeCamera: boolean | null; chat: string };
+  };
   phoneConference: { name: string; sid: string; status: string; participants: string[]; muted: string[] };
   /** Private notices Bouncer sent, oldest first. */
   notices: SandboxNotice[];
@@ -37,7 +45,7 @@ export interface RunningSandbox {
   bouncerEnv: Record<string, string>;
   /** The endpoint the chat client (the Agents Playground) posts activities to. */
   messagesUrl: string;
-  /** A page that shows who is in the call and in the phone conference right now, and lets the removed rejoin. */
+  /** A page that shows who is in the call and in the phone conference right now (and the meeting's lobby, mic, camera and chat settings), and lets the removed rejoin. */
   stateUrl: string;
   state(): SandboxState;
   /** Makes removed people try to come back (the state page's Rejoin buttons). */
@@ -152,9 +160,21 @@ function snapshot(graph: SandboxGraph, conference: SandboxConference, notices: S
   const callerName = (p: { label?: string; from: string }) => (p.label ? `${p.label} (${p.from})` : p.from);
   const participants = call ? [...call.participants.values()] : [];
   const callers = [...conference.participants.values()];
+  const options = graph.meetingOptions(SANDBOX.meeting.threadId);
   return {
     teamsCall: {
       meeting: SANDBOX.meeting.title,
+      ...(options
+        ? {
+            options: {
+              lobby: `${options.lobbyBypassSettings.scope} bypasses the lobby`,
+              dialInBypassesLobby: options.lobbyBypassSettings.isDialInBypassEnabled,
+              attendeeMic: options.allowAttendeeToEnableMic,
+              attendeeCamera: options.allowAttendeeToEnableCamera,
+              chat: options.allowMeetingChat,
+            },
+          }
+        : {}),
       ...(call ? { callId: call.id, state: call.state } : {}),
       participants: call ? participants.map(nameOf) : SANDBOX.people.filter((p) => p.inCall).map((p) => p.name),
       // Graph's server mute: the roster says isMuted.

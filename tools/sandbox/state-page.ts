@@ -10,7 +10,15 @@ import type { Rejoins, RejoinResult, RemovedPerson } from './rejoin.js';
  */
 
 export interface StateView {
-  teamsCall: { meeting: string; callId?: string; state?: string; participants: string[]; muted: string[] };
+  teamsCall: {
+    meeting: string;
+    callId?: string;
+    state?: string;
+    participants: string[];
+    muted: string[];
+    /** The meeting's options a lockdown changes (`/lockdown`). */
+    options?: { lobby: string; dialInBypassesLobby: boolean | null; attendeeMic: boolean | null; attendeeCamera: boolean | null; chat: string };
+  };
   phoneConference: { name: string; sid: string; status: string; participants: string[]; muted: string[] };
   notices: Array<{ via: 'teams' | 'twilio'; to: string; title?: string; url?: string; said?: string }>;
 }
@@ -76,6 +84,15 @@ function html(res: ServerResponse, status: number, body: string): void {
   res.end(body);
 }
 
+/** The meeting's lobby, mic, camera and chat settings, as `/lockdown` changes them. */
+function meetingOptions(o: NonNullable<StateView['teamsCall']['options']>): string {
+  const onOff = (v: boolean | null) => (v === null ? 'not set' : v ? 'on' : 'off');
+  return (
+    `<p class="options">Meeting options: lobby: ${esc(o.lobby)}; dial-in callers ${o.dialInBypassesLobby ? 'bypass it' : 'wait in it'}; ` +
+    `attendees' mic ${onOff(o.attendeeMic)}, camera ${onOff(o.attendeeCamera)}; chat ${esc(o.chat)}.</p>`
+  );
+}
+
 const esc = (s: string) => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
 function page(s: PageState, last: RejoinResult | undefined): string {
@@ -108,6 +125,7 @@ ${told}
 <h2>Teams meeting "${esc(call.meeting)}"</h2>
 <p>${call.callId ? `Call ${esc(call.callId)}, ${esc(call.state ?? '')}` : 'Bouncer has not joined its call yet (<code>/bind</code>): who will be in it:'}</p>
 ${list(call.participants, call.muted)}
+${call.options ? meetingOptions(call.options) : ''}
 ${removed('teams')}
 <h2>Phone conference "${esc(s.phoneConference.name)}"</h2>
 <p>${esc(s.phoneConference.sid)}, ${esc(s.phoneConference.status)}</p>

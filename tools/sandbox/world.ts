@@ -50,8 +50,9 @@ export interface WorldOptions {
     /** Also listed as a member of the meeting chat: the bot itself, as Teams lists it. */
     extraMembers?: ConnectorMember[];
   };
-  /** The vendor's API documents, to check Bouncer's Graph requests against. */
+  /** The vendor's API documents, to check Bouncer's Graph requests against (calls; a user's onlineMeetings). */
   graphContract?: RequestContract;
+  onlineMeetingsContract?: RequestContract;
   /** Starts Twilio's conference API; with `conference`, one conference with its callers in it. */
   twilio?: SandboxTwilioOptions & {
     conference?: { friendlyName: string; statusCallback?: string; callers: ReadonlyArray<{ from: string; label?: string }> };
@@ -98,6 +99,7 @@ export async function startWorld(options: WorldOptions): Promise<World> {
       callsTokenIssuer: 'https://api.botframework.com',
       appId: options.app.id,
       contract: options.graphContract,
+      onlineMeetingsContract: options.onlineMeetingsContract,
     });
     started.push(graph);
     graph.seedMeeting(

@@ -5,6 +5,7 @@ import { caseCommand, casesCommand, reasonCommand } from './cases.js';
 import type { CommandRegistry } from './command.js';
 import { helpCommand } from './help.js';
 import { kickCommand } from './kick.js';
+import { lockdownCommand } from './lockdown.js';
 import { moderatorsCommand } from './moderators.js';
 import { modlogCommand } from './modlog.js';
 import { muteCommand, unmuteCommand } from './mute.js';
@@ -24,6 +25,7 @@ export function buildCommandRegistry(deps: { bindSyntaxes: readonly BindSyntax[]
     banCommand,
     unbanCommand,
     bansCommand,
+    lockdownCommand,
     bindCommand(deps.bindSyntaxes),
     unbindCommand,
     statusCommand,

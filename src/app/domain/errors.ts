@@ -42,8 +42,11 @@ export class BouncerError extends Error {
  * - 'join-tenant-mismatch': Graph refused to join with error 7505 ("Request denied due to tenant
  *   mismatch"): the meeting belongs to another tenant than the one the join named (the app's, for a
  *   SingleTenant app).
+ * - 'meeting-access-policy': Graph refused to read or change a meeting's options (403): the app lacks
+ *   OnlineMeetings.ReadWrite.All, or no application access policy lets it act for the organizer
+ *   (`New-CsApplicationAccessPolicy` and `Grant-CsApplicationAccessPolicy`; up to 30 minutes to apply).
  */
-export const UPSTREAM_HINTS = ['remove-participant-policy', 'join-tenant-permissions', 'join-tenant-mismatch'] as const;
+export const UPSTREAM_HINTS = ['remove-participant-policy', 'join-tenant-permissions', 'join-tenant-mismatch', 'meeting-access-policy'] as const;
 export type UpstreamHint = (typeof UPSTREAM_HINTS)[number];
 
 export function isUpstreamHint(value: unknown): value is UpstreamHint {

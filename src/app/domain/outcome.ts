@@ -4,9 +4,13 @@ import type { ProviderKind } from './participant.js';
 /**
  * What a moderation request came to. Expected results are values, never exceptions
  * (DESIGN.md, habit 1). Every outcome carries the audit case it was recorded as, and, for an
- * action on a person other than a removal, which one (`action`: the words of a reply depend on it).
+ * action on a person other than a removal or a lockdown, which one (`action`: the words of a reply
+ * depend on it).
  */
-export type Outcome = OutcomeBody & { action?: NonRemovalAction };
+export type Outcome = OutcomeBody & { action?: StampedAction };
+
+/** The actions whose outcomes say which they were: those on a person other than a removal, and a lockdown's two. */
+export type StampedAction = NonRemovalAction | 'lockdown' | 'unlock';
 
 /** The actions on one person in a call (`/kick`, `/mute`, `/unmute`, `/warn`). */
 export type PersonAction = 'kick' | 'mute' | 'unmute' | 'warn';
@@ -15,6 +19,9 @@ export type NonRemovalAction = Exclude<PersonAction, 'kick'>;
 
 /** Whether a private notice reached its person (a removal's `notice`, NOTIFY_REMOVED). */
 export type NoticeStatus = 'sent' | 'failed';
+
+/** How a lockdown keeps a call's door shut: the meeting's lobby (Teams' meeting options), or by removing whoever joins (Twilio). */
+export type LockdownDoor = 'lobby' | 'turn_away';
 
 /** What a backend cannot do, as an `unsupported` outcome names it. */
 export type Capability =
@@ -85,6 +92,27 @@ type OutcomeBody =
   | { kind: 'case_not_found'; caseId: number; asked: number }
   /** The chat is now a mod-log channel (`enabled`), or no longer one; `changed` false: it already was (or was not). */
   | { kind: 'modlog_set'; caseId: number; enabled: boolean; changed: boolean }
+  /**
+   * The call is locked down: nobody new gets in (Teams: the lobby, mic and camera off, `chat`: chat
+   * off; Twilio: new callers removed, `muted`: the callers muted now). `already`: it was locked
+   * down before (what it saved then is kept). `trigger`: started by raid mode, on `joins` joins
+   * within `windowMs`.
+   */
+  | {
+      kind: 'locked';
+      caseId: number;
+      provider: ProviderKind;
+      callId: string;
+      /** How the door is kept shut: the meeting's own lobby (its options changed), or by removing whoever joins. */
+      door: LockdownDoor;
+      already: boolean;
+      chat: boolean;
+      mute: boolean;
+      muted: string[];
+      trigger?: { joins: number; windowMs: number };
+    }
+  /** The lockdown ended and what it changed was restored (`wasLocked` false: there was none; nothing changed). */
+  | { kind: 'unlocked'; caseId: number; provider: ProviderKind; callId: string; door: LockdownDoor; wasLocked: boolean; lockdownCaseId?: number }
   | { kind: 'ambiguous_target'; caseId: number; target: TargetSummary; candidates: TargetSummary[] }
   | { kind: 'unsupported'; caseId: number; provider: ProviderKind; capability: Capability }
   | { kind: 'denied'; caseId: number; reason: DenialReason; target?: TargetSummary }
@@ -157,6 +185,8 @@ export const OUTCOME_KINDS = [
   'reason_edited',
   'case_not_found',
   'modlog_set',
+  'locked',
+  'unlocked',
   'ambiguous_target',
   'unsupported',
   'denied',

@@ -13,6 +13,8 @@ export interface ParticipantsSeen {
   /** The call's name, when the backend gives one (Twilio: the conference's friendly name). */
   callName?: string;
   participants: Participant[];
+  /** The call's whole roster (a Graph roster notification), rather than who just joined (a participant-join). */
+  complete?: boolean;
 }
 
 /** Reacts to participants seen; handles (logs) its own failures. */

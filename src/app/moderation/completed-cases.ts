@@ -42,6 +42,7 @@ export function reportingCompletedCases(store: Store, onCompleted: (c: Completed
     moderators: store.moderators,
     bans: store.bans,
     modlog: store.modlog,
+    lockdowns: store.lockdowns,
     ping: () => store.ping(),
     durable: () => store.durable(),
     close: () => store.close(),

@@ -5,6 +5,7 @@ import { bind } from './actions/bind.js';
 import { kick } from './actions/kick.js';
 import { casesAgainst, editReason, showCase } from './actions/cases.js';
 import { modlog, setModLogChannel } from './actions/modlog.js';
+import { lockdown } from './actions/lockdown.js';
 import { moderators, nameModerator } from './actions/moderators.js';
 import { mute } from './actions/mute.js';
 import { prejoin, type PrejoinResult } from './actions/prejoin.js';
@@ -35,6 +36,8 @@ const ACTIONS: ActionTable = {
   edit_reason: editReason,
   modlog_on: setModLogChannel,
   modlog_off: setModLogChannel,
+  lockdown,
+  unlock: lockdown,
 };
 
 /**

@@ -69,7 +69,13 @@ export type Question =
    */
   | { kind: 'read_case'; authority: Authority }
   /** May the actor edit a case's reason (`/reason`)? As `read_case`: its chat's moderators, and admins. */
-  | { kind: 'edit_reason'; authority: Authority };
+  | { kind: 'edit_reason'; authority: Authority }
+  /**
+   * May the actor lock a call down, or end its lockdown (`/lockdown`)? Its organizer and
+   * co-organizers, the moderators the organizer named, and admins (a system by its credential, only
+   * for a call its scope names): presenters do not, whatever MODERATOR_ROLES says.
+   */
+  | { kind: 'lockdown'; authority: Authority; call?: CallRef; raidMode?: boolean };
 
 /** What is known about the target of an action on a person; unknown facts are false. */
 export interface TargetFacts {
@@ -119,6 +125,14 @@ export function decide(q: Question): Decision {
     }
     case 'ban_everywhere':
       return q.authority.admin ? ALLOWED : { allowed: false, reason: 'not_admin' };
+    case 'lockdown': {
+      const { authority } = q;
+      // Raid mode is Bouncer's own standing order, which an administrator turned on (RAID_MODE_JOINS).
+      if (q.raidMode) return ALLOWED;
+      if (!inScope(authority.callScope, q.call)) return { allowed: false, reason: 'not_permitted' };
+      if (authority.admin || authority.named || authority.role === 'organizer' || authority.role === 'coorganizer') return ALLOWED;
+      return authority.role === 'unknown' ? { allowed: false, reason: 'unknown_role' } : { allowed: false, reason: 'not_permitted' };
+    }
     case 'moderate_call':
       return inScope(q.authority.callScope, q.call) ? moderates(q.authority) : { allowed: false, reason: 'not_permitted' };
     case 'configure_modlog':

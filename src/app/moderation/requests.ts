@@ -3,7 +3,7 @@ import type { DenialReason, Outcome, TargetSummary } from '../domain/outcome.js'
 import type { CallBinding, ProviderKind, ReplyAddress } from '../domain/participant.js';
 import type { Participant } from '../domain/participant.js';
 import type { MeetingRole } from '../ports/chat-directory.js';
-import type { AuditCase, Ban, NamedModerator, ReasonEdit, RequestSource } from '../ports/store.js';
+import type { AuditCase, Ban, Lockdown, NamedModerator, ReasonEdit, RequestSource } from '../ports/store.js';
 
 /** A credential the transport verified; what it proves decides the caller's authority (policy.ts). */
 export interface VerifiedCredential {
@@ -164,6 +164,19 @@ export interface EditReasonRequest extends RequestBase {
   reason: string;
 }
 
+/** `/lockdown [on|off]`: close the call's door (or open it again, restoring what the lockdown changed). */
+export interface LockdownRequest extends RequestBase {
+  action: 'lockdown' | 'unlock';
+  /** Names the call directly (webhooks, raid mode); otherwise the call bound to `conversationId`. */
+  call?: CallRef;
+  /** Turn the meeting chat off too (Teams `--chat`). */
+  chat?: boolean;
+  /** Mute every caller who does not moderate (Twilio `--mute`). */
+  mute?: boolean;
+  /** Set by raid mode only (Bouncer's own, never a transport's): the joins that set it off. */
+  trigger?: { joins: number; windowMs: number };
+}
+
 /** `/modlog here` and `/modlog off`: make this chat a mod-log channel, or stop it being one. */
 export interface ModLogChannelRequest extends RequestBase {
   action: 'modlog_on' | 'modlog_off';
@@ -180,7 +193,8 @@ export type ModerationRequest =
   | BanRequest
   | UnbanRequest
   | EditReasonRequest
-  | ModLogChannelRequest;
+  | ModLogChannelRequest
+  | LockdownRequest;
 
 export type ReadView =
   | { kind: 'status' }
@@ -204,6 +218,8 @@ export type ReadResult =
       providers: Array<{ kind: ProviderKind; configured: boolean }>;
       /** Tenant setup steps this chat's recent actions failed for, not since fixed by a success (newest first). */
       setupHints: UpstreamHint[];
+      /** The call's lockdown, when it is on. */
+      lockdown?: Lockdown;
     }
   | {
       kind: 'roster';
@@ -212,6 +228,8 @@ export type ReadResult =
       participants: Participant[];
       /** How many people the call has (bots left out): more than shown in a big meeting. */
       total: number;
+      /** The call's lockdown, when it is on (the card shows a banner). */
+      lockdown?: Lockdown;
     }
   | { kind: 'modlog'; cases: AuditCase[] }
   /** Who moderates the chat's meeting: the roles that do (MODERATOR_ROLES) and the people named. */

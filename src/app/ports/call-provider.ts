@@ -78,6 +78,32 @@ export interface CallProvider {
    * does not cut it off). Throws an outage when it could not be had or played.
    */
   announce?(callId: string, participantIdOrLabel: string, notice: NoticeRef, options?: { until?: 'fetched' | 'heard' }): Promise<'announced' | 'already_gone'>;
+  /**
+   * Locks a meeting's door through its options (Teams: the onlineMeeting's lobby, mic, camera and
+   * chat settings). Absent: the backend has no such options, and a lockdown is kept by removing
+   * whoever joins (Twilio).
+   */
+  readonly meetingLock?: MeetingLock;
+}
+
+/** A meeting whose options a lockdown changes: its join link and its confirmed organizer. */
+export interface MeetingToLock {
+  joinUrl: string;
+  organizerUserId: string;
+}
+
+/** A meeting's options, read, locked and restored (see CallProvider.meetingLock). */
+export interface MeetingLock {
+  /**
+   * The meeting a join link names under its organizer, and the options a lockdown changes as they
+   * are now (opaque to the app: what `restore` takes back). Undefined when there is no such meeting.
+   * Throws an outage when the backend fails (a 403 with the hint 'meeting-access-policy').
+   */
+  read(meeting: MeetingToLock): Promise<{ meeting: { organizerUserId: string; meetingId: string }; saved: Record<string, unknown> } | undefined>;
+  /** Closes the door: only the organizer bypasses the lobby, attendees' mic and camera off; with `chat`, meeting chat off. */
+  lock(meeting: { organizerUserId: string; meetingId: string }, options: { chat: boolean }): Promise<void>;
+  /** Puts back exactly the options `read` gave. */
+  restore(meeting: { organizerUserId: string; meetingId: string }, saved: Record<string, unknown>): Promise<void>;
 }
 
 export type CallLookup =

@@ -19,6 +19,8 @@ export type ChatNotice =
   | { kind: 'system_action'; outcome: Extract<Outcome, { kind: 'banned' | 'unbanned' | 'muted' | 'unmuted' }>; system: string; reason?: string }
   /** Bouncer removed a banned person who joined the chat's call (`banCaseId`: the case of the ban). */
   | { kind: 'ban_enforced'; outcome: Extract<Outcome, { kind: 'removed' }>; banCaseId: number; everywhere: boolean }
+  /** Raid mode: `joins` joins within `windowMs` set off a lockdown of the chat's call; `outcome` is what came of it. */
+  | { kind: 'raid'; trigger: { joins: number; windowMs: number }; outcome: Outcome }
   /** More removals of banned people than the chat was told of one by one, over the last `seconds`. */
   | { kind: 'ban_enforced_summary'; count: number; seconds: number }
   /**

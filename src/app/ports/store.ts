@@ -13,6 +13,7 @@ export interface Store {
   readonly moderators: ModeratorStore;
   readonly bans: BanStore;
   readonly modlog: ModLogStore;
+  readonly lockdowns: LockdownStore;
   /** Cheap liveness check for /healthz. */
   ping(): Promise<void>;
   /**
@@ -254,6 +255,47 @@ export interface Ban {
 
 export type NewBan = Omit<Ban, 'liftedAt' | 'liftedBy' | 'liftCaseId'>;
 
+/**
+ * The calls that are locked down (`/lockdown`): one record per call, as the call lasts (its
+ * `callKey`: a Teams meeting's join link, a Twilio conference's name, else the call id), holding
+ * what the lockdown changed so that ending it restores exactly that.
+ */
+export interface LockdownStore {
+  /**
+   * Starts a lockdown of `lockdown.callKey` unless one is on. When one is on, it is kept as it is
+   * (its saved options, case and start are never overwritten), except that `chat` and `mute` become
+   * true when asked now; `started` says which, and `lockdown` is the record as it now stands.
+   */
+  begin(lockdown: Lockdown): Promise<{ started: boolean; lockdown: Lockdown }>;
+  /** The lockdown on for any of `callKeys` of `provider` (the first key that has one), or undefined. */
+  find(provider: string, callKeys: readonly string[]): Promise<Lockdown | undefined>;
+  /** Ends the lockdown of the call and returns it as it was; undefined when none was on. */
+  end(provider: string, callKey: string): Promise<Lockdown | undefined>;
+}
+
+export interface Lockdown {
+  provider: string;
+  /** The call as it lasts from one call to the next of the same meeting or conference (see LockdownStore). */
+  callKey: string;
+  /** The call it was started in. */
+  callId: string;
+  conversationId?: string;
+  /** The case that started it. */
+  caseId: number;
+  source: RequestSource;
+  /** Meeting chat was turned off too (Teams `--chat`). */
+  chat: boolean;
+  /** Callers who do not moderate were muted (Twilio `--mute`). */
+  mute: boolean;
+  /** The backend's name for the meeting whose options were changed (Teams: organizer and onlineMeeting id). */
+  meeting?: { organizerUserId: string; meetingId: string };
+  /** The meeting's options before the lockdown, as the backend gave them (opaque): what ending it restores. */
+  saved?: Record<string, unknown>;
+  startedAt: string;
+  /** Who started it (Entra object id, lower case), or absent for a system or Bouncer itself. */
+  startedBy?: string;
+}
+
 /** Idempotency keys of webhook requests. */
 export interface IdempotencyStore {
   /**
@@ -314,10 +356,13 @@ export const MODERATION_ACTIONS = [
   /** `/modlog here` and `/modlog off`: a chat made a mod-log channel, or no longer one. */
   'modlog_on',
   'modlog_off',
+  /** `/lockdown` and `/lockdown off`: a call locked down, or its lockdown ended. */
+  'lockdown',
+  'unlock',
 ] as const;
 export type ModerationAction = (typeof MODERATION_ACTIONS)[number];
 
-/** `auto`: Bouncer itself, enforcing a ban (a banned person joined). */
+/** `auto`: Bouncer itself, enforcing a ban or a lockdown (someone joined), or starting a lockdown (raid mode). */
 export const REQUEST_SOURCES = ['chat', 'webhook', 'admin', 'card', 'auto'] as const;
 export type RequestSource = (typeof REQUEST_SOURCES)[number];
 

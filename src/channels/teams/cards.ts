@@ -5,7 +5,7 @@ import type { ReadResult } from '../../app/moderation/requests.js';
 import type { ChatNotice } from '../../app/ports/chat-notifier.js';
 import type { AuditCase } from '../../app/ports/store.js';
 import { BAN_CARD_LENGTHS, banInputIds, type BanCardData, type KickCardData, type MuteCardData } from './card-action.js';
-import { caseDetails, caseLine, escapeMarkdown, modlogEntry, modlogMore, hintText, participantName, rosterShowing, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
+import { caseDetails, caseLine, escapeMarkdown, modlogEntry, modlogMore, hintText, lockdownBanner, participantName, rosterShowing, SANDBOX_NOTICE, type Renderer } from './render-reply.js';
 
 /** Adaptive Card JSON (https://adaptivecards.io/explorer/), kept to schema 1.5, which Teams renders. */
 export type AdaptiveCard = Record<string, unknown> & { type: 'AdaptiveCard'; fallbackText: string };
@@ -79,6 +79,10 @@ function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
       return o.changed ? 'Good' : 'Default';
     case 'case_not_found':
       return 'Attention';
+    case 'locked':
+      return o.already ? 'Default' : 'Good';
+    case 'unlocked':
+      return o.wasLocked ? 'Good' : 'Default';
     case 'already_gone':
       return 'Default';
     case 'interrupted':
@@ -115,6 +119,7 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
             { title: 'Connected to', value: r.binding ? escapeMarkdown(labels(r.binding.provider).callFact(r.binding)) : 'nothing' },
             { title: 'Call state', value: r.binding ? (r.live ? r.binding.state : 'ended') : '-' },
             { title: 'In the call', value: String(r.rosterSize) },
+            ...(r.live ? [{ title: 'Lockdown', value: r.lockdown ? `on since ${r.lockdown.startedAt.replace('T', ' ').slice(0, 16)} UTC (case #${r.lockdown.caseId})` : 'off' }] : []),
             ...r.providers.map((p) => ({ title: escapeMarkdown(labels(p.kind).product), value: p.configured ? 'configured' : 'not configured' })),
           ],
         },
@@ -125,6 +130,8 @@ function readCard(r: ReadResult, fallback: string, render: Renderer): AdaptiveCa
       if (!binding || r.participants.length === 0) return undefined;
       const partial = rosterShowing(r);
       return card(fallback, [
+        // The banner: a locked-down call says so above its roster.
+        ...(r.lockdown ? [text(lockdownBanner(r.lockdown), { color: 'Attention', weight: 'Bolder' })] : []),
         text(`${r.total.toLocaleString('en-US')} in the call`, { weight: 'Bolder' }),
         ...(partial ? [text(partial, { isSubtle: true, size: 'Small' })] : []),
         ...r.participants.map((p, row) => {
@@ -242,6 +249,7 @@ export function noticeCard(n: ChatNotice, render: Renderer): AdaptiveCard | unde
     case 'system_action':
     case 'ban_enforced':
     case 'ban_enforced_summary':
+    case 'raid':
       return undefined;
     default:
       return unreachable(n, 'notice');
@@ -275,6 +283,8 @@ function caseTone(c: AuditCase): 'Good' | 'Default' | 'Attention' {
     case 'unbanned':
     case 'reason_edited':
     case 'modlog_set':
+    case 'locked':
+    case 'unlocked':
     case undefined:
       return 'Default';
   }

@@ -1,13 +1,13 @@
 import type { CommandResult, ParseProblem } from '../../app/commands/command.js';
 import type { UpstreamHint } from '../../app/domain/errors.js';
-import type { NonRemovalAction, Outcome, TargetSummary } from '../../app/domain/outcome.js';
+import type { LockdownDoor, NonRemovalAction, Outcome, StampedAction, TargetSummary } from '../../app/domain/outcome.js';
 import type { Participant, ProviderKind } from '../../app/domain/participant.js';
 import type { ProviderLabels } from '../../app/domain/provider-labels.js';
 import { unreachable } from '../../app/domain/unreachable.js';
 import type { ReadResult } from '../../app/moderation/requests.js';
 import type { ChatNotice, ModLogSummary } from '../../app/ports/chat-notifier.js';
 import type { MeetingRole } from '../../app/ports/chat-directory.js';
-import { BAN_EVERYWHERE, type AuditCase, type Ban, type ReasonEdit } from '../../app/ports/store.js';
+import { BAN_EVERYWHERE, type AuditCase, type Ban, type Lockdown, type ReasonEdit } from '../../app/ports/store.js';
 
 /** What /status says first in sandbox mode (npm run playground). */
 export const SANDBOX_NOTICE = 'Sandbox mode: calls and phone conferences are simulated on this machine.';
@@ -67,13 +67,15 @@ export class Renderer {
           .map((p) => `${this.context.labels(p.kind).product}: ${p.configured ? 'configured' : 'not configured'}.`)
           .join(' ');
         const setup = r.setupHints.map((hint) => `Setup needed: ${hintText(hint)}`);
-        return [...(this.context.sandbox ? [SANDBOX_NOTICE] : []), connected, configured, ...setup].join('\n');
+        const lockdown = r.lockdown ? [lockdownBanner(r.lockdown)] : [];
+        return [...(this.context.sandbox ? [SANDBOX_NOTICE] : []), connected, ...lockdown, configured, ...setup].join('\n');
       }
       case 'roster': {
         if (!r.binding) return "This chat isn't connected to a call. Use `/bind` first.";
         if (r.total === 0) return `Nobody else is in ${this.callName(r.binding)}.`;
         const partial = rosterShowing(r);
         return [
+          ...(r.lockdown ? [lockdownBanner(r.lockdown)] : []),
           `In ${this.callName(r.binding)} (${peopleCount(r.total)}):`,
           ...r.participants.map((p) => `- ${escapeMarkdown(participantName(p))}`),
           ...(partial ? [partial] : []),
@@ -179,10 +181,18 @@ export class Renderer {
             : `This chat already is a mod-log channel. ${ref}`;
         }
         return o.changed ? `This chat is no longer a mod-log channel. ${ref}` : `This chat wasn't a mod-log channel, so nothing changed. ${ref}`;
+      case 'locked':
+        return this.locked(o);
+      case 'unlocked':
+        if (!o.wasLocked) return `This call wasn't locked down, so nothing changed. ${ref}`;
+        return o.door === 'lobby'
+          ? `Lockdown over: the meeting's lobby, mic, camera and chat settings are back as they were before it${o.lockdownCaseId !== undefined ? ` (case #${o.lockdownCaseId})` : ''}. ${ref}`
+          : `Lockdown over: new callers can join again${o.lockdownCaseId !== undefined ? ` (lockdown case #${o.lockdownCaseId})` : ''}. ${ref}`;
       case 'ambiguous_target': {
         const list = o.candidates.map((c) => `- ${who(c)}${c.participantId ? ` (${c.participantId})` : ''}`).join('\n');
-        const command = o.action ?? 'kick';
-        const pick = o.action ? `Name one of these in \`/${command}\` by label or CallSid:` : 'Kick one of these by label or CallSid:';
+        const personAction = onPerson(o.action);
+        const command = personAction ?? 'kick';
+        const pick = personAction ? `Name one of these in \`/${command}\` by label or CallSid:` : 'Kick one of these by label or CallSid:';
         return `${who(o.target)} matches more than one participant, so ${done}. ${pick}\n${list}\n${ref}`;
       }
       case 'unsupported':
@@ -190,7 +200,7 @@ export class Renderer {
       case 'target_not_found':
         return `${who(o.target)} is not in the call right now, so ${done}. ${ref}`;
       case 'denied':
-        return `${denial(o.reason, o.action)} ${ref}`;
+        return `${denial(o.reason, onPerson(o.action))} ${ref}`;
       case 'not_bound':
         return `${this.notBound(o)} ${ref}`;
       case 'not_configured':
@@ -203,6 +213,29 @@ export class Renderer {
       }
       default:
         return unreachable(o, 'outcome');
+    }
+  }
+
+  /** What a lockdown did, or that it was on already. */
+  private locked(o: Extract<Outcome, { kind: 'locked' }>): string {
+    const ref = `Case #${o.caseId}.`;
+    const trigger = o.trigger ? `Raid mode: ${o.trigger.joins} people joined within ${seconds(o.trigger.windowMs)} s, so ` : '';
+    const what = this.lockedWhat(o.door, o.chat);
+    const muted = o.mute ? ` Muted ${o.muted.length} ${o.muted.length === 1 ? 'caller' : 'callers'} who ${o.muted.length === 1 ? "doesn't" : "don't"} moderate.` : '';
+    const end = ' `/lockdown off` restores everything as it was.';
+    if (o.already) return `${trigger}This call was already locked down; it stays so (${what}).${muted}${end} ${ref}`;
+    return `${trigger ? `${trigger}I locked the call down` : 'Locked down'}: ${what}.${muted}${end} ${ref}`;
+  }
+
+  /** What a lockdown holds: the meeting's options, or the door. */
+  private lockedWhat(door: LockdownDoor, chat: boolean): string {
+    switch (door) {
+      case 'lobby':
+        return `everyone but the organizer now waits in the lobby (phone callers too), and attendees can't turn on their mic or camera${chat ? '; meeting chat is off' : ''}`;
+      case 'turn_away':
+        return 'every new caller is removed as they join';
+      default:
+        return unreachable(door, 'lockdown door');
     }
   }
 
@@ -274,6 +307,10 @@ export class Renderer {
         return this.systemAction(n);
       case 'ban_enforced':
         return `${who(n.outcome.target)} tried to join the call but is banned${n.everywhere ? ' everywhere' : ''} (case #${n.banCaseId}), so I removed them. Case #${n.outcome.caseId}.`;
+      case 'raid':
+        return n.outcome.kind === 'locked'
+          ? this.locked(n.outcome)
+          : `Raid mode: ${n.trigger.joins} people joined within ${seconds(n.trigger.windowMs)} s, but I couldn't lock the call down. ${this.outcome(n.outcome)}`;
       case 'ban_enforced_summary':
         return `Removed ${n.count} more banned ${n.count === 1 ? 'person' : 'people'} in the last ${n.seconds} s. \`/modlog\` lists each case.`;
       case 'modlog': {
@@ -396,8 +433,11 @@ function roleName(role: MeetingRole): string {
 }
 
 /** What an action on a person did not do, for replies that say nothing happened ("nobody was removed"). */
-function doneWords(action: NonRemovalAction | undefined): string {
+function doneWords(action: StampedAction | undefined): string {
   switch (action) {
+    case 'lockdown':
+    case 'unlock':
+      return 'nothing was changed';
     case undefined:
       return 'nobody was removed';
     case 'mute':
@@ -409,6 +449,11 @@ function doneWords(action: NonRemovalAction | undefined): string {
     default:
       return unreachable(action, 'action');
   }
+}
+
+/** The action on a person an outcome was stamped with, if it was one. */
+function onPerson(action: StampedAction | undefined): NonRemovalAction | undefined {
+  return action === 'lockdown' || action === 'unlock' ? undefined : action;
 }
 
 function capitalize(text: string): string {
@@ -463,6 +508,14 @@ export function hintText(hint: UpstreamHint): string {
         "Graph won't let Bouncer join this meeting's call (error 7504: insufficient tenant permissions). An administrator of " +
         "the meeting's tenant needs to grant Bouncer's app the Calls.JoinGroupCall.All application permission (admin consent) (see the README, Deploy)."
       );
+    case 'meeting-access-policy':
+      return (
+        "Graph won't let Bouncer read or change this meeting's options (403). Bouncer's app needs the OnlineMeetings.ReadWrite.All " +
+        'application permission (admin consent), and a Teams administrator needs to allow it to act for the organizer: ' +
+        '`New-CsApplicationAccessPolicy -Identity Bouncer-Meetings -AppIds "<Bouncer\'s app id>"`, then ' +
+        '`Grant-CsApplicationAccessPolicy -PolicyName Bouncer-Meetings -Identity "<organizer>"` (or `-Global`). ' +
+        'It can take up to 30 minutes to apply (see the README, Deploy).'
+      );
     case 'join-tenant-mismatch':
       return (
         "Graph won't let Bouncer join this meeting's call (error 7505: tenant mismatch). The meeting belongs to another tenant " +
@@ -498,9 +551,11 @@ export function caseLine(c: AuditCase): string {
   const when = c.createdAt.replace('T', ' ').slice(0, 16);
   const actor = c.actorName ?? 'someone';
   const banCaseId = typeof c.detail.banCaseId === 'number' ? c.detail.banCaseId : undefined;
+  const lockdownCaseId = typeof c.detail.lockdownCaseId === 'number' ? c.detail.lockdownCaseId : undefined;
+  const why = banCaseId !== undefined ? ` (ban #${banCaseId})` : c.action === 'kick' && lockdownCaseId !== undefined ? ` (lockdown #${lockdownCaseId})` : '';
   const what =
     c.action === 'kick'
-      ? `${actor} → ${c.targetName ?? 'someone'}${banCaseId !== undefined ? ` (ban #${banCaseId})` : ''}`
+      ? `${actor} → ${c.targetName ?? 'someone'}${why}`
       : c.action === 'mute' || c.action === 'unmute' || c.action === 'warn'
         ? `${actor}: /${c.action} ${c.targetName ?? 'someone'}`
       : c.action === 'moderator_add' || c.action === 'moderator_remove'
@@ -535,6 +590,10 @@ function caseAction(c: AuditCase): string {
       return '/modlog here';
     case 'modlog_off':
       return '/modlog off';
+    case 'lockdown':
+      return '/lockdown';
+    case 'unlock':
+      return '/lockdown off';
     default:
       return unreachable(c.action, 'action');
   }
@@ -615,6 +674,18 @@ export function banLine(b: Ban): string {
   const until = b.expiresAt ? `until ${utcTime(b.expiresAt)}` : 'until lifted';
   const reason = b.reason ? ` ("${escapeMarkdown(b.reason)}")` : '';
   return `**${escapeMarkdown(name)}** · ${where} · ${until} · case #${b.caseId}${reason}`;
+}
+
+/** Milliseconds as seconds, to a tenth. */
+function seconds(ms: number): number {
+  return Math.round(ms / 100) / 10;
+}
+
+/** The state of a call's lockdown, for /status and the roster: since when, why, and how to end it. */
+export function lockdownBanner(l: Lockdown): string {
+  const by = l.source === 'auto' ? ' by raid mode' : l.source === 'webhook' ? ' by the moderation API' : '';
+  const extra = [l.chat ? 'meeting chat off' : undefined, l.mute ? 'callers muted' : undefined].filter(Boolean).join(', ');
+  return `🔒 Locked down${by} since ${utcTime(l.startedAt)} (case #${l.caseId}${extra ? `; ${extra}` : ''}). \`/lockdown off\` ends it.`;
 }
 
 /** An ISO time as people read it: `2026-11-23 10:00 UTC`. */

@@ -275,7 +275,7 @@ export function moderationActionRoute<B extends ActionFields, Bulk extends Actio
 }
 
 /** A signed message, before its body is read. */
-interface Message {
+export interface Message {
   raw: Buffer;
   /** What the idempotency keys' body hash is taken over: the body, or the path and the body (`keysPerPath`). */
   keyed: Buffer;
@@ -285,7 +285,7 @@ interface Message {
   secretIndex: number;
 }
 
-function parseJson(raw: Buffer): Message['json'] {
+export function parseJson(raw: Buffer): Message['json'] {
   try {
     return { ok: true, value: JSON.parse(raw.toString('utf8')) as unknown };
   } catch {
@@ -299,7 +299,7 @@ function isBulk(json: Message['json']): boolean {
 }
 
 /** The body as the schema reads it, or the 400 saying what is wrong with it. */
-function validate<T>(schema: z.ZodType<T>, value: unknown): { body: T } | { invalid: ReturnType<typeof problem> } {
+export function validate<T>(schema: z.ZodType<T>, value: unknown): { body: T } | { invalid: ReturnType<typeof problem> } {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
     const errors = parsed.error.issues.map((i) => ({ path: i.path.map(String).join('.') || '(body)', message: i.message }));
@@ -332,7 +332,7 @@ function isFinal(answer: StoredResponse): boolean {
   return answer.status !== 202 && !isRetryableProblem(answer);
 }
 
-function isRetryableProblem(answer: StoredResponse): boolean {
+export function isRetryableProblem(answer: StoredResponse): boolean {
   return answer.status >= 400 && (answer.body as { retryable?: unknown } | null)?.retryable === true;
 }
 
@@ -345,11 +345,11 @@ function illFormedStrings(value: unknown, path = ''): string[] {
   return Object.entries(value).flatMap(([key, v]) => illFormedStrings(v, path ? `${path}.${key}` : key));
 }
 
-function problemAnswer(p: { status: number }): StoredResponse {
+export function problemAnswer(p: { status: number }): StoredResponse {
   return { status: p.status, body: p };
 }
 
-function final(p: { status: number }): IdempotentResult {
+export function final(p: { status: number }): IdempotentResult {
   return { stored: problemAnswer(p) };
 }
 

@@ -132,6 +132,8 @@ function retryableOf(c: AuditCase): boolean | undefined {
     case 'unbanned':
     case 'reason_edited':
     case 'modlog_set':
+    case 'locked':
+    case 'unlocked':
       return undefined;
   }
 }

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { PROBLEM_CONTENT_TYPE } from '../../http/problem.js';
 import type { RawRoute } from '../../http/route.js';
+import { LOCKDOWN_PATH, lockdownRequestSchema, lockdownResultSchema } from './lockdown-route.js';
 import { PROBLEM_TYPES, type ProblemType } from './problems.js';
 import {
   actionResultSchema,
@@ -241,6 +242,7 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
         },
       },
       ...Object.fromEntries(WEBHOOK_PERSON_ACTIONS.map((action) => [`/api/moderation/${action}`, personOperation(action)])),
+      [LOCKDOWN_PATH]: lockdownOperation(),
       '/api/moderation/cases/{caseId}': {
         get: {
           operationId: 'getCase',
@@ -276,8 +278,55 @@ export function buildOpenApiDocument(version: string, calls: readonly WebhookCal
         BulkKickResult: jsonSchema(bulkKickResultSchema, 'output'),
         KickAccepted: jsonSchema(kickAcceptedSchema, 'output'),
         ...Object.assign({}, ...WEBHOOK_PERSON_ACTIONS.map((action) => personSchemas(action, calls))),
+        LockdownRequest: jsonSchema(lockdownRequestSchema(calls), 'input'),
+        LockdownResult: jsonSchema(lockdownResultSchema, 'output'),
         Case: jsonSchema(caseViewSchema(calls), 'output'),
         Problem: jsonSchema(problemSchema, 'output'),
+      },
+    },
+  };
+}
+
+/** The problem types a lockdown answers with. */
+const LOCKDOWN_PROBLEMS: readonly ProblemType[] = [
+  'invalid-body',
+  'unauthorized',
+  'not-authorized',
+  'conference-not-found',
+  'not-bound',
+  'request-in-progress',
+  'payload-too-large',
+  'unsupported-media-type',
+  'idempotency-key-reused',
+  'upstream-failure',
+  'not-configured',
+];
+
+/** POST /api/moderation/lockdown (channels/webhook/lockdown-route.ts). */
+function lockdownOperation(): Record<string, unknown> {
+  return {
+    post: {
+      operationId: 'lockdown',
+      summary: 'Lock a call down (`enabled: true`), or end its lockdown (`enabled: false`)',
+      description:
+        'A Teams meeting: its options are saved, then only the organizer bypasses the lobby (dial-in callers too wait), ' +
+        'attendees cannot turn on their mic or camera, and with `chat` meeting chat is off; ending it restores exactly ' +
+        'the saved options. A second lockdown keeps the first one’s saved options. A Twilio conference: every caller who ' +
+        'joins while it is on is removed (each as its own case, source `auto`), the voice webhook rejects callers, and with ' +
+        '`mute` every caller who does not moderate is muted. Needs, on Teams, OnlineMeetings.ReadWrite.All and an ' +
+        'application access policy for the organizer (a 403 from Graph is `upstream-failure`). Signed and deduplicated ' +
+        'as every request (see the kick).',
+      parameters: [
+        ...signatureHeaders('Unique message id; always the idempotency key (it is signed).'),
+        header('Idempotency-Key', false, 'A second idempotency key, beside webhook-id (as for the kick).'),
+      ],
+      requestBody: { required: true, content: { 'application/json': { schema: ref('LockdownRequest') } } },
+      responses: {
+        '200': { description: 'Locked down (or already), or the lockdown ended (or there was none).', content: { 'application/json': { schema: ref('LockdownResult') } } },
+        ...problemResponses(LOCKDOWN_PROBLEMS, [
+          [503, '`urn:bouncer:problem:upstream-failure` with `retryable: true`'],
+          [503, UNAVAILABLE],
+        ]),
       },
     },
   };

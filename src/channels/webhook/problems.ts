@@ -105,6 +105,13 @@ export function outcomeResponse(o: Outcome, action: 'kick' | WebhookPersonAction
     case 'interrupted':
       // Found by reconciliation after a restart, never as a request's own answer; retrying is safe.
       return respond(problem('upstream-failure', { status: 503, caseId: o.caseId, detail: 'interrupted', retryable: true }));
+    case 'locked':
+      return {
+        status: 200,
+        body: { caseId: o.caseId, outcome: o.kind, callId: o.callId, already: o.already, chat: o.chat, mute: o.mute, muted: o.muted },
+      };
+    case 'unlocked':
+      return { status: 200, body: { caseId: o.caseId, outcome: o.kind, callId: o.callId, wasLocked: o.wasLocked } };
     case 'bound':
     case 'unbound':
     case 'moderator_added':

@@ -133,7 +133,7 @@ export class CallNotificationHandler {
     }
     if (n.changeType !== 'deleted' && this.deps.events.lastState(callId) !== 'terminated') {
       // Answered once what they set off is done (a banned person in the call, lobby included, is removed).
-      await this.deps.events.participantsSeen({ provider: 'teams', callId, participants: data.participants });
+      await this.deps.events.participantsSeen({ provider: 'teams', callId, participants: data.participants, complete: n.changeType === 'updated' });
     }
     this.deps.logger.debug({ callId, changeType: n.changeType, count: data.participants.length }, 'roster updated');
     return true;

@@ -13,7 +13,7 @@ import type { Logger } from '../../app/ports/runtime.js';
 import type { GraphClient } from './graph-client.js';
 import { createdCallSchema, muteOperationSchema, parseGraphBody, participantListSchema, toParticipant } from './graph-schemas.js';
 import { parseJoinUrl, parseMeetingLink } from './join-url.js';
-import { confirmOrganizer } from './online-meetings.js';
+import { confirmOrganizer, GraphMeetingLock } from './online-meetings.js';
 
 const MAX_PAGES = 20;
 
@@ -26,13 +26,17 @@ export class TeamsCallProvider implements CallProvider {
    * `unmuteParticipant`: Graph has no way to unmute someone else; only the person can.
    */
   readonly capabilities: ProviderCapabilities = { removeByLabel: false, phoneCallers: false, meetingNotifications: true };
+  /** A lockdown changes the meeting's options (online-meetings.ts): its lobby keeps people out. */
+  readonly meetingLock: GraphMeetingLock;
 
   constructor(
     private readonly graph: GraphClient,
     private readonly logger: Logger,
     /** The app's own tenant (GRAPH_TENANT_ID): a join whose tenant is not otherwise known goes there, never to a link's Tid. */
     private readonly homeTenantId?: string,
-  ) {}
+  ) {
+    this.meetingLock = new GraphMeetingLock(graph);
+  }
 
   /**
    * Joins a scheduled meeting with service-hosted media (the bot processes no audio): by its

@@ -26,8 +26,8 @@ const voiceRequestSchema = z
 
 /**
  * POST /api/twilio/voice?conference=<name>: the optional voice webhook for numbers whose voice URL
- * points at Bouncer. A caller a ban names (by number: the conference's chats' bans, or everywhere)
- * is answered `<Reject/>`: the call is not answered, so not billed. Everyone else is put into the
+ * points at Bouncer. A caller a ban names (by number: the conference's chats' bans, or everywhere),
+ * and every caller while the conference is locked down (`/lockdown`), is answered `<Reject/>`: the call is not answered, so not billed. Everyone else is put into the
  * conference, with the status callbacks Bouncer keeps its roster from (join, leave, end). Verified
  * as the conference events are (X-Twilio-Signature over the public URL with its query); 403
  * forbidden when not signed by this account, or Twilio is not configured; 400 invalid-body
@@ -72,7 +72,7 @@ export function twilioVoiceRoute(deps: {
       } catch (err) {
         deps.logger.error({ err, callSid: parsed.data.CallSid }, 'could not read the bans; letting the caller in');
       }
-      if (!admitted) deps.logger.info({ callSid: parsed.data.CallSid, conference }, 'rejected a banned caller');
+      if (!admitted) deps.logger.info({ callSid: parsed.data.CallSid, conference }, 'rejected a caller (banned, or the conference is locked down)');
       return twiml(admitted ? dialConference(conference, `${deps.publicBaseUrl}${TWILIO_EVENTS_PATH}`) : '<Reject/>');
     },
   };

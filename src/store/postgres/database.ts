@@ -14,6 +14,7 @@ export interface Tables {
   banIdentities: string;
   modlogChannels: string;
   caseReasonEdits: string;
+  lockdowns: string;
   schemaMigrations: string;
   /** The schema's RFC 7396 JSON merge-patch function (SQLite's json_patch). */
   mergePatch: string;
@@ -37,6 +38,7 @@ export function tablesOf(schema: string): Tables {
     banIdentities: q('ban_identities'),
     modlogChannels: q('modlog_channels'),
     caseReasonEdits: q('case_reason_edits'),
+    lockdowns: q('lockdowns'),
     schemaMigrations: q('schema_migrations'),
     mergePatch: q('json_merge_patch'),
   };

@@ -8,6 +8,7 @@ import { Database, tablesOf } from './database.js';
 import type { PostgresLocation } from './driver.js';
 import { describeError } from './errors.js';
 import { PostgresIdempotencyStore } from './idempotency.js';
+import { PostgresLockdownStore } from './lockdowns.js';
 import { PostgresModeratorStore } from './moderators.js';
 import { PostgresModLogStore } from './modlog.js';
 import { migrate } from './migrate.js';
@@ -32,6 +33,7 @@ export class PostgresStore implements Store {
   readonly moderators: PostgresModeratorStore;
   readonly bans: PostgresBanStore;
   readonly modlog: PostgresModLogStore;
+  readonly lockdowns: PostgresLockdownStore;
   private readonly db: Database;
   private closing: Promise<void> | undefined;
 
@@ -47,6 +49,7 @@ export class PostgresStore implements Store {
     this.moderators = new PostgresModeratorStore(this.db);
     this.bans = new PostgresBanStore(this.db);
     this.modlog = new PostgresModLogStore(this.db);
+    this.lockdowns = new PostgresLockdownStore(this.db);
   }
 
   /**

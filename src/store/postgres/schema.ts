@@ -188,4 +188,23 @@ export const MIGRATIONS: readonly string[] = [
     updated_at text NOT NULL
   );
   `,
+  // 7: lockdowns (/lockdown), one row per call as it lasts (SQLite's migration 11).
+  `
+  CREATE TABLE lockdowns (
+    provider          text COLLATE "C" NOT NULL,
+    call_key          text COLLATE "C" NOT NULL,
+    call_id           text NOT NULL,
+    conversation_id   text,
+    case_id           bigint NOT NULL,
+    source            text NOT NULL,
+    chat              boolean NOT NULL,
+    mute              boolean NOT NULL,
+    meeting_organizer text,
+    meeting_id        text,
+    saved             jsonb,
+    started_at        text NOT NULL,
+    started_by        text,
+    PRIMARY KEY (provider, call_key)
+  );
+  `,
 ];

@@ -182,4 +182,24 @@ export const MIGRATIONS: readonly string[] = [
     updated_at TEXT NOT NULL
   );
   `,
+  // 11: lockdowns (/lockdown), one row per call as it lasts (a meeting's join link, a conference's name)
+  // while its lockdown is on, with the meeting options it changed (saved, JSON) to restore.
+  `
+  CREATE TABLE lockdowns (
+    provider          TEXT NOT NULL,
+    call_key          TEXT NOT NULL,
+    call_id           TEXT NOT NULL,
+    conversation_id   TEXT,
+    case_id           INTEGER NOT NULL,
+    source            TEXT NOT NULL,
+    chat              INTEGER NOT NULL,
+    mute              INTEGER NOT NULL,
+    meeting_organizer TEXT,
+    meeting_id        TEXT,
+    saved             TEXT,
+    started_at        TEXT NOT NULL,
+    started_by        TEXT,
+    PRIMARY KEY (provider, call_key)
+  );
+  `,
 ];

@@ -8,6 +8,7 @@ import { SqliteBanStore } from './bans.js';
 import { SqliteBindingStore } from './bindings.js';
 import { SqliteCaseStore } from './cases.js';
 import { SqliteIdempotencyStore } from './idempotency.js';
+import { SqliteLockdownStore } from './lockdowns.js';
 import { SqliteModeratorStore } from './moderators.js';
 import { SqliteModLogStore } from './modlog.js';
 import { SqliteRosterStore } from './roster.js';
@@ -27,6 +28,7 @@ export class SqliteStore implements Store {
   readonly moderators: SqliteModeratorStore;
   readonly bans: SqliteBanStore;
   readonly modlog: SqliteModLogStore;
+  readonly lockdowns: SqliteLockdownStore;
   private readonly db: Database.Database;
   private readonly probe: Database.Statement<[]>;
   private readonly guard: WriteGuard;
@@ -45,6 +47,7 @@ export class SqliteStore implements Store {
     this.moderators = new SqliteModeratorStore(db, this.guard);
     this.bans = new SqliteBanStore(db, this.guard);
     this.modlog = new SqliteModLogStore(db, this.guard);
+    this.lockdowns = new SqliteLockdownStore(db, this.guard);
     this.probe = db.prepare('SELECT 1');
   }
 

@@ -6,11 +6,12 @@ import { runCaseToolsContract } from './case-tools.js';
 import { runCasesContract } from './cases.js';
 import { freshStore, newCase } from './fixtures.js';
 import { runIdempotencyContract } from './idempotency.js';
+import { runLockdownsContract } from './lockdowns.js';
 import { runModeratorsContract } from './moderators.js';
 import { runRosterContract } from './roster.js';
 
 export { binding, ids, newCase, participant, REPLY_ADDRESS } from './fixtures.js';
-export { runBansContract, runBindingsContract, runCaseToolsContract, runCasesContract, runIdempotencyContract, runModeratorsContract, runRosterContract };
+export { runBansContract, runBindingsContract, runCaseToolsContract, runCasesContract, runIdempotencyContract, runLockdownsContract, runModeratorsContract, runRosterContract };
 
 /**
  * The behaviour every Store implementation must have (DESIGN.md: one behavioural suite per port):
@@ -42,5 +43,6 @@ export function runStoreContract(name: string, open: () => Promise<Store>): void
     runIdempotencyContract(name, open);
     runModeratorsContract(name, open);
     runBansContract(name, open);
+    runLockdownsContract(name, open);
   });
 }

@@ -72,8 +72,13 @@ export class SandboxGraph {
   /** Notifications posted, with Bouncer's answer; status 0 and `error` when one could not be delivered. */
   readonly notificationsSent: Array<{ callbackUri: string; status: number; payload: unknown; error?: string }> = [];
   private readonly meetings = new Map<string, SeedPerson[]>();
-  /** Scheduled meetings, as GET /users/{id}/onlineMeetings?$filter=JoinWebUrl eq '…' finds them. */
-  private readonly onlineMeetings: Array<{ joinWebUrl: string; threadId: string; organizer: SeedPerson }> = [];
+  /** Scheduled meetings, as GET /users/{id}/onlineMeetings?$filter=JoinWebUrl eq '…' finds them, with their options. */
+  private readonly onlineMeetings: SandboxOnlineMeeting[] = [];
+  /**
+   * The tenant has not let the app at its users' meetings (no OnlineMeetings.ReadWrite.All, or no
+   * application access policy for the organizer): every onlineMeetings request is answered 403.
+   */
+  denyOnlineMeetings = false;
   /** Meetings by their join meeting id (short links), with the passcode they require. */
   private readonly meetingIds = new Map<string, { threadId: string; passcode?: string }>();
   private readonly calls = new Map<string, SandboxCall>();
@@ -121,9 +126,12 @@ export class SandboxGraph {
       const me = ref.self!;
       if (me.latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, me.latencyMs));
       me.requests.push({ method: req.method ?? 'GET', path, headers: req.headers, body, at: performance.now() });
-      // The calls document covers /communications only; user profiles are outside it.
+      // The calls document covers /communications only, the onlineMeetings one a user's meetings; user profiles are outside both.
       if (me.opts.contract && path.startsWith('/communications')) {
         me.violations.push(...me.opts.contract.check({ method: req.method ?? 'GET', path, headers: req.headers, body }));
+      }
+      if (me.opts.onlineMeetingsContract && ONLINE_MEETINGS_PATH.test(path.split('?')[0]!)) {
+        me.violations.push(...me.opts.onlineMeetingsContract.check({ method: req.method ?? 'GET', path, headers: req.headers, body }));
       }
       const holder = me.opts.tokens.whoHolds(req.headers.authorization);
       if (!holder || holder.scope !== 'https://graph.microsoft.com/.default') {
@@ -204,9 +212,32 @@ export class SandboxGraph {
     this.meetingIds.set(joinMeetingId, { threadId, passcode });
   }
 
-  /** A meeting's onlineMeeting record: its join link and organizer, as Graph keeps them. */
-  seedOnlineMeeting(meeting: { joinWebUrl: string; threadId: string; organizer: SeedPerson }): void {
-    this.onlineMeetings.push(meeting);
+  /**
+   * A meeting's onlineMeeting record: its join link and organizer, as Graph keeps them, and its
+   * options (by default as Teams sets a new meeting up: people in the organization bypass the lobby,
+   * attendees may use mic and camera, chat on, everyone presents).
+   */
+  seedOnlineMeeting(meeting: { joinWebUrl: string; threadId: string; organizer: SeedPerson; options?: Partial<MeetingOptions> }): void {
+    this.onlineMeetings.push({
+      joinWebUrl: meeting.joinWebUrl,
+      threadId: meeting.threadId,
+      organizer: meeting.organizer,
+      id: onlineMeetingId(meeting.organizer.userId, meeting.threadId),
+      options: { ...DEFAULT_MEETING_OPTIONS, ...meeting.options, lobbyBypassSettings: { ...DEFAULT_MEETING_OPTIONS.lobbyBypassSettings, ...meeting.options?.lobbyBypassSettings } },
+    });
+  }
+
+  /** Sets some of a meeting's options, as its organizer would in Teams' meeting options. */
+  setMeetingOptions(threadId: string, options: Partial<MeetingOptions>): void {
+    const found = this.onlineMeetings.find((o) => o.threadId === threadId);
+    if (!found) throw new Error(`no onlineMeeting for ${threadId}`);
+    found.options = { ...found.options, ...structuredClone(options) };
+  }
+
+  /** A meeting's options as they are now (the state page shows them), by its thread. */
+  meetingOptions(threadId: string): MeetingOptions | undefined {
+    const found = this.onlineMeetings.find((o) => o.threadId === threadId);
+    return found && structuredClone(found.options);
   }
 
   /** The next matching requests get these answers, in order, before the normal behaviour. */
@@ -358,8 +389,13 @@ export class SandboxGraph {
     query: URLSearchParams = new URLSearchParams(),
   ): { status: number; body?: unknown; code?: string; before?: Promise<void> } {
     if (method === 'POST' && path === '/communications/calls') return this.join(body, tenant);
-    const meetingsOf = /^\/users\/([^/]+)\/onlineMeetings$/.exec(path);
-    if (method === 'GET' && meetingsOf) return this.findOnlineMeetings(decodeURIComponent(meetingsOf[1]!), query.get('$filter'));
+    const meetingsOf = /^\/users\/([^/]+)\/onlineMeetings(?:\/([^/]+))?$/.exec(path);
+    if (meetingsOf && this.denyOnlineMeetings) {
+      // Graph's answer without the permission or an access policy for the organizer.
+      return { status: 403, body: graphError('Forbidden', 'No application access policy found for this app.', randomUUID()) };
+    }
+    if (method === 'GET' && meetingsOf && !meetingsOf[2]) return this.findOnlineMeetings(decodeURIComponent(meetingsOf[1]!), query.get('$filter'));
+    if (meetingsOf && meetingsOf[2]) return this.onlineMeeting(method, decodeURIComponent(meetingsOf[1]!), decodeURIComponent(meetingsOf[2]), body);
     const user = /^\/users\/([^/]+)$/.exec(path);
     if (method === 'GET' && user) {
       const profile = this.users.get(decodeURIComponent(user[1]!).toLowerCase());
@@ -444,21 +480,35 @@ export class SandboxGraph {
     const url = m[1]!.replace(/''/g, "'");
     const value = this.onlineMeetings
       .filter((o) => o.joinWebUrl === url && o.organizer.userId.toLowerCase() === userId.toLowerCase())
-      .map((o) => ({
-        id: `${o.organizer.userId}_${o.threadId}`,
-        joinWebUrl: o.joinWebUrl,
-        subject: null,
-        participants: {
-          organizer: {
-            upn: null,
-            role: 'presenter',
-            identity: { user: { id: o.organizer.userId, displayName: null, tenantId: o.organizer.tenantId, identityProvider: 'AAD' } },
-          },
-          attendees: [],
-        },
-      }));
+      .map((o) => meetingJson(o));
     return { status: 200, body: { value } };
   }
+
+  /**
+   * https://learn.microsoft.com/graph/api/onlinemeeting-get and onlinemeeting-update — a user's
+   * meeting by its id: GET answers it, PATCH changes the options it names (in a running meeting
+   * too) and answers the whole meeting. A field or value the onlineMeeting resource does not allow
+   * is refused with 400, as Graph refuses it.
+   */
+  private onlineMeeting(method: string, userId: string, meetingId: string, body: unknown): { status: number; body?: unknown; code?: string } {
+    const meeting = this.onlineMeetings.find((o) => o.id === meetingId && o.organizer.userId.toLowerCase() === userId.toLowerCase());
+    if (!meeting) return { status: 404, code: 'NotFound' };
+    if (method === 'GET') return { status: 200, body: meetingJson(meeting) };
+    if (method !== 'PATCH') return { status: 405, code: 'MethodNotAllowed' };
+    const problem = meetingPatchProblem(body);
+    if (problem) return { status: 400, body: graphError('BadRequest', problem, randomUUID()) };
+    const patch = body as Partial<MeetingOptions> & Record<string, unknown>;
+    for (const key of MEETING_OPTION_KEYS) {
+      if (!(key in patch)) continue;
+      if (key === 'lobbyBypassSettings') meeting.options.lobbyBypassSettings = { ...meeting.options.lobbyBypassSettings, ...patch.lobbyBypassSettings };
+      else (meeting.options as unknown as Record<string, unknown>)[key] = patch[key];
+    }
+    this.meetingPatches.push({ meetingId, body: structuredClone(patch) });
+    return { status: 200, body: meetingJson(meeting) };
+  }
+
+  /** Every PATCH a meeting took, in order. */
+  readonly meetingPatches: Array<{ meetingId: string; body: Record<string, unknown> }> = [];
 
   private join(body: unknown, tenant: string): { status: number; body?: unknown; code?: string; before?: Promise<void> } {
     const b = body as
@@ -599,6 +649,97 @@ function takeFault<F extends SandboxFault>(faults: F[], method: string | undefin
   return fault;
 }
 
+/** The options of an onlineMeeting that a lockdown changes, as Graph names them. */
+export interface MeetingOptions {
+  lobbyBypassSettings: { scope: string; isDialInBypassEnabled: boolean | null };
+  allowAttendeeToEnableMic: boolean | null;
+  allowAttendeeToEnableCamera: boolean | null;
+  allowMeetingChat: string;
+  allowedPresenters: string;
+}
+
+interface SandboxOnlineMeeting {
+  joinWebUrl: string;
+  threadId: string;
+  organizer: SeedPerson;
+  id: string;
+  options: MeetingOptions;
+}
+
+const DEFAULT_MEETING_OPTIONS: MeetingOptions = {
+  lobbyBypassSettings: { scope: 'organization', isDialInBypassEnabled: false },
+  allowAttendeeToEnableMic: true,
+  allowAttendeeToEnableCamera: true,
+  allowMeetingChat: 'enabled',
+  allowedPresenters: 'everyone',
+};
+const MEETING_OPTION_KEYS = Object.keys(DEFAULT_MEETING_OPTIONS) as Array<keyof MeetingOptions>;
+
+/** A user's meetings, and one of them: `/users/{id}/onlineMeetings[/{meetingId}]`. */
+const ONLINE_MEETINGS_PATH = /^\/users\/[^/]+\/onlineMeetings(?:\/[^/]+)?$/;
+
+// The enums of graph_v1.0.onlinemeetings.yml (lobbyBypassScope, meetingChatMode, onlineMeetingPresenters).
+const LOBBY_SCOPES = ['organizer', 'organization', 'organizationAndFederated', 'everyone', 'invited', 'organizationExcludingGuests'];
+const CHAT_MODES = ['enabled', 'disabled', 'limited'];
+const PRESENTERS = ['everyone', 'organization', 'roleIsPresenter', 'organizer'];
+/** Other onlineMeeting fields an update may carry, taken as they come (the sandbox keeps none of them). */
+const OTHER_WRITABLE = ['subject', 'startDateTime', 'endDateTime', 'isEntryExitAnnounced', 'allowTeamworkReactions', 'allowParticipantsToChangeName', 'recordAutomatically'];
+
+/** Why a PATCH body is not an onlineMeeting update Graph takes, or undefined when it is. */
+function meetingPatchProblem(body: unknown): string | undefined {
+  if (!body || typeof body !== 'object' || Array.isArray(body)) return 'the body must be an onlineMeeting object';
+  const b = body as Record<string, unknown>;
+  const nullableBoolean = (v: unknown) => v === null || typeof v === 'boolean';
+  for (const [key, value] of Object.entries(b)) {
+    switch (key) {
+      case 'lobbyBypassSettings': {
+        if (!value || typeof value !== 'object' || Array.isArray(value)) return 'lobbyBypassSettings must be an object';
+        for (const [k, v] of Object.entries(value)) {
+          if (k === 'scope' && !(typeof v === 'string' && LOBBY_SCOPES.includes(v))) return `lobbyBypassSettings.scope: '${String(v)}' is not a lobbyBypassScope`;
+          if (k === 'isDialInBypassEnabled' && !nullableBoolean(v)) return 'lobbyBypassSettings.isDialInBypassEnabled must be a boolean';
+          if (k !== 'scope' && k !== 'isDialInBypassEnabled') return `lobbyBypassSettings has no property '${k}'`;
+        }
+        break;
+      }
+      case 'allowAttendeeToEnableMic':
+      case 'allowAttendeeToEnableCamera':
+        if (!nullableBoolean(value)) return `${key} must be a boolean`;
+        break;
+      case 'allowMeetingChat':
+        if (!(typeof value === 'string' && CHAT_MODES.includes(value))) return `allowMeetingChat: '${String(value)}' is not a meetingChatMode`;
+        break;
+      case 'allowedPresenters':
+        if (!(typeof value === 'string' && PRESENTERS.includes(value))) return `allowedPresenters: '${String(value)}' is not an onlineMeetingPresenters`;
+        break;
+      default:
+        if (!OTHER_WRITABLE.includes(key)) return `onlineMeeting has no writable property '${key}'`;
+    }
+  }
+  return undefined;
+}
+
+function onlineMeetingId(organizerId: string, threadId: string): string {
+  return Buffer.from(`1*${organizerId}*0**${threadId}`).toString('base64url');
+}
+
+/** An onlineMeeting as Graph answers it (onlinemeeting-get), its options included. */
+function meetingJson(o: SandboxOnlineMeeting): Record<string, unknown> {
+  return {
+    id: o.id,
+    joinWebUrl: o.joinWebUrl,
+    subject: null,
+    participants: {
+      organizer: {
+        upn: null,
+        role: 'presenter',
+        identity: { user: { id: o.organizer.userId, displayName: null, tenantId: o.organizer.tenantId, identityProvider: 'AAD' } },
+      },
+      attendees: [],
+    },
+    ...structuredClone(o.options),
+  };
+}
+
 export interface SandboxGraphOptions {
   tokens: TokenServer;
   callsIssuer: JwtIssuer;
@@ -606,6 +747,8 @@ export interface SandboxGraphOptions {
   /** The app (client) id: audience of notifications, identity of the bot participant. */
   appId: string;
   contract?: RequestContract;
+  /** The onlineMeetings document, for `/users/{id}/onlineMeetings…` requests. */
+  onlineMeetingsContract?: RequestContract;
 }
 
 function participantJson(person: SeedPerson): GraphParticipantJson {

@@ -1,6 +1,7 @@
 import { compareRosterOrder, liveBinding, type Participant } from '../../domain/participant.js';
 import type { RosterQuery } from '../../ports/store.js';
 import { providerOf } from '../deps.js';
+import { lockdownKeys } from './lockdown.js';
 import type { ReadResult } from '../requests.js';
 import { upstreamFailure } from '../steps/audit.js';
 import type { RequestScope } from '../steps/lookups.js';
@@ -32,13 +33,15 @@ export async function roster(scope: RequestScope): Promise<ReadResult> {
       const listed = await choice.provider.listParticipants(callId);
       await deps.store.roster.upsert(callId, listed);
       const people = listed.filter((p: Participant) => p.kind !== 'application').sort(compareRosterOrder);
-      return { kind: 'roster', binding, participants: people.slice(0, ROSTER_SHOWN), total: people.length };
+      const lockdown = await deps.store.lockdowns.find(binding.provider, lockdownKeys(binding));
+      return { kind: 'roster', binding, participants: people.slice(0, ROSTER_SHOWN), total: people.length, ...(lockdown ? { lockdown } : {}) };
     }
-    const [participants, total] = await Promise.all([
+    const [participants, total, lockdown] = await Promise.all([
       deps.store.roster.page(callId, { ...PEOPLE, offset: 0, limit: ROSTER_SHOWN }),
       deps.store.roster.count(callId, PEOPLE),
+      deps.store.lockdowns.find(binding.provider, lockdownKeys(binding)),
     ]);
-    return { kind: 'roster', binding, participants, total };
+    return { kind: 'roster', binding, participants, total, ...(lockdown ? { lockdown } : {}) };
   } catch (err) {
     return upstreamFailure(deps, err);
   }

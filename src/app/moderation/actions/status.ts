@@ -5,20 +5,21 @@ import type { ReadResult } from '../requests.js';
 import { upstreamFailure } from '../steps/audit.js';
 import type { RequestScope } from '../steps/lookups.js';
 import { readAccess } from '../steps/read-access.js';
+import { lockdownKeys } from './lockdown.js';
 
 /** How many of the chat's latest cases are searched for setup problems. */
 const SETUP_LOOKBACK_CASES = 20;
 
 /**
  * The tenant setup steps the chat's latest actions failed for (a removal refused by the tenant's
- * policy, a join refused for permissions or tenant), newest first; a later success of the same
+ * policy, a join refused for permissions or tenant, a lockdown refused for the meeting access policy), newest first; a later success of the same
  * action clears them, since the step has then been done.
  */
 async function setupHints(cases: CaseStore, conversationId: string): Promise<UpstreamHint[]> {
   const hints: UpstreamHint[] = [];
   const succeeded = new Set<string>();
   for (const c of await cases.list({ conversationId, limit: SETUP_LOOKBACK_CASES })) {
-    if (c.outcome === 'removed' || c.outcome === 'bound') succeeded.add(c.action);
+    if (c.outcome === 'removed' || c.outcome === 'bound' || c.outcome === 'locked') succeeded.add(c.action);
     const hint = c.outcome === 'upstream_failed' ? c.detail.hint : undefined;
     if (isUpstreamHint(hint) && !succeeded.has(c.action) && !hints.includes(hint)) hints.push(hint);
   }
@@ -32,8 +33,14 @@ export async function status(scope: RequestScope): Promise<ReadResult> {
   const { deps } = scope;
   const binding = liveBinding(read.access.binding);
   try {
-    const rosterSize = binding ? await deps.store.roster.count(binding.callId, { excludeKinds: ['application'] }) : 0;
+    const [rosterSize, lockdown] = binding
+      ? await Promise.all([
+          deps.store.roster.count(binding.callId, { excludeKinds: ['application'] }),
+          deps.store.lockdowns.find(binding.provider, lockdownKeys(binding)),
+        ])
+      : [0, undefined];
     return {
+      ...(lockdown ? { lockdown } : {}),
       kind: 'status',
       binding: read.access.binding,
       live: !!binding,

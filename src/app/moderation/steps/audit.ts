@@ -1,5 +1,5 @@
 import { isOutage } from '../../domain/errors.js';
-import type { NonRemovalAction, Outcome, TargetSummary } from '../../domain/outcome.js';
+import type { Outcome, StampedAction, TargetSummary } from '../../domain/outcome.js';
 import { unreachable } from '../../domain/unreachable.js';
 import type { CaseResult, ModerationAction, NewCase } from '../../ports/store.js';
 import { now, type ModerationDeps } from '../deps.js';
@@ -15,8 +15,8 @@ type UpstreamFailed = Extract<Unrecorded, { kind: 'upstream_failed' }>;
 export class CaseRecorder {
   private readonly base: NewCase;
   private readonly onCaseOpened?: (caseId: number) => void;
-  /** The action on a person other than a removal, stamped on every outcome (replies word it). */
-  private readonly stamp: { action?: NonRemovalAction };
+  /** The action on a person other than a removal, or a lockdown's, stamped on every outcome (replies word it). */
+  private readonly stamp: { action?: StampedAction };
 
   /** `req.call`, when the request named its call directly (webhooks), is kept in the case's detail: who may read the case is decided by it. */
   constructor(
@@ -42,7 +42,7 @@ export class CaseRecorder {
       reason,
       detail,
     };
-    this.stamp = action === 'mute' || action === 'unmute' || action === 'warn' ? { action } : {};
+    this.stamp = action === 'mute' || action === 'unmute' || action === 'warn' || action === 'lockdown' || action === 'unlock' ? { action } : {};
   }
 
   /** Names the target in the case (as far as it is known now). */
@@ -207,6 +207,17 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
       return outcome.kind === 'modlog_set' ? { changed: outcome.changed } : {};
     case 'dry_run':
       return outcome.banCaseIds ? { banCaseIds: outcome.banCaseIds } : {};
+    case 'locked':
+      return {
+        door: outcome.door,
+        already: outcome.already,
+        chat: outcome.chat,
+        mute: outcome.mute,
+        ...(outcome.muted.length > 0 ? { muted: outcome.muted } : {}),
+        ...(outcome.trigger ? { trigger: outcome.trigger } : {}),
+      };
+    case 'unlocked':
+      return { wasLocked: outcome.wasLocked, ...(outcome.lockdownCaseId !== undefined ? { lockdownCaseId: outcome.lockdownCaseId } : {}) };
     default:
       return unreachable(outcome, 'outcome');
   }

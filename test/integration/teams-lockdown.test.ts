@@ -173,6 +173,26 @@ describe('/lockdown on Teams, through the real server', () => {
     expect(h.lastReply()).toMatch(/^Locked down:/);
   });
 
+  it('raid mode reaches the mod-log channel too: its case (source auto) is posted there', async () => {
+    const OPS_CHAT = '19:ops-room-lockdown@thread.v2';
+    h = await startHarness({ RAID_MODE_JOINS: '1/10s', ADMIN_USER_IDS: PEOPLE.pete.aadObjectId, MODLOG_INTERVAL_MS: '200' });
+    await h.send(PEOPLE.pete, '/modlog here', [], { conversationId: OPS_CHAT, meetingId: null });
+    await h.send(PEOPLE.olivia, '/bind', []);
+    await h.graph.settle();
+    for (const i of [1, 2]) await h.graph.addPerson(h.graph.callIds[0]!, { userId: `0d0d0d0d-0000-4000-8000-00000000000${i}`, displayName: `Raider ${i}` });
+    const raid = h.cases().find((c) => c.action === 'lockdown')!;
+    expect(raid).toMatchObject({ source: 'auto', outcome: 'locked' });
+    const posted = () =>
+      h.connector.activities
+        .filter((a) => a.conversationId === OPS_CHAT)
+        .map((a) => String((a.activity.attachments as Array<{ content?: { fallbackText?: string } }> | undefined)?.[0]?.content?.fallbackText ?? ''))
+        .join('\n');
+    for (const end = Date.now() + 8000; !posted().includes(`**#${String(raid.id)}** /lockdown`); ) {
+      if (Date.now() > end) throw new Error(`the raid's case was not posted: ${posted()}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  });
+
   it("raid mode whose lockdown Graph refuses tells the chat why, and does not try again on every join", async () => {
     h = await startHarness({ RAID_MODE_JOINS: '1/10s' });
     await h.send(PEOPLE.olivia, '/bind', []);

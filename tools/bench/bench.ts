@@ -22,7 +22,7 @@ import { BIG_NOTIFICATION_PEOPLE, rosterStall } from './stall.js';
  * test: a missed target is printed (✗), never a failure; a failed correctness check (a lost kick,
  * a DELETE too many) is, and makes the exit status 1.
  *
- *   npm run bench [-- --database=<DATABASE_URL>] [--instances=<n>] [--only=kicks] [--cpu-prof=<dir>]
+ *   npm run bench [-- --database=<DATABASE_URL>] [--instances=<n>] [--only=kicks] [--cpu-prof=<dir>] [--no-notice]
  *   npm run bench -- --compare-stores=<postgres:// URL>
  *
  * `--database` runs Bouncer on that (empty) database instead of a new SQLite file; `--instances`
@@ -31,7 +31,9 @@ import { BIG_NOTIFICATION_PEOPLE, rosterStall } from './stall.js';
  * a new SQLite file; on a new schema of that PostgreSQL database; there again with two instances),
  * and prints them in one table.
  * `--only=kicks` measures the webhook kicks per second alone (and checks them); `--cpu-prof`
- * has each Bouncer write a V8 CPU profile into that directory when it stops.
+ * has each Bouncer write a V8 CPU profile into that directory when it stops. `--no-notice` runs
+ * Bouncer with NOTIFY_REMOVED=false (no private notice before a removal, so a chat kick's round
+ * trips are those of the lookups and the removal alone).
  */
 
 /** Load generator connections (keep-alive), for Bouncer and for the restify ceiling alike. */
@@ -55,7 +57,7 @@ const bouncerMain = path.join(repoRoot, 'dist', 'main.js');
 const ceilingMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ceiling-server.js');
 const benchStart = performance.now();
 const USAGE =
-  'Usage: npm run bench [-- --database=<DATABASE_URL>] [--instances=<1-4>, with a postgres:// database] [--only=kicks] [--cpu-prof=<dir>]\n' +
+  'Usage: npm run bench [-- --database=<DATABASE_URL>] [--instances=<1-4>, with a postgres:// database] [--only=kicks] [--cpu-prof=<dir>] [--no-notice]\n' +
   '       npm run bench -- --compare-stores=<postgres:// URL>   (webhook kicks/s: SQLite, PostgreSQL, PostgreSQL with two instances)';
 const progress = (line: string) => process.stderr.write(`[bench ${((performance.now() - benchStart) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 
@@ -78,7 +80,8 @@ async function main(argv: string[]): Promise<number> {
   const instancesArg = option('instances') ?? '1';
   const onlyKicks = option('only') === 'kicks';
   const cpuProfDir = option('cpu-prof');
-  const unknown = argv.filter((a) => !/^--(database|instances|cpu-prof)=/.test(a) && a !== '--only=kicks');
+  const noNotice = argv.includes('--no-notice');
+  const unknown = argv.filter((a) => !/^--(database|instances|cpu-prof)=/.test(a) && a !== '--only=kicks' && a !== '--no-notice');
   const instances = Number(instancesArg);
   if (unknown.length > 0 || !Number.isInteger(instances) || instances < 1 || instances > 4) {
     process.stderr.write(`${unknown.length > 0 ? `Unknown argument(s): ${unknown.join(' ')}` : '--instances must be 1 to 4'}\n${USAGE}\n`);
@@ -121,7 +124,7 @@ async function main(argv: string[]): Promise<number> {
     writeFileSync(certFile, tls.cert);
     world = await BenchWorld.start(tls);
 
-    const started = await startBouncers({ world, dir, certFile, databaseUrl, instances, children, cpuProfDir });
+    const started = await startBouncers({ world, dir, certFile, databaseUrl, instances, children, cpuProfDir, extraEnv: noNotice ? { NOTIFY_REMOVED: 'false' } : {} });
     if ('failed' in started) {
       keepDir = true;
       process.stderr.write(started.failed);
@@ -257,7 +260,7 @@ async function main(argv: string[]): Promise<number> {
     out();
     out(`Machine: ${machine()}.`);
     out(
-      `Bouncer: ${instances > 1 ? `${instances} instances of ` : ''}node dist/main.js${instances > 1 ? ' (webhook kicks spread over them)' : ''}, LOG_LEVEL=info to a file, ${databaseArg ? `DATABASE_URL=${redactUrl(databaseUrl)}` : 'SQLite in a temporary file'}, defaults otherwise; ` +
+      `Bouncer: ${instances > 1 ? `${instances} instances of ` : ''}node dist/main.js${instances > 1 ? ' (webhook kicks spread over them)' : ''}, LOG_LEVEL=info to a file, ${databaseArg ? `DATABASE_URL=${redactUrl(databaseUrl)}` : 'SQLite in a temporary file'}${noNotice ? ', NOTIFY_REMOVED=false (--no-notice)' : ''}, defaults otherwise; ` +
         `the local Graph, Bot Connector and token servers and the load generator share the bench's process.`,
     );
     const cores = os.availableParallelism();
@@ -316,8 +319,10 @@ export async function startBouncers(options: {
   children: Child[];
   /** Where each Bouncer writes a V8 CPU profile when it stops (--cpu-prof); none: no profile. */
   cpuProfDir?: string;
+  /** Settings on top of the bench's own (--no-notice: NOTIFY_REMOVED=false). */
+  extraEnv?: Record<string, string>;
 }): Promise<{ bouncers: Child[]; urls: string[]; env: Record<string, string>; startMs: number } | { failed: string }> {
-  const { world, dir, certFile, databaseUrl, instances, children, cpuProfDir } = options;
+  const { world, dir, certFile, databaseUrl, instances, children, cpuProfDir, extraEnv = {} } = options;
   const ports = await Promise.all(Array.from({ length: instances }, () => freePort()));
   const urls = ports.map((p) => `http://127.0.0.1:${p}`);
   const env: Record<string, string> = {
@@ -329,6 +334,7 @@ export async function startBouncers(options: {
     LOG_LEVEL: 'info',
     DATABASE_URL: databaseUrl,
     ...world.bouncerEnv(urls[0]!),
+    ...extraEnv,
   };
   const bouncers: Child[] = [];
   let startMs: number | undefined;

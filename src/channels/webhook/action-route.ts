@@ -126,28 +126,13 @@ export function moderationActionRoute<B extends ActionFields, Bulk extends Actio
   const pathSalt = action.keysPerPath ? Buffer.from(`${action.path}\n`, 'utf8') : undefined;
 
   const handle = async (input: HttpInput): Promise<HttpAnswer> => {
-    const webhookId = input.header('webhook-id') || undefined;
-    const secretIndex = verifyStandardWebhook(
-      { id: webhookId, timestamp: input.header('webhook-timestamp') || undefined, signature: input.header('webhook-signature') || undefined, body: input.body },
-      secrets,
-      Math.floor(deps.clock.now().getTime() / 1000),
-    );
-    if (secretIndex === undefined || !webhookId) {
-      deps.logger.warn({ ip: input.remoteAddress, webhookId, path: action.path }, 'rejected unsigned moderation request');
-      return problemAnswer(problem('unauthorized'));
-    }
-    if (!/^application\/json$/i.test(input.contentType ?? '')) return problemAnswer(problem('unsupported-media-type'));
-
-    // Deduplicated on the signed webhook-id always; an Idempotency-Key (not signed) only adds a
-    // second key, so a captured request resent with a new one gets the first answer, not a second run.
-    const idempotencyKey = input.header('idempotency-key') || undefined;
+    const signed = signedMessage(input, secrets, deps, action.path);
+    if ('refused' in signed) return signed.refused;
     const message: Message = {
+      ...signed,
       raw: input.body,
       keyed: pathSalt ? Buffer.concat([pathSalt, input.body]) : input.body,
       json: parseJson(input.body),
-      keys: webhookIdempotencyKeys(webhookId, idempotencyKey),
-      requestId: idempotencyKey ?? webhookId,
-      secretIndex,
     };
     const bulk = action.bulk;
     const answer = bulk && isBulk(message.json) ? await actOnEach(message, bulk) : await idempotent(idem, () => actOnOne(message))(message.keys, message.keyed);
@@ -224,7 +209,7 @@ export function moderationActionRoute<B extends ActionFields, Bulk extends Actio
         source: 'webhook',
         requestId: m.requestId,
         conversationId: call.kind === 'conversation' ? call.conversationId : undefined,
-        actor: { kind: 'system', displayName: body.actor ?? 'webhook', credential: { scheme: 'standard-webhooks', secretIndex: m.secretIndex, scope: deps.secrets[m.secretIndex]?.scope } },
+        actor: webhookActor(body.actor, m.secretIndex, deps.secrets),
       },
       NO_CHAT,
     );
@@ -272,6 +257,39 @@ export function moderationActionRoute<B extends ActionFields, Bulk extends Actio
   };
 
   return { kind: 'raw', method: 'POST', path: action.path, maxBodyBytes: MAX_BODY_BYTES, handle };
+}
+
+/**
+ * Who signed a moderation request (Standard Webhooks: the index of the secret whose signature
+ * verified) and its idempotency keys, or the answer refusing it: 401 unsigned or badly signed,
+ * 415 not JSON. Deduplicated on the signed webhook-id always; an Idempotency-Key (not signed) only
+ * adds a second key, so a captured request resent with a new one gets the first answer, not a
+ * second run.
+ */
+export function signedMessage(
+  input: HttpInput,
+  secrets: readonly string[],
+  deps: { clock: Clock; logger: Logger },
+  path: string,
+): { refused: StoredResponse } | { secretIndex: number; keys: string[]; requestId: string } {
+  const webhookId = input.header('webhook-id') || undefined;
+  const secretIndex = verifyStandardWebhook(
+    { id: webhookId, timestamp: input.header('webhook-timestamp') || undefined, signature: input.header('webhook-signature') || undefined, body: input.body },
+    secrets,
+    Math.floor(deps.clock.now().getTime() / 1000),
+  );
+  if (secretIndex === undefined || !webhookId) {
+    deps.logger.warn({ ip: input.remoteAddress, webhookId, path }, 'rejected unsigned moderation request');
+    return { refused: problemAnswer(problem('unauthorized')) };
+  }
+  if (!/^application\/json$/i.test(input.contentType ?? '')) return { refused: problemAnswer(problem('unsupported-media-type')) };
+  const idempotencyKey = input.header('idempotency-key') || undefined;
+  return { secretIndex, keys: webhookIdempotencyKeys(webhookId, idempotencyKey), requestId: idempotencyKey ?? webhookId };
+}
+
+/** The system a signed request acts as: its `actor` name, and the secret (and its scope) that signed it. */
+export function webhookActor(displayName: string | undefined, secretIndex: number, secrets: readonly WebhookSecret[]) {
+  return { kind: 'system' as const, displayName: displayName ?? 'webhook', credential: { scheme: 'standard-webhooks' as const, secretIndex, scope: secrets[secretIndex]?.scope } };
 }
 
 /** A signed message, before its body is read. */

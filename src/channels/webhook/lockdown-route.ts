@@ -9,11 +9,10 @@ import { NO_CHAT } from '../../app/ports/chat-directory.js';
 import type { Clock, Logger } from '../../app/ports/runtime.js';
 import type { IdempotencyStore } from '../../app/ports/store.js';
 import type { HttpAnswer, HttpInput, RawRoute } from '../../http/route.js';
-import { idempotent, webhookIdempotencyKeys, type IdempotencyDeps, type IdempotentResult } from './idempotency.js';
-import { final, isRetryableProblem, parseJson, problemAnswer, toCall, validate } from './action-route.js';
+import { idempotent, type IdempotencyDeps, type IdempotentResult } from './idempotency.js';
+import { final, isRetryableProblem, parseJson, signedMessage, toCall, validate, webhookActor } from './action-route.js';
 import { outcomeResponse, problem } from './problems.js';
 import { callRefSchema, type WebhookCallSyntax } from './schemas.js';
-import { verifyStandardWebhook } from './standard-webhooks.js';
 
 export const LOCKDOWN_PATH = '/api/moderation/lockdown';
 const MAX_BODY_BYTES = 16 * 1024;
@@ -101,20 +100,9 @@ export function moderationLockdownRoute(deps: LockdownRouteDeps): RawRoute {
   });
 
   const handle = async (input: HttpInput): Promise<HttpAnswer> => {
-    const webhookId = input.header('webhook-id') || undefined;
-    const secretIndex = verifyStandardWebhook(
-      { id: webhookId, timestamp: input.header('webhook-timestamp') || undefined, signature: input.header('webhook-signature') || undefined, body: input.body },
-      secrets,
-      Math.floor(deps.clock.now().getTime() / 1000),
-    );
-    if (secretIndex === undefined || !webhookId) {
-      deps.logger.warn({ ip: input.remoteAddress, webhookId }, 'rejected unsigned lockdown request');
-      return answer(problemAnswer(problem('unauthorized')));
-    }
-    if (!/^application\/json$/i.test(input.contentType ?? '')) return answer(problemAnswer(problem('unsupported-media-type')));
-    const idempotencyKey = input.header('idempotency-key') || undefined;
-    const keys = webhookIdempotencyKeys(webhookId, idempotencyKey);
-    const requestId = idempotencyKey ?? webhookId;
+    const signed = signedMessage(input, secrets, deps, LOCKDOWN_PATH);
+    if ('refused' in signed) return signed.refused;
+    const { secretIndex, keys, requestId } = signed;
     const result = await idempotent(idem, async (): Promise<IdempotentResult> => {
       const json = parseJson(input.body);
       if (!json.ok) return final(problem('invalid-body', { detail: 'The body is not JSON.' }));
@@ -127,7 +115,7 @@ export function moderationLockdownRoute(deps: LockdownRouteDeps): RawRoute {
           source: 'webhook',
           requestId,
           conversationId: call.kind === 'conversation' ? call.conversationId : undefined,
-          actor: { kind: 'system', displayName: body.actor ?? 'webhook', credential: { scheme: 'standard-webhooks', secretIndex, scope: deps.secrets[secretIndex]?.scope } },
+          actor: webhookActor(body.actor, secretIndex, deps.secrets),
           idempotencyKeys: keys,
         },
         NO_CHAT,
@@ -149,8 +137,4 @@ export function moderationLockdownRoute(deps: LockdownRouteDeps): RawRoute {
 
 function base(r: { requestId: string; conversationId?: string; actor: LockdownRequest['actor'] }): { source: 'webhook'; requestId: string; conversationId?: string; actor: LockdownRequest['actor'] } {
   return { source: 'webhook', requestId: r.requestId, conversationId: r.conversationId, actor: r.actor };
-}
-
-function answer(stored: { status: number; body: unknown }): HttpAnswer {
-  return { status: stored.status, body: stored.body };
 }

@@ -56,7 +56,8 @@ export interface UpdatedActivity {
 /**
  * A local server speaking the Bot Connector protocol Teams bots use: replies
  * (`POST /v3/conversations/{id}/activities[/{replyToId}]`), members
- * (`GET /v3/conversations/{id}/members/{userId}`), meetings (`GET /v1/meetings/{id}`,
+ * (`GET /v3/conversations/{id}/members/{userId}`, and the paged list
+ * `GET /v3/conversations/{id}/pagedmembers?pageSize=&continuationToken=`), meetings (`GET /v1/meetings/{id}`,
  * `GET /v1/meetings/{id}/participants/{aadId}?tenantId=`) and targeted meeting notifications
  * (`POST /v1/meetings/{id}/notification`, recorded in `notifications`). With a token server, every call must
  * carry a token issued for the Bot Framework scope.
@@ -74,6 +75,11 @@ export class SandboxConnector {
   /** Edits of posted activities, in order; the posted activity itself is replaced too. */
   readonly updates: UpdatedActivity[] = [];
   readonly members = new Map<string, ConnectorMember>();
+  /**
+   * Conversation id → the chat ids of its members, for conversations whose members are not all of
+   * `members` (a conversation not here has every one of them).
+   */
+  readonly chats = new Map<string, Set<string>>();
   readonly meetings = new Map<string, ConnectorMeeting>();
   readonly calls: Array<{ method: string; path: string; authorized: boolean }> = [];
   /**
@@ -179,9 +185,15 @@ export class SandboxConnector {
       if (m && req.method === 'GET') {
         // Teams takes a member's chat id (29:…) or their Entra object id.
         const key = decodeURIComponent(m[2]!);
-        const member = me.members.get(key) ?? [...me.members.values()].find((x) => x.aadObjectId === key);
+        const member = me.membersOf(decodeURIComponent(m[1]!)).find((x) => x.id === key || x.aadObjectId === key);
         if (!member) json(res, 404, { error: { code: 'MemberNotFoundInConversation', message: 'The member was not found' } });
-        else json(res, 200, { ...member, givenName: member.name.split(' ')[0], email: member.userPrincipalName });
+        else json(res, 200, memberAccount(member));
+        return;
+      }
+      m = /^\/v3\/conversations\/([^/]+)\/pagedmembers$/.exec(path);
+      if (m && req.method === 'GET') {
+        const answer = me.pagedMembers(decodeURIComponent(m[1]!), url.searchParams);
+        json(res, answer.status, answer.body);
         return;
       }
       m = /^\/v1\/meetings\/([^/]+)\/participants\/([^/]+)$/.exec(path);
@@ -219,6 +231,36 @@ export class SandboxConnector {
     });
     ref.self = new SandboxConnector(server, options.tokens, options.relayTo);
     return ref.self;
+  }
+
+  /** The members of a conversation, in the order they were added. */
+  membersOf(conversationId: string): ConnectorMember[] {
+    const ids = this.chats.get(conversationId);
+    const all = [...this.members.values()];
+    return ids ? all.filter((x) => ids.has(x.id)) : all;
+  }
+
+  /**
+   * A page of a conversation's members, as the Bot Connector answers `pagedmembers`
+   * (https://learn.microsoft.com/microsoftteams/platform/bots/how-to/get-teams-context#fetch-the-roster-or-user-profile):
+   * `pageSize` below 50 counts as 50, above 500 as 500, 200 when absent; `{members, continuationToken}`,
+   * the token (opaque) absent on the last page. Teams answers a chat's whole roster in one page;
+   * this server pages every conversation, so that a client's paging is exercised.
+   */
+  private pagedMembers(conversationId: string, query: URLSearchParams): { status: number; body: unknown } {
+    const asked = Number(query.get('pageSize') ?? 200);
+    const size = Math.min(500, Math.max(50, Number.isFinite(asked) ? Math.floor(asked) : 200));
+    const token = query.get('continuationToken');
+    let offset = 0;
+    if (token) {
+      const parsed = /^([^|]+)\|(\d+)$/.exec(Buffer.from(token, 'base64url').toString('utf8'));
+      if (!parsed || parsed[1] !== conversationId) return { status: 400, body: { error: { code: 'BadArgument', message: 'Invalid continuation token' } } };
+      offset = Number(parsed[2]);
+    }
+    const all = this.membersOf(conversationId);
+    const members = all.slice(offset, offset + size).map(memberAccount);
+    const next = offset + size < all.length ? Buffer.from(`${conversationId}|${offset + size}`).toString('base64url') : undefined;
+    return { status: 200, body: { members, ...(next ? { continuationToken: next } : {}) } };
   }
 
   /** The next matching requests (after authentication) get these answers, in order. */
@@ -317,6 +359,18 @@ export class SandboxConnector {
   close(): Promise<void> {
     return this.server.close();
   }
+}
+
+/** A member as the Bot Connector describes one (TeamsChannelAccount). */
+function memberAccount(member: ConnectorMember) {
+  const [givenName, ...rest] = member.name.split(' ');
+  return {
+    ...member,
+    givenName,
+    ...(rest.length > 0 ? { surname: rest.join(' ') } : {}),
+    email: member.userPrincipalName,
+    userRole: 'user',
+  };
 }
 
 /** Passes a request on unchanged (but for `body`), and its answer back. */

@@ -136,6 +136,31 @@ describe('Moderation through the command runner', () => {
     expect(outcome).toMatchObject({ kind: 'removed', participantIds: ['p-target'] });
   });
 
+  it("tells the directory the meeting's organizer the chat's binding knows (its role lookup may be spared); the policy still decides", async () => {
+    await store.bindings.save({
+      conversationId: CONV,
+      provider: 'teams',
+      callId: 'call-1',
+      state: 'established',
+      meetingId: 'm-1',
+      organizerUserId: ORGANIZER,
+      createdAt: '2026-11-23T09:00:00.000Z',
+      updatedAt: '2026-11-23T09:00:00.000Z',
+    });
+    const asked: unknown[] = [];
+    const directory: ChatDirectory = {
+      ...barrierDirectory('organizer', 0),
+      getActorMeetingRole: async (known) => {
+        asked.push(known);
+        return 'attendee';
+      },
+    };
+    // The directory answered "attendee": the kick is refused, whatever the binding said.
+    const outcome = outcomeOf(await run(mention, directory));
+    expect(asked).toEqual([{ meetingId: 'm-1', userId: ORGANIZER }]);
+    expect(outcome).toMatchObject({ kind: 'denied' });
+  });
+
   it('writes the case as pending before the DELETE and completes it after', async () => {
     const outcome = outcomeOf(await run(mention, barrierDirectory('organizer', 3)));
     expect(provider.casesSeenAtDelete).toEqual([{ status: 'pending', outcome: undefined }]);

@@ -17,8 +17,13 @@ export type MeetingRole = 'organizer' | 'coorganizer' | 'presenter' | 'attendee'
 export interface ChatDirectory {
   /** The Entra object id, name and UPN of a chat member (Teams `29:` id). Cacheable. */
   getUser(chatUserId: string): Promise<ChatUser | undefined>;
-  /** The actor's role in this chat's meeting, never cached; 'unknown' when the chat does not say. */
-  getActorMeetingRole(): Promise<MeetingRole>;
+  /**
+   * The actor's role in this chat's meeting, never cached; 'unknown' when the chat does not say.
+   * A meeting's organizer never changes: an actor who is this meeting's organizer, as the channel
+   * already knows it (meeting details read before) or as `knownOrganizer` says (the chat's binding
+   * to that meeting), is its organizer without a lookup.
+   */
+  getActorMeetingRole(knownOrganizer?: { meetingId: string; userId: string }): Promise<MeetingRole>;
   /**
    * The actor's role in another chat's meeting (by the meeting id its binding keeps), never cached;
    * 'unknown' when that meeting does not say. Absent: the channel cannot ask (the role is unknown).

@@ -5,10 +5,15 @@ import type { MeetingDetails } from '../../app/ports/call-provider.js';
 import type { ChatDirectory, ChatUser, MeetingRole } from '../../app/ports/chat-directory.js';
 import { TtlCache } from './ttl-cache.js';
 
+/** How long a meeting's details are kept: its join link, organizer and tenant never change. */
+const MEETING_TTL_MS = 12 * 60 * 60_000;
+/** How long "no such meeting" is kept. */
+const NO_MEETING_TTL_MS = 10 * 60_000;
+
 /** Caches shared by every turn: member ids and meeting details do not change during a meeting. */
 export class TeamsLookupCaches {
   readonly members = new TtlCache<ChatUser | null>(60 * 60_000, 10_000);
-  readonly meetings = new TtlCache<MeetingDetails | null>(10 * 60_000, 1_000);
+  readonly meetings = new TtlCache<MeetingDetails | null>(MEETING_TTL_MS, 1_000);
 }
 
 interface TeamsChannelDataLike {
@@ -59,9 +64,15 @@ export class TeamsChatDirectory implements ChatDirectory {
     return found ?? undefined;
   }
 
-  getActorMeetingRole(): Promise<MeetingRole> {
+  getActorMeetingRole(knownOrganizer?: { meetingId: string; userId: string }): Promise<MeetingRole> {
     const meetingId = this.channelData.meeting?.id;
-    return meetingId ? this.getActorRoleInMeeting(meetingId, this.channelData.tenant?.id) : Promise.resolve('unknown');
+    if (!meetingId) return Promise.resolve('unknown');
+    // A meeting's organizer never changes: an actor known to be this meeting's organizer (its
+    // details read before, or the chat's binding to it) needs no lookup.
+    const actor = this.context.activity.from?.aadObjectId?.toLowerCase();
+    const organizer = this.caches.meetings.get(meetingId)?.organizerUserId ?? (knownOrganizer?.meetingId === meetingId ? knownOrganizer.userId.toLowerCase() : undefined);
+    if (actor && organizer === actor) return Promise.resolve('organizer');
+    return this.getActorRoleInMeeting(meetingId, this.channelData.tenant?.id);
   }
 
   async getActorRoleInMeeting(meetingId: string, tenantId?: string): Promise<MeetingRole> {
@@ -82,21 +93,25 @@ export class TeamsChatDirectory implements ChatDirectory {
   async getMeeting(): Promise<MeetingDetails | undefined> {
     const meetingId = this.channelData.meeting?.id ?? this.meetingId;
     if (!meetingId) return undefined;
-    const found = await this.caches.meetings.getOrLoad(meetingId, async () => {
-      try {
-        const info = await this.within(TeamsInfo.getMeetingInfo(this.context, meetingId), 'meeting lookup');
-        if (!info.details?.joinUrl) return null;
-        return {
-          meetingId,
-          joinUrl: info.details.joinUrl,
-          organizerUserId: info.organizer?.aadObjectId?.toLowerCase(),
-          tenantId: info.organizer?.tenantId ?? this.channelData.tenant?.id,
-        };
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw teamsFailure('meeting lookup', err);
-      }
-    });
+    const found = await this.caches.meetings.getOrLoad(
+      meetingId,
+      async () => {
+        try {
+          const info = await this.within(TeamsInfo.getMeetingInfo(this.context, meetingId), 'meeting lookup');
+          if (!info.details?.joinUrl) return null;
+          return {
+            meetingId,
+            joinUrl: info.details.joinUrl,
+            organizerUserId: info.organizer?.aadObjectId?.toLowerCase(),
+            tenantId: info.organizer?.tenantId ?? this.channelData.tenant?.id,
+          };
+        } catch (err) {
+          if (isNotFound(err)) return null;
+          throw teamsFailure('meeting lookup', err);
+        }
+      },
+      (details) => (details ? MEETING_TTL_MS : NO_MEETING_TTL_MS),
+    );
     return found ?? undefined;
   }
 }

@@ -18,9 +18,10 @@ export class TtlCache<V> {
     return hit.value;
   }
 
-  set(key: string, value: V): void {
+  /** Keeps `value` for `ttlMs` (the cache's own time-to-live unless told). */
+  set(key: string, value: V, ttlMs: number = this.ttlMs): void {
     this.entries.delete(key);
-    this.entries.set(key, { value, expires: this.now() + this.ttlMs });
+    this.entries.set(key, { value, expires: this.now() + ttlMs });
     while (this.entries.size > this.maxEntries) {
       const oldest = this.entries.keys().next().value;
       if (oldest === undefined) break;
@@ -28,12 +29,16 @@ export class TtlCache<V> {
     }
   }
 
-  /** Returns the cached value, or loads, caches and returns it. Failures are not cached. */
-  async getOrLoad(key: string, load: () => Promise<V>): Promise<V> {
+  delete(key: string): void {
+    this.entries.delete(key);
+  }
+
+  /** Returns the cached value, or loads, caches (for `ttlOf(value)`, else the cache's time-to-live) and returns it. Failures are not cached. */
+  async getOrLoad(key: string, load: () => Promise<V>, ttlOf?: (value: V) => number): Promise<V> {
     const hit = this.get(key);
     if (hit !== undefined) return hit;
     const value = await load();
-    this.set(key, value);
+    this.set(key, value, ttlOf?.(value));
     return value;
   }
 }

@@ -95,10 +95,13 @@ export class RequestScope {
   private async lookUp(): Promise<Access> {
     const { request, directory, deps } = this;
     const actorId = request.actor.kind === 'member' ? request.actor.userId?.toLowerCase() : undefined;
+    const bound = request.conversationId === undefined ? Promise.resolve(undefined) : deps.store.bindings.get(request.conversationId);
     const [role, meeting, binding, named] = await Promise.all([
-      directory.getActorMeetingRole(),
+      // After the store's answer (no upstream call): the binding may say who the meeting's
+      // organizer is, and the organizer's role needs no lookup. The meeting lookup does not wait.
+      bound.then((b) => directory.getActorMeetingRole(b?.meetingId && b.organizerUserId ? { meetingId: b.meetingId, userId: b.organizerUserId } : undefined)),
       directory.getMeeting(),
-      request.conversationId === undefined ? undefined : deps.store.bindings.get(request.conversationId),
+      bound,
       request.conversationId === undefined || actorId === undefined ? false : deps.store.moderators.has(request.conversationId, actorId),
     ]);
     // In a chat bound to a meeting by its link there is no meeting role to read: the meeting's

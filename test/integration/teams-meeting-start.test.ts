@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import { contractFile } from '../support/protocol/openapi-contract.js';
 import { MEETING_CHAT_ID, MEETING_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { until } from '../support/until.js';
 
 // Issue 12, item 7: a warm first kick. When Teams says a chat's meeting started, Bouncer joins its
 // call then, and the first kick costs what a warm one does: no join, no wait.
@@ -13,14 +14,6 @@ function fixture(name: string): Record<string, unknown> | undefined {
 }
 
 const joins = (h: Harness) => h.graph.requests.filter((r) => r.method === 'POST' && r.path === '/communications/calls');
-
-async function until(check: () => boolean, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`not within ${timeoutMs} ms`);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 describe('the meeting start event', () => {
   let h: Harness;

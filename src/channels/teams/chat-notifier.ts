@@ -5,7 +5,7 @@ import type { ChatNotice, ChatNotifier, NoticeAddress } from '../../app/ports/ch
 import type { Logger } from '../../app/ports/runtime.js';
 import { noticeCard } from './cards.js';
 import type { Renderer } from './render-reply.js';
-import { serviceUrlOf } from './reply-address.js';
+import { groupChatReference, serviceUrlOf } from './reply-address.js';
 
 /** Proactive messages to a Teams chat (for actions that did not start in that chat). */
 export class TeamsChatNotifier implements ChatNotifier {
@@ -25,12 +25,7 @@ export class TeamsChatNotifier implements ChatNotifier {
       this.logger.warn({ conversationId: to.conversationId }, 'the chat has no Teams reply address; not notified');
       return false;
     }
-    const reference = {
-      channelId: 'msteams',
-      serviceUrl,
-      conversation: { id: to.conversationId, isGroup: true, conversationType: 'groupChat', tenantId: to.tenantId, name: '' },
-      bot: { id: `28:${this.appId}`, name: 'Bouncer' },
-    };
+    const reference = groupChatReference(this.appId, { serviceUrl, conversationId: to.conversationId, tenantId: to.tenantId });
     const card = noticeCard(notice, this.render);
     const message = card ? MessageFactory.attachment(CardFactory.adaptiveCard(card)) : MessageFactory.text(this.render.notice(notice));
     try {

@@ -4,9 +4,10 @@ import { UpstreamError } from '../../app/domain/errors.js';
 import { noticeWords } from '../../app/domain/notice.js';
 import type { MeetingNoticeTarget, ParticipantNotifier, PrivateNotice } from '../../app/ports/participant-notifier.js';
 import type { Logger } from '../../app/ports/runtime.js';
+import type { ChatMembers } from './chat-members.js';
 import { noticePageUrl } from './notice-page.js';
-import { serviceUrlOf } from './reply-address.js';
-import { teamsFailure } from './teams-directory.js';
+import { groupChatReference, serviceUrlOf } from './reply-address.js';
+import { isNotFound, teamsFailure } from './teams-directory.js';
 
 /**
  * A targeted meeting notification to one recipient (the API takes `29:` ids only, ten at most): a
@@ -38,17 +39,16 @@ export class TeamsParticipantNotifier implements ParticipantNotifier {
     /** UPSTREAM_TIMEOUT_MS: how long the whole notice may take (or what is left of the command). */
     private readonly timeoutMs: number,
     private readonly logger: Logger,
+    /** The chats' members as the turns know them: a recipient's chat id without a lookup, and who is not a member. */
+    private readonly members: ChatMembers,
   ) {}
 
   async notifyInMeeting(to: MeetingNoticeTarget, notice: PrivateNotice): Promise<void> {
     const serviceUrl = serviceUrlOf(to.replyAddress);
     if (!serviceUrl || !this.publicBaseUrl) throw new UpstreamError('teams', 'no Teams address or public URL for a meeting notification');
-    const reference = {
-      channelId: 'msteams',
-      serviceUrl,
-      conversation: { id: to.conversationId, isGroup: true, conversationType: 'groupChat', tenantId: to.tenantId, name: '' },
-      bot: { id: `28:${this.appId}`, name: 'Bouncer' },
-    };
+    // Known not to be a member of the chat (lately): the notice cannot reach them, and Teams is not asked again.
+    if (!to.chatId && this.members.chatIdOf(to.conversationId, to.userId!) === null) throw notAMember();
+    const reference = groupChatReference(this.appId, { serviceUrl, conversationId: to.conversationId, tenantId: to.tenantId });
     const { title } = noticeWords(notice);
     const url = noticePageUrl(this.publicBaseUrl, notice.ref);
     // A failure inside the callback would go to the adapter's onTurnError (which answers the chat):
@@ -72,7 +72,7 @@ export class TeamsParticipantNotifier implements ParticipantNotifier {
 
   /** Sends the notification to its one recipient: by chat id, or found by Entra object id. */
   private async send(context: TurnContext, to: MeetingNoticeTarget, build: (recipient: string) => TargetedMeetingNotification): Promise<void> {
-    const recipient = to.chatId ?? (await this.chatIdOf(context, to.userId!));
+    const recipient = to.chatId ?? (await this.chatIdOf(context, to.conversationId, to.userId!));
     let answer;
     try {
       answer = await TeamsInfo.sendMeetingNotification(context, build(recipient), to.meetingId);
@@ -84,12 +84,27 @@ export class TeamsParticipantNotifier implements ParticipantNotifier {
     if (failed) throw new UpstreamError('teams', 'Teams meeting notification not delivered', { vendorCode: failed.errorCode, retryable: false });
   }
 
-  /** A member's chat id (`29:…`) from their Entra object id, through the chat's member list. */
-  private async chatIdOf(context: TurnContext, userId: string): Promise<string> {
+  /**
+   * A member's chat id (`29:…`) from their Entra object id: as the chat's members are known
+   * (`ChatMembers`, read ahead or looked up before), else through a member lookup, whose answer,
+   * "not a member" included, is remembered.
+   */
+  private async chatIdOf(context: TurnContext, conversationId: string, userId: string): Promise<string> {
+    const known = this.members.chatIdOf(conversationId, userId);
+    if (known) return known;
+    if (known === null) throw notAMember();
     try {
-      return (await TeamsInfo.getMember(context, userId)).id;
+      const member = await TeamsInfo.getMember(context, userId);
+      this.members.remember(conversationId, member);
+      return member.id;
     } catch (err) {
+      if (isNotFound(err)) this.members.notAMember(conversationId, { userId });
       throw teamsFailure('member lookup', err);
     }
   }
+}
+
+/** The failure of a notice to someone the chat's member list does not have, as a member lookup's 404 is. */
+function notAMember(): UpstreamError {
+  return new UpstreamError('teams', 'Teams member lookup failed: 404 (not a member of the chat, remembered)', { status: 404, retryable: false });
 }

@@ -16,7 +16,8 @@ import { banCardInputs, cardActionSchema, type CardAction } from './card-action.
 import { resultCard } from './cards.js';
 import { participantName, type Renderer } from './render-reply.js';
 import { toReplyAddress } from './reply-address.js';
-import { TeamsChatDirectory, TeamsLookupCaches } from './teams-directory.js';
+import type { ChatToList, MemberPrefetch } from './member-prefetch.js';
+import { TeamsChatDirectory, type TeamsLookupCaches } from './teams-directory.js';
 import { TtlCache } from './ttl-cache.js';
 import { z } from 'zod';
 
@@ -41,6 +42,10 @@ export interface TeamsBotDeps {
   background: { track(work: Promise<unknown>): void };
   /** JOIN_ON_MEETING_START: join a chat's meeting call when Teams says the meeting started. */
   joinOnMeetingStart: boolean;
+  /** Members and meetings known to every turn (and to the participant notifier). */
+  caches: TeamsLookupCaches;
+  /** Reads a chat's members ahead, off every request's path. */
+  prefetch: MemberPrefetch;
 }
 
 /**
@@ -57,7 +62,6 @@ const meetingStartSchema = z.looseObject({
 
 /** The Teams transport: a message or a card button becomes a command invocation, run by the one runner, then a reply. */
 export class TeamsBot extends TeamsActivityHandler {
-  private readonly caches = new TeamsLookupCaches();
   /**
    * The names this process showed on roster cards, by chat, call and participant: a Remove button
    * names its target from the roster it was made from, never from the card's data (which the
@@ -84,6 +88,31 @@ export class TeamsBot extends TeamsActivityHandler {
   }
 
   /**
+   * Teams says people were added to a chat (conversationUpdate `membersAdded`, with their chat and
+   * Entra ids): what said they were not members is forgotten, and the chat's members are read
+   * again after the turn, so a kick of one of them needs no member lookup.
+   */
+  protected override async onTeamsMembersAdded(context: TurnContext): Promise<void> {
+    const activity = context.activity;
+    const added = activity.membersAdded ?? [];
+    this.deps.caches.members.added(activity.conversation.id, added);
+    this.deps.logger.debug({ conversationId: activity.conversation.id, added: added.length }, 'members added to the chat');
+    this.listMembers(activity, 'members added', true);
+    await super.onTeamsMembersAdded(context);
+  }
+
+  /** Starts reading the chat's members in the background, for a group chat (a meeting chat, one a call may be bound to). */
+  private listMembers(activity: Activity, why: string, refresh = false): void {
+    if (!activity.conversation?.isGroup || !activity.serviceUrl) return;
+    const chat: ChatToList = {
+      conversationId: activity.conversation.id,
+      serviceUrl: activity.serviceUrl,
+      tenantId: activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id,
+    };
+    this.deps.prefetch.start(chat, why, refresh);
+  }
+
+  /**
    * The chat's meeting started: join its call now, after the turn (Teams waits for the event's
    * answer), so that the first kick finds the call joined. Failures are logged; the first kick
    * then joins as it always did.
@@ -93,6 +122,8 @@ export class TeamsBot extends TeamsActivityHandler {
     const event = meetingStartSchema.safeParse(activity);
     const meetingId = event.success ? (event.data.channelData?.meeting?.id ?? event.data.value?.Id ?? event.data.value?.id) : undefined;
     this.deps.logger.info({ conversationId: activity.conversation.id, meetingId, join: this.deps.joinOnMeetingStart }, 'meeting started');
+    // Its members are read ahead too, so the first kick needs no member lookup.
+    this.listMembers(activity, 'meeting start');
     if (!this.deps.joinOnMeetingStart || !meetingId) return;
     const requestId = activity.id ?? randomUUID();
     const scope = this.deps.moderation.scope(
@@ -104,7 +135,7 @@ export class TeamsBot extends TeamsActivityHandler {
         // Nobody is acted on and no permission is asked: the actor is whoever started the meeting.
         actor: { kind: 'member', chatId: activity.from?.id, userId: activity.from?.aadObjectId, displayName: activity.from?.name },
       },
-      new TeamsChatDirectory(context, this.caches, this.deps.upstreamTimeoutMs, meetingId),
+      new TeamsChatDirectory(context, this.deps.caches, this.deps.upstreamTimeoutMs, meetingId),
     );
     const work = this.deps.moderation.prejoin(scope).then(
       (result) => this.deps.logger.info({ requestId, conversationId: activity.conversation.id, ...result }, 'joined ahead of the first kick'),
@@ -228,7 +259,7 @@ export class TeamsBot extends TeamsActivityHandler {
         tenantId: activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id,
         actor: { kind: 'member', chatId: activity.from?.id, userId: activity.from?.aadObjectId, displayName: activity.from?.name },
       },
-      new TeamsChatDirectory(context, this.caches, this.deps.upstreamTimeoutMs),
+      new TeamsChatDirectory(context, this.deps.caches, this.deps.upstreamTimeoutMs),
     );
     const work = runCommand(invocation, { moderation: this.deps.moderation, scope }, this.deps.commands);
     const early = await settledWithin(work, this.deps.replyWaitMs);
@@ -236,13 +267,15 @@ export class TeamsBot extends TeamsActivityHandler {
       // Handled before the reply is sent: a reply that fails must not let a redelivery act twice.
       await this.markHandled(key, requestId);
       await this.send(context, this.message(activity.conversation.id, early.result));
+      // After the reply: a chat that Bouncer is used in (a bind, a first kick…) has its members read ahead.
+      this.listMembers(activity, 'command');
       return;
     }
     // Teams drops a turn that has not answered in about 15 s: say so now, finish after the turn.
     this.deps.logger.info({ requestId, waitedMs: this.deps.replyWaitMs }, 'command still running; answering "working on it"');
     const sent = await this.send(context, this.deps.render.workingOnIt());
     const reference = TurnContext.getConversationReference(activity);
-    this.deps.background.track(this.finishLater(work, reference, sent?.id, requestId, key));
+    this.deps.background.track(this.finishLater(work, reference, sent?.id, requestId, key).then(() => this.listMembers(activity, 'command')));
   }
 
   /** The end of a command that outlasted its turn: its result replaces the "working on it" message. */

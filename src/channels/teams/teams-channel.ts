@@ -18,7 +18,9 @@ import { TeamsChatNotifier } from './chat-notifier.js';
 import { noticePageRoute } from './notice-page.js';
 import { TeamsParticipantNotifier } from './participant-notifier.js';
 import { Renderer, type RenderContext } from './render-reply.js';
+import { MemberPrefetch } from './member-prefetch.js';
 import { TeamsBot } from './teams-bot.js';
+import { TeamsLookupCaches } from './teams-directory.js';
 
 /** The bot registration, in botbuilder's own key names where botbuilder reads them. */
 export interface TeamsChannelConfig {
@@ -69,6 +71,8 @@ export interface TeamsConnection {
   readonly auth: ConfigurationBotFrameworkAuthentication;
   /** @internal */
   readonly adapter: TeamsAdapter;
+  /** @internal The chats' members and meetings, known to the turns and the participant notifier alike. */
+  readonly caches: TeamsLookupCaches;
 }
 
 /**
@@ -102,7 +106,7 @@ export function connectTeams(config: TeamsChannelConfig, deps: { logger: Logger;
       logger.error({ err: sendErr }, 'could not tell the user about the error');
     }
   };
-  return { config, auth, adapter };
+  return { config, auth, adapter, caches: new TeamsLookupCaches() };
 }
 
 /**
@@ -113,7 +117,7 @@ export function teamsParticipantNotifier(
   connection: TeamsConnection,
   deps: { publicBaseUrl?: string; upstreamTimeoutMs: number; logger: Logger },
 ): ParticipantNotifier {
-  return new TeamsParticipantNotifier(connection.adapter, connection.config.appId, deps.publicBaseUrl, deps.upstreamTimeoutMs, deps.logger);
+  return new TeamsParticipantNotifier(connection.adapter, connection.config.appId, deps.publicBaseUrl, deps.upstreamTimeoutMs, deps.logger, connection.caches.members);
 }
 
 /**
@@ -145,9 +149,19 @@ export function createTeamsChannel(deps: {
   joinOnMeetingStart: boolean;
 }): TeamsChannel {
   const { logger } = deps;
-  const { config, auth, adapter } = deps.connection;
+  const { config, auth, adapter, caches } = deps.connection;
   const render = new Renderer(deps.render);
+  const prefetch = new MemberPrefetch({
+    adapter,
+    appId: config.appId,
+    members: caches.members,
+    timeoutMs: deps.upstreamTimeoutMs,
+    logger,
+    background: deps.background,
+  });
   const bot = new TeamsBot({
+    caches,
+    prefetch,
     moderation: deps.moderation,
     commands: deps.commands,
     render,

@@ -3,6 +3,7 @@ import { awaitWithin, callBudgetMs } from '../../app/domain/deadline.js';
 import { UpstreamError } from '../../app/domain/errors.js';
 import type { MeetingDetails } from '../../app/ports/call-provider.js';
 import type { ChatDirectory, ChatUser, MeetingRole } from '../../app/ports/chat-directory.js';
+import { ChatMembers } from './chat-members.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** How long a meeting's details are kept: its join link, organizer and tenant never change. */
@@ -10,9 +11,12 @@ const MEETING_TTL_MS = 12 * 60 * 60_000;
 /** How long "no such meeting" is kept. */
 const NO_MEETING_TTL_MS = 10 * 60_000;
 
-/** Caches shared by every turn: member ids and meeting details do not change during a meeting. */
+/**
+ * What the turns and the participant notifier share: the chats' members (ids do not change) and
+ * meeting details (nor do they).
+ */
 export class TeamsLookupCaches {
-  readonly members = new TtlCache<ChatUser | null>(60 * 60_000, 10_000);
+  readonly members = new ChatMembers();
   readonly meetings = new TtlCache<MeetingDetails | null>(MEETING_TTL_MS, 1_000);
 }
 
@@ -47,21 +51,17 @@ export class TeamsChatDirectory implements ChatDirectory {
   }
 
   async getUser(chatUserId: string): Promise<ChatUser | undefined> {
-    const key = `${this.context.activity.conversation.id}|${chatUserId}`;
-    const found = await this.caches.members.getOrLoad(key, async () => {
-      try {
-        const member = await this.within(TeamsInfo.getMember(this.context, chatUserId), 'member lookup');
-        return {
-          userId: member.aadObjectId?.toLowerCase(),
-          displayName: member.name,
-          userPrincipalName: member.userPrincipalName ?? member.email,
-        };
-      } catch (err) {
-        if (isNotFound(err)) return null;
-        throw teamsFailure('member lookup', err);
-      }
-    });
-    return found ?? undefined;
+    const conversationId = this.context.activity.conversation.id;
+    const known = this.caches.members.user(conversationId, chatUserId);
+    if (known !== undefined) return known ?? undefined;
+    try {
+      const member = await this.within(TeamsInfo.getMember(this.context, chatUserId), 'member lookup');
+      return this.caches.members.remember(conversationId, { ...member, id: member.id ?? chatUserId });
+    } catch (err) {
+      if (!isNotFound(err)) throw teamsFailure('member lookup', err);
+      this.caches.members.notAMember(conversationId, { chatId: chatUserId });
+      return undefined;
+    }
   }
 
   getActorMeetingRole(knownOrganizer?: { meetingId: string; userId: string }): Promise<MeetingRole> {
@@ -139,7 +139,7 @@ function statusOf(err: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
-function isNotFound(err: unknown): boolean {
+export function isNotFound(err: unknown): boolean {
   return statusOf(err) === 404;
 }
 

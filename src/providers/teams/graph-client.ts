@@ -3,7 +3,7 @@ import { awaitWithin, callBudgetMs, outOfTime } from '../../app/domain/deadline.
 import { UpstreamError, type UpstreamHint } from '../../app/domain/errors.js';
 import type { Logger } from '../../app/ports/runtime.js';
 import { RetryScheduler, UpstreamHttpError, UpstreamNoAnswerError, type RetryOptions } from '../retry.js';
-import { graphHttp, type GraphFetch, type GraphHttpResponse } from './graph-http.js';
+import { keepAliveHttp, type HttpFetch, type HttpFetchResponse } from '../../http/outbound-http.js';
 
 export interface GraphClientOptions {
   /** e.g. https://graph.microsoft.com/v1.0 (no trailing slash). */
@@ -12,8 +12,8 @@ export interface GraphClientOptions {
   logger: Logger;
   /** Token scope; Graph's own even when baseUrl points at a local server. */
   scope?: string;
-  /** The HTTP client (tests may pass `fetch`); by default graphHttp(): keep-alive node:https. */
-  fetch?: GraphFetch;
+  /** The HTTP client (tests may pass `fetch`); by default keepAliveHttp(): keep-alive node:https. */
+  fetch?: HttpFetch;
   /**
    * Deadline of each request, answer body included, and of each token request (default 15 s;
    * UPSTREAM_TIMEOUT_MS). A timeout is a retryable outage.
@@ -56,7 +56,7 @@ const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
  * name Graph's request-id and error code.
  */
 export class GraphClient {
-  private readonly fetch: GraphFetch;
+  private readonly fetch: HttpFetch;
   private readonly retry: RetryScheduler;
   private readonly timeoutMs: number;
   private readonly scope: string;
@@ -64,7 +64,7 @@ export class GraphClient {
   private tokenPromise?: Promise<AccessToken>;
 
   constructor(private readonly options: GraphClientOptions) {
-    this.fetch = options.fetch ?? graphHttp();
+    this.fetch = options.fetch ?? keepAliveHttp();
     this.retry =
       options.retry instanceof RetryScheduler ? options.retry : new RetryScheduler('graph', { logger: options.logger, ...options.retry });
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -106,7 +106,7 @@ export class GraphClient {
     // The command's deadline, when nearer than the call's own.
     const budgetMs = callBudgetMs(this.timeoutMs);
     if (budgetMs <= 0) throw outOfTime('graph', what);
-    let res: GraphHttpResponse;
+    let res: HttpFetchResponse;
     let body: unknown;
     try {
       res = await this.fetch(url, {
@@ -194,7 +194,7 @@ export class GraphClient {
   }
 }
 
-async function readBody(res: GraphHttpResponse): Promise<unknown> {
+async function readBody(res: HttpFetchResponse): Promise<unknown> {
   const text = await res.text();
   if (text === '') return undefined;
   try {

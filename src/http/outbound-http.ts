@@ -1,13 +1,13 @@
 import http from 'node:http';
 import https from 'node:https';
 
-/** What GraphClient needs of an HTTP client: `fetch` has this shape, and so has graphHttp(). */
-export type GraphFetch = (
+/** What an upstream client (Graph, the Bot Connector) needs of HTTP: `fetch` has this shape, and so has keepAliveHttp(). */
+export type HttpFetch = (
   url: string,
   init: { method: string; headers: Record<string, string>; body?: string; signal: AbortSignal },
-) => Promise<GraphHttpResponse>;
+) => Promise<HttpFetchResponse>;
 
-export interface GraphHttpResponse {
+export interface HttpFetchResponse {
   ok: boolean;
   status: number;
   headers: { get(name: string): string | null };
@@ -15,20 +15,21 @@ export interface GraphHttpResponse {
 }
 
 /**
- * The HTTP client Graph requests go through by default: node:http(s) over one keep-alive agent per
- * protocol, for this client's lifetime. A removal is one small request and answer; `fetch` (undici)
- * costs several times the CPU of a plain request for that, which a raid of webhook kicks pays per
- * kick. Redirects are not followed (Graph's calls API answers none; a 3xx is a failure, and the
- * token never goes anywhere but the URL asked). The signal (the request's deadline) covers the
- * answer's body too; an aborted request rejects with the signal's AbortError.
+ * The HTTP client Graph requests and the Bot Connector's proactive messages go through by default:
+ * node:http(s) over one keep-alive agent per protocol, for this client's lifetime. A removal or a
+ * chat notice is one small request and answer; `fetch` (undici) costs several times the CPU of a
+ * plain request for that, which a raid of webhook kicks pays per kick. Redirects are not followed
+ * (neither API answers one; a 3xx is a failure, and the token never goes anywhere but the URL
+ * asked). The signal (the request's deadline) covers the answer's body too; an aborted request
+ * rejects with the signal's AbortError.
  */
-export function graphHttp(): GraphFetch {
+export function keepAliveHttp(): HttpFetch {
   const agents = {
     'https:': new https.Agent({ keepAlive: true }),
     'http:': new http.Agent({ keepAlive: true }),
   };
   return (url, init) =>
-    new Promise<GraphHttpResponse>((resolve, reject) => {
+    new Promise<HttpFetchResponse>((resolve, reject) => {
       const target = new URL(url);
       const secure = target.protocol === 'https:';
       if (!secure && target.protocol !== 'http:') {

@@ -1,13 +1,13 @@
-import { TeamsInfo, type CloudAdapter, type TargetedMeetingNotification, type TurnContext } from 'botbuilder';
-import { awaitWithin, callBudgetMs } from '../../app/domain/deadline.js';
+import type { TargetedMeetingNotification } from 'botbuilder';
+import { callBudgetMs } from '../../app/domain/deadline.js';
 import { UpstreamError } from '../../app/domain/errors.js';
 import { noticeWords } from '../../app/domain/notice.js';
 import type { MeetingNoticeTarget, ParticipantNotifier, PrivateNotice } from '../../app/ports/participant-notifier.js';
 import type { Logger } from '../../app/ports/runtime.js';
+import type { BotConnector, ConnectorChat } from './bot-connector.js';
 import type { ChatMembers } from './chat-members.js';
 import { noticePageUrl } from './notice-page.js';
-import { groupChatReference, serviceUrlOf } from './reply-address.js';
-import { isNotFound, teamsFailure } from './teams-directory.js';
+import { serviceUrlOf } from './reply-address.js';
 
 /**
  * A targeted meeting notification to one recipient (the API takes `29:` ids only, ten at most): a
@@ -32,8 +32,7 @@ function notification(title: string, url: string): (recipient: string) => Target
  */
 export class TeamsParticipantNotifier implements ParticipantNotifier {
   constructor(
-    private readonly adapter: CloudAdapter,
-    private readonly appId: string,
+    private readonly connector: BotConnector,
     /** PUBLIC_BASE_URL: where the notice page is. */
     private readonly publicBaseUrl: string | undefined,
     /** UPSTREAM_TIMEOUT_MS: how long the whole notice may take (or what is left of the command). */
@@ -48,37 +47,23 @@ export class TeamsParticipantNotifier implements ParticipantNotifier {
     if (!serviceUrl || !this.publicBaseUrl) throw new UpstreamError('teams', 'no Teams address or public URL for a meeting notification');
     // Known not to be a member of the chat (lately): the notice cannot reach them, and Teams is not asked again.
     if (!to.chatId && this.members.chatIdOf(to.conversationId, to.userId!) === null) throw notAMember();
-    const reference = groupChatReference(this.appId, { serviceUrl, conversationId: to.conversationId, tenantId: to.tenantId });
     const { title } = noticeWords(notice);
     const url = noticePageUrl(this.publicBaseUrl, notice.ref);
-    // A failure inside the callback would go to the adapter's onTurnError (which answers the chat):
-    // it is kept here and thrown after.
-    let failure: unknown;
-    const sent = this.adapter.continueConversationAsync(this.appId, reference, async (context) => {
-      try {
-        await this.send(context, to, notification(title, url));
-      } catch (err) {
-        failure = err;
-      }
-    });
-    try {
-      await awaitWithin(sent, callBudgetMs(this.timeoutMs), 'teams', 'Teams meeting notification');
-      if (failure) throw failure;
-    } catch (err) {
-      // Logged once, by whoever records the failure (the action's case: 'upstream failure').
-      throw err instanceof UpstreamError ? err : teamsFailure('meeting notification', err);
-    }
+    // The whole notice (member lookup, token and POST) within its deadline.
+    const deadlineAt = Date.now() + callBudgetMs(this.timeoutMs);
+    // Logged once, by whoever records the failure (the action's case: 'upstream failure').
+    await this.send({ serviceUrl, conversationId: to.conversationId }, to, notification(title, url), deadlineAt);
   }
 
   /** Sends the notification to its one recipient: by chat id, or found by Entra object id. */
-  private async send(context: TurnContext, to: MeetingNoticeTarget, build: (recipient: string) => TargetedMeetingNotification): Promise<void> {
-    const recipient = to.chatId ?? (await this.chatIdOf(context, to.conversationId, to.userId!));
-    let answer;
-    try {
-      answer = await TeamsInfo.sendMeetingNotification(context, build(recipient), to.meetingId);
-    } catch (err) {
-      throw teamsFailure('meeting notification', err);
-    }
+  private async send(
+    chat: ConnectorChat,
+    to: MeetingNoticeTarget,
+    build: (recipient: string) => TargetedMeetingNotification,
+    deadlineAt: number,
+  ): Promise<void> {
+    const recipient = to.chatId ?? (await this.chatIdOf(chat, to.userId!, deadlineAt));
+    const answer = await this.connector.meetingNotification(chat.serviceUrl, to.meetingId, build(recipient), deadlineAt);
     // 207: sent only to some; with one recipient, that one was not reached.
     const failed = answer?.recipientsFailureInfo?.find((f) => f.recipientMri === recipient);
     if (failed) throw new UpstreamError('teams', 'Teams meeting notification not delivered', { vendorCode: failed.errorCode, retryable: false });
@@ -89,18 +74,17 @@ export class TeamsParticipantNotifier implements ParticipantNotifier {
    * (`ChatMembers`, read ahead or looked up before), else through a member lookup, whose answer,
    * "not a member" included, is remembered.
    */
-  private async chatIdOf(context: TurnContext, conversationId: string, userId: string): Promise<string> {
-    const known = this.members.chatIdOf(conversationId, userId);
+  private async chatIdOf(chat: ConnectorChat, userId: string, deadlineAt: number): Promise<string> {
+    const known = this.members.chatIdOf(chat.conversationId, userId);
     if (known) return known;
     if (known === null) throw notAMember();
-    try {
-      const member = await TeamsInfo.getMember(context, userId);
-      this.members.remember(conversationId, member);
-      return member.id;
-    } catch (err) {
-      if (isNotFound(err)) this.members.notAMember(conversationId, { userId });
-      throw teamsFailure('member lookup', err);
+    const member = await this.connector.member(chat, userId, deadlineAt);
+    if (!member) {
+      this.members.notAMember(chat.conversationId, { userId });
+      throw new UpstreamError('teams', 'Teams member lookup failed: 404', { status: 404, retryable: false });
     }
+    this.members.remember(chat.conversationId, member);
+    return member.id;
   }
 }
 

@@ -1,5 +1,6 @@
 import { CloudAdapter, ConfigurationBotFrameworkAuthentication, type Activity, type InvokeResponse, type TurnContext } from 'botbuilder';
 import type { AuthenticateRequestResult } from 'botframework-connector';
+import { BotConnector } from './bot-connector.js';
 import { ReusingBotFrameworkAuthentication } from './reusing-auth.js';
 import { decodeJwt } from 'jose';
 import type { Request, Response } from 'restify';
@@ -73,6 +74,8 @@ export interface TeamsConnection {
   readonly adapter: TeamsAdapter;
   /** @internal The chats' members and meetings, known to the turns and the participant notifier alike. */
   readonly caches: TeamsLookupCaches;
+  /** @internal The Bot Connector calls made outside a turn (notices, meeting notifications), with the adapter's authentication. */
+  readonly connector: BotConnector;
 }
 
 /**
@@ -106,27 +109,27 @@ export function connectTeams(config: TeamsChannelConfig, deps: { logger: Logger;
       logger.error({ err: sendErr }, 'could not tell the user about the error');
     }
   };
-  return { config, auth, adapter, caches: new TeamsLookupCaches() };
+  return { config, auth, adapter, caches: new TeamsLookupCaches(), connector: new BotConnector(auth, config.appId) };
 }
 
 /**
  * Private notices to one person in a Teams meeting (targeted meeting notifications), through the
- * connection's adapter; their page is served under `publicBaseUrl` (the channel's notice page route).
+ * connection's Bot Connector client; their page is served under `publicBaseUrl` (the channel's notice page route).
  */
 export function teamsParticipantNotifier(
   connection: TeamsConnection,
   deps: { publicBaseUrl?: string; upstreamTimeoutMs: number; logger: Logger },
 ): ParticipantNotifier {
-  return new TeamsParticipantNotifier(connection.adapter, connection.config.appId, deps.publicBaseUrl, deps.upstreamTimeoutMs, deps.logger, connection.caches.members);
+  return new TeamsParticipantNotifier(connection.connector, deps.publicBaseUrl, deps.upstreamTimeoutMs, deps.logger, connection.caches.members);
 }
 
 /**
- * Proactive messages to Teams chats through the connection's adapter, each send with the Bot
+ * Proactive messages to Teams chats through the connection's Bot Connector client, each send with the Bot
  * Connector deadline: for the mod-log channels, which exist before the channel is built around the
  * moderation app (the channel's own `notifier` is the same kind).
  */
 export function teamsChatNotifier(connection: TeamsConnection, deps: { render: RenderContext; upstreamTimeoutMs: number; logger: Logger }): ChatNotifier {
-  return new TeamsChatNotifier(connection.adapter, connection.config.appId, new Renderer(deps.render), deps.logger, deps.upstreamTimeoutMs);
+  return new TeamsChatNotifier(connection.connector, new Renderer(deps.render), deps.logger, deps.upstreamTimeoutMs);
 }
 
 /**
@@ -232,7 +235,7 @@ export function createTeamsChannel(deps: {
       },
       noticePageRoute({ findNotice: (caseId, token) => deps.moderation.notice(caseId, token) }),
     ],
-    notifier: new TeamsChatNotifier(adapter, config.appId, render, logger, deps.upstreamTimeoutMs),
+    notifier: new TeamsChatNotifier(deps.connection.connector, render, logger, deps.upstreamTimeoutMs),
   };
 }
 

@@ -10,8 +10,23 @@ export function toReplyAddress(serviceUrl: string | undefined): ReplyAddress | u
   return serviceUrl ? JSON.stringify({ serviceUrl }) : undefined;
 }
 
-/** The service URL of a reply address this channel made (or the store migrated), else undefined. */
+/** Reply addresses read, kept at most (a handful in practice: one per Bot Connector region). */
+const MAX_READ = 256;
+const read = new Map<ReplyAddress, string | undefined>();
+
+/**
+ * The service URL of a reply address this channel made (or the store migrated), else undefined.
+ * Each address is parsed once: every chat notice and meeting notification reads one.
+ */
 export function serviceUrlOf(address: ReplyAddress): string | undefined {
+  if (read.has(address)) return read.get(address);
+  const serviceUrl = parse(address);
+  if (read.size >= MAX_READ) read.clear();
+  read.set(address, serviceUrl);
+  return serviceUrl;
+}
+
+function parse(address: ReplyAddress): string | undefined {
   let json: unknown;
   try {
     json = JSON.parse(address);

@@ -1,0 +1,18 @@
+import { describe, expect, it } from 'vitest';
+import { serviceUrlOf, toReplyAddress } from '../../src/channels/teams/reply-address.js';
+
+describe('Teams reply addresses', () => {
+  it('give back the service URL they were made with, read again from the same text', () => {
+    const address = toReplyAddress('https://smba.trafficmanager.net/emea/')!;
+    expect(serviceUrlOf(address)).toBe('https://smba.trafficmanager.net/emea/');
+    expect(serviceUrlOf(address)).toBe('https://smba.trafficmanager.net/emea/');
+    expect(serviceUrlOf(toReplyAddress('https://smba.trafficmanager.net/amer/')!)).toBe('https://smba.trafficmanager.net/amer/');
+  });
+
+  it('an address another channel made, or no JSON at all, has no service URL (every time)', () => {
+    for (const address of ['not json', '{"serviceUrl":"not a url"}', '{"slack":"C123"}']) {
+      expect(serviceUrlOf(address)).toBeUndefined();
+      expect(serviceUrlOf(address)).toBeUndefined();
+    }
+  });
+});

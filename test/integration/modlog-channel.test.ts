@@ -155,7 +155,7 @@ describe('the mod-log channel, through the real server', () => {
     const tried = () => h.connector.calls.filter((c) => c.method === 'POST' && opsActivities.test(c.path)).length;
     const base = tried();
 
-    // 500s (the SDK retries a 500 a few times on its own): the kick is done and answered before the
+    // 500s (the Bot Connector client retries a 500 a few times on its own): the kick is done and answered before the
     // post is even tried.
     h.connector.script('POST', opsActivities, Array.from({ length: 10 }, () => ({ status: 500 })));
     await h.send(PEOPLE.olivia, '/kick <at>Mallory</at> spam', [PEOPLE.mallory]);

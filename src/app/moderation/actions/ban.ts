@@ -96,8 +96,9 @@ export async function ban(req: BanRequest, scope: RequestScope): Promise<Outcome
   const keys = matches.map((p) => p.participantId);
   if (req.dryRun) return recorder.record({ kind: 'dry_run', target: summary, callId: callId ?? '', participantIds: keys });
 
+  // One reading of the clock: the ban lasts exactly its duration from its creation.
   const at = now(deps);
-  const expiresAt = req.durationMs === undefined ? undefined : new Date(deps.clock.now().getTime() + req.durationMs).toISOString();
+  const expiresAt = req.durationMs === undefined ? undefined : new Date(Date.parse(at) + req.durationMs).toISOString();
   const actor = req.actor.kind === 'member' ? req.actor : undefined;
   const newBan = (caseId: number): NewBan => ({
     caseId,

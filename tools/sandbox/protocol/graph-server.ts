@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { json, listen, type LocalServer } from './http-util.js';
+import { json, listen, OutboundClient, type LocalServer } from './http-util.js';
 import type { JwtIssuer } from './jwt-issuer.js';
 import type { RequestContract } from './contract.js';
 import type { TokenServer } from './token-server.js';
@@ -369,8 +369,12 @@ export class SandboxGraph {
   }
 
   close(): Promise<void> {
+    this.client.close();
     return this.server.close();
   }
+
+  /** Delivers the notifications (keep-alive connections to the callback URIs). */
+  private readonly client = new OutboundClient();
 
   private readonly inFlight = new Set<Promise<void>>();
 
@@ -603,20 +607,18 @@ export class SandboxGraph {
 
   private async post(call: SandboxCall, payload: object, body: string): Promise<number> {
     const token = await this.notificationToken();
-    const deliver = () =>
-      fetch(call.callbackUri, { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body });
-    let res: Response;
+    const deliver = () => this.client.post(call.callbackUri, { 'content-type': 'application/json', authorization: `Bearer ${token}` }, body);
+    let status: number;
     try {
-      res = await deliver();
+      status = await deliver();
     } catch {
       // Not delivered (say, a kept-alive connection Bouncer closed as it was reused): Graph
       // delivers a notification again; once is enough here.
       await new Promise((resolve) => setTimeout(resolve, 100));
-      res = await deliver();
+      status = await deliver();
     }
-    await res.arrayBuffer();
-    this.notificationsSent.push({ callbackUri: call.callbackUri, status: res.status, payload });
-    return res.status;
+    this.notificationsSent.push({ callbackUri: call.callbackUri, status, payload });
+    return status;
   }
 
   private token?: { value: Promise<string>; until: number };

@@ -12,6 +12,7 @@ import { interleavedTargets, measureKicks, seedBigCall, seedSmallCalls, spreadTa
 import { benchDatabaseUrl, openLedger, type Ledger } from './ledger.js';
 import { percentile, runLoad } from './load.js';
 import { meterCpu, startNode, tail, waitForHealthy, type Child, type CpuShare } from './processes.js';
+import { profileBench } from './self-profile.js';
 import { RAID_FLOOR_MS, RAIDERS, raid, REMOVALS_PER_SECOND } from './raid.js';
 import { machine, ms, num, table, type Check, type Row } from './report.js';
 import { BIG_NOTIFICATION_PEOPLE, rosterStall } from './stall.js';
@@ -22,7 +23,7 @@ import { BIG_NOTIFICATION_PEOPLE, rosterStall } from './stall.js';
  * test: a missed target is printed (✗), never a failure; a failed correctness check (a lost kick,
  * a DELETE too many) is, and makes the exit status 1.
  *
- *   npm run bench [-- --database=<DATABASE_URL>] [--instances=<n>] [--only=kicks] [--cpu-prof=<dir>] [--no-notice]
+ *   npm run bench [-- --database=<DATABASE_URL>] [--instances=<n>] [--only=kicks] [--cpu-prof=<dir>] [--bench-cpu-prof=<dir>] [--no-notice]
  *   npm run bench -- --compare-stores=<postgres:// URL>
  *
  * `--database` runs Bouncer on that (empty) database instead of a new SQLite file; `--instances`
@@ -31,7 +32,9 @@ import { BIG_NOTIFICATION_PEOPLE, rosterStall } from './stall.js';
  * a new SQLite file; on a new schema of that PostgreSQL database; there again with two instances),
  * and prints them in one table.
  * `--only=kicks` measures the webhook kicks per second alone (and checks them); `--cpu-prof`
- * has each Bouncer write a V8 CPU profile into that directory when it stops. `--no-notice` runs
+ * has each Bouncer write a V8 CPU profile into that directory when it stops; `--bench-cpu-prof` has
+ * the bench profile its own process (load generator, protocol servers) over each measured kick run
+ * and the ceiling run, one file each, into that directory. `--no-notice` runs
  * Bouncer with NOTIFY_REMOVED=false (no private notice before a removal, so a chat kick's round
  * trips are those of the lookups and the removal alone).
  */
@@ -57,7 +60,7 @@ const bouncerMain = path.join(repoRoot, 'dist', 'main.js');
 const ceilingMain = path.join(path.dirname(fileURLToPath(import.meta.url)), 'ceiling-server.js');
 const benchStart = performance.now();
 const USAGE =
-  'Usage: npm run bench [-- --database=<DATABASE_URL>] [--instances=<1-4>, with a postgres:// database] [--only=kicks] [--cpu-prof=<dir>] [--no-notice]\n' +
+  'Usage: npm run bench [-- --database=<DATABASE_URL>] [--instances=<1-4>, with a postgres:// database] [--only=kicks] [--cpu-prof=<dir>] [--bench-cpu-prof=<dir>] [--no-notice]\n' +
   '       npm run bench -- --compare-stores=<postgres:// URL>   (webhook kicks/s: SQLite, PostgreSQL, PostgreSQL with two instances)';
 const progress = (line: string) => process.stderr.write(`[bench ${((performance.now() - benchStart) / 1000).toFixed(1).padStart(5)} s] ${line}\n`);
 
@@ -80,8 +83,9 @@ async function main(argv: string[]): Promise<number> {
   const instancesArg = option('instances') ?? '1';
   const onlyKicks = option('only') === 'kicks';
   const cpuProfDir = option('cpu-prof');
+  const benchCpuProfDir = option('bench-cpu-prof');
   const noNotice = argv.includes('--no-notice');
-  const unknown = argv.filter((a) => !/^--(database|instances|cpu-prof)=/.test(a) && a !== '--only=kicks' && a !== '--no-notice');
+  const unknown = argv.filter((a) => !/^--(database|instances|cpu-prof|bench-cpu-prof)=/.test(a) && a !== '--only=kicks' && a !== '--no-notice');
   const instances = Number(instancesArg);
   if (unknown.length > 0 || !Number.isInteger(instances) || instances < 1 || instances > 4) {
     process.stderr.write(`${unknown.length > 0 ? `Unknown argument(s): ${unknown.join(' ')}` : '--instances must be 1 to 4'}\n${USAGE}\n`);
@@ -135,7 +139,7 @@ async function main(argv: string[]): Promise<number> {
     await sleep(IDLE_MS);
     const idle = bouncer.memory();
     ledger = await openLedger(databaseUrl);
-    const ctx: BenchContext = { world, bouncers, urls, ledger, concurrency: CONCURRENCY };
+    const ctx: BenchContext = { world, bouncers, urls, ledger, concurrency: CONCURRENCY, benchCpuProfDir };
 
     // Round trips first, while Bouncer has nothing else to do: any wait of its own would count as one.
     if (!onlyKicks) progress(`chat kicks at ${INJECTED_LATENCY_MS} ms of injected latency`);
@@ -173,7 +177,7 @@ async function main(argv: string[]): Promise<number> {
     }
 
     progress('bare restify JSON POSTs (the ceiling)');
-    const ceiling = await measureCeiling(dir, env, children);
+    const ceiling = await measureCeiling(dir, env, children, benchCpuProfDir);
 
     progress(`a roster notification of ${num(BIG_NOTIFICATION_PEOPLE)} participants`);
     const stall = await rosterStall(ctx);
@@ -484,7 +488,7 @@ async function compareStores(postgresArg: string): Promise<number> {
 }
 
 /** The bare restify server in a child process, hit by the same load generator for CEILING_RUN_MS. */
-async function measureCeiling(dir: string, env: Record<string, string>, children: Child[]): Promise<{ perSecond: number; p50: number; p99: number; cpu: CpuShare }> {
+async function measureCeiling(dir: string, env: Record<string, string>, children: Child[], benchCpuProfDir?: string): Promise<{ perSecond: number; p50: number; p99: number; cpu: CpuShare }> {
   const port = await freePort();
   const started = performance.now();
   const ceiling = startNode('ceiling', ['--disable-warning=DEP0111', ceilingMain, String(port)], { cwd: dir, env: pick(env, ['PATH', 'HOME']), logFile: path.join(dir, 'ceiling.log') });
@@ -493,11 +497,14 @@ async function measureCeiling(dir: string, env: Record<string, string>, children
     if ((await waitForHealthy(`http://127.0.0.1:${port}/healthz`, ceiling, started)) === undefined) throw new Error(`the ceiling server did not start: ${tail(ceiling.logFile)}`);
     const body = JSON.stringify({ call: { conversationId: '19:meeting_bench@thread.v2' }, target: { userId: '6b2c3d4e-0000-4000-8000-000000000002' }, reason: 'bench', actor: 'bench' });
     const request = { path: '/echo', headers: { 'content-type': 'application/json' }, body };
-    const options = { targets: [`http://127.0.0.1:${port}`], concurrency: CONCURRENCY, maxRequests: Number.MAX_SAFE_INTEGER, next: () => request, read: (a: { status: number }) => a.status };
+    const options = { targets: [`http://127.0.0.1:${port}`], concurrency: CONCURRENCY, requests: [request], cycle: true, read: (a: { status: number }) => a.status };
     await runLoad({ ...options, durationMs: 500 });
-    const cpu = meterCpu([ceiling]);
-    const run = await runLoad({ ...options, durationMs: CEILING_RUN_MS });
-    const share = cpu();
+    let stopMeter: (() => CpuShare) | undefined;
+    let share: CpuShare | undefined;
+    const run = await profileBench(benchCpuProfDir, 'ceiling', () =>
+      runLoad({ ...options, durationMs: CEILING_RUN_MS, onStart: () => (stopMeter = meterCpu([ceiling])), onStop: () => (share = stopMeter?.()) }),
+    );
+    if (!share) throw new Error('the ceiling run never started its clock');
     const ok = run.answers.filter((s) => s === 200).length;
     if (ok !== run.latenciesMs.length) throw new Error(`the ceiling server answered ${run.latenciesMs.length - ok} requests with an error`);
     return { perSecond: run.perSecond, p50: percentile(run.latenciesMs, 50), p99: percentile(run.latenciesMs, 99), cpu: share };

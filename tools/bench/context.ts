@@ -13,6 +13,8 @@ export interface BenchContext {
   ledger: Ledger;
   /** Connections of the load generator. */
   concurrency: number;
+  /** --bench-cpu-prof: where the bench writes a CPU profile of its own process over each measured kick run. */
+  benchCpuProfDir?: string;
 }
 
 export function sleep(ms: number): Promise<void> {

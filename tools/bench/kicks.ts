@@ -4,6 +4,7 @@ import { until } from './context.js';
 import { percentile, runLoad } from './load.js';
 import { meterCpu, type CpuShare } from './processes.js';
 import type { Check } from './report.js';
+import { profileBench } from './self-profile.js';
 
 /** Whom one webhook kick removes: a person in a call, named by the chat bound to that call. */
 export interface KickTarget {
@@ -139,17 +140,19 @@ export async function measureKicks(ctx: BenchContext, label: string, targets: re
   const notificationsBefore = graph.notificationsSent.length;
   const removalsBefore = graph.removals.length;
   const lastCase = await ctx.ledger.lastId();
-  const cpu = meterCpu(ctx.bouncers);
+  // Every kick built and signed before the clock (and the CPU meter) starts: each has a webhook-id
+  // of its own and a timestamp Bouncer accepts for 5 minutes, and is verified as any other.
+  const kicks = targets.map((t) => ctx.world.webhookKick(t.conversationId, t.userId));
+  let stopMeter: (() => CpuShare) | undefined;
+  let cpuShare: CpuShare | undefined;
 
-  const load = await runLoad({
+  const load = await profileBench(ctx.benchCpuProfDir, label, () => runLoad({
     targets: ctx.urls,
     concurrency: ctx.concurrency,
-    maxRequests: targets.length,
+    requests: kicks,
     durationMs,
-    next: (i) => {
-      const t = targets[i];
-      return t && ctx.world.webhookKick(t.conversationId, t.userId);
-    },
+    onStart: () => (stopMeter = meterCpu(ctx.bouncers)),
+    onStop: () => (cpuShare = stopMeter?.()),
     read: (answer, i) => {
       let body: { caseId?: number; outcome?: string; type?: string } = {};
       try {
@@ -160,8 +163,8 @@ export async function measureKicks(ctx: BenchContext, label: string, targets: re
       // A problem (RFC 9457) names itself by its type, urn:bouncer:problem:<name>.
       return { i, status: answer.status, caseId: body.caseId, outcome: body.outcome ?? body.type?.split(':').pop() };
     },
-  });
-  const cpuShare = cpu();
+  }));
+  if (!cpuShare) throw new Error(`${label}: the load generator never started its clock`);
 
   // Graph's "deleted" notifications, and any case still finishing (a 202 answer), settle first.
   await graph.settle();

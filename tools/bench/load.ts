@@ -76,8 +76,9 @@ export interface LoadOptions<T> {
  */
 export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>> {
   const { requests, concurrency } = options;
+  if (options.targets.length === 0) throw new Error('runLoad: no target');
   const timeoutMs = options.timeoutMs ?? 60_000;
-  const limit = options.cycle ? Number.POSITIVE_INFINITY : requests.length;
+  const limit = options.cycle && requests.length > 0 ? Number.POSITIVE_INFINITY : requests.length;
   const targets = options.targets.map((t) => new URL(t));
   // The wire bytes of every request for every target (the Host header names the target).
   const wire = targets.map((target) => requests.map((r) => serializeRequest(r, target.host)));
@@ -273,7 +274,9 @@ class LoadConnection {
   }
 
   private newParser(): ResponseParser {
-    return new ResponseParser((answer) => {
+    const parser = new ResponseParser((answer) => {
+      // A parser given up on (its connection failed) may still be finishing a piece: not for this request.
+      if (this.parser !== parser) return;
       const i = this.index;
       if (i < 0) {
         this.fail('an answer that no request asked for');
@@ -288,6 +291,7 @@ class LoadConnection {
       }
       this.onAnswer(i, answer.status, answer.body, latencyMs);
     });
+    return parser;
   }
 }
 

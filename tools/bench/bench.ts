@@ -227,7 +227,9 @@ async function main(argv: string[]): Promise<number> {
       },
       {
         measure: 'Bare restify JSON POSTs per second (the ceiling, same load generator)',
-        result: `${num(ceiling.perSecond)}/s · p50 ${ms(ceiling.p50)} · p99 ${ms(ceiling.p99)}`,
+        result:
+          `${num(ceiling.perSecond)}/s · p50 ${ms(ceiling.p50)} · p99 ${ms(ceiling.p99)}` +
+          `${ceiling.cpu.children === undefined || ceiling.answered === 0 ? '' : ` · CPU per request: restify ${perRequest(ceiling.cpu.children, ceiling)}, the bench ${perRequest(ceiling.cpu.bench, ceiling)}`}`,
       },
       tripRow('Warm chat kick (call joined and established)', trips.warm, 2),
       tripRow('First chat kick in an unbound meeting chat', trips.first),
@@ -488,7 +490,12 @@ async function compareStores(postgresArg: string): Promise<number> {
 }
 
 /** The bare restify server in a child process, hit by the same load generator for CEILING_RUN_MS. */
-async function measureCeiling(dir: string, env: Record<string, string>, children: Child[], benchCpuProfDir?: string): Promise<{ perSecond: number; p50: number; p99: number; cpu: CpuShare }> {
+async function measureCeiling(
+  dir: string,
+  env: Record<string, string>,
+  children: Child[],
+  benchCpuProfDir?: string,
+): Promise<{ perSecond: number; answered: number; p50: number; p99: number; cpu: CpuShare }> {
   const port = await freePort();
   const started = performance.now();
   const ceiling = startNode('ceiling', ['--disable-warning=DEP0111', ceilingMain, String(port)], { cwd: dir, env: pick(env, ['PATH', 'HOME']), logFile: path.join(dir, 'ceiling.log') });
@@ -507,7 +514,7 @@ async function measureCeiling(dir: string, env: Record<string, string>, children
     if (!share) throw new Error('the ceiling run never started its clock');
     const ok = run.answers.filter((s) => s === 200).length;
     if (ok !== run.latenciesMs.length) throw new Error(`the ceiling server answered ${run.latenciesMs.length - ok} requests with an error`);
-    return { perSecond: run.perSecond, p50: percentile(run.latenciesMs, 50), p99: percentile(run.latenciesMs, 99), cpu: share };
+    return { perSecond: run.perSecond, answered: run.latenciesMs.length, p50: percentile(run.latenciesMs, 50), p99: percentile(run.latenciesMs, 99), cpu: share };
   } finally {
     await ceiling.stop();
   }
@@ -529,6 +536,11 @@ function kickRow(run: KickRun, target: string, met: boolean): Row {
 /** A CPU share of a kick run (percent of one core) as milliseconds of CPU per accepted kick. */
 function perKick(percent: number, run: KickRun): string {
   return `${((percent / 100) * run.cpu.wallMs / run.accepted).toFixed(2)} ms`;
+}
+
+/** A CPU share of the ceiling run (percent of one core) as microseconds of CPU per answered request. */
+function perRequest(percent: number, run: { answered: number; cpu: CpuShare }): string {
+  return `${Math.round(((percent / 100) * run.cpu.wallMs * 1000) / run.answered)} µs`;
 }
 
 function tripRow(measure: string, trips: RoundTrips, target?: number): Row {

@@ -80,6 +80,8 @@ export async function runLoad<T>(options: LoadOptions<T>): Promise<LoadResult<T>
   const timeoutMs = options.timeoutMs ?? 60_000;
   const limit = options.cycle && requests.length > 0 ? Number.POSITIVE_INFINITY : requests.length;
   const targets = options.targets.map((t) => new URL(t));
+  const notHttp = targets.find((t) => t.protocol !== 'http:');
+  if (notHttp) throw new Error(`runLoad: plain http:// targets only, not ${notHttp.protocol}`);
   // The wire bytes of every request for every target (the Host header names the target).
   const wire = targets.map((target) => requests.map((r) => serializeRequest(r, target.host)));
   const statuses: number[] = [];

@@ -23,8 +23,8 @@ export function reportingCompletedCases(store: Store, onCompleted: (c: Completed
       if (result) onCompleted({ id, outcome: result.outcome });
       return id;
     },
-    async close(id, result, at) {
-      await inner.close(id, result, at);
+    async close(id, result, at, writes) {
+      await inner.close(id, result, at, writes);
       onCompleted({ id, outcome: result.outcome });
     },
     get: (id) => inner.get(id),

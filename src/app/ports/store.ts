@@ -123,8 +123,12 @@ export interface RosterQuery {
 export interface CaseStore {
   /** Opens a case (pending), or records a finished one when `result` is given. Returns its number. */
   open(input: NewCase, result?: CaseResult, at?: string): Promise<number>;
-  /** Completes a pending case; throws STORE_FAILED when it is not pending. */
-  close(id: number, result: CaseResult, at: string): Promise<void>;
+  /**
+   * Completes a pending case; throws STORE_FAILED when it is not pending. `writes` are what the
+   * change the case records came to, made in the same transaction: all of them or none (a case that
+   * is not pending changes nothing).
+   */
+  close(id: number, result: CaseResult, at: string, writes?: CaseCompletionWrites): Promise<void>;
   get(id: number): Promise<AuditCase | undefined>;
   /** Pending cases opened at or before `openedBefore` (ISO time), oldest first: for reconciliation. */
   listPending(openedBefore: string, limit: number): Promise<AuditCase[]>;
@@ -374,6 +378,18 @@ export interface CaseResult {
   callId?: string;
   participantIds?: string[];
   detail?: Record<string, unknown>;
+}
+
+/**
+ * What is written together with a case's completion (`CaseStore.close`), so that a request's end
+ * costs one transaction: the roster rows of the people the change removed (as `RosterStore.remove`),
+ * and the request's answer kept under its idempotency keys (as `IdempotencyStore.complete`), or,
+ * without a `response`, the keys given up (as `IdempotencyStore.release`: a retryable failure is
+ * never kept).
+ */
+export interface CaseCompletionWrites {
+  rosterRemoved?: { callId: string; participantIds: readonly string[] };
+  idempotency?: { keys: readonly string[]; response?: StoredResponse };
 }
 
 export interface StoredResponse {

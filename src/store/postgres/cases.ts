@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { BouncerError } from '../../app/domain/errors.js';
-import type { AuditCase, CaseResult, CaseStore, NewCase, NewReasonEdit, ReasonEdit } from '../../app/ports/store.js';
+import type { AuditCase, CaseCompletionWrites, CaseResult, CaseStore, NewCase, NewReasonEdit, ReasonEdit } from '../../app/ports/store.js';
 import {
   caseStatus,
   jsonObject,
@@ -97,6 +97,7 @@ export class PostgresCaseStore implements CaseStore {
   private readonly sql: {
     insert: string;
     complete: string;
+    completeWith: string;
     byId: string;
     pendingBefore: string;
     newest: string;
@@ -109,7 +110,7 @@ export class PostgresCaseStore implements CaseStore {
   };
 
   constructor(private readonly db: Database) {
-    const { cases, mergePatch, caseReasonEdits } = db.tables;
+    const { cases, mergePatch, caseReasonEdits, roster, idempotencyKeys } = db.tables;
     this.sql = {
       insert: `INSERT INTO ${cases} (created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
            actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
@@ -122,6 +123,22 @@ export class PostgresCaseStore implements CaseStore {
            call_id = COALESCE($4, call_id), participant_ids = COALESCE($5::jsonb, participant_ids),
            detail = ${mergePatch}(detail, $6::jsonb)
          WHERE id = $1 AND status = 'pending'`,
+      // The completion and what the change came to, in one statement (one round trip, atomic): the
+      // roster rows ($7, $8) and the idempotency keys ($9: kept with the response $10, $11, or
+      // without one given up) are written only when the case was pending.
+      completeWith: `WITH closed AS (
+           UPDATE ${cases} SET status = 'completed', completed_at = $2, outcome = $3,
+             call_id = COALESCE($4, call_id), participant_ids = COALESCE($5::jsonb, participant_ids),
+             detail = ${mergePatch}(detail, $6::jsonb)
+           WHERE id = $1 AND status = 'pending' RETURNING id),
+         gone AS (
+           DELETE FROM ${roster} WHERE call_id = $7 AND participant_id = ANY($8::text[]) AND EXISTS (SELECT 1 FROM closed)),
+         kept AS (
+           UPDATE ${idempotencyKeys} SET state = 'done', response_status = $10, response_body = $11::json
+           WHERE key = ANY($9::text[]) AND $10::int IS NOT NULL AND EXISTS (SELECT 1 FROM closed)),
+         released AS (
+           DELETE FROM ${idempotencyKeys} WHERE key = ANY($9::text[]) AND state = 'pending' AND $10::int IS NULL AND EXISTS (SELECT 1 FROM closed))
+         SELECT count(*)::int AS closed FROM closed`,
       byId: `SELECT ${COLUMNS} FROM ${cases} WHERE id = $1`,
       pendingBefore: `SELECT ${COLUMNS} FROM ${cases} WHERE status = 'pending' AND created_at <= $1 ORDER BY id LIMIT $2`,
       newest: `SELECT ${COLUMNS} FROM ${cases} ORDER BY id DESC LIMIT $1`,
@@ -162,16 +179,33 @@ export class PostgresCaseStore implements CaseStore {
     return parseRow(z.object({ id: caseId }), rows[0], 'cases').id;
   }
 
-  async close(id: number, result: CaseResult, at: string): Promise<void> {
-    const { rowCount } = await this.db.write('complete a case', this.sql.complete, [
+  async close(id: number, result: CaseResult, at: string, writes?: CaseCompletionWrites): Promise<void> {
+    const params = [
       id,
       at,
       result.outcome,
       result.callId ?? null,
       result.participantIds ? jsonParam(result.participantIds) : null,
       jsonParam(result.detail ?? {}),
-    ]);
-    if (rowCount !== 1) throw new BouncerError('STORE_FAILED', `case ${id} is not pending`);
+    ];
+    let closed: boolean;
+    if (!writes) {
+      closed = (await this.db.write('complete a case', this.sql.complete, params)).rowCount === 1;
+    } else {
+      const removed = writes.rosterRemoved;
+      const kept = writes.idempotency;
+      const response = kept?.response;
+      const { rows } = await this.db.write('complete a case', this.sql.completeWith, [
+        ...params,
+        removed?.callId ?? null,
+        removed?.participantIds ?? [],
+        kept?.keys ?? [],
+        response?.status ?? null,
+        response ? jsonParam(response.body ?? null) : null,
+      ]);
+      closed = parseRow(z.object({ closed: z.number().int() }), rows[0], 'cases').closed === 1;
+    }
+    if (!closed) throw new BouncerError('STORE_FAILED', `case ${id} is not pending`);
   }
 
   async get(id: number): Promise<AuditCase | undefined> {

@@ -45,7 +45,6 @@ const toBinding = (row: unknown): CallBinding | undefined => (row === undefined 
 
 /** Which call each chat is bound to: the `bindings` table. */
 export class SqliteBindingStore implements BindingStore {
-  private readonly db: Database.Database;
   private readonly byConversation: Database.Statement<[string]>;
   private readonly latestByCall: Database.Statement<[string]>;
   private readonly allByCall: Database.Statement<[string]>;
@@ -57,12 +56,14 @@ export class SqliteBindingStore implements BindingStore {
   private readonly knownCallState: Database.Statement<[string]>;
   private readonly boundState: Database.Statement<[string, string]>;
   private readonly dropRoster: Database.Statement<[string]>;
+  // Transactions made once: better-sqlite3 builds a wrapper for each db.transaction().
+  private readonly saveTx: (b: CallBinding) => void;
+  private readonly setCallStateTx: (callId: string, state: CallState, at: string) => CallBinding | undefined;
 
   constructor(
     db: Database.Database,
     private readonly guard: WriteGuard = new WriteGuard(),
   ) {
-    this.db = db;
     this.byConversation = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE conversation_id = ?`);
     this.latestByCall = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE call_id = ? ORDER BY updated_at DESC LIMIT 1`);
     this.allByCall = db.prepare(`SELECT ${COLUMNS} FROM bindings WHERE call_id = ? ORDER BY updated_at DESC, conversation_id`);
@@ -86,6 +87,31 @@ export class SqliteBindingStore implements BindingStore {
     this.knownCallState = db.prepare('SELECT state FROM call_states WHERE call_id = ?');
     this.boundState = db.prepare('SELECT state FROM bindings WHERE conversation_id = ? AND call_id = ?');
     this.dropRoster = db.prepare('DELETE FROM roster WHERE call_id = ?');
+    this.saveTx = db.transaction((b: CallBinding) => {
+      this.upsert.run({
+        conversationId: b.conversationId,
+        provider: b.provider,
+        callId: b.callId,
+        callName: b.callName ?? null,
+        organizerUserId: b.organizerUserId ?? null,
+        state: b.state === 'establishing' ? this.stateKnownFor(b) : b.state,
+        meetingId: b.meetingId ?? null,
+        joinUrl: b.joinUrl ?? null,
+        tenantId: b.tenantId ?? null,
+        replyAddress: b.replyAddress ?? null,
+        createdAt: b.createdAt,
+        updatedAt: b.updatedAt,
+      });
+    });
+    this.setCallStateTx = db.transaction((callId: string, state: CallState, at: string): CallBinding | undefined => {
+      // The binding to return is the most recently updated one before this update gives them all `at`.
+      const latest = toBinding(this.latestByCall.get(callId));
+      this.recordCallState.run(callId, state, at);
+      this.updateState.run(state, at, callId, state);
+      // A terminated call's roster goes even when no chat is bound to the call.
+      if (state === 'terminated') this.dropRoster.run(callId);
+      return latest && toBinding(this.byConversation.get(latest.conversationId));
+    });
   }
 
   async get(conversationId: string): Promise<CallBinding | undefined> {
@@ -109,20 +135,7 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   async save(b: CallBinding): Promise<void> {
-    this.guard.run('save a binding', () => this.db.transaction(() => this.upsert.run({
-      conversationId: b.conversationId,
-      provider: b.provider,
-      callId: b.callId,
-      callName: b.callName ?? null,
-      organizerUserId: b.organizerUserId ?? null,
-      state: b.state === 'establishing' ? this.stateKnownFor(b) : b.state,
-      meetingId: b.meetingId ?? null,
-      joinUrl: b.joinUrl ?? null,
-      tenantId: b.tenantId ?? null,
-      replyAddress: b.replyAddress ?? null,
-      createdAt: b.createdAt,
-      updatedAt: b.updatedAt,
-    }))());
+    this.guard.run('save a binding', () => this.saveTx(b));
   }
 
   /**
@@ -137,15 +150,7 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   async setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined> {
-    return this.guard.run('set a call state', () => this.db.transaction((): CallBinding | undefined => {
-      // The binding to return is the most recently updated one before this update gives them all `at`.
-      const latest = toBinding(this.latestByCall.get(callId));
-      this.recordCallState.run(callId, state, at);
-      this.updateState.run(state, at, callId, state);
-      // A terminated call's roster goes even when no chat is bound to the call.
-      if (state === 'terminated') this.dropRoster.run(callId);
-      return latest && toBinding(this.byConversation.get(latest.conversationId));
-    })());
+    return this.guard.run('set a call state', () => this.setCallStateTx(callId, state, at));
   }
 }
 

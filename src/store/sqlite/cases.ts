@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import { z } from 'zod';
 import { BouncerError } from '../../app/domain/errors.js';
-import type { AuditCase, CaseResult, CaseStore, NewCase, NewReasonEdit, ReasonEdit } from '../../app/ports/store.js';
+import type { AuditCase, CaseCompletionWrites, CaseResult, CaseStore, NewCase, NewReasonEdit, ReasonEdit } from '../../app/ports/store.js';
 import {
   caseStatus,
   jsonObject,
@@ -13,6 +13,8 @@ import {
   requestSource,
   stringList,
 } from '../row-schemas.js';
+import type { SqliteIdempotencyStore } from './idempotency.js';
+import type { SqliteRosterStore } from './roster.js';
 import { WriteGuard } from './write-guard.js';
 
 const caseRow = z
@@ -107,9 +109,12 @@ export class SqliteCaseStore implements CaseStore {
   private readonly insertEdit: Database.Statement<[Params]>;
   private readonly editsOf: Database.Statement<[number]>;
   private readonly edit: (caseId: number, edit: NewReasonEdit) => { found: true; previous?: string } | { found: false };
+  private readonly closeTx: (params: Params, writes: CaseCompletionWrites | undefined) => boolean;
 
   constructor(
     db: Database.Database,
+    /** The aggregates a case's completion writes to as well (`close`'s `writes`), in its transaction. */
+    completion: { roster: SqliteRosterStore; idempotency: SqliteIdempotencyStore },
     private readonly guard: WriteGuard = new WriteGuard(),
   ) {
     this.insert = db.prepare(
@@ -160,6 +165,21 @@ export class SqliteCaseStore implements CaseStore {
       this.setReason.run(edit.reason, caseId);
       return { found: true as const, ...(row.reason === null ? {} : { previous: row.reason }) };
     });
+    // A case that is not pending is left as it is, and so is everything else (nothing was written).
+    this.closeTx = db.transaction((params: Params, writes: CaseCompletionWrites | undefined): boolean => {
+      if (this.complete.run(params).changes !== 1) return false;
+      const removed = writes?.rosterRemoved;
+      if (removed) completion.roster.removeNow(removed.callId, removed.participantIds);
+      const kept = writes?.idempotency;
+      if (kept) {
+        const { response } = kept;
+        for (const key of kept.keys) {
+          if (response) completion.idempotency.completeNow(key, response);
+          else completion.idempotency.releaseNow(key);
+        }
+      }
+      return true;
+    });
   }
 
   async open(input: NewCase, result?: CaseResult, at?: string): Promise<number> {
@@ -186,16 +206,18 @@ export class SqliteCaseStore implements CaseStore {
     return Number(info.lastInsertRowid);
   }
 
-  async close(id: number, result: CaseResult, at: string): Promise<void> {
-    const info = this.guard.run('complete a case', () => this.complete.run({
+  async close(id: number, result: CaseResult, at: string, writes?: CaseCompletionWrites): Promise<void> {
+    const params: Params = {
       id,
       at,
       outcome: result.outcome,
       callId: result.callId ?? null,
       participantIds: result.participantIds ? JSON.stringify(result.participantIds) : null,
       detail: JSON.stringify(result.detail ?? {}),
-    }));
-    if (info.changes !== 1) throw new BouncerError('STORE_FAILED', `case ${id} is not pending`);
+    };
+    // Without other writes the one statement is atomic by itself.
+    const closed = this.guard.run('complete a case', () => (writes ? this.closeTx(params, writes) : this.complete.run(params).changes === 1));
+    if (!closed) throw new BouncerError('STORE_FAILED', `case ${id} is not pending`);
   }
 
   async get(id: number): Promise<AuditCase | undefined> {

@@ -28,19 +28,18 @@ const idempotencyRow = z
 
 /** Idempotency keys of webhook requests: the `idempotency_keys` table. */
 export class SqliteIdempotencyStore implements IdempotencyStore {
-  private readonly db: Database.Database;
   private readonly purgeExpired: Database.Statement<[string]>;
   private readonly insertPending: Database.Statement<[string, string, string, string]>;
   private readonly storeResponse: Database.Statement<[number, string, string]>;
   private readonly holdResponse: Database.Statement<[number, string, string]>;
   private readonly deletePending: Database.Statement<[string]>;
   private readonly byKey: Database.Statement<[string]>;
+  private readonly claimTx: { immediate(key: string, requestHash: string, at: string, expiresAt: string): IdempotencyRecord | undefined };
 
   constructor(
     db: Database.Database,
     private readonly guard: WriteGuard = new WriteGuard(),
   ) {
-    this.db = db;
     this.purgeExpired = db.prepare('DELETE FROM idempotency_keys WHERE expires_at <= ?');
     this.insertPending = db.prepare(
       `INSERT INTO idempotency_keys (key, request_hash, state, created_at, expires_at) VALUES (?, ?, 'pending', ?, ?)
@@ -52,29 +51,38 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     this.byKey = db.prepare(
       'SELECT key, request_hash, state, response_status, response_body, created_at, expires_at FROM idempotency_keys WHERE key = ?',
     );
+    this.claimTx = db.transaction((key: string, requestHash: string, at: string, expiresAt: string): IdempotencyRecord | undefined => {
+      this.purgeExpired.run(at);
+      const inserted = this.insertPending.run(key, requestHash, at, expiresAt);
+      return inserted.changes === 1 ? undefined : this.read(key);
+    });
   }
 
   async claim(key: string, requestHash: string, at: string, expiresAt: string): Promise<IdempotencyRecord | undefined> {
     // IMMEDIATE: the write lock is taken before the purge, so two processes cannot both own a key.
-    return this.guard.run('claim an idempotency key', () => this.db
-      .transaction((): IdempotencyRecord | undefined => {
-        this.purgeExpired.run(at);
-        const inserted = this.insertPending.run(key, requestHash, at, expiresAt);
-        return inserted.changes === 1 ? undefined : this.read(key);
-      })
-      .immediate());
+    return this.guard.run('claim an idempotency key', () => this.claimTx.immediate(key, requestHash, at, expiresAt));
   }
 
   async complete(key: string, response: StoredResponse): Promise<void> {
-    this.guard.run('complete an idempotency key', () => this.storeResponse.run(response.status, JSON.stringify(response.body ?? null), key));
+    this.guard.changes('complete an idempotency key', () => this.completeNow(key, response));
   }
 
   async hold(key: string, response: StoredResponse): Promise<void> {
-    this.guard.run('hold an idempotency key', () => this.holdResponse.run(response.status, JSON.stringify(response.body ?? null), key));
+    this.guard.changes('hold an idempotency key', () => this.holdResponse.run(response.status, JSON.stringify(response.body ?? null), key).changes);
   }
 
   async release(key: string): Promise<void> {
-    this.guard.run('release an idempotency key', () => this.deletePending.run(key));
+    this.guard.changes('release an idempotency key', () => this.releaseNow(key));
+  }
+
+  /** `complete` inside the caller's transaction (the case store's, completing a case); returns the rows changed. */
+  completeNow(key: string, response: StoredResponse): number {
+    return this.storeResponse.run(response.status, JSON.stringify(response.body ?? null), key).changes;
+  }
+
+  /** `release` inside the caller's transaction; returns the rows changed. */
+  releaseNow(key: string): number {
+    return this.deletePending.run(key).changes;
   }
 
   async get(key: string): Promise<IdempotencyRecord | undefined> {

@@ -76,7 +76,6 @@ const SYNC_SLICE = 250;
  * lookup a kick makes is an indexed search (see schema.ts, migration 6).
  */
 export class SqliteRosterStore implements RosterStore {
-  private readonly db: Database.Database;
   private readonly upsertOne: Database.Statement<[Record<string, string | number | null>]>;
   private readonly removeOne: Database.Statement<[string, string]>;
   private readonly removeAll: Database.Statement<[string]>;
@@ -93,12 +92,16 @@ export class SqliteRosterStore implements RosterStore {
   private readonly byPhone: Database.Statement<[string, string]>;
   /** The last sync of each call still running (or failed), so that the next one waits for it. */
   private readonly syncs = new Map<string, Promise<void>>();
+  // Transactions made once: better-sqlite3 builds a wrapper for each db.transaction().
+  private readonly upsertTx: (callId: string, participants: Participant[], syncToken: number | null) => void;
+  private readonly removeTx: (callId: string, participantIds: readonly string[]) => number;
+  private readonly replaceTx: (callId: string, participants: Participant[]) => void;
+  private readonly syncSmallTx: (callId: string, participants: Participant[], token: number) => void;
 
   constructor(
     db: Database.Database,
     private readonly guard: WriteGuard = new WriteGuard(),
   ) {
-    this.db = db;
     // A later notification without a display name, label or phone numbers keeps the known ones. A
     // write outside a sync (no token) keeps the row's sync token, so that a sync running meanwhile
     // does not take the row for one it did not write.
@@ -130,27 +133,39 @@ export class SqliteRosterStore implements RosterStore {
     this.byLabel = db.prepare(ROSTER_READS.byLabel);
     this.byLabelKey = db.prepare(ROSTER_READS.byLabelKey);
     this.byPhone = db.prepare(ROSTER_READS.byPhone);
+    this.upsertTx = db.transaction((callId: string, participants: Participant[], syncToken: number | null) => this.upsertAll(callId, participants, syncToken));
+    this.removeTx = db.transaction((callId: string, participantIds: readonly string[]) => this.removeNow(callId, participantIds));
+    this.replaceTx = db.transaction((callId: string, participants: Participant[]) => {
+      this.removeAll.run(callId);
+      this.upsertAll(callId, participants, null);
+    });
+    this.syncSmallTx = db.transaction((callId: string, participants: Participant[], token: number) => {
+      this.upsertAll(callId, participants, token);
+      this.removeUnsynced.run(callId, token, -1);
+    });
   }
 
   async upsert(callId: string, participants: Participant[]): Promise<void> {
-    this.guard.run('update a roster', () => this.db.transaction(() => this.upsertAll(callId, participants, null))());
+    this.guard.run('update a roster', () => this.upsertTx(callId, participants, null));
   }
 
   async remove(callId: string, participantIds: string[]): Promise<void> {
-    this.guard.run('remove from a roster', () =>
-      this.db.transaction(() => {
-        for (const id of participantIds) this.removeOne.run(callId, id);
-      })(),
-    );
+    // One id is one statement, atomic by itself; several take one transaction.
+    this.guard.changes('remove from a roster', () => (participantIds.length === 1 ? this.removeNow(callId, participantIds) : this.removeTx(callId, participantIds)));
+  }
+
+  /**
+   * Removes participants without a transaction of its own (the caller's, or the one statement's);
+   * returns how many rows went. For the case store, which removes them as a case completes.
+   */
+  removeNow(callId: string, participantIds: readonly string[]): number {
+    let changes = 0;
+    for (const id of participantIds) changes += this.removeOne.run(callId, id).changes;
+    return changes;
   }
 
   async replace(callId: string, participants: Participant[]): Promise<void> {
-    this.guard.run('replace a roster', () =>
-      this.db.transaction(() => {
-        this.removeAll.run(callId);
-        this.upsertAll(callId, participants, null);
-      })(),
-    );
+    this.guard.run('replace a roster', () => this.replaceTx(callId, participants));
   }
 
   sync(callId: string, participants: Participant[]): Promise<void> {
@@ -173,18 +188,13 @@ export class SqliteRosterStore implements RosterStore {
   private async syncNow(callId: string, participants: Participant[]): Promise<void> {
     const token = randomInt(1, 2 ** 47);
     if (participants.length <= SYNC_SLICE) {
-      this.guard.run('sync a roster', () =>
-        this.db.transaction(() => {
-          this.upsertAll(callId, participants, token);
-          this.removeUnsynced.run(callId, token, -1);
-        })(),
-      );
+      this.guard.run('sync a roster', () => this.syncSmallTx(callId, participants, token));
       return;
     }
     for (let i = 0; i < participants.length; i += SYNC_SLICE) {
       if (i > 0) await yieldToEventLoop();
       const slice = participants.slice(i, i + SYNC_SLICE);
-      this.guard.run('sync a roster', () => this.db.transaction(() => this.upsertAll(callId, slice, token))());
+      this.guard.run('sync a roster', () => this.upsertTx(callId, slice, token));
     }
     for (;;) {
       await yieldToEventLoop();

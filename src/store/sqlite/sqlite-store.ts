@@ -42,8 +42,8 @@ export class SqliteStore implements Store {
     this.guard = new WriteGuard(walSync && (() => walSync.wrote()));
     this.bindings = new SqliteBindingStore(db, this.guard);
     this.roster = new SqliteRosterStore(db, this.guard);
-    this.cases = new SqliteCaseStore(db, this.guard);
     this.idempotency = new SqliteIdempotencyStore(db, this.guard);
+    this.cases = new SqliteCaseStore(db, { roster: this.roster, idempotency: this.idempotency }, this.guard);
     this.moderators = new SqliteModeratorStore(db, this.guard);
     this.bans = new SqliteBanStore(db, this.guard);
     this.modlog = new SqliteModLogStore(db, this.guard);

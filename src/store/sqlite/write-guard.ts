@@ -15,10 +15,22 @@ export class WriteGuard {
   constructor(private readonly onWrite?: () => void) {}
 
   run<T>(what: string, write: () => T): T {
+    return this.guarded(what, write, () => true);
+  }
+
+  /**
+   * As `run`, for a write that returns how many rows it changed: one that changed none committed
+   * nothing, so the group commit is not told of it (and has nothing to sync for it).
+   */
+  changes(what: string, write: () => number): number {
+    return this.guarded(what, write, (changed) => changed > 0);
+  }
+
+  private guarded<T>(what: string, write: () => T, wrote: (result: T) => boolean): T {
     try {
       const result = write();
       this.failures.delete(what);
-      this.onWrite?.();
+      if (wrote(result)) this.onWrite?.();
       return result;
     } catch (err) {
       const coded = toStoreError(what, err);

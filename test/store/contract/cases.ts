@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import type { Store } from '../../../src/app/ports/store.js';
-import { freshStore, newCase } from './fixtures.js';
+import { freshStore, ids, newCase, participant } from './fixtures.js';
+
+const T0 = '2026-11-22T10:00:00.000Z';
+const DAY_LATER = '2026-11-23T10:00:00.000Z';
 
 /** The behaviour of every CaseStore. `open` returns a fresh, empty store for each test. */
 export function runCasesContract(name: string, open: () => Promise<Store>): void {
@@ -98,6 +101,60 @@ export function runCasesContract(name: string, open: () => Promise<Store>): void
       await expect(cases().close(987654, { outcome: 'removed' }, '2026-11-22T10:00:03.000Z')).rejects.toMatchObject({
         code: 'STORE_FAILED',
       });
+    });
+
+    it('close with writes also removes the roster rows and keeps the answer under every key', async () => {
+      await store().roster.upsert('call-1', [participant('p1'), participant('p2'), participant('p3')]);
+      for (const key of ['webhook-id:m1', 'idempotency-key:k1', 'webhook-id:other']) await store().idempotency.claim(key, 'h', T0, DAY_LATER);
+      const id = await cases().open(newCase({ callId: 'call-1', participantIds: ['p1', 'p2'] }));
+      const answer = { status: 200, body: { caseId: id, outcome: 'removed' } };
+
+      await cases().close(id, { outcome: 'removed', detail: { requestId: 'graph-1' } }, '2026-11-22T10:00:03.000Z', {
+        rosterRemoved: { callId: 'call-1', participantIds: ['p1', 'p2', 'not-there'] },
+        idempotency: { keys: ['webhook-id:m1', 'idempotency-key:k1'], response: answer },
+      });
+
+      expect(await cases().get(id)).toMatchObject({ status: 'completed', outcome: 'removed', detail: { requestId: 'graph-1' } });
+      expect(ids(await store().roster.list('call-1'))).toEqual(['p3']);
+      expect(await store().idempotency.get('webhook-id:m1')).toMatchObject({ state: 'done', response: answer });
+      expect(await store().idempotency.get('idempotency-key:k1')).toMatchObject({ state: 'done', response: answer });
+      expect(await store().idempotency.get('webhook-id:other')).toMatchObject({ state: 'pending', response: undefined });
+    });
+
+    it('close with keys and no response gives the pending keys up (a retryable answer is never kept); a done key stays', async () => {
+      await store().idempotency.claim('webhook-id:retry', 'h', T0, DAY_LATER);
+      await store().idempotency.claim('webhook-id:done', 'h', T0, DAY_LATER);
+      await store().idempotency.complete('webhook-id:done', { status: 200, body: { caseId: 1 } });
+      const id = await cases().open(newCase());
+
+      await cases().close(id, { outcome: 'upstream_failed' }, '2026-11-22T10:00:03.000Z', { idempotency: { keys: ['webhook-id:retry', 'webhook-id:done'] } });
+
+      expect(await cases().get(id)).toMatchObject({ status: 'completed', outcome: 'upstream_failed' });
+      expect(await store().idempotency.get('webhook-id:retry')).toBeUndefined();
+      expect(await store().idempotency.get('webhook-id:done')).toMatchObject({ state: 'done', response: { status: 200, body: { caseId: 1 } } });
+      expect(await store().idempotency.claim('webhook-id:retry', 'h', T0, DAY_LATER)).toBeUndefined();
+    });
+
+    it('close with writes of a case that is not pending throws STORE_FAILED and writes nothing', async () => {
+      await store().roster.upsert('call-1', [participant('p1')]);
+      await store().idempotency.claim('webhook-id:late', 'h', T0, DAY_LATER);
+      const id = await cases().open(newCase({ callId: 'call-1', participantIds: ['p1'] }));
+      // Completed elsewhere first (reconciliation, another instance).
+      await cases().close(id, { outcome: 'interrupted' }, '2026-11-22T10:00:02.000Z');
+
+      await expect(
+        cases().close(id, { outcome: 'removed' }, '2026-11-22T10:00:03.000Z', {
+          rosterRemoved: { callId: 'call-1', participantIds: ['p1'] },
+          idempotency: { keys: ['webhook-id:late'], response: { status: 200, body: {} } },
+        }),
+      ).rejects.toMatchObject({ code: 'STORE_FAILED' });
+      await expect(
+        cases().close(987654, { outcome: 'upstream_failed' }, '2026-11-22T10:00:03.000Z', { idempotency: { keys: ['webhook-id:late'] } }),
+      ).rejects.toMatchObject({ code: 'STORE_FAILED' });
+
+      expect(await cases().get(id)).toMatchObject({ outcome: 'interrupted' });
+      expect(ids(await store().roster.list('call-1'))).toEqual(['p1']);
+      expect(await store().idempotency.get('webhook-id:late')).toMatchObject({ state: 'pending', response: undefined });
     });
 
     it('open with a result records a completed case in one step', async () => {

@@ -3,7 +3,7 @@ import type { DenialReason, Outcome, TargetSummary } from '../domain/outcome.js'
 import type { CallBinding, ProviderKind, ReplyAddress } from '../domain/participant.js';
 import type { Participant } from '../domain/participant.js';
 import type { MeetingRole } from '../ports/chat-directory.js';
-import type { AuditCase, Ban, Lockdown, NamedModerator, ReasonEdit, RequestSource } from '../ports/store.js';
+import type { AuditCase, Ban, Lockdown, NamedModerator, ReasonEdit, RequestSource, StoredResponse } from '../ports/store.js';
 
 /** A credential the transport verified; what it proves decides the caller's authority (policy.ts). */
 export interface VerifiedCredential {
@@ -53,6 +53,19 @@ export interface RequestBase {
    * webhook answers 202 with it). Not called for a request recorded as a finished case.
    */
   onCaseOpened?(caseId: number): void;
+  /**
+   * The transport's answer to an outcome, kept under `idempotencyKeys` in the transaction that
+   * completes the request's case (`CaseStore.close`), so that the request ends in one write.
+   */
+  keptAnswer?: KeptAnswer;
+}
+
+/** How a transport's answer is kept with a completed case (`RequestBase.keptAnswer`). */
+export interface KeptAnswer {
+  /** The answer to an outcome; `retryable` answers are never kept: the keys are given up instead. */
+  answer(outcome: Outcome): { response: StoredResponse; retryable: boolean };
+  /** Told once the answer to this very outcome is kept (or its keys given up) with the completed case. */
+  kept(outcome: Outcome): void;
 }
 
 /** Whom to act on: a mentioned chat member, a directory user, a phone number (E.164), a label, or a participant id / CallSid. */

@@ -5,7 +5,7 @@ import { BouncerError } from '../../app/domain/errors.js';
 import { normalizeSid } from '../../app/domain/ids.js';
 import type { Outcome } from '../../app/domain/outcome.js';
 import type { Moderation } from '../../app/moderation/moderation.js';
-import type { CallRef, TargetRef, WebhookSecret } from '../../app/moderation/requests.js';
+import type { CallRef, KeptAnswer, TargetRef, WebhookSecret } from '../../app/moderation/requests.js';
 import type { RequestScope } from '../../app/moderation/steps/lookups.js';
 import { NO_CHAT } from '../../app/ports/chat-directory.js';
 import type { Clock, Logger } from '../../app/ports/runtime.js';
@@ -230,6 +230,18 @@ export function moderationActionRoute<B extends ActionFields, Bulk extends Actio
     const caseOpened = new Promise<number>((resolve) => {
       opened = resolve;
     });
+    // The answer is kept under the keys with the completed case, in its transaction; `kept` says
+    // for which outcome, so that it is not written again.
+    let keptFor: Outcome | undefined;
+    const keptAnswer: KeptAnswer = {
+      answer: (outcome) => {
+        const response = action.respond(outcome);
+        return { response, retryable: isRetryableProblem(response) };
+      },
+      kept: (outcome) => {
+        keptFor = outcome;
+      },
+    };
     const part = scope.part({
       requestId: how.requestId,
       idempotencyKeys: how.idempotencyKeys,
@@ -237,9 +249,13 @@ export function moderationActionRoute<B extends ActionFields, Bulk extends Actio
         opened(caseId);
         how.ready?.();
       },
+      keptAnswer,
     });
     const args = action.args(body, toCall(body.call as Record<string, string>, deps.calls));
-    const work = runCommand({ command, args }, { moderation: deps.moderation, scope: part }, deps.commands).then((result) => outcomeResult(result, body, how));
+    const work = runCommand({ command, args }, { moderation: deps.moderation, scope: part }, deps.commands).then((result) => {
+      const answered = outcomeResult(result, body, how);
+      return result.type === 'outcome' && keptFor !== undefined && result.outcome === keptFor ? { ...answered, kept: true } : answered;
+    });
     const early = await answeredOrOpened(work, how.answerBy, caseOpened);
     if ('result' in early) return early.result;
     deps.logger.info({ requestId: how.requestId, caseId: early.caseId, path: action.path }, 'webhook request still running; answered 202');

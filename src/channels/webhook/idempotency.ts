@@ -16,6 +16,11 @@ export interface IdempotentResult {
    * again instead of getting this answer replayed.
    */
   retryable?: boolean;
+  /**
+   * Already written under the keys (kept, or, retryable, given up) by the work itself, with its
+   * completed case (`RequestBase.keptAnswer`): nothing is left to write.
+   */
+  kept?: boolean;
 }
 
 /**
@@ -159,6 +164,7 @@ export async function claimKeys(deps: IdempotencyDeps, keys: readonly string[], 
 
 /** Keeps a final answer under the keys, or, retryable, gives them up. A store that fails gives them up too, and the failure is thrown. */
 export async function keep(store: IdempotencyStore, keys: readonly string[], result: IdempotentResult): Promise<void> {
+  if (result.kept) return;
   if (result.retryable) {
     await releaseAll(store, keys);
     return;

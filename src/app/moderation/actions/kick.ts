@@ -66,12 +66,13 @@ export async function kick(req: KickRequest, scope: RequestScope): Promise<Outco
   return recorder.act(
     callId,
     keys,
-    async (caseId) => {
+    async (caseId, done) => {
       let notice: NoticeStatus | undefined;
       if (token) notice = await noticeBeforeRemoval(deps, req, { provider, binding, matches, keys, user: identified.user }, { caseId, token });
       const results: Array<'removed' | 'already_gone'> = [];
       for (const key of keys) results.push(await provider.removeParticipant(callId, key));
-      if (!byLabelOnly) await deps.store.roster.remove(callId, keys);
+      // The roster rows go with the completed case, in its transaction.
+      if (!byLabelOnly) done.removedFromRoster(callId, keys);
       if (results.includes('removed')) return { kind: 'removed', target: summary, callId, participantIds: keys, ...(notice ? { notice } : {}) };
       return byLabelOnly ? { kind: 'target_not_found', target: summary, callId } : { kind: 'already_gone', target: summary, callId };
     },

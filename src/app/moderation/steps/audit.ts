@@ -1,9 +1,9 @@
 import { isOutage } from '../../domain/errors.js';
 import type { Outcome, StampedAction, TargetSummary } from '../../domain/outcome.js';
 import { unreachable } from '../../domain/unreachable.js';
-import type { CaseResult, ModerationAction, NewCase } from '../../ports/store.js';
+import type { CaseCompletionWrites, CaseResult, ModerationAction, NewCase } from '../../ports/store.js';
 import { now, type ModerationDeps } from '../deps.js';
-import type { CallRef, RequestBase, TargetRef, Unrecorded } from '../requests.js';
+import type { CallRef, KeptAnswer, RequestBase, TargetRef, Unrecorded } from '../requests.js';
 
 type UpstreamFailed = Extract<Unrecorded, { kind: 'upstream_failed' }>;
 
@@ -15,6 +15,8 @@ type UpstreamFailed = Extract<Unrecorded, { kind: 'upstream_failed' }>;
 export class CaseRecorder {
   private readonly base: NewCase;
   private readonly onCaseOpened?: (caseId: number) => void;
+  /** The request's idempotency keys and how its answer is kept under them when its case completes. */
+  private readonly keys?: { keys: readonly string[]; answer: KeptAnswer };
   /** The action on a person other than a removal, or a lockdown's, stamped on every outcome (replies word it). */
   private readonly stamp: { action?: StampedAction };
 
@@ -27,6 +29,7 @@ export class CaseRecorder {
   ) {
     const actor = req.actor;
     this.onCaseOpened = req.onCaseOpened;
+    if (req.keptAnswer && req.idempotencyKeys?.length) this.keys = { keys: req.idempotencyKeys, answer: req.keptAnswer };
     const detail: Record<string, unknown> = {};
     if (req.call) detail.call = req.call;
     if (req.idempotencyKeys?.length) detail.idempotencyKeys = [...req.idempotencyKeys];
@@ -86,11 +89,15 @@ export class CaseRecorder {
    * Opens the case as pending (with `detail` added to it, when given), runs the change (which
    * learns the case's number), and completes the case with what it came to. An outage completes it
    * as `upstream_failed`; a bug leaves it pending (the trace) and is rethrown.
+   *
+   * The completion is one write: with it go the roster rows the change took out
+   * (`done.removedFromRoster`) and the request's answer under its idempotency keys
+   * (`RequestBase.keptAnswer`).
    */
   async act(
     on: string | undefined,
     participantIds: string[],
-    change: (caseId: number) => Promise<Unrecorded>,
+    change: (caseId: number, done: CaseChangeDone) => Promise<Unrecorded>,
     detail?: Record<string, unknown>,
   ): Promise<Outcome> {
     const callId = on ?? this.base.callId;
@@ -100,21 +107,44 @@ export class CaseRecorder {
     // anything changes upstream: a crash, even of the machine, leaves its trace.
     await this.deps.store.durable();
     this.tellOpened(caseId);
+    const writes: CaseCompletionWrites = {};
+    const done: CaseChangeDone = {
+      removedFromRoster: (callId, ids) => {
+        writes.rosterRemoved = { callId, participantIds: ids };
+      },
+    };
     let outcome: Unrecorded;
     try {
-      outcome = await change(caseId);
+      outcome = await change(caseId, done);
     } catch (err) {
       outcome = upstreamFailure(this.deps, err);
     }
     const result: CaseResult = { outcome: outcome.kind, callId, participantIds, detail: { ...this.base.detail, ...detailOf(outcome) } };
+    const final = { ...outcome, caseId, ...this.stamp } as Outcome;
+    const keys = this.keys;
+    if (keys) {
+      const { response, retryable } = keys.answer.answer(final);
+      writes.idempotency = { keys: keys.keys, ...(retryable ? {} : { response }) };
+    }
     try {
-      await this.closeWithRetries(caseId, result);
+      await this.closeWithRetries(caseId, result, writes);
     } catch (err) {
+      // The roster still loses whom the change removed; the answer is left to the transport.
+      if (writes.rosterRemoved) await this.removeFromRoster(writes.rosterRemoved);
       // The change happened: say so, and that its record did not (the case stays pending).
       if (outcome.kind === 'removed') return { ...outcome, caseId, recorded: false };
       throw err;
     }
-    return { ...outcome, caseId, ...this.stamp } as Outcome;
+    keys?.answer.kept(final);
+    return final;
+  }
+
+  private async removeFromRoster(removed: NonNullable<CaseCompletionWrites['rosterRemoved']>): Promise<void> {
+    try {
+      await this.deps.store.roster.remove(removed.callId, [...removed.participantIds]);
+    } catch (err) {
+      this.deps.logger.warn({ err, callId: removed.callId }, 'could not remove from the roster whom a change removed');
+    }
   }
 
   /** Tells the request its case is open; a hook that throws is a bug of its own, logged, never the change's. */
@@ -127,10 +157,11 @@ export class CaseRecorder {
   }
 
   /** Completes a case, trying again a few times: a store that failed once (busy, full) may not the next time. */
-  private async closeWithRetries(caseId: number, result: CaseResult): Promise<void> {
+  private async closeWithRetries(caseId: number, result: CaseResult, writes: CaseCompletionWrites): Promise<void> {
+    const also = writes.rosterRemoved || writes.idempotency ? writes : undefined;
     for (let attempt = 1; ; attempt++) {
       try {
-        await this.deps.store.cases.close(caseId, result, now(this.deps));
+        await this.deps.store.cases.close(caseId, result, now(this.deps), also);
         return;
       } catch (err) {
         this.deps.logger.error({ err, caseId, attempt, outcome: result.outcome }, 'could not complete the case');
@@ -139,6 +170,12 @@ export class CaseRecorder {
       }
     }
   }
+}
+
+/** What a change tells its case of, to be written with the case's completion (`CaseRecorder.act`). */
+export interface CaseChangeDone {
+  /** The change took these participants out of the call: their roster rows go with the completion. */
+  removedFromRoster(callId: string, participantIds: readonly string[]): void;
 }
 
 const CLOSE_ATTEMPTS = 3;

@@ -36,9 +36,9 @@ export class RequestScope {
   /**
    * The scope of one part of a bulk request (one target of `/kick @a @b`, one entry of a bulk
    * webhook): the same actor and chat, so the same lookups, made once for every part; `changes`
-   * are the part's own (its request id, idempotency keys, case hook).
+   * are the part's own (its request id, idempotency keys, case hooks).
    */
-  part(changes: Pick<RequestBase, 'requestId' | 'idempotencyKeys' | 'onCaseOpened'>): RequestScope {
+  part(changes: Pick<RequestBase, 'requestId' | 'idempotencyKeys' | 'onCaseOpened' | 'keptAnswer'>): RequestScope {
     return new RequestScope(this.deps, { ...this.request, ...changes }, this.directory, this.whole ?? this);
   }
 

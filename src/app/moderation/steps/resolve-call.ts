@@ -20,7 +20,9 @@ export async function resolveCall(
 ): Promise<Resolved> {
   let live: CallBinding | undefined;
   if (req.call) {
-    const explicit = await namedCall(deps, req.call);
+    // A webhook naming its chat: the binding the request's lookups read for that chat is the one.
+    const own = req.call.kind === 'conversation' && req.call.conversationId === req.conversationId ? access : undefined;
+    const explicit = await namedCall(deps, req.call, own);
     if ('outcome' in explicit) return explicit;
     live = explicit.binding;
   } else {
@@ -51,11 +53,16 @@ function providerJoinsMeetings(deps: ModerationDeps, kind: ProviderKind): boolea
  * A call named by a webhook: a bound chat, or a provider's call by id or name (its binding, or one
  * made up with no chat when a backend that needs no joining has the call but no chat is bound to it).
  */
-export async function namedCall(deps: ModerationDeps, call: CallRef): Promise<{ binding: CallBinding } | { outcome: Unrecorded }> {
+export async function namedCall(
+  deps: ModerationDeps,
+  call: CallRef,
+  /** The request's lookups, when they are of the chat `call` names: its binding is not read again. */
+  own?: Pick<Access, 'binding'>,
+): Promise<{ binding: CallBinding } | { outcome: Unrecorded }> {
   const { store } = deps;
   switch (call.kind) {
     case 'conversation': {
-      const bound = liveBinding(await store.bindings.get(call.conversationId));
+      const bound = liveBinding(own ? own.binding : await store.bindings.get(call.conversationId));
       return bound ? { binding: bound } : { outcome: { kind: 'not_bound', reason: 'no_binding' } };
     }
     case 'call': {

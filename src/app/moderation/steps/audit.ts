@@ -121,11 +121,8 @@ export class CaseRecorder {
     }
     const result: CaseResult = { outcome: outcome.kind, callId, participantIds, detail: { ...this.base.detail, ...detailOf(outcome) } };
     const final = { ...outcome, caseId, ...this.stamp } as Outcome;
-    const keys = this.keys;
-    if (keys) {
-      const { response, retryable } = keys.answer.answer(final);
-      writes.idempotency = { keys: keys.keys, ...(retryable ? {} : { response }) };
-    }
+    const keys = this.keys && this.answerOf(final, this.keys);
+    if (keys) writes.idempotency = keys.writes;
     try {
       await this.closeWithRetries(caseId, result, writes);
     } catch (err) {
@@ -135,8 +132,19 @@ export class CaseRecorder {
       if (outcome.kind === 'removed') return { ...outcome, caseId, recorded: false };
       throw err;
     }
-    keys?.answer.kept(final);
+    keys?.kept(final);
     return final;
+  }
+
+  /** The request's answer to keep with the case; a hook that throws is a bug of its own, logged: the transport keeps the answer then. */
+  private answerOf(final: Outcome, keys: { keys: readonly string[]; answer: KeptAnswer }) {
+    try {
+      const { response, retryable } = keys.answer.answer(final);
+      return { writes: { keys: keys.keys, ...(retryable ? {} : { response }) }, kept: (outcome: Outcome) => keys.answer.kept(outcome) };
+    } catch (err) {
+      this.deps.logger.error({ err, caseId: final.caseId }, 'the answer hook failed');
+      return undefined;
+    }
   }
 
   private async removeFromRoster(removed: NonNullable<CaseCompletionWrites['rosterRemoved']>): Promise<void> {

@@ -78,6 +78,50 @@ describe('createLogger', () => {
     expect(out.lines[0]).toMatchObject({ component: 'graph', headers: { authorization: '[redacted]' } });
   });
 
+  it('redacts in an error after its serializer, keeping its message and stack', () => {
+    const out = memoryDestination();
+    const err = Object.assign(new Error('upstream said no', { cause: new Error('socket hang up') }), {
+      code: 'UPSTREAM_FAILED',
+      headers: { authorization: 'Bearer secret-token', 'request-id': 'r-1' },
+      token: 'eyJ0eXAi.jwt',
+    });
+    createLogger('info', out).error({ err, path: '/api/moderation/kick' }, 'request failed');
+
+    for (const secret of SECRETS) expect(out.text).not.toContain(secret);
+    expect(out.lines[0]).toMatchObject({
+      path: '/api/moderation/kick',
+      err: { type: 'Error', message: 'upstream said no: socket hang up', code: 'UPSTREAM_FAILED', headers: { authorization: '[redacted]', 'request-id': 'r-1' }, token: '[redacted]' },
+    });
+    expect((out.lines[0]!.err as { stack: string }).stack).toContain('caused by: Error: socket hang up');
+    // The logged error itself is left as it was.
+    expect(err.token).toBe('eyJ0eXAi.jwt');
+  });
+
+  it('redacts in a child logger\'s bindings and in objects interpolated into the message', () => {
+    const out = memoryDestination();
+    const logger = createLogger('info', out);
+    logger.child({ component: 'graph', auth: { token: 'eyJ0eXAi.jwt' } }).child({ password: 'hunter2' }).info({ step: 1 }, 'child');
+    logger.info({ step: 2 }, 'sent %o', { headers: { authorization: 'Bearer secret-token' } });
+
+    for (const secret of SECRETS) expect(out.text).not.toContain(secret);
+    expect(out.lines[0]).toMatchObject({ component: 'graph', auth: { token: '[redacted]' }, password: '[redacted]', step: 1 });
+    expect(out.lines[1]).toMatchObject({ step: 2, msg: 'sent {"headers":{"authorization":"[redacted]"}}' });
+  });
+
+  it('logs an object with nothing to redact as it is, and never changes a logged object', () => {
+    const out = memoryDestination();
+    const plain = { requestId: 'msg_1', caseId: 7, nested: { list: [1, 'two'], deeper: { a: { b: 'c' } } }, at: new Date(0) };
+    const secret = { requestId: 'msg_2', nested: { list: [1, 'two'], token: 'eyJ0eXAi.jwt' } };
+    const before = structuredClone([plain, secret]);
+    const logger = createLogger('info', out);
+    logger.info(plain, 'webhook request');
+    logger.info(secret, 'webhook request');
+
+    expect([plain, secret]).toEqual(before);
+    expect(out.lines[0]).toMatchObject({ ...before[0], at: '1970-01-01T00:00:00.000Z' });
+    expect(out.lines[1]).toMatchObject({ requestId: 'msg_2', nested: { list: [1, 'two'], token: '[redacted]' } });
+  });
+
   it('lists the paths it promises to redact', () => {
     expect(REDACTED_PATHS).toEqual(
       expect.arrayContaining(['authorization', 'headers.authorization', 'req.headers.authorization', '*.*.clientSecret']),

@@ -30,14 +30,26 @@ export function verifyStandardWebhook(req: SignedRequest, secrets: readonly stri
     .filter((sig): sig is string => sig !== undefined)
     .map((sig) => Buffer.from(sig, 'base64'));
   if (offered.length === 0) return undefined;
-  const signed = Buffer.concat([Buffer.from(`${id}.${timestamp}.`, 'utf8'), req.body]);
+  const signedPrefix = `${id}.${timestamp}.`;
   let matched: number | undefined;
-  secrets.forEach((secret, index) => {
-    const expected = createHmac('sha256', Buffer.from(secret.replace(/^whsec_/, ''), 'base64')).update(signed).digest();
+  keysOf(secrets).forEach((key, index) => {
+    const expected = createHmac('sha256', key).update(signedPrefix, 'utf8').update(req.body).digest();
     for (const sig of offered) {
       // Compare every pair (no early exit), each in constant time.
       if (sig.length === expected.length && timingSafeEqual(sig, expected)) matched ??= index;
     }
   });
   return matched;
+}
+
+/** Each secret's key bytes, decoded once per list of secrets (a route keeps its list for its lifetime). */
+const decodedKeys = new WeakMap<readonly string[], readonly Buffer[]>();
+
+function keysOf(secrets: readonly string[]): readonly Buffer[] {
+  let keys = decodedKeys.get(secrets);
+  if (!keys) {
+    keys = secrets.map((secret) => Buffer.from(secret.replace(/^whsec_/, ''), 'base64'));
+    decodedKeys.set(secrets, keys);
+  }
+  return keys;
 }

@@ -57,6 +57,8 @@ const TOKEN_REFRESH_MARGIN_MS = 5 * 60_000;
  */
 export class GraphClient {
   private readonly fetch: HttpFetch;
+  /** Whether `fetch` is keepAliveHttp(), which takes the deadline as `timeoutMs`. */
+  private readonly ownHttp: boolean;
   private readonly retry: RetryScheduler;
   private readonly timeoutMs: number;
   private readonly scope: string;
@@ -65,6 +67,7 @@ export class GraphClient {
 
   constructor(private readonly options: GraphClientOptions) {
     this.fetch = options.fetch ?? keepAliveHttp();
+    this.ownHttp = options.fetch === undefined;
     this.retry =
       options.retry instanceof RetryScheduler ? options.retry : new RetryScheduler('graph', { logger: options.logger, ...options.retry });
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
@@ -117,8 +120,8 @@ export class GraphClient {
           ...(init.body === undefined ? {} : { 'content-type': 'application/json' }),
         },
         body: init.body === undefined ? undefined : JSON.stringify(init.body),
-        // The deadline covers the answer's body too.
-        signal: AbortSignal.timeout(budgetMs),
+        // The deadline covers the answer's body too: a timer in keepAliveHttp(), a signal for `fetch`.
+        ...(this.ownHttp ? { timeoutMs: budgetMs } : { signal: AbortSignal.timeout(budgetMs) }),
       });
       body = await readBody(res);
     } catch (err) {

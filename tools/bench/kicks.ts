@@ -93,13 +93,16 @@ export function interleavedTargets(calls: readonly SeededCall[], perCall: number
   return targets;
 }
 
-/** `count` people of one call, spread over its roster. */
-export function spreadTargets(call: SeededCall, count: number): KickTarget[] {
+/**
+ * `count` people of one call, spread over its roster (every `length / count`-th, from `offset`: a
+ * small offset picks people the same count from offset 0 does not, while the step is above it).
+ */
+export function spreadTargets(call: SeededCall, count: number, offset = 0): KickTarget[] {
   const step = Math.max(1, Math.floor(call.people.length / count));
   return Array.from({ length: Math.min(count, call.people.length) }, (_, i) => ({
     conversationId: call.meeting.chatId,
     callId: call.callId,
-    userId: call.people[(i * step) % call.people.length]!.userId,
+    userId: call.people[(offset + i * step) % call.people.length]!.userId,
   }));
 }
 

@@ -5,14 +5,16 @@ import type { ChatUser } from '../../ports/chat-directory.js';
 import type { RosterStore } from '../../ports/store.js';
 import type { ModerationDeps } from '../deps.js';
 import type { TargetRef } from '../requests.js';
+import { listingsOf } from './roster-listings.js';
 
 /**
- * The participants a target names: from the roster, else (cold or stale) from a list call.
+ * The participants a target names: from the roster, else (cold or stale) from a list call, which
+ * concurrent misses in the call share and which is trusted for `LISTING_FRESH_MS` after it.
  * `verify` asks for a look even where the backend could act on the target unseen (a dry run).
  * The roster is searched by index (`lookUpTarget`), so a kick costs the same in any size of call.
  */
 export async function findParticipants(
-  deps: Pick<ModerationDeps, 'store' | 'phones' | 'logger'>,
+  deps: Pick<ModerationDeps, 'store' | 'phones' | 'logger' | 'clock'>,
   provider: CallProvider,
   callId: string,
   target: TargetRef,
@@ -33,9 +35,10 @@ export async function findParticipants(
       if (found.length > 0) return found;
     }
   }
-  const listed = await provider.listParticipants(callId);
-  await roster.upsert(callId, listed);
-  return listed.filter(participantMatcher(target, user, phones));
+  // A miss lists the call, once per call at a time and not again while that listing is fresh
+  // (roster-listings.ts): within the window the roster as it stands answers (`found`, empty).
+  const listed = await listingsOf(provider, deps.clock).refresh(provider, roster, callId);
+  return listed ? listed.filter(participantMatcher(target, user, phones)) : found;
 }
 
 /**

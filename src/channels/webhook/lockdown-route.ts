@@ -1,16 +1,13 @@
 import { z } from 'zod';
-import { defineCommand, type CommandRegistry } from '../../app/commands/command.js';
+import { defineCommand } from '../../app/commands/command.js';
 import { runCommand } from '../../app/commands/run-command.js';
 import { BouncerError } from '../../app/domain/errors.js';
-import type { Moderation } from '../../app/moderation/moderation.js';
-import type { CallRef, LockdownRequest, WebhookSecret } from '../../app/moderation/requests.js';
+import type { CallRef, LockdownRequest } from '../../app/moderation/requests.js';
 import { CaseRecorder } from '../../app/moderation/steps/audit.js';
 import { NO_CHAT } from '../../app/ports/chat-directory.js';
-import type { Clock, Logger } from '../../app/ports/runtime.js';
-import type { IdempotencyStore } from '../../app/ports/store.js';
 import type { HttpAnswer, HttpInput, RawRoute } from '../../http/route.js';
 import { idempotent, type IdempotencyDeps, type IdempotentResult } from './idempotency.js';
-import { final, isRetryableProblem, parseJson, signedMessage, toCall, validate, webhookActor } from './action-route.js';
+import { final, isRetryableProblem, parseJson, signedMessage, toCall, validate, webhookActor, type ActionRouteDeps } from './action-route.js';
 import { outcomeResponse, problem } from './problems.js';
 import { callRefSchema, type WebhookCallSyntax } from './schemas.js';
 
@@ -45,17 +42,11 @@ export const lockdownResultSchema = z
   })
   .strict();
 
-export interface LockdownRouteDeps {
-  moderation: Moderation;
-  commands: CommandRegistry;
-  idempotency: IdempotencyStore;
-  calls: readonly WebhookCallSyntax[];
-  secrets: readonly WebhookSecret[];
-  clock: Clock;
-  logger: Logger;
-  background: { track(work: Promise<unknown>): void };
-  waitForPendingMs?: number;
-}
+/** What the lockdown route needs: the action routes' dependencies, but the 202 wait and the labels. */
+export type LockdownRouteDeps = Pick<
+  ActionRouteDeps,
+  'moderation' | 'commands' | 'idempotency' | 'calls' | 'secrets' | 'clock' | 'logger' | 'background' | 'waitForPendingMs'
+>;
 
 interface LockdownArgs {
   call: CallRef;

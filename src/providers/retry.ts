@@ -30,6 +30,26 @@ export class UpstreamNoAnswerError extends UpstreamError {
   }
 }
 
+/**
+ * A request that never reached the upstream: its connection could not be opened (refused, the
+ * host's name not resolved, no route). The upstream cannot have acted on it, so it is sent again
+ * as a server error is, idempotent or not; and it makes no later 404 uncertain.
+ */
+export class UpstreamNotSentError extends UpstreamError {
+  constructor(service: string, message: string, cause: unknown) {
+    super(service, message, { retryable: true, cause });
+    this.name = 'UpstreamNotSentError';
+  }
+}
+
+/**
+ * Whether the upstream may have acted on a request that failed this way: it got no answer, or a
+ * server error (5xx). A 404 on a retry after such a failure may be that attempt's doing.
+ */
+export function mayHaveActed(err: unknown): boolean {
+  return err instanceof UpstreamNoAnswerError || (err instanceof UpstreamHttpError && err.status >= 500);
+}
+
 /** How one call is retried. */
 export interface RunOptions {
   /**
@@ -106,9 +126,10 @@ interface Waiter {
  * - A Retry-After pauses the whole upstream, not one request: no attempt starts until it is over.
  * - 429 is retried for as long as `maxThrottledMs` (and the command's deadline) allows; 5xx up to
  *   `maxAttempts`, with exponential backoff and jitter. The last failure is thrown (an
- *   UpstreamError with the vendor's details, retryable). Failures without a status (not sent,
- *   timed out, the connection reset) are not retried, the request may have reached the upstream,
- *   unless the call is idempotent: then they count as server errors.
+ *   UpstreamError with the vendor's details, retryable). A request that got no answer (timed out,
+ *   the connection reset: UpstreamNoAnswerError) is not retried, the upstream may have acted on it,
+ *   unless the call is idempotent: then it counts as a server error. One that was never sent
+ *   (UpstreamNotSentError: connection refused, name not resolved) always counts as one.
  * - Inside a command (src/app/domain/deadline.ts) no wait outlasts the command's deadline: a wait
  *   that would is not started, and the failure is thrown at once (retryable).
  */
@@ -162,7 +183,8 @@ export class RetryScheduler {
         this.release();
       }
       const unanswered = options.idempotent === true && err instanceof UpstreamNoAnswerError;
-      if (!unanswered && (!(err instanceof UpstreamHttpError) || !err.retryable)) throw err;
+      const unsent = err instanceof UpstreamNotSentError;
+      if (!unanswered && !unsent && (!(err instanceof UpstreamHttpError) || !err.retryable)) throw err;
       const failed = err as UpstreamError & { retryAfter?: string };
       const throttled = failed.status === 429;
       if (!throttled && ++serverFailures >= this.maxAttempts) throw err;
@@ -184,8 +206,17 @@ export class RetryScheduler {
         throw err;
       }
       this.options.logger?.warn(
-        { service: this.service, what, status: failed.status, vendorCode: failed.vendorCode, attempt: n, delayMs: delay, ...(unanswered ? { noAnswer: true } : {}) },
-        unanswered ? 'upstream did not answer an idempotent request; sending it again' : 'upstream failed; retrying',
+        {
+          service: this.service,
+          what,
+          status: failed.status,
+          vendorCode: failed.vendorCode,
+          attempt: n,
+          delayMs: delay,
+          // Our own words (no vendor text): what became of the request.
+          ...(unanswered ? { noAnswer: true, error: failed.message } : unsent ? { notSent: true, error: failed.message } : {}),
+        },
+        unanswered ? 'upstream did not answer an idempotent request; sending it again' : unsent ? 'request could not be sent; sending it again' : 'upstream failed; retrying',
       );
       await this.sleep(delay);
       justWaited = true;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { isOutage, UpstreamError } from '../../src/app/domain/errors.js';
-import { retryAfterMs, RetryScheduler, UpstreamHttpError, UpstreamNoAnswerError, type RetryOptions } from '../../src/providers/retry.js';
+import { mayHaveActed, retryAfterMs, RetryScheduler, UpstreamHttpError, UpstreamNoAnswerError, UpstreamNotSentError, type RetryOptions } from '../../src/providers/retry.js';
 import { rejection } from '../support/rejection.js';
 
 const NOW = Date.parse('2026-11-22T10:00:00Z');
@@ -273,5 +273,35 @@ describe('retryAfterMs', () => {
       expect(err).toBeInstanceOf(UpstreamNoAnswerError);
       expect(isOutage(err) && err.retryable).toBe(true);
     });
+  });
+
+  describe('a request that was never sent (connection refused, name not resolved)', () => {
+    const notSent = () => new UpstreamNotSentError('vendor', 'vendor POST could not be sent (ECONNREFUSED)', new Error('connect ECONNREFUSED'));
+
+    it('is sent again, idempotent or not: the upstream cannot have acted on it', async () => {
+      const { retry, waits } = scheduler({ baseDelayMs: 100, random: () => 1 - Number.EPSILON });
+      const { fn, seen } = attempts(notSent());
+
+      await expect(retry.run('announce', fn)).resolves.toBe('ok');
+      expect(seen).toEqual([0, 1]);
+      expect(waits).toEqual([100]);
+    });
+
+    it('counts as a server failure: after maxAttempts the last one is thrown, retryable', async () => {
+      const { retry } = scheduler({ maxAttempts: 2 });
+      const { fn, seen } = attempts(notSent(), notSent(), notSent());
+
+      const err = await rejection(retry.run('announce', fn));
+      expect(seen).toEqual([0, 1]);
+      expect(err).toBeInstanceOf(UpstreamNotSentError);
+    });
+  });
+
+  it('mayHaveActed: a request without an answer or with a 5xx may have been acted on; one never sent, or a 4xx/429, was not', () => {
+    expect(mayHaveActed(new UpstreamNoAnswerError('vendor', 'timed out', undefined))).toBe(true);
+    expect(mayHaveActed(failure(503))).toBe(true);
+    expect(mayHaveActed(new UpstreamNotSentError('vendor', 'refused', undefined))).toBe(false);
+    expect(mayHaveActed(failure(429))).toBe(false);
+    expect(mayHaveActed(failure(404))).toBe(false);
   });
 });

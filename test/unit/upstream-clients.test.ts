@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { TokenCredential } from '@azure/identity';
 import { isOutage } from '../../src/app/domain/errors.js';
 import type { Logger } from '../../src/app/ports/runtime.js';
-import { UpstreamHttpError } from '../../src/providers/retry.js';
+import { UpstreamHttpError, UpstreamNoAnswerError, UpstreamNotSentError } from '../../src/providers/retry.js';
 import { GraphClient } from '../../src/providers/teams/graph-client.js';
 import { TeamsCallProvider } from '../../src/providers/teams/teams-call-provider.js';
 import { TwilioConferenceProvider } from '../../src/providers/twilio/conference-provider.js';
@@ -162,16 +162,16 @@ describe('Twilio client and provider against the sandbox Twilio', () => {
   const accountSid = `AC${'a1'.repeat(16)}`;
   const authToken = 'test-twilio-auth-token';
 
-  async function start(options: { maxAttempts?: number } = {}) {
+  async function start(options: { maxAttempts?: number; timeoutMs?: number } = {}) {
     const fake = await SandboxTwilio.start({ accountSid, authToken });
     servers.push(fake);
     const conference = fake.addConference({ friendlyName: 'Standup' });
     const mallory = fake.addParticipant(conference.sid, { from: '+15555550100', label: 'Mallory' });
     const { waits, retry } = recordedWaits();
     const provider = new TwilioConferenceProvider({
-      client: createTwilioClient({ accountSid, authToken, baseUrl: fake.url }),
+      client: createTwilioClient({ accountSid, authToken, baseUrl: fake.url, timeoutMs: options.timeoutMs }),
       logger: quiet,
-      retry: { ...retry, ...options },
+      retry: { ...retry, maxAttempts: options.maxAttempts },
     });
     const removals = () => fake.requests.filter((r) => r.method === 'DELETE');
     return { fake, conference, mallory, provider, waits, removals };
@@ -223,6 +223,41 @@ describe('Twilio client and provider against the sandbox Twilio', () => {
     expect(fake.requests).toHaveLength(1);
     expect(waits).toEqual([]);
     expect(err).toMatchObject({ service: 'twilio', status: 401, retryable: false });
+  });
+
+  it('a request that timed out or whose connection was reset got no answer (Twilio may have acted); a DELETE is sent again, a list is not', async () => {
+    const { fake, conference, mallory, provider, waits } = await start({ timeoutMs: 200 });
+    fake.hang.push({ method: 'GET', path: /\/Conferences\.json$/, times: 1 });
+    fake.dropAnswer.push({ method: 'GET', path: /\/Conferences\.json$/, times: 1 });
+    const timedOut = await rejection(provider.findCall('Standup'));
+    expect(timedOut).toBeInstanceOf(UpstreamNoAnswerError);
+    expect(timedOut).toMatchObject({ service: 'twilio', retryable: true, message: expect.stringContaining('timed out after 200 ms') });
+    const reset = await rejection(provider.findCall('Standup'));
+    expect(reset).toBeInstanceOf(UpstreamNoAnswerError);
+    expect(reset).toMatchObject({ message: expect.stringContaining('got no answer (ECONNRESET)') });
+    expect(fake.requests.filter((r) => r.method === 'GET')).toHaveLength(2);
+
+    fake.dropAnswer.push({ method: 'DELETE', path: /\/Participants\//, times: 1 });
+    await expect(provider.removeParticipant(conference.sid, mallory.callSid)).resolves.toBe('removed');
+    expect(fake.requests.filter((r) => r.method === 'DELETE')).toHaveLength(2);
+    expect(fake.kicked).toHaveLength(1);
+    expect(waits).toEqual([375]); // one backoff, before the DELETE was sent again (random 0.5 here)
+  });
+
+  it('a request whose connection was refused was never sent: it is sent again even when not idempotent', async () => {
+    const closed = await listen(() => undefined);
+    await closed.close();
+    const { waits, retry } = recordedWaits();
+    const provider = new TwilioConferenceProvider({
+      client: createTwilioClient({ accountSid, authToken, baseUrl: closed.url }),
+      logger: quiet,
+      retry: { ...retry, maxAttempts: 3 },
+    });
+
+    const err = await rejection(provider.findCall('Standup'));
+    expect(err).toBeInstanceOf(UpstreamNotSentError);
+    expect(err).toMatchObject({ service: 'twilio', retryable: true, message: expect.stringContaining('could not be sent (ECONNREFUSED)') });
+    expect(waits).toHaveLength(2);
   });
 
   it('gives every request a deadline', async () => {

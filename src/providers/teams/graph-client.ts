@@ -2,7 +2,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { awaitWithin, callBudgetMs, outOfTime } from '../../app/domain/deadline.js';
 import { UpstreamError, type UpstreamHint } from '../../app/domain/errors.js';
 import type { Logger } from '../../app/ports/runtime.js';
-import { RetryScheduler, UpstreamHttpError, UpstreamNoAnswerError, type RetryOptions } from '../retry.js';
+import { mayHaveActed, RetryScheduler, UpstreamHttpError, UpstreamNoAnswerError, type RetryOptions } from '../retry.js';
 import { keepAliveHttp, type HttpFetch, type HttpFetchResponse } from '../../http/outbound-http.js';
 
 export interface GraphClientOptions {
@@ -96,7 +96,7 @@ export class GraphClient {
           return uncertain ? { ...res, afterUncertainAttempt: true } : res;
         } catch (err) {
           // Graph may have acted on an attempt that got no answer, or a server error.
-          if (err instanceof UpstreamNoAnswerError || (err instanceof UpstreamHttpError && err.status >= 500)) uncertain = true;
+          if (mayHaveActed(err)) uncertain = true;
           throw err;
         }
       },

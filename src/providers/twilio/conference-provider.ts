@@ -4,7 +4,7 @@ import { isConferenceSid, isE164, labelProblem, normalizeSid } from '../../app/d
 import type { Participant } from '../../app/domain/participant.js';
 import type { CallLookup, CallProvider, NoticeRef, ProviderCapabilities } from '../../app/ports/call-provider.js';
 import type { Logger } from '../../app/ports/runtime.js';
-import { RetryScheduler, UpstreamHttpError, type RetryOptions } from '../retry.js';
+import { mayHaveActed, RetryScheduler, UpstreamHttpError, type RetryOptions } from '../retry.js';
 import { announceUrl, type Announcements } from './announcements.js';
 import type { ConferenceChats } from './config.js';
 import type { TwilioClient } from './twilio-client.js';
@@ -149,26 +149,37 @@ export class TwilioConferenceProvider implements CallProvider {
    * `DELETE …/Participants/{CallSid or label}.json`. The SDK puts the value in the path as it is,
    * so labels are percent-encoded here; a label with `/` cannot be addressed (callers check
    * labelProblem first: it is a bug to get here with one).
+   *
+   * The DELETE is idempotent: one that timed out or lost its connection is sent again (within the
+   * command's deadline), and a 404 (20404) on a retry after such an attempt, or after a 5xx, is
+   * taken as that attempt's removal, as Graph's removal does.
    */
   async removeParticipant(conferenceSid: string, callSidOrLabel: string): Promise<'removed' | 'already_gone'> {
     if (labelProblem(callSidOrLabel) === 'slash') {
       throw new BouncerError('INVALID_ARGUMENT', 'a participant label cannot contain "/"');
     }
     const key = encodeURIComponent(callSidOrLabel);
-    const removed = await this.call('remove participant', () => this.client.conferences(conferenceSid).participants(key).remove(), {
-      notFound: false,
+    const res = await this.call('remove participant', () => this.client.conferences(conferenceSid).participants(key).remove(), {
+      notFound: 'already_gone' as const,
+      notFoundAfterUncertain: 'removed' as const,
+      idempotent: true,
     });
-    return removed === false ? 'already_gone' : 'removed';
+    return res === 'already_gone' ? 'already_gone' : 'removed';
   }
 
-  /** `POST …/Participants/{CallSid or label}.json` with `Muted=true`: nobody hears them until unmuted. */
+  /**
+   * `POST …/Participants/{CallSid or label}.json` with `Muted=true`: nobody hears them until unmuted.
+   * Setting `Muted` means the same however often it is sent, so one that got no answer is sent again.
+   */
   async muteParticipant(conferenceSid: string, callSidOrLabel: string): Promise<'muted' | 'already_gone'> {
-    return (await this.updateParticipant('mute participant', conferenceSid, callSidOrLabel, { muted: true })) ? 'muted' : 'already_gone';
+    return (await this.updateParticipant('mute participant', conferenceSid, callSidOrLabel, { muted: true }, { idempotent: true })) ? 'muted' : 'already_gone';
   }
 
-  /** `POST …/Participants/{CallSid or label}.json` with `Muted=false`. */
+  /** `POST …/Participants/{CallSid or label}.json` with `Muted=false` (sent again as a mute is). */
   async unmuteParticipant(conferenceSid: string, callSidOrLabel: string): Promise<'unmuted' | 'already_gone'> {
-    return (await this.updateParticipant('unmute participant', conferenceSid, callSidOrLabel, { muted: false })) ? 'unmuted' : 'already_gone';
+    return (await this.updateParticipant('unmute participant', conferenceSid, callSidOrLabel, { muted: false }, { idempotent: true }))
+      ? 'unmuted'
+      : 'already_gone';
   }
 
   /**
@@ -195,31 +206,61 @@ export class TwilioConferenceProvider implements CallProvider {
     }
   }
 
-  /** Updates a participant (https://www.twilio.com/docs/voice/api/conference-participant-resource#update-a-participant-resource); false when Twilio no longer knows it. */
+  /**
+   * Updates a participant (https://www.twilio.com/docs/voice/api/conference-participant-resource#update-a-participant-resource); false when Twilio no longer knows it.
+   * `idempotent` only for an update that means the same however often it is sent (`Muted`), never
+   * for an announcement, which Twilio would play again.
+   */
   private async updateParticipant(
     what: string,
     conferenceSid: string,
     callSidOrLabel: string,
     update: { muted?: boolean; announceUrl?: string; announceMethod?: 'GET' | 'POST' },
+    options: { idempotent?: boolean } = {},
   ): Promise<boolean> {
     if (labelProblem(callSidOrLabel) === 'slash') {
       throw new BouncerError('INVALID_ARGUMENT', 'a participant label cannot contain "/"');
     }
     const key = encodeURIComponent(callSidOrLabel);
-    const updated = await this.call(what, () => this.client.conferences(conferenceSid).participants(key).update(update), { notFound: false });
+    const updated = await this.call(what, () => this.client.conferences(conferenceSid).participants(key).update(update), {
+      notFound: false,
+      idempotent: options.idempotent,
+    });
     return updated !== false;
   }
 
   /**
-   * Runs one SDK call through the shared retry policy (429 and 5xx, honouring Retry-After). 404 /
-   * 20404 is answered with `notFound` when given; every other failure is an UpstreamError with
-   * Twilio's status, code, more-info link and request id.
+   * Runs one SDK call through the shared retry policy (429 and 5xx, honouring Retry-After; with
+   * `idempotent`, a request that got no answer too). 404 / 20404 is answered with `notFound` when
+   * given, or with `notFoundAfterUncertain` when an earlier attempt may have acted (it got no answer,
+   * or a 5xx): then the 404 is most likely that attempt's doing. Every other failure is an
+   * UpstreamError with Twilio's status, code, more-info link and request id.
    */
-  private async call<T, N = never>(what: string, fn: () => Promise<T>, opts?: { notFound: N }): Promise<T | N> {
+  private async call<T, N = never>(
+    what: string,
+    fn: () => Promise<T>,
+    opts?: { notFound: N; notFoundAfterUncertain?: N; idempotent?: boolean },
+  ): Promise<T | N> {
+    let uncertain = false;
     try {
-      return await this.retry.run(`Twilio ${what}`, fn);
+      return await this.retry.run(
+        `Twilio ${what}`,
+        async () => {
+          try {
+            return await fn();
+          } catch (err) {
+            if (mayHaveActed(err)) uncertain = true;
+            throw err;
+          }
+        },
+        { idempotent: opts?.idempotent },
+      );
     } catch (err) {
-      if (opts && err instanceof UpstreamHttpError && (err.status === 404 || err.vendorCode === '20404')) return opts.notFound;
+      if (opts && err instanceof UpstreamHttpError && (err.status === 404 || err.vendorCode === '20404')) {
+        if (!uncertain || opts.notFoundAfterUncertain === undefined) return opts.notFound;
+        this.options.logger.info({ what }, 'Twilio no longer knew the participant when the request was sent again: the attempt that got no answer (or a server error) most likely acted');
+        return opts.notFoundAfterUncertain;
+      }
       if (err instanceof UpstreamError) throw err;
       // The SDK's own failures (e.g. a page it cannot read): not an answer we can use.
       throw new UpstreamError('twilio', `Twilio ${what} failed`, { code: 'UPSTREAM_INVALID_RESPONSE', cause: err });

@@ -3,8 +3,7 @@ import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type ResponseModule from 'twilio/lib/http/response.js';
 import { z } from 'zod';
 import { callBudgetMs, outOfTime } from '../../app/domain/deadline.js';
-import { UpstreamError } from '../../app/domain/errors.js';
-import { UpstreamHttpError } from '../retry.js';
+import { UpstreamHttpError, UpstreamNoAnswerError, UpstreamNotSentError } from '../retry.js';
 
 type RequestOptions<T> = RequestClient.RequestOptions<T>;
 type TwilioResponse<T> = ResponseModule.default<T>;
@@ -35,8 +34,9 @@ const twilioErrorBody = z
  * (the SDK always builds https://api.twilio.com URLs), gives every request a deadline, and turns a
  * failure answer into an UpstreamHttpError that carries the status, Twilio's `code` and `more_info`
  * and `Retry-After` (the SDK's own RestException drops the headers), so that the
- * shared retry policy can read them. A request that cannot be sent or times out is a retryable
- * UpstreamError.
+ * shared retry policy can read them. A request that got no answer (it timed out, or its connection
+ * was reset or closed: Twilio may have acted on it) is an UpstreamNoAnswerError; one whose connection
+ * could not even be opened (refused, the host's name not resolved, no route) an UpstreamNotSentError.
  */
 export class TwilioRequestClient extends twilio.RequestClient {
   constructor(
@@ -59,13 +59,7 @@ export class TwilioRequestClient extends twilio.RequestClient {
     try {
       res = await super.request<TData>(opts);
     } catch (err) {
-      // Axios' error holds the request configuration, credentials included: keep only what it says.
-      const e = err as { code?: unknown; message?: unknown };
-      const timedOut = e?.code === 'ECONNABORTED' || e?.code === 'ETIMEDOUT';
-      throw new UpstreamError('twilio', `${what} ${timedOut ? 'timed out' : 'could not be sent'}`, {
-        retryable: true,
-        cause: { code: typeof e?.code === 'string' ? e.code : undefined, message: typeof e?.message === 'string' ? e.message : undefined },
-      });
+      throw noAnswerError(what, budgetMs, err);
     }
     if (res.statusCode >= 200 && res.statusCode < 300) return res;
     const body = twilioErrorBody.safeParse(typeof res.body === 'string' ? parseJson(res.body) : res.body);
@@ -79,6 +73,29 @@ export class TwilioRequestClient extends twilio.RequestClient {
       retryAfter: header(res.headers, 'retry-after'),
     });
   }
+}
+
+/**
+ * Error codes of a connection that was never opened (Node's, which axios passes on): the request
+ * did not leave this machine, so Twilio cannot have acted on it.
+ */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+/** Axios' codes for a request that outlived its timeout (ETIMEDOUT with `clarifyTimeoutError`). */
+const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT']);
+
+/**
+ * What a request that got no answer from the SDK's HTTP client (axios) came to. Anything not known
+ * to have stayed here (a timeout, a reset or closed connection, an unknown failure) may have reached
+ * Twilio. Axios' error holds the request configuration, credentials included: only its code and
+ * message are kept.
+ */
+function noAnswerError(what: string, budgetMs: number, err: unknown): UpstreamNoAnswerError | UpstreamNotSentError {
+  const e = err as { code?: unknown; message?: unknown } | undefined;
+  const code = typeof e?.code === 'string' ? e.code : undefined;
+  const cause = { code, message: typeof e?.message === 'string' ? e.message : undefined };
+  if (code !== undefined && NOT_SENT_CODES.has(code)) return new UpstreamNotSentError('twilio', `${what} could not be sent (${code})`, cause);
+  const timedOut = code !== undefined && TIMEOUT_CODES.has(code);
+  return new UpstreamNoAnswerError('twilio', `${what} ${timedOut ? `timed out after ${budgetMs} ms` : `got no answer${code ? ` (${code})` : ''}`}`, cause);
 }
 
 /** Builds the SDK client: an API key when configured (preferred), else the account's auth token. */

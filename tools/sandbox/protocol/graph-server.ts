@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
-import { json, listen, OutboundClient, type LocalServer } from './http-util.js';
+import { json, listen, OutboundClient, takeFault, type LocalServer, type SandboxFault } from './http-util.js';
+
+export type { SandboxFault } from './http-util.js';
 import type { JwtIssuer } from './jwt-issuer.js';
 import type { RequestContract } from './contract.js';
 import type { TokenServer } from './token-server.js';
@@ -638,19 +640,6 @@ export class SandboxGraph {
 }
 
 /** Requests a fault applies to: a method and a path; `times` of them (then the entry is spent), or every one. */
-export interface SandboxFault {
-  method: string;
-  path: RegExp;
-  times?: number;
-}
-
-/** The first fault that applies to this request, counting it against its `times`. */
-function takeFault<F extends SandboxFault>(faults: F[], method: string | undefined, path: string): F | undefined {
-  const fault = faults.find((f) => f.method === method && f.path.test(path) && (f.times === undefined || f.times > 0));
-  if (fault?.times !== undefined) fault.times--;
-  return fault;
-}
-
 /** The options of an onlineMeeting that a lockdown changes, as Graph names them. */
 export interface MeetingOptions {
   lobbyBypassSettings: { scope: string; isDialInBypassEnabled: boolean | null };

@@ -92,3 +92,17 @@ export function json(res: ServerResponse, status: number, body: unknown, headers
   res.writeHead(status, { ...(text ? { 'content-type': 'application/json' } : {}), ...headers });
   res.end(text);
 }
+
+/** A fault a protocol server injects: requests of `method` whose path matches, `times` of them (all while listed, when absent). */
+export interface SandboxFault {
+  method: string;
+  path: RegExp;
+  times?: number;
+}
+
+/** The first fault that applies to this request, counting it against its `times`. */
+export function takeFault<F extends SandboxFault>(faults: F[], method: string | undefined, path: string): F | undefined {
+  const fault = faults.find((f) => f.method === method && f.path.test(path) && (f.times === undefined || f.times > 0));
+  if (fault?.times !== undefined) fault.times--;
+  return fault;
+}

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { ServerResponse } from 'node:http';
 import twilio from 'twilio';
-import { json, listen, type LocalServer } from './http-util.js';
+import { json, listen, takeFault, type LocalServer, type SandboxFault } from './http-util.js';
 import type { RequestContract } from './contract.js';
 
 const API_VERSION = '2010-04-01';
@@ -139,6 +139,13 @@ export class SandboxTwilio {
   readonly kicked: KickedParticipant[] = [];
   /** Announcements fetched from participants' AnnounceUrls, in the order they came back. */
   readonly announcements: SentAnnouncement[] = [];
+  /**
+   * Requests matching one of these are taken and never answered (with `handle`, Twilio acts on them
+   * first: a DELETE removes the person); `times` of them, or all while the entry is here.
+   */
+  readonly hang: Array<SandboxFault & { handle?: boolean }> = [];
+  /** Requests matching one of these are acted on, then their connection is closed with no answer. */
+  readonly dropAnswer: SandboxFault[] = [];
   private readonly inFlight = new Set<Promise<void>>();
   private seq = 0;
   private callbackSeq = 0;
@@ -161,7 +168,20 @@ export class SandboxTwilio {
       if (me.opts.contract) {
         me.violations.push(...me.opts.contract.check({ method, path, headers: req.headers, body: req.body ? form : undefined }));
       }
-      send(res, me.handle(method, path, query, authorizedAs, form));
+      // Faults apply to authenticated requests only, as Twilio would have had to read them first.
+      // A Twilio that takes the request and never answers (until the server closes); with `handle`,
+      // after acting on it.
+      const hung = authorizedAs ? takeFault(me.hang, method, path) : undefined;
+      if (hung && !hung.handle) return;
+      // A connection closed before the answer, after Twilio acted on the request.
+      const dropped = authorizedAs ? takeFault(me.dropAnswer, method, path) : undefined;
+      const reply = me.handle(method, path, query, authorizedAs, form);
+      if (hung) return;
+      if (dropped) {
+        req.socket.destroy();
+        return;
+      }
+      send(res, reply);
     });
     ref.self = new SandboxTwilio(server, opts);
     return ref.self;

@@ -12,6 +12,7 @@ import { ModLogFeed } from './app/moderation/modlog-feed.js';
 import { LockdownEnforcer } from './app/moderation/enforce-lockdown.js';
 import { Moderation } from './app/moderation/moderation.js';
 import { RemovalNotices } from './app/moderation/removal-notices.js';
+import { CALL_STATE_PRUNE_EVERY_MS, pruneCallStates } from './app/moderation/steps/call-state-retention.js';
 import { reconcilePendingCases } from './app/moderation/steps/reconcile.js';
 import type { CallAdmission } from './app/ports/call-admission.js';
 import type { Clock } from './app/ports/runtime.js';
@@ -132,8 +133,24 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
   // Only cases older than any request can still be running: another instance on the same database
   // may be working on a younger one. Every upstream call and wait of a command fits in its deadline.
   const reconcileAfterMs = config.commandDeadlineMs + RECONCILE_MARGIN_MS;
-  reconcile(new Date(clock.now().getTime() - reconcileAfterMs));
-  const reconciler = setInterval(() => reconcile(new Date(clock.now().getTime() - reconcileAfterMs)), options.reconcileEveryMs ?? RECONCILE_EVERY_MS);
+  // On the same round, at most hourly: the states of ended or long-idle calls are forgotten
+  // (call-state-retention.ts), so that call_states does not grow for as long as Bouncer runs.
+  let prunedAt: number | undefined;
+  let pruning: Promise<void> | undefined;
+  const pruneStates = () => {
+    const at = clock.now().getTime();
+    if (pruning || (prunedAt !== undefined && at - prunedAt < CALL_STATE_PRUNE_EVERY_MS)) return;
+    pruning = pruneCallStates(moderation.deps)
+      .then(() => void (prunedAt = at))
+      .catch((err: unknown) => logger.warn({ err }, 'could not prune call states'))
+      .finally(() => void (pruning = undefined));
+  };
+  const upkeep = () => {
+    reconcile(new Date(clock.now().getTime() - reconcileAfterMs));
+    pruneStates();
+  };
+  upkeep();
+  const reconciler = setInterval(upkeep, options.reconcileEveryMs ?? RECONCILE_EVERY_MS);
   reconciler.unref();
 
   const teams = createTeamsChannel({
@@ -267,6 +284,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     await modlog.stop();
     // The webhook kicks not told yet are told now, while the store is open.
     await removalNotices.flush();
+    await pruning;
     await store.close();
   };
   return {

@@ -4,6 +4,7 @@ import path from 'node:path';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MIGRATIONS } from '../../src/store/sqlite/schema.js';
+import { PRUNE_CALL_STATES } from '../../src/store/sqlite/bindings.js';
 import { SqliteStore } from '../../src/store/sqlite/sqlite-store.js';
 import { binding } from './contract/index.js';
 
@@ -20,6 +21,8 @@ const BEFORE_CALL_STATES = 9;
 
 /** The schema version before lockdowns. */
 const BEFORE_LOCKDOWNS = 10;
+/** The schema version before call states were indexed by when they were last updated (for pruning). */
+const BEFORE_CALL_STATE_PRUNING = 11;
 
 /** Creates a database at schema version `version`, as an older Bouncer left it. */
 function databaseAt(file: string, version: number): Database.Database {
@@ -254,10 +257,6 @@ describe('migration 11: lockdowns', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it('is the last migration', () => {
-    expect(MIGRATIONS).toHaveLength(BEFORE_LOCKDOWNS + 1);
-  });
-
   it('applies to a database an older Bouncer kept: a lockdown can be stored and ended', async () => {
     databaseAt(file, BEFORE_LOCKDOWNS).close();
     const store = SqliteStore.open(file);
@@ -269,7 +268,45 @@ describe('migration 11: lockdowns', () => {
       await store.close();
     }
     const inspect = new Database(file, { readonly: true });
-    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_LOCKDOWNS + 1);
+    expect(inspect.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
+    inspect.close();
+  });
+});
+
+describe('migration 12: call states by when they were last updated', () => {
+  let dir: string;
+  let file: string;
+  beforeEach(() => {
+    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
+    file = path.join(dir, 'bouncer.sqlite');
+  });
+  afterEach(() => {
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('is the last migration', () => {
+    expect(MIGRATIONS).toHaveLength(BEFORE_CALL_STATE_PRUNING + 1);
+  });
+
+  it("applies to a database an older Bouncer kept: its call states are pruned, through the index", async () => {
+    const old = databaseAt(file, BEFORE_CALL_STATE_PRUNING);
+    const insert = old.prepare('INSERT INTO call_states (call_id, state, updated_at) VALUES (?, ?, ?)');
+    insert.run('ended', 'terminated', '2026-11-01T10:00:00.000Z');
+    insert.run('live', 'established', '2026-11-22T10:00:00.000Z');
+    old.close();
+    const store = SqliteStore.open(file);
+    try {
+      expect(await store.bindings.pruneCallStates('2026-11-21T10:00:00.000Z', '2026-11-15T10:00:00.000Z')).toBe(1);
+    } finally {
+      await store.close();
+    }
+    const inspect = new Database(file, { readonly: true });
+    expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_CALL_STATE_PRUNING + 1);
+    expect(inspect.prepare('SELECT call_id FROM call_states').all()).toEqual([{ call_id: 'live' }]);
+    const plan = inspect.prepare(`EXPLAIN QUERY PLAN ${PRUNE_CALL_STATES}`).all({ upper: 'a', ended: 'a', idle: 'a', limit: 500 }) as Array<{ detail: string }>;
+    const steps = plan.map((p) => p.detail).join('\n');
+    expect(steps).toMatch(/SEARCH c USING INDEX call_states_updated \(updated_at<\?\)/);
+    expect(steps).toMatch(/SEARCH b USING INDEX bindings_call_id \(call_id=\?\)/);
     inspect.close();
   });
 });

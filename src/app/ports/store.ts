@@ -50,6 +50,15 @@ export interface BindingStore {
    * undefined if none. A terminated call's roster is dropped in the same transaction.
    */
   setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined>;
+  /**
+   * Forgets the call states recorded by `setCallState` (and by `establishing` saves) that nothing
+   * will ask for again: those of ended calls (`terminated`) last updated before `endedBefore`, and
+   * any last updated before `idleBefore`; never the state of a call a live (not terminated) binding
+   * holds. A state is only read when an `establishing` binding of its call is saved, seconds after
+   * the call's notification. Deletes in batches (other work runs between them) and returns how many
+   * it deleted.
+   */
+  pruneCallStates(endedBefore: string, idleBefore: string): Promise<number>;
 }
 
 /**

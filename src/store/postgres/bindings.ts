@@ -55,6 +55,7 @@ export class PostgresBindingStore implements BindingStore {
     lockCallState: string;
     boundState: string;
     dropRoster: string;
+    pruneStates: string;
   };
 
   constructor(private readonly db: Database) {
@@ -94,6 +95,13 @@ export class PostgresBindingStore implements BindingStore {
          ON CONFLICT (call_id) DO UPDATE SET state = c.state RETURNING state`,
       boundState: `SELECT state FROM ${bindings} WHERE conversation_id = $1 AND call_id = $2`,
       dropRoster: `DELETE FROM ${roster} WHERE call_id = $1`,
+      // A range of the updated_at index (migration 8), skipping the calls a live binding holds and
+      // the rows a notification or a save holds now (SKIP LOCKED: they are being touched, so kept).
+      pruneStates: `DELETE FROM ${callStates} WHERE call_id IN (
+           SELECT c.call_id FROM ${callStates} c
+           WHERE c.updated_at < $1 AND (c.updated_at < $3 OR (c.state = 'terminated' AND c.updated_at < $2))
+             AND NOT EXISTS (SELECT 1 FROM ${bindings} b WHERE b.call_id = c.call_id AND b.state <> 'terminated')
+           LIMIT $4 FOR UPDATE OF c SKIP LOCKED)`,
     };
   }
 
@@ -166,6 +174,19 @@ export class PostgresBindingStore implements BindingStore {
       return latest;
     });
   }
+
+  async pruneCallStates(endedBefore: string, idleBefore: string): Promise<number> {
+    const upper = endedBefore > idleBefore ? endedBefore : idleBefore;
+    let pruned = 0;
+    for (;;) {
+      const { rowCount } = await this.db.write('prune call states', this.sql.pruneStates, [upper, endedBefore, idleBefore, PRUNE_BATCH]);
+      pruned += rowCount ?? 0;
+      if ((rowCount ?? 0) < PRUNE_BATCH) return pruned;
+    }
+  }
 }
+
+/** Call states deleted per statement by pruneCallStates (each statement a short transaction). */
+const PRUNE_BATCH = 500;
 
 const stateOf = (row: { state: unknown } | undefined): CallState | undefined => (row === undefined ? undefined : parseRow(callState, row.state, 'call state'));

@@ -207,4 +207,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (provider, call_key)
   );
   `,
+  // 8: the call states pruneCallStates forgets are found by when they were last updated (SQLite's migration 12).
+  `
+  CREATE INDEX call_states_updated ON call_states (updated_at);
+  `,
 ];

@@ -41,6 +41,16 @@ const bindingRow = z
     }),
   );
 
+/**
+ * pruneCallStates' statement, one batch: a range of the updated_at index (migration 12), skipping
+ * the calls a live binding holds (the bindings' call_id index). Exported for the query-plan test.
+ */
+export const PRUNE_CALL_STATES = `DELETE FROM call_states WHERE call_id IN (
+  SELECT c.call_id FROM call_states c
+  WHERE c.updated_at < @upper AND (c.updated_at < @idle OR (c.state = 'terminated' AND c.updated_at < @ended))
+    AND NOT EXISTS (SELECT 1 FROM bindings b WHERE b.call_id = c.call_id AND b.state <> 'terminated')
+  LIMIT @limit)`;
+
 const toBinding = (row: unknown): CallBinding | undefined => (row === undefined ? undefined : parseRow(bindingRow, row, 'bindings'));
 
 /** Which call each chat is bound to: the `bindings` table. */
@@ -56,6 +66,7 @@ export class SqliteBindingStore implements BindingStore {
   private readonly knownCallState: Database.Statement<[string]>;
   private readonly boundState: Database.Statement<[string, string]>;
   private readonly dropRoster: Database.Statement<[string]>;
+  private readonly pruneStates: Database.Statement<[{ upper: string; ended: string; idle: string; limit: number }]>;
   // Transactions made once: better-sqlite3 builds a wrapper for each db.transaction().
   private readonly saveTx: (b: CallBinding) => void;
   private readonly setCallStateTx: (callId: string, state: CallState, at: string) => CallBinding | undefined;
@@ -87,6 +98,7 @@ export class SqliteBindingStore implements BindingStore {
     this.knownCallState = db.prepare('SELECT state FROM call_states WHERE call_id = ?');
     this.boundState = db.prepare('SELECT state FROM bindings WHERE conversation_id = ? AND call_id = ?');
     this.dropRoster = db.prepare('DELETE FROM roster WHERE call_id = ?');
+    this.pruneStates = db.prepare(PRUNE_CALL_STATES);
     this.saveTx = db.transaction((b: CallBinding) => {
       this.upsert.run({
         conversationId: b.conversationId,
@@ -152,6 +164,21 @@ export class SqliteBindingStore implements BindingStore {
   async setCallState(callId: string, state: CallState, at: string): Promise<CallBinding | undefined> {
     return this.guard.run('set a call state', () => this.setCallStateTx(callId, state, at));
   }
+
+  async pruneCallStates(endedBefore: string, idleBefore: string): Promise<number> {
+    const bounds = { upper: endedBefore > idleBefore ? endedBefore : idleBefore, ended: endedBefore, idle: idleBefore, limit: PRUNE_BATCH };
+    let pruned = 0;
+    for (;;) {
+      const changed = this.guard.changes('prune call states', () => this.pruneStates.run(bounds).changes);
+      pruned += changed;
+      if (changed < PRUNE_BATCH) return pruned;
+      // Each batch holds the write lock (and this process) briefly; others write between them.
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
 }
+
+/** Call states deleted per statement by pruneCallStates. */
+const PRUNE_BATCH = 500;
 
 const stateOf = (row: { state: unknown } | undefined): CallState | undefined => (row === undefined ? undefined : parseRow(callState, row.state, 'call state'));

@@ -202,4 +202,8 @@ export const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (provider, call_key)
   );
   `,
+  // 12: the call states pruneCallStates forgets are found by when they were last updated.
+  `
+  CREATE INDEX call_states_updated ON call_states (updated_at);
+  `,
 ];

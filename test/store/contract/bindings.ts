@@ -237,5 +237,68 @@ export function runBindingsContract(name: string, open: () => Promise<Store>): v
         expect(states).toEqual(rounds.map(() => 'established'));
       });
     });
+
+    describe('pruning call states', () => {
+      // Retention as Bouncer runs it: ended calls' states kept a day, any state untouched a week.
+      const NOW = Date.parse('2026-11-30T12:00:00.000Z');
+      const ago = (hours: number) => new Date(NOW - hours * 3_600_000).toISOString();
+      const prune = () => bindings().pruneCallStates(ago(24), ago(7 * 24));
+      /** What a binding saved 'establishing' now for `callId` starts as: the call's recorded state, if kept. */
+      const recordedState = async (callId: string) => {
+        const conversationId = `19:probe-${callId}@thread.v2`;
+        await bindings().save(binding({ conversationId, callId, updatedAt: new Date(NOW).toISOString() }));
+        return (await bindings().get(conversationId))?.state;
+      };
+
+      it("forgets an ended call's state after a day, and keeps a younger one", async () => {
+        await bindings().setCallState('ended-old', 'terminated', ago(25));
+        await bindings().setCallState('ended-new', 'terminated', ago(23));
+
+        expect(await prune()).toBe(1);
+        // Forgotten: nothing is known of the old call any more (its next save is taken as it comes).
+        expect(await recordedState('ended-old')).toBe('establishing');
+        expect(await recordedState('ended-new')).toBe('terminated');
+      });
+
+      it('forgets any state untouched for a week, and keeps a live call notified within it', async () => {
+        await bindings().setCallState('live-idle', 'established', ago(7 * 24 + 1));
+        await bindings().setCallState('live-quiet', 'established', ago(6 * 24));
+        await bindings().setCallState('joining-idle', 'establishing', ago(8 * 24));
+
+        expect(await prune()).toBe(2);
+        expect(await recordedState('live-idle')).toBe('establishing');
+        expect(await recordedState('joining-idle')).toBe('establishing');
+        expect(await recordedState('live-quiet')).toBe('established');
+      });
+
+      it('never forgets the state of a call a live binding holds, however old; a terminated binding does not hold it', async () => {
+        const old = ago(30 * 24);
+        await bindings().save(binding({ conversationId: '19:bound@thread.v2', callId: 'bound-call', state: 'established', createdAt: old, updatedAt: old }));
+        await bindings().setCallState('bound-call', 'established', old);
+        await bindings().save(binding({ conversationId: '19:joining@thread.v2', callId: 'joining-call', createdAt: old, updatedAt: old }));
+        await bindings().save(binding({ conversationId: '19:ended@thread.v2', callId: 'ended-call', state: 'established', createdAt: old, updatedAt: old }));
+        await bindings().setCallState('ended-call', 'terminated', old);
+
+        expect(await prune()).toBe(1);
+        expect(await recordedState('bound-call')).toBe('established');
+        expect((await bindings().get('19:bound@thread.v2'))?.state).toBe('established');
+        expect((await bindings().get('19:joining@thread.v2'))?.state).toBe('establishing');
+        // The ended call's state is gone; its binding (the chat's history) is not.
+        expect(await bindings().get('19:ended@thread.v2')).toMatchObject({ callId: 'ended-call', state: 'terminated' });
+        expect(await recordedState('ended-call')).toBe('establishing');
+        expect(await prune()).toBe(0);
+      });
+
+      it('deletes in batches until nothing is due: 1,001 ended calls (two full batches and one)', async () => {
+        for (let i = 0; i < 1001; i++) await bindings().setCallState(`bulk-${i}`, 'terminated', ago(48));
+        await bindings().setCallState('bulk-young', 'terminated', ago(1));
+
+        expect(await prune()).toBe(1001);
+        expect(await prune()).toBe(0);
+        expect(await recordedState('bulk-0')).toBe('establishing');
+        expect(await recordedState('bulk-1000')).toBe('establishing');
+        expect(await recordedState('bulk-young')).toBe('terminated');
+      });
+    });
   });
 }

@@ -83,7 +83,7 @@ export class SqliteBanStore implements BanStore {
 
   async add(ban: NewBan): Promise<void> {
     const identities = ban.identities.map(normalizedIdentity);
-    this.guard.run('add a ban', () =>
+    await this.guard.run('add a ban', () =>
       this.db.transaction(() => {
         this.insert.run({
           caseId: ban.caseId,

@@ -147,7 +147,7 @@ export class SqliteBindingStore implements BindingStore {
   }
 
   async save(b: CallBinding): Promise<void> {
-    this.guard.run('save a binding', () => this.saveTx(b));
+    await this.guard.run('save a binding', () => this.saveTx(b));
   }
 
   /**

@@ -183,7 +183,7 @@ export class SqliteCaseStore implements CaseStore {
   }
 
   async open(input: NewCase, result?: CaseResult, at?: string): Promise<number> {
-    const info = this.guard.run('open a case', () => this.insert.run({
+    const info = await this.guard.run('open a case', () => this.insert.run({
       createdAt: input.createdAt,
       completedAt: result ? (at ?? input.createdAt) : null,
       status: result ? 'completed' : 'pending',
@@ -216,7 +216,7 @@ export class SqliteCaseStore implements CaseStore {
       detail: JSON.stringify(result.detail ?? {}),
     };
     // Without other writes the one statement is atomic by itself.
-    const closed = this.guard.run('complete a case', () => (writes ? this.closeTx(params, writes) : this.complete.run(params).changes === 1));
+    const closed = await this.guard.run('complete a case', () => (writes ? this.closeTx(params, writes) : this.complete.run(params).changes === 1));
     if (!closed) throw new BouncerError('STORE_FAILED', `case ${id} is not pending`);
   }
 

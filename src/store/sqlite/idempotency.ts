@@ -64,15 +64,15 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
   }
 
   async complete(key: string, response: StoredResponse): Promise<void> {
-    this.guard.changes('complete an idempotency key', () => this.completeNow(key, response));
+    await this.guard.changes('complete an idempotency key', () => this.completeNow(key, response));
   }
 
   async hold(key: string, response: StoredResponse): Promise<void> {
-    this.guard.changes('hold an idempotency key', () => this.holdResponse.run(response.status, JSON.stringify(response.body ?? null), key).changes);
+    await this.guard.changes('hold an idempotency key', () => this.holdResponse.run(response.status, JSON.stringify(response.body ?? null), key).changes);
   }
 
   async release(key: string): Promise<void> {
-    this.guard.changes('release an idempotency key', () => this.releaseNow(key));
+    await this.guard.changes('release an idempotency key', () => this.releaseNow(key));
   }
 
   /** `complete` inside the caller's transaction (the case store's, completing a case); returns the rows changed. */

@@ -146,12 +146,12 @@ export class SqliteRosterStore implements RosterStore {
   }
 
   async upsert(callId: string, participants: Participant[]): Promise<void> {
-    this.guard.run('update a roster', () => this.upsertTx(callId, participants, null));
+    await this.guard.run('update a roster', () => this.upsertTx(callId, participants, null));
   }
 
   async remove(callId: string, participantIds: string[]): Promise<void> {
     // One id is one statement, atomic by itself; several take one transaction.
-    this.guard.changes('remove from a roster', () => (participantIds.length === 1 ? this.removeNow(callId, participantIds) : this.removeTx(callId, participantIds)));
+    await this.guard.changes('remove from a roster', () => (participantIds.length === 1 ? this.removeNow(callId, participantIds) : this.removeTx(callId, participantIds)));
   }
 
   /**
@@ -165,7 +165,7 @@ export class SqliteRosterStore implements RosterStore {
   }
 
   async replace(callId: string, participants: Participant[]): Promise<void> {
-    this.guard.run('replace a roster', () => this.replaceTx(callId, participants));
+    await this.guard.run('replace a roster', () => this.replaceTx(callId, participants));
   }
 
   sync(callId: string, participants: Participant[]): Promise<void> {
@@ -188,17 +188,17 @@ export class SqliteRosterStore implements RosterStore {
   private async syncNow(callId: string, participants: Participant[]): Promise<void> {
     const token = randomInt(1, 2 ** 47);
     if (participants.length <= SYNC_SLICE) {
-      this.guard.run('sync a roster', () => this.syncSmallTx(callId, participants, token));
+      await this.guard.run('sync a roster', () => this.syncSmallTx(callId, participants, token));
       return;
     }
     for (let i = 0; i < participants.length; i += SYNC_SLICE) {
       if (i > 0) await yieldToEventLoop();
       const slice = participants.slice(i, i + SYNC_SLICE);
-      this.guard.run('sync a roster', () => this.upsertTx(callId, slice, token));
+      await this.guard.run('sync a roster', () => this.upsertTx(callId, slice, token));
     }
     for (;;) {
       await yieldToEventLoop();
-      const removed = this.guard.run('sync a roster', () => this.removeUnsynced.run(callId, token, SYNC_SLICE).changes);
+      const removed = await this.guard.run('sync a roster', () => this.removeUnsynced.run(callId, token, SYNC_SLICE).changes);
       if (removed < SYNC_SLICE) return;
     }
   }

@@ -14,11 +14,13 @@ import { SqliteModLogStore } from './modlog.js';
 import { SqliteRosterStore } from './roster.js';
 import { MIGRATIONS } from './schema.js';
 import { WalSync } from './wal-sync.js';
+import { WriteBatch } from './write-batch.js';
 import { WriteGuard } from './write-guard.js';
 
 /**
  * The embedded default Store: one SQLite file (WAL mode), or ':memory:' for tests. Each aggregate
- * has its own class over the one connection.
+ * has its own class over the one connection. The writes of one turn of the event loop share one
+ * transaction (WriteBatch); each write resolves once that transaction has committed.
  */
 export class SqliteStore implements Store {
   readonly bindings: SqliteBindingStore;
@@ -32,6 +34,8 @@ export class SqliteStore implements Store {
   private readonly db: Database.Database;
   private readonly probe: Database.Statement<[]>;
   private readonly guard: WriteGuard;
+  /** The open transaction that the writes of this turn of the event loop share. */
+  private readonly batch: WriteBatch;
 
   private constructor(
     db: Database.Database,
@@ -39,7 +43,14 @@ export class SqliteStore implements Store {
     private readonly walSync?: WalSync,
   ) {
     this.db = db;
-    this.guard = new WriteGuard(walSync && (() => walSync.wrote()));
+    this.batch = new WriteBatch(db, {
+      committed: (changed) => {
+        walSync?.wrote(changed);
+        this.guard.batchFailed(undefined);
+      },
+      lost: (error) => this.guard.batchFailed(error),
+    });
+    this.guard = new WriteGuard(undefined, this.batch);
     this.bindings = new SqliteBindingStore(db, this.guard);
     this.roster = new SqliteRosterStore(db, this.guard);
     this.idempotency = new SqliteIdempotencyStore(db, this.guard);
@@ -98,6 +109,8 @@ export class SqliteStore implements Store {
   }
 
   async close(): Promise<void> {
+    // What the last turn wrote is committed (its writers learn of a failure), then synced.
+    if (this.db.open) this.batch.commit();
     await this.durable().catch(() => undefined);
     await this.walSync?.close();
     if (this.db.open) this.db.close();

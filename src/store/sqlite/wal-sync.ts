@@ -26,9 +26,9 @@ export class WalSync {
     private readonly sync: (file: FileHandle) => Promise<void> = (file) => file.datasync(),
   ) {}
 
-  /** A write was committed (its frames are in the WAL, perhaps not yet on disk). */
-  wrote(): void {
-    this.written++;
+  /** `count` writes were committed (their frames are in the WAL, perhaps not yet on disk). */
+  wrote(count = 1): void {
+    this.written += count;
   }
 
   /**

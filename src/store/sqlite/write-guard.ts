@@ -1,4 +1,5 @@
 import { BouncerError } from '../../app/domain/errors.js';
+import type { WriteBatch } from './write-batch.js';
 
 /**
  * Every write of one SQLite connection goes through here: a failure becomes a coded error
@@ -11,10 +12,18 @@ export class WriteGuard {
   /** The last failure of each kind of write whose last attempt failed (contention aside). */
   private readonly failures = new Map<string, BouncerError>();
 
-  /** `onWrite`: told after every write that succeeded (the store's group commit counts them). */
-  constructor(private readonly onWrite?: () => void) {}
+  /**
+   * `onWrite`: told after every write that succeeded without a batch (the store's group commit
+   * counts them). `batch`: the writes share transactions (the WAL's group commit is then told by
+   * the batch, at its COMMIT); a write is finished once its batch has committed.
+   */
+  constructor(
+    private readonly onWrite?: () => void,
+    private readonly batch?: WriteBatch,
+  ) {}
 
-  run<T>(what: string, write: () => T): T {
+  /** Runs `write` and resolves with its result once it is committed (STORE_FAILED when it is not). */
+  run<T>(what: string, write: () => T): Promise<T> {
     return this.guarded(what, write, () => true);
   }
 
@@ -22,22 +31,41 @@ export class WriteGuard {
    * As `run`, for a write that returns how many rows it changed: one that changed none committed
    * nothing, so the group commit is not told of it (and has nothing to sync for it).
    */
-  changes(what: string, write: () => number): number {
+  changes(what: string, write: () => number): Promise<number> {
     return this.guarded(what, write, (changed) => changed > 0);
   }
 
-  private guarded<T>(what: string, write: () => T, wrote: (result: T) => boolean): T {
+  /** Remembers (or forgets) a failure that is no single write's own: a lost batch. */
+  batchFailed(error: BouncerError | undefined): void {
+    if (error) this.failures.set(BATCH, error);
+    else this.failures.delete(BATCH);
+  }
+
+  private async guarded<T>(what: string, write: () => T, wrote: (result: T) => boolean): Promise<T> {
+    let result: T;
+    let written: Promise<void> | undefined;
     try {
-      const result = write();
-      this.failures.delete(what);
-      if (wrote(result)) this.onWrite?.();
-      return result;
+      if (this.batch) ({ result, written } = this.batch.run(write, wrote));
+      else result = write();
     } catch (err) {
-      const coded = toStoreError(what, err);
-      // Contention passes by itself; anything else (a full disk, a read-only file) is an outage.
-      if (coded.code !== 'STORE_BUSY') this.failures.set(what, coded);
-      throw coded;
+      throw this.failed(what, err);
     }
+    if (written) {
+      try {
+        await written;
+      } catch (err) {
+        throw this.failed(what, err);
+      }
+    } else if (wrote(result)) this.onWrite?.();
+    this.failures.delete(what);
+    return result;
+  }
+
+  private failed(what: string, err: unknown): BouncerError {
+    const coded = toStoreError(what, err);
+    // Contention passes by itself; anything else (a full disk, a read-only file) is an outage.
+    if (coded.code !== 'STORE_BUSY') this.failures.set(what, coded);
+    return coded;
   }
 
   /** A failure of a kind of write that has not succeeded since. */
@@ -45,6 +73,9 @@ export class WriteGuard {
     return [...this.failures.values()].at(-1);
   }
 }
+
+/** The failures map's key for a lost batch (cleared by the next batch that commits). */
+const BATCH = 'commit a batch of writes';
 
 /** SQLITE_BUSY and SQLITE_LOCKED (and their extended codes): another connection holds the lock. */
 export function isBusy(err: unknown): boolean {

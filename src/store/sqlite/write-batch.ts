@@ -29,6 +29,8 @@ export const MAX_BATCH_WRITES = 512;
  */
 export class WriteBatch {
   private current?: OpenBatch;
+  /** Batches committed so far (for tests and diagnostics). */
+  commits = 0;
   private readonly begin: Database.Statement<[]>;
   private readonly commitStatement: Database.Statement<[]>;
   private readonly rollback: Database.Statement<[]>;
@@ -81,6 +83,7 @@ export class WriteBatch {
       this.fail(batch, err, 'the database could not commit a batch of writes');
       return;
     }
+    this.commits++;
     this.events.committed(batch.changed);
     batch.resolve();
   }

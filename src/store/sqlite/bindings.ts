@@ -169,7 +169,7 @@ export class SqliteBindingStore implements BindingStore {
     const bounds = { upper: endedBefore > idleBefore ? endedBefore : idleBefore, ended: endedBefore, idle: idleBefore, limit: PRUNE_BATCH };
     let pruned = 0;
     for (;;) {
-      const changed = this.guard.changes('prune call states', () => this.pruneStates.run(bounds).changes);
+      const changed = await this.guard.changes('prune call states', () => this.pruneStates.run(bounds).changes);
       pruned += changed;
       if (changed < PRUNE_BATCH) return pruned;
       // Each batch holds the write lock (and this process) briefly; others write between them.

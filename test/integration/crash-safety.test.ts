@@ -1,4 +1,3 @@
-import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { PEOPLE, startHarness, type Harness } from '../support/harness.js';
 
@@ -15,9 +14,7 @@ describe('crash safety through the real server', () => {
   it('item 7: a store error after a successful removal says the removal happened and recording it failed; /healthz says the store is failing', async () => {
     h = await startHarness();
     // Like a full disk for the audit log: completing a case fails, opening one still works.
-    const db = new Database(h.dbFile);
-    db.exec(`CREATE TRIGGER fail_case_close BEFORE UPDATE ON cases BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;`);
-    db.close();
+    await h.writeDb(`CREATE TRIGGER fail_case_close BEFORE UPDATE ON cases BEGIN SELECT RAISE(FAIL, 'database or disk is full'); END;`);
 
     expect(await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory])).toBe(200);
 
@@ -34,9 +31,7 @@ describe('crash safety through the real server', () => {
     expect(health.status).toBe(503);
 
     // Once writes work again, so does /healthz.
-    const fix = new Database(h.dbFile);
-    fix.exec('DROP TRIGGER fail_case_close');
-    fix.close();
+    await h.writeDb('DROP TRIGGER fail_case_close');
     await h.send(PEOPLE.olivia, '/kick <at>Ann Attendee</at>', [PEOPLE.ann]);
     expect(h.lastReply()).toBe('Removed **Ann Attendee** from the call. Case #2.');
     expect((await fetch(`${h.bouncer.url}/healthz`)).status).toBe(200);

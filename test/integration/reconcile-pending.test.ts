@@ -48,15 +48,15 @@ describe('reconciling pending cases at start', () => {
   it('a removal whose case stayed pending becomes removed; a cut-off webhook kick of someone still there becomes interrupted and its key is released', async () => {
     h = await startHarness();
     // A kick whose case cannot be completed: Mallory is removed, the case stays pending (as after a kill -9).
-    const db = new Database(h.dbFile);
-    db.exec(`CREATE TRIGGER fail_case_close BEFORE UPDATE ON cases BEGIN SELECT RAISE(FAIL, 'disk full'); END;`);
+    await h.writeDb(`CREATE TRIGGER fail_case_close BEFORE UPDATE ON cases BEGIN SELECT RAISE(FAIL, 'disk full'); END;`);
     await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory]);
-    db.exec('DROP TRIGGER fail_case_close');
+    await h.writeDb('DROP TRIGGER fail_case_close');
     const [callId] = h.graph.callIds;
     const annId = [...h.graph.call(callId!)!.participants.values()].find(
       (p) => (p.info as { identity: { user?: { id: string } } }).identity.user?.id === PEOPLE.ann.aadObjectId,
     )!.id;
     // A webhook kick of Ann cut off before its DELETE: a pending case and a pending idempotency key.
+    await h.writeDb((db) => {
     db.prepare(
       `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
        VALUES (?, 'pending', 'webhook', 'kick', 'msg_cut_off', ?, ?, '{}')`,
@@ -65,7 +65,7 @@ describe('reconciling pending cases at start', () => {
       new Date().toISOString(),
       new Date(Date.now() + 86_400_000).toISOString(),
     );
-    db.close();
+    });
     expect(h.cases().map((c) => c.status)).toEqual(['pending', 'pending']);
 
     // Restarted two minutes later: no request can still be running for these cases (COMMAND_DEADLINE_MS is 60 s).
@@ -83,12 +83,12 @@ describe('reconciling pending cases at start', () => {
 
   it('a case younger than a request can run is left alone at start: another instance may still be working on it', async () => {
     h = await startHarness();
-    const db = new Database(h.dbFile);
-    db.prepare(
-      `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
-       VALUES (?, 'pending', 'webhook', 'kick', 'msg_in_flight', 'call-x', '["p-1"]', '{}')`,
-    ).run(new Date(Date.now() - 5_000).toISOString());
-    db.close();
+    await h.writeDb((db) => {
+      db.prepare(
+        `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
+         VALUES (?, 'pending', 'webhook', 'kick', 'msg_in_flight', 'call-x', '["p-1"]', '{}')`,
+      ).run(new Date(Date.now() - 5_000).toISOString());
+    });
 
     restarted = await restart(h);
     await new Promise((resolve) => setTimeout(resolve, 500));
@@ -104,7 +104,7 @@ describe('reconciling pending cases at start', () => {
       (p) => (p.info as { identity: { user?: { id: string } } }).identity.user?.id === PEOPLE.ann.aadObjectId,
     )!.id;
     const keys = ['webhook-id:msg_bulk#1', 'idempotency-key:job-1#1'];
-    const db = new Database(h.dbFile);
+    await h.writeDb((db) => {
     db.prepare(
       `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
        VALUES (?, 'pending', 'webhook', 'kick', 'job-1#1', ?, ?, ?)`,
@@ -124,7 +124,7 @@ describe('reconciling pending cases at start', () => {
       new Date().toISOString(),
       later,
     );
-    db.close();
+    });
 
     // Restarted two minutes later: no request can still be running for it (COMMAND_DEADLINE_MS is 60 s).
     restarted = await restart(h, 2 * 60_000);

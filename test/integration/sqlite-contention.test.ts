@@ -21,14 +21,23 @@ describe('SQLite write contention', () => {
     await h.close();
   });
 
-  function lock(): void {
-    other = new Database(h.dbFile);
-    other.exec('BEGIN IMMEDIATE');
+  /** Takes the write lock from another connection, on a turn when Bouncer holds none (its writes of a turn share one transaction). */
+  async function lock(): Promise<void> {
+    other = new Database(h.dbFile, { timeout: 0 });
+    for (const giveUpAt = Date.now() + 5_000; ; ) {
+      try {
+        other.exec('BEGIN IMMEDIATE');
+        return;
+      } catch (err) {
+        if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > giveUpAt) throw err;
+        await new Promise((resolve) => setImmediate(resolve));
+      }
+    }
   }
   const deletes = () => h.graph.requests.filter((r) => r.method === 'DELETE');
 
   it('a chat /kick answers at once, plainly, and removes nobody; after the lock it works', async () => {
-    lock();
+    await lock();
     const started = Date.now();
     expect(await h.send(PEOPLE.olivia, '/kick <at>Mallory</at>', [PEOPLE.mallory])).toBe(200);
     expect(Date.now() - started).toBeLessThan(2_000);
@@ -41,7 +50,7 @@ describe('SQLite write contention', () => {
   });
 
   it('a webhook kick gets 503 problem+json, retryable, without internal text', async () => {
-    lock();
+    await lock();
     const raw = JSON.stringify({ call: { conversationId: MEETING_CHAT_ID }, target: { userId: PEOPLE.mallory.aadObjectId }, actor: 'classifier' });
     const started = Date.now();
     const res = await fetch(`${h.bouncer.url}/api/moderation/kick`, { method: 'POST', headers: signedHeaders(SECRET, raw), body: raw });

@@ -94,6 +94,14 @@ export interface Harness {
   startInstance(extra?: Record<string, string>, options?: StartOptions): Promise<RunningBouncer>;
   /** Rows of the cases table, read straight from the SQLite file. */
   cases(): Array<Record<string, unknown>>;
+  /**
+   * Writes to the SQLite file through a connection of the test's own, as another process would (to
+   * add a failing trigger, or rows as a crash left them): `sql`, or `work` given the connection, in
+   * one transaction. Bouncer holds the write lock for the rest of a turn of the event loop once it
+   * wrote (its writes of a turn share one transaction), and this process is that event loop: a busy
+   * database is tried again on the next turn, never waited for in place.
+   */
+  writeDb(work: string | ((db: Database.Database) => void)): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -301,6 +309,29 @@ export async function startHarness(
       const db = new Database(dbFile, { readonly: true });
       try {
         return db.prepare('SELECT * FROM cases ORDER BY id').all() as Array<Record<string, unknown>>;
+      } finally {
+        db.close();
+      }
+    },
+    async writeDb(work) {
+      const db = new Database(dbFile, { timeout: 0 });
+      try {
+        for (const giveUpAt = Date.now() + 5_000; ; ) {
+          try {
+            db.exec('BEGIN IMMEDIATE');
+            break;
+          } catch (err) {
+            if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > giveUpAt) throw err;
+            await new Promise((resolve) => setImmediate(resolve));
+          }
+        }
+        try {
+          if (typeof work === 'string') db.exec(work);
+          else work(db);
+          db.exec('COMMIT');
+        } finally {
+          if (db.inTransaction) db.exec('ROLLBACK');
+        }
       } finally {
         db.close();
       }

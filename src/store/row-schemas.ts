@@ -67,6 +67,21 @@ export function jsonText<T extends z.ZodType>(schema: T) {
     .pipe(schema);
 }
 
+/**
+ * The column types whose values the two drivers read as different JavaScript values: each driver
+ * says how it reads them (`sqlite/columns.ts`, `postgres/columns.ts`), and the shared row schemas
+ * (`rows/`) are built over that. Every other column is read alike: TEXT (timestamps are ISO 8601
+ * text in both) as a string, NULL as null.
+ */
+export interface ColumnReaders {
+  /** An integer id: SQLite's INTEGER is a number; PostgreSQL's bigint comes from node-postgres as text. */
+  id: z.ZodType<number>;
+  /** A boolean: SQLite stores 0 or 1; PostgreSQL's boolean is a boolean. */
+  flag: z.ZodType<boolean>;
+  /** A JSON value checked against `schema`: SQLite's TEXT is parsed here; PostgreSQL's json and jsonb come parsed. */
+  json<T extends z.ZodType>(schema: T): z.ZodType<z.output<T>>;
+}
+
 export const stringList = z.array(z.string());
 export const jsonObject = z.record(z.string(), z.unknown());
 

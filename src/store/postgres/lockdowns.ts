@@ -1,11 +1,9 @@
-import { z } from 'zod';
 import type { Lockdown, LockdownStore } from '../../app/ports/store.js';
-import { LOCKDOWN_COLUMNS, lockdownRow, savedOptions } from '../lockdown-row.js';
-import { parseRow } from '../row-schemas.js';
+import { LOCKDOWN_COLUMNS, lockdownReader } from '../rows/lockdowns.js';
+import { postgresColumns } from './columns.js';
 import type { Database } from './database.js';
 
-const row = lockdownRow(z.boolean(), savedOptions);
-const toLockdown = (r: unknown): Lockdown => parseRow(row, r, 'lockdowns');
+const toLockdown = lockdownReader(postgresColumns);
 
 /** Lockdowns: the `lockdowns` table, one row per call key while its lockdown is on, shared by every instance. */
 export class PostgresLockdownStore implements LockdownStore {

@@ -1,15 +1,10 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import type { Lockdown, LockdownStore } from '../../app/ports/store.js';
-import { LOCKDOWN_COLUMNS, lockdownRow } from '../lockdown-row.js';
-import { jsonObject, jsonText, parseRow } from '../row-schemas.js';
+import { LOCKDOWN_COLUMNS, lockdownReader } from '../rows/lockdowns.js';
+import { sqliteColumns } from './columns.js';
 import { WriteGuard } from './write-guard.js';
 
-const row = lockdownRow(
-  z.union([z.literal(0), z.literal(1)]).transform((v) => v === 1),
-  z.union([z.null(), jsonText(jsonObject)]),
-);
-const toLockdown = (r: unknown): Lockdown => parseRow(row, r, 'lockdowns');
+const toLockdown = lockdownReader(sqliteColumns);
 
 /** Lockdowns: the `lockdowns` table, one row per call key while its lockdown is on. */
 export class SqliteLockdownStore implements LockdownStore {

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import type { Lockdown } from '../app/ports/store.js';
-import { jsonObject, optional, requestSource } from './row-schemas.js';
+import type { Lockdown } from '../../app/ports/store.js';
+import { jsonObject, optional, parseRow, requestSource, type ColumnReaders } from '../row-schemas.js';
 
 /** The columns of the `lockdowns` table, in the order both stores select them. */
 export const LOCKDOWN_COLUMNS =
@@ -9,10 +9,10 @@ export const LOCKDOWN_COLUMNS =
 const meetingRef = z.object({ organizerUserId: z.string(), meetingId: z.string() });
 
 /**
- * A `lockdowns` row as both stores read it: SQLite gives booleans as 0/1 and JSON as text,
- * PostgreSQL gives booleans and parsed jsonb; `saved` arrives as `unknown` and is checked here.
+ * A `lockdowns` row; chat and mute (booleans) and saved (a JSON object, or NULL) are read as the
+ * driver reads them (`columns`: SQLite's 0/1 and text, PostgreSQL's booleans and parsed jsonb).
  */
-export function lockdownRow(flag: z.ZodType<boolean>, json: z.ZodType<Record<string, unknown> | null>) {
+function lockdownRow(columns: ColumnReaders) {
   return z
     .object({
       provider: z.string(),
@@ -21,11 +21,11 @@ export function lockdownRow(flag: z.ZodType<boolean>, json: z.ZodType<Record<str
       conversation_id: optional(z.string()),
       case_id: z.coerce.number().int(),
       source: requestSource,
-      chat: flag,
-      mute: flag,
+      chat: columns.flag,
+      mute: columns.flag,
       meeting_organizer: optional(z.string()),
       meeting_id: optional(z.string()),
-      saved: json,
+      saved: columns.json(jsonObject).nullable(),
       started_at: z.string(),
       started_by: optional(z.string()),
     })
@@ -47,4 +47,8 @@ export function lockdownRow(flag: z.ZodType<boolean>, json: z.ZodType<Record<str
     );
 }
 
-export const savedOptions = jsonObject.nullable();
+/** The reader of a driver's `lockdowns` rows. */
+export function lockdownReader(columns: ColumnReaders): (row: unknown) => Lockdown {
+  const schema = lockdownRow(columns);
+  return (row) => parseRow(schema, row, 'lockdowns');
+}

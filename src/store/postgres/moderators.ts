@@ -1,25 +1,6 @@
-import { z } from 'zod';
 import type { ModeratorStore, NamedModerator } from '../../app/ports/store.js';
-import { parseRow } from '../row-schemas.js';
+import { MODERATOR_COLUMNS, toModerator } from '../rows/moderators.js';
 import type { Database } from './database.js';
-
-const moderatorRow = z
-  .object({
-    conversation_id: z.string(),
-    user_id: z.string(),
-    display_name: z.string().nullable(),
-    added_by: z.string().nullable(),
-    added_at: z.string(),
-  })
-  .transform(
-    (r): NamedModerator => ({
-      conversationId: r.conversation_id,
-      userId: r.user_id,
-      displayName: r.display_name ?? undefined,
-      addedBy: r.added_by ?? undefined,
-      addedAt: r.added_at,
-    }),
-  );
 
 /** Named moderators: the `moderators` table, one row per chat and person, shared by every instance. */
 export class PostgresModeratorStore implements ModeratorStore {
@@ -32,8 +13,7 @@ export class PostgresModeratorStore implements ModeratorStore {
          ON CONFLICT (conversation_id, user_id) DO NOTHING`,
       delete: `DELETE FROM ${moderators} WHERE conversation_id = $1 AND user_id = $2`,
       exists: `SELECT 1 AS found FROM ${moderators} WHERE conversation_id = $1 AND user_id = $2`,
-      byChat: `SELECT conversation_id, user_id, display_name, added_by, added_at FROM ${moderators}
-         WHERE conversation_id = $1 ORDER BY added_at, seq`,
+      byChat: `SELECT ${MODERATOR_COLUMNS} FROM ${moderators} WHERE conversation_id = $1 ORDER BY added_at, seq`,
     };
   }
 
@@ -60,6 +40,6 @@ export class PostgresModeratorStore implements ModeratorStore {
 
   async list(conversationId: string): Promise<NamedModerator[]> {
     const rows = await this.db.read('list moderators', this.sql.byChat, [conversationId]);
-    return rows.map((row) => parseRow(moderatorRow, row, 'moderators'));
+    return rows.map(toModerator);
   }
 }

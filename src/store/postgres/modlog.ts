@@ -1,25 +1,6 @@
-import { z } from 'zod';
 import type { ModLogChannel, ModLogStore } from '../../app/ports/store.js';
-import { optional, parseRow } from '../row-schemas.js';
+import { MODLOG_COLUMNS, toModLogChannel } from '../rows/modlog.js';
 import type { Database } from './database.js';
-
-const channelRow = z
-  .object({
-    conversation_id: z.string(),
-    reply_address: z.string(),
-    tenant_id: optional(z.string()),
-    added_by: optional(z.string()),
-    added_at: z.string(),
-  })
-  .transform(
-    (r): ModLogChannel => ({
-      conversationId: r.conversation_id,
-      replyAddress: r.reply_address,
-      tenantId: r.tenant_id,
-      addedBy: r.added_by,
-      addedAt: r.added_at,
-    }),
-  );
 
 /** The mod-log channels: the `modlog_channels` table, one row per chat, read by every instance. */
 export class PostgresModLogStore implements ModLogStore {
@@ -34,7 +15,7 @@ export class PostgresModLogStore implements ModLogStore {
          ON CONFLICT (conversation_id) DO UPDATE SET reply_address = excluded.reply_address, tenant_id = COALESCE(excluded.tenant_id, c.tenant_id)
          RETURNING (xmax = 0) AS inserted`,
       delete: `DELETE FROM ${modlogChannels} WHERE conversation_id = $1`,
-      all: `SELECT conversation_id, reply_address, tenant_id, added_by, added_at FROM ${modlogChannels} ORDER BY added_at, seq`,
+      all: `SELECT ${MODLOG_COLUMNS} FROM ${modlogChannels} ORDER BY added_at, seq`,
     };
   }
 
@@ -56,6 +37,6 @@ export class PostgresModLogStore implements ModLogStore {
 
   async list(): Promise<ModLogChannel[]> {
     const rows = await this.db.read('list mod-log channels', this.sql.all);
-    return rows.map((row) => parseRow(channelRow, row, 'modlog_channels'));
+    return rows.map(toModLogChannel);
   }
 }

@@ -1,26 +1,7 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import type { ModeratorStore, NamedModerator } from '../../app/ports/store.js';
-import { parseRow } from '../row-schemas.js';
+import { MODERATOR_COLUMNS, toModerator } from '../rows/moderators.js';
 import { WriteGuard } from './write-guard.js';
-
-const moderatorRow = z
-  .object({
-    conversation_id: z.string(),
-    user_id: z.string(),
-    display_name: z.string().nullable(),
-    added_by: z.string().nullable(),
-    added_at: z.string(),
-  })
-  .transform(
-    (r): NamedModerator => ({
-      conversationId: r.conversation_id,
-      userId: r.user_id,
-      displayName: r.display_name ?? undefined,
-      addedBy: r.added_by ?? undefined,
-      addedAt: r.added_at,
-    }),
-  );
 
 /** Named moderators: the `moderators` table, one row per chat and person. */
 export class SqliteModeratorStore implements ModeratorStore {
@@ -39,9 +20,7 @@ export class SqliteModeratorStore implements ModeratorStore {
     );
     this.delete = db.prepare('DELETE FROM moderators WHERE conversation_id = ? AND user_id = ?');
     this.exists = db.prepare('SELECT 1 AS found FROM moderators WHERE conversation_id = ? AND user_id = ?');
-    this.byChat = db.prepare(
-      'SELECT conversation_id, user_id, display_name, added_by, added_at FROM moderators WHERE conversation_id = ? ORDER BY added_at, rowid',
-    );
+    this.byChat = db.prepare(`SELECT ${MODERATOR_COLUMNS} FROM moderators WHERE conversation_id = ? ORDER BY added_at, rowid`);
   }
 
   async add(m: NamedModerator): Promise<boolean> {
@@ -58,6 +37,6 @@ export class SqliteModeratorStore implements ModeratorStore {
   }
 
   async list(conversationId: string): Promise<NamedModerator[]> {
-    return this.byChat.all(conversationId).map((row) => parseRow(moderatorRow, row, 'moderators'));
+    return this.byChat.all(conversationId).map(toModerator);
   }
 }

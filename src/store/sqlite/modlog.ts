@@ -1,26 +1,7 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import type { ModLogChannel, ModLogStore } from '../../app/ports/store.js';
-import { optional, parseRow } from '../row-schemas.js';
+import { MODLOG_COLUMNS, toModLogChannel } from '../rows/modlog.js';
 import { WriteGuard } from './write-guard.js';
-
-const channelRow = z
-  .object({
-    conversation_id: z.string(),
-    reply_address: z.string(),
-    tenant_id: optional(z.string()),
-    added_by: optional(z.string()),
-    added_at: z.string(),
-  })
-  .transform(
-    (r): ModLogChannel => ({
-      conversationId: r.conversation_id,
-      replyAddress: r.reply_address,
-      tenantId: r.tenant_id,
-      addedBy: r.added_by,
-      addedAt: r.added_at,
-    }),
-  );
 
 /** The mod-log channels: the `modlog_channels` table, one row per chat. */
 export class SqliteModLogStore implements ModLogStore {
@@ -41,7 +22,7 @@ export class SqliteModLogStore implements ModLogStore {
        ON CONFLICT (conversation_id) DO UPDATE SET reply_address = excluded.reply_address, tenant_id = COALESCE(excluded.tenant_id, tenant_id)`,
     );
     this.delete = db.prepare('DELETE FROM modlog_channels WHERE conversation_id = ?');
-    this.all = db.prepare('SELECT conversation_id, reply_address, tenant_id, added_by, added_at FROM modlog_channels ORDER BY added_at, rowid');
+    this.all = db.prepare(`SELECT ${MODLOG_COLUMNS} FROM modlog_channels ORDER BY added_at, rowid`);
     this.save = db.transaction((c: ModLogChannel) => {
       const was = this.exists.get(c.conversationId) !== undefined;
       this.upsert.run(c.conversationId, c.replyAddress, c.tenantId ?? null, c.addedBy?.toLowerCase() ?? null, c.addedAt);
@@ -58,6 +39,6 @@ export class SqliteModLogStore implements ModLogStore {
   }
 
   async list(): Promise<ModLogChannel[]> {
-    return this.all.all().map((row) => parseRow(channelRow, row, 'modlog_channels'));
+    return this.all.all().map(toModLogChannel);
   }
 }

@@ -1,49 +1,10 @@
-import { z } from 'zod';
 import type { Ban, BanIdentity, BanStore, NewBan } from '../../app/ports/store.js';
-import { banIdentities, identityKey, normalizedIdentity, optional, parseRow } from '../row-schemas.js';
+import { identityKey, normalizedIdentity } from '../row-schemas.js';
+import { BAN_COLUMNS, banReader } from '../rows/bans.js';
+import { postgresColumns } from './columns.js';
 import { jsonParam, type Database } from './database.js';
 
-const COLUMNS = `case_id, scope, identities, target_name, reason, created_by, created_by_name, created_at, expires_at,
-  lifted_at, lifted_by, lift_case_id`;
-
-/** A bigint column: node-postgres reads int8 as text, so that no digit is lost. */
-const bigintId = z
-  .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
-  .pipe(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER));
-
-const banRow = z
-  .object({
-    case_id: bigintId,
-    scope: z.string(),
-    identities: banIdentities,
-    target_name: optional(z.string()),
-    reason: optional(z.string()),
-    created_by: optional(z.string()),
-    created_by_name: optional(z.string()),
-    created_at: z.string(),
-    expires_at: optional(z.string()),
-    lifted_at: optional(z.string()),
-    lifted_by: optional(z.string()),
-    lift_case_id: optional(bigintId),
-  })
-  .transform(
-    (r): Ban => ({
-      caseId: r.case_id,
-      scope: r.scope,
-      identities: r.identities,
-      targetName: r.target_name,
-      reason: r.reason,
-      createdBy: r.created_by,
-      createdByName: r.created_by_name,
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      liftedAt: r.lifted_at,
-      liftedBy: r.lifted_by,
-      liftCaseId: r.lift_case_id,
-    }),
-  );
-
-const toBan = (row: unknown): Ban => parseRow(banRow, row, 'bans');
+const toBan = banReader(postgresColumns);
 
 /**
  * Bans: the `bans` table, and `ban_identities`, which indexes each by scope and identity key;
@@ -60,11 +21,11 @@ export class PostgresBanStore implements BanStore {
       insert: `INSERT INTO ${bans} (case_id, scope, identities, target_name, reason, created_by, created_by_name, created_at, expires_at)
          VALUES ($1, $2, $3::jsonb, $4, $5, $6, $7, $8, $9)`,
       insertIdentities: `INSERT INTO ${identities} (case_id, scope, identity) SELECT $1, $2, unnest($3::text[]) ON CONFLICT DO NOTHING`,
-      byCase: `SELECT ${COLUMNS} FROM ${bans} WHERE case_id = $1`,
-      matching: `SELECT ${COLUMNS} FROM ${bans} WHERE case_id IN (
+      byCase: `SELECT ${BAN_COLUMNS} FROM ${bans} WHERE case_id = $1`,
+      matching: `SELECT ${BAN_COLUMNS} FROM ${bans} WHERE case_id IN (
            SELECT case_id FROM ${identities} WHERE scope = ANY($1::text[]) AND identity = ANY($2::text[])
          ) AND ${active(3)} ORDER BY created_at, case_id`,
-      inScopes: `SELECT ${COLUMNS} FROM ${bans} WHERE scope = ANY($1::text[]) AND ${active(2)}
+      inScopes: `SELECT ${BAN_COLUMNS} FROM ${bans} WHERE scope = ANY($1::text[]) AND ${active(2)}
          ORDER BY created_at DESC, case_id DESC LIMIT $3`,
       lift: `UPDATE ${bans} SET lifted_at = $1, lifted_by = $2, lift_case_id = $3 WHERE case_id = $4 AND ${active(1)}`,
     };

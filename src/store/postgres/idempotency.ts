@@ -1,33 +1,11 @@
-import { z } from 'zod';
 import { BouncerError } from '../../app/domain/errors.js';
 import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from '../../app/ports/store.js';
-import { idempotencyState, parseRow } from '../row-schemas.js';
+import { IDEMPOTENCY_COLUMNS, idempotencyReader } from '../rows/idempotency.js';
+import { postgresColumns } from './columns.js';
 import { jsonParam, type Database } from './database.js';
 
-const idempotencyRow = z
-  .object({
-    key: z.string(),
-    request_hash: z.string(),
-    state: idempotencyState,
-    response_status: z.number().int().nullable(),
-    // A json column: node-postgres has parsed it already.
-    response_body: z.unknown(),
-    created_at: z.string(),
-    expires_at: z.string(),
-  })
-  .transform(
-    (r): IdempotencyRecord => ({
-      key: r.key,
-      requestHash: r.request_hash,
-      state: r.state,
-      // A stored body of NULL reads as null, as JSON.stringify(undefined ?? null) wrote it.
-      response: r.response_status === null ? undefined : { status: r.response_status, body: r.response_body ?? null },
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-    }),
-  );
-
-const toRecord = (row: unknown): IdempotencyRecord => parseRow(idempotencyRow, row, 'idempotency_keys');
+// The response body is a json column: node-postgres has parsed it already.
+const toRecord = idempotencyReader(postgresColumns);
 
 /** How many times a claim tries again when the key it collided with vanished before it could be read. */
 const CLAIM_ATTEMPTS = 3;
@@ -51,8 +29,7 @@ export class PostgresIdempotencyStore implements IdempotencyStore {
       // An interim answer on a key still pending; a key already done (or gone) is left as it is.
       holdResponse: `UPDATE ${idempotencyKeys} SET response_status = $2, response_body = $3::json WHERE key = $1 AND state = 'pending'`,
       deletePending: `DELETE FROM ${idempotencyKeys} WHERE key = $1 AND state = 'pending'`,
-      byKey: `SELECT key, request_hash, state, response_status, response_body, created_at, expires_at
-         FROM ${idempotencyKeys} WHERE key = $1`,
+      byKey: `SELECT ${IDEMPOTENCY_COLUMNS} FROM ${idempotencyKeys} WHERE key = $1`,
     };
   }
 

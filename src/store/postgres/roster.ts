@@ -1,40 +1,12 @@
-import { z } from 'zod';
 import { BouncerError } from '../../app/domain/errors.js';
 import { compareRosterOrder, type Participant } from '../../app/domain/participant.js';
 import type { RosterQuery, RosterStore } from '../../app/ports/store.js';
-import { optional, parseRow, participantKind, stringList } from '../row-schemas.js';
+import { participantReader, ROSTER_COLUMNS as COLUMNS, toCount } from '../rows/roster.js';
+import { postgresColumns } from './columns.js';
 import { jsonParam, type Database, type Tx } from './database.js';
 
-const rosterRow = z
-  .object({
-    call_id: z.string(),
-    participant_id: z.string(),
-    kind: participantKind,
-    identity_id: optional(z.string()),
-    display_name: optional(z.string()),
-    tenant_id: optional(z.string()),
-    is_in_lobby: z.boolean(),
-    label: optional(z.string()),
-    phone_numbers: stringList,
-  })
-  .transform(
-    (r): Participant => ({
-      callId: r.call_id,
-      participantId: r.participant_id,
-      kind: r.kind,
-      identityId: r.identity_id,
-      displayName: r.display_name,
-      tenantId: r.tenant_id,
-      isInLobby: r.is_in_lobby,
-      label: r.label,
-      phoneNumbers: r.phone_numbers,
-    }),
-  );
+const toParticipant = participantReader(postgresColumns);
 
-const countRow = z.object({ n: z.number().int().nonnegative() });
-
-/** What is read of a participant. */
-const COLUMNS = 'call_id, participant_id, kind, identity_id, display_name, tenant_id, is_in_lobby, label, phone_numbers';
 /** NULLS FIRST and byte order (COLLATE "C" columns): the order SQLite lists in (the roster_by_name index). */
 const ROSTER_ORDER = 'ORDER BY display_name NULLS FIRST, participant_id';
 
@@ -186,7 +158,7 @@ export class PostgresRosterStore implements RosterStore {
 
   async count(callId: string, query: RosterQuery = {}): Promise<number> {
     const rows = await this.db.read('count a roster', this.sql.count, [callId, [...(query.excludeKinds ?? [])]]);
-    return parseRow(countRow, rows[0], 'roster').n;
+    return toCount(rows[0]);
   }
 
   async page(callId: string, query: RosterQuery & { offset: number; limit: number }): Promise<Participant[]> {
@@ -218,7 +190,7 @@ export class PostgresRosterStore implements RosterStore {
   }
 
   private rows(rows: unknown[]): Participant[] {
-    return rows.map((row) => parseRow(rosterRow, row, 'roster'));
+    return rows.map(toParticipant);
   }
 
   private sorted(rows: unknown[]): Participant[] {

@@ -1,45 +1,11 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import type { Ban, BanIdentity, BanStore, NewBan } from '../../app/ports/store.js';
-import { banIdentities, identityKey, jsonText, normalizedIdentity, optional, parseRow } from '../row-schemas.js';
+import { identityKey, normalizedIdentity } from '../row-schemas.js';
+import { BAN_COLUMNS, banReader } from '../rows/bans.js';
+import { sqliteColumns } from './columns.js';
 import { WriteGuard } from './write-guard.js';
 
-const COLUMNS = `case_id, scope, identities, target_name, reason, created_by, created_by_name, created_at, expires_at,
-  lifted_at, lifted_by, lift_case_id`;
-
-const banRow = z
-  .object({
-    case_id: z.number().int(),
-    scope: z.string(),
-    identities: jsonText(banIdentities),
-    target_name: optional(z.string()),
-    reason: optional(z.string()),
-    created_by: optional(z.string()),
-    created_by_name: optional(z.string()),
-    created_at: z.string(),
-    expires_at: optional(z.string()),
-    lifted_at: optional(z.string()),
-    lifted_by: optional(z.string()),
-    lift_case_id: optional(z.number().int()),
-  })
-  .transform(
-    (r): Ban => ({
-      caseId: r.case_id,
-      scope: r.scope,
-      identities: r.identities,
-      targetName: r.target_name,
-      reason: r.reason,
-      createdBy: r.created_by,
-      createdByName: r.created_by_name,
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-      liftedAt: r.lifted_at,
-      liftedBy: r.lifted_by,
-      liftCaseId: r.lift_case_id,
-    }),
-  );
-
-const toBan = (row: unknown): Ban => parseRow(banRow, row, 'bans');
+const toBan = banReader(sqliteColumns);
 
 /** Active at `?` (the time, the statement's last parameter). */
 const ACTIVE = 'lifted_at IS NULL AND (expires_at IS NULL OR expires_at > ?)';
@@ -67,15 +33,15 @@ export class SqliteBanStore implements BanStore {
        VALUES (@caseId, @scope, @identities, @targetName, @reason, @createdBy, @createdByName, @createdAt, @expiresAt)`,
     );
     this.insertIdentity = db.prepare('INSERT OR IGNORE INTO ban_identities (case_id, scope, identity) VALUES (?, ?, ?)');
-    this.byCase = db.prepare(`SELECT ${COLUMNS} FROM bans WHERE case_id = ?`);
+    this.byCase = db.prepare(`SELECT ${BAN_COLUMNS} FROM bans WHERE case_id = ?`);
     this.matching = db.prepare(
-      `SELECT ${COLUMNS} FROM bans WHERE case_id IN (
+      `SELECT ${BAN_COLUMNS} FROM bans WHERE case_id IN (
          SELECT case_id FROM ban_identities
          WHERE scope IN (SELECT value FROM json_each(?)) AND identity IN (SELECT value FROM json_each(?))
        ) AND ${ACTIVE} ORDER BY created_at, case_id`,
     );
     this.inScopes = db.prepare(
-      `SELECT ${COLUMNS} FROM bans WHERE scope IN (SELECT value FROM json_each(?)) AND ${ACTIVE}
+      `SELECT ${BAN_COLUMNS} FROM bans WHERE scope IN (SELECT value FROM json_each(?)) AND ${ACTIVE}
        ORDER BY created_at DESC, case_id DESC LIMIT ?`,
     );
     this.liftOne = db.prepare(`UPDATE bans SET lifted_at = ?, lifted_by = ?, lift_case_id = ? WHERE case_id = ? AND ${ACTIVE}`);

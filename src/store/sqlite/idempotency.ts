@@ -1,30 +1,10 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import type { IdempotencyRecord, IdempotencyStore, StoredResponse } from '../../app/ports/store.js';
-import { idempotencyState, jsonText, parseRow } from '../row-schemas.js';
+import { IDEMPOTENCY_COLUMNS, idempotencyReader } from '../rows/idempotency.js';
+import { sqliteColumns } from './columns.js';
 import { WriteGuard } from './write-guard.js';
 
-const idempotencyRow = z
-  .object({
-    key: z.string(),
-    request_hash: z.string(),
-    state: idempotencyState,
-    response_status: z.number().int().nullable(),
-    response_body: jsonText(z.unknown()).nullable(),
-    created_at: z.string(),
-    expires_at: z.string(),
-  })
-  .transform(
-    (r): IdempotencyRecord => ({
-      key: r.key,
-      requestHash: r.request_hash,
-      state: r.state,
-      // A stored body of NULL reads as null, as JSON.stringify(undefined ?? null) wrote it.
-      response: r.response_status === null ? undefined : { status: r.response_status, body: r.response_body ?? null },
-      createdAt: r.created_at,
-      expiresAt: r.expires_at,
-    }),
-  );
+const toRecord = idempotencyReader(sqliteColumns);
 
 /** Idempotency keys of webhook requests: the `idempotency_keys` table. */
 export class SqliteIdempotencyStore implements IdempotencyStore {
@@ -48,9 +28,7 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
     this.storeResponse = db.prepare(`UPDATE idempotency_keys SET state = 'done', response_status = ?, response_body = ? WHERE key = ?`);
     this.holdResponse = db.prepare(`UPDATE idempotency_keys SET response_status = ?, response_body = ? WHERE key = ? AND state = 'pending'`);
     this.deletePending = db.prepare(`DELETE FROM idempotency_keys WHERE key = ? AND state = 'pending'`);
-    this.byKey = db.prepare(
-      'SELECT key, request_hash, state, response_status, response_body, created_at, expires_at FROM idempotency_keys WHERE key = ?',
-    );
+    this.byKey = db.prepare(`SELECT ${IDEMPOTENCY_COLUMNS} FROM idempotency_keys WHERE key = ?`);
     this.claimTx = db.transaction((key: string, requestHash: string, at: string, expiresAt: string): IdempotencyRecord | undefined => {
       this.purgeExpired.run(at);
       const inserted = this.insertPending.run(key, requestHash, at, expiresAt);
@@ -91,6 +69,6 @@ export class SqliteIdempotencyStore implements IdempotencyStore {
 
   private read(key: string): IdempotencyRecord | undefined {
     const row = this.byKey.get(key);
-    return row === undefined ? undefined : parseRow(idempotencyRow, row, 'idempotency_keys');
+    return row === undefined ? undefined : toRecord(row);
   }
 }

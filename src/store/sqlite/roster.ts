@@ -1,43 +1,16 @@
 import { randomInt } from 'node:crypto';
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import { BouncerError } from '../../app/domain/errors.js';
 import { yieldToEventLoop } from '../../app/domain/event-loop.js';
 import { compareRosterOrder, type Participant } from '../../app/domain/participant.js';
 import type { RosterQuery, RosterStore } from '../../app/ports/store.js';
-import { jsonText, optional, parseRow, participantKind, stringList } from '../row-schemas.js';
+import { participantReader, ROSTER_COLUMNS as COLUMNS, toCount } from '../rows/roster.js';
+import { sqliteColumns } from './columns.js';
 import { WriteGuard } from './write-guard.js';
 
-const rosterRow = z
-  .object({
-    call_id: z.string(),
-    participant_id: z.string(),
-    kind: participantKind,
-    identity_id: optional(z.string()),
-    display_name: optional(z.string()),
-    tenant_id: optional(z.string()),
-    is_in_lobby: z.union([z.literal(0), z.literal(1)]),
-    label: optional(z.string()),
-    phone_numbers: jsonText(stringList),
-  })
-  .transform(
-    (r): Participant => ({
-      callId: r.call_id,
-      participantId: r.participant_id,
-      kind: r.kind,
-      identityId: r.identity_id,
-      displayName: r.display_name,
-      tenantId: r.tenant_id,
-      isInLobby: r.is_in_lobby === 1,
-      label: r.label,
-      phoneNumbers: r.phone_numbers,
-    }),
-  );
+const toParticipant = participantReader(sqliteColumns);
 
-const countRow = z.object({ n: z.number().int().nonnegative() });
-
-/** What is read of a participant, in roster order (the `roster_by_name` index). */
-const COLUMNS = 'call_id, participant_id, kind, identity_id, display_name, tenant_id, is_in_lobby, label, phone_numbers';
+/** Roster order (the `roster_by_name` index). */
 const ROSTER_ORDER = 'ORDER BY display_name, participant_id';
 /** Excluded kinds come as a JSON array: one statement whatever is left out. */
 const NOT_EXCLUDED = 'kind NOT IN (SELECT value FROM json_each(?))';
@@ -208,7 +181,7 @@ export class SqliteRosterStore implements RosterStore {
   }
 
   async count(callId: string, query: RosterQuery = {}): Promise<number> {
-    return parseRow(countRow, this.countKinds.get(callId, excluded(query)), 'roster').n;
+    return toCount(this.countKinds.get(callId, excluded(query)));
   }
 
   async page(callId: string, query: RosterQuery & { offset: number; limit: number }): Promise<Participant[]> {
@@ -221,7 +194,7 @@ export class SqliteRosterStore implements RosterStore {
 
   async findByParticipantId(callId: string, participantId: string): Promise<Participant | undefined> {
     const row = this.byParticipantId.get(callId, participantId);
-    return row === undefined ? undefined : parseRow(rosterRow, row, 'roster');
+    return row === undefined ? undefined : toParticipant(row);
   }
 
   async findByIdentity(callId: string, identityId: string): Promise<Participant[]> {
@@ -238,7 +211,7 @@ export class SqliteRosterStore implements RosterStore {
   }
 
   private rows(rows: unknown[]): Participant[] {
-    return rows.map((row) => parseRow(rosterRow, row, 'roster'));
+    return rows.map(toParticipant);
   }
 
   /** Writes each participant and its phone numbers; the caller holds the transaction. */

@@ -1,96 +1,14 @@
 import { z } from 'zod';
 import { BouncerError } from '../../app/domain/errors.js';
 import type { AuditCase, CaseCompletionWrites, CaseResult, CaseStore, NewCase, NewReasonEdit, ReasonEdit } from '../../app/ports/store.js';
-import {
-  caseStatus,
-  jsonObject,
-  moderationAction,
-  optional,
-  outcomeKind,
-  parseRow,
-  requestSource,
-  stringList,
-} from '../row-schemas.js';
+import { parseRow } from '../row-schemas.js';
+import { CASE_COLUMNS as COLUMNS, caseReaders } from '../rows/cases.js';
+import { postgresColumns } from './columns.js';
 import { jsonParam, type Database } from './database.js';
 
-/** A bigint column: node-postgres reads int8 as text, so that no digit is lost. */
-const caseId = z
-  .union([z.number(), z.string().regex(/^\d+$/).transform(Number)])
-  .pipe(z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER));
-
-const caseRow = z
-  .object({
-    id: caseId,
-    created_at: z.string(),
-    completed_at: optional(z.string()),
-    status: caseStatus,
-    source: requestSource,
-    action: moderationAction,
-    request_id: z.string(),
-    conversation_id: optional(z.string()),
-    call_id: optional(z.string()),
-    actor_user_id: optional(z.string()),
-    actor_chat_id: optional(z.string()),
-    actor_name: optional(z.string()),
-    target_user_id: optional(z.string()),
-    target_chat_id: optional(z.string()),
-    target_name: optional(z.string()),
-    participant_ids: stringList,
-    reason: optional(z.string()),
-    outcome: optional(outcomeKind),
-    detail: jsonObject,
-  })
-  .transform(
-    (r): AuditCase => ({
-      id: r.id,
-      createdAt: r.created_at,
-      completedAt: r.completed_at,
-      status: r.status,
-      source: r.source,
-      action: r.action,
-      requestId: r.request_id,
-      conversationId: r.conversation_id,
-      callId: r.call_id,
-      actorUserId: r.actor_user_id,
-      actorChatId: r.actor_chat_id,
-      actorName: r.actor_name,
-      targetUserId: r.target_user_id,
-      targetChatId: r.target_chat_id,
-      targetName: r.target_name,
-      participantIds: r.participant_ids,
-      reason: r.reason,
-      outcome: r.outcome,
-      detail: r.detail,
-    }),
-  );
-
-const toCase = (row: unknown): AuditCase => parseRow(caseRow, row, 'cases');
-
-const reasonEditRow = z
-  .object({
-    case_id: caseId,
-    previous: optional(z.string()),
-    reason: z.string(),
-    edited_at: z.string(),
-    edited_by: optional(z.string()),
-    edited_by_name: optional(z.string()),
-    edit_case_id: caseId,
-  })
-  .transform(
-    (r): ReasonEdit => ({
-      caseId: r.case_id,
-      previous: r.previous,
-      reason: r.reason,
-      editedAt: r.edited_at,
-      editedBy: r.edited_by,
-      editedByName: r.edited_by_name,
-      editCaseId: r.edit_case_id,
-    }),
-  );
-
-const COLUMNS = `id, created_at, completed_at, status, source, action, request_id, conversation_id, call_id,
-  actor_user_id, actor_chat_id, actor_name, target_user_id, target_chat_id, target_name, participant_ids,
-  reason, outcome, detail`;
+/** A case number: the identity column is a bigint (see postgresColumns.id). */
+const caseId = postgresColumns.id;
+const { toCase, toReasonEdit } = caseReaders(postgresColumns);
 
 /** The audit log: the `cases` table. Case numbers come from its identity column (one sequence for every instance). */
 export class PostgresCaseStore implements CaseStore {
@@ -248,6 +166,6 @@ export class PostgresCaseStore implements CaseStore {
   async reasonEdits(id: number): Promise<ReasonEdit[]> {
     if (!Number.isSafeInteger(id)) return [];
     const rows = await this.db.read("read a case's reason edits", this.sql.editsOf, [id]);
-    return rows.map((row) => parseRow(reasonEditRow, row, 'case_reason_edits'));
+    return rows.map(toReasonEdit);
   }
 }

@@ -1,45 +1,9 @@
 import type Database from 'better-sqlite3';
-import { z } from 'zod';
 import type { CallBinding, CallState } from '../../app/domain/participant.js';
 import type { BindingStore } from '../../app/ports/store.js';
-import { callState, callStateRank, furthestCallState, optional, parseRow } from '../row-schemas.js';
+import { callState, callStateRank, furthestCallState, parseRow } from '../row-schemas.js';
+import { BINDING_COLUMNS as COLUMNS, toBinding } from '../rows/bindings.js';
 import { WriteGuard } from './write-guard.js';
-
-/** The columns read; the old service_url column (before migration 5) is left alone. */
-const COLUMNS = `conversation_id, provider, call_id, call_name, organizer_user_id, state, meeting_id, join_url,
-  tenant_id, reply_address, created_at, updated_at`;
-
-const bindingRow = z
-  .object({
-    conversation_id: z.string(),
-    provider: z.string(),
-    call_id: z.string(),
-    call_name: optional(z.string()),
-    organizer_user_id: optional(z.string()),
-    state: callState,
-    meeting_id: optional(z.string()),
-    join_url: optional(z.string()),
-    tenant_id: optional(z.string()),
-    reply_address: optional(z.string()),
-    created_at: z.string(),
-    updated_at: z.string(),
-  })
-  .transform(
-    (r): CallBinding => ({
-      conversationId: r.conversation_id,
-      provider: r.provider,
-      callId: r.call_id,
-      callName: r.call_name,
-      organizerUserId: r.organizer_user_id,
-      state: r.state,
-      meetingId: r.meeting_id,
-      joinUrl: r.join_url,
-      tenantId: r.tenant_id,
-      replyAddress: r.reply_address,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    }),
-  );
 
 /**
  * pruneCallStates' statement, one batch: a range of the updated_at index (migration 12), skipping
@@ -50,8 +14,6 @@ export const PRUNE_CALL_STATES = `DELETE FROM call_states WHERE call_id IN (
   WHERE c.updated_at < @upper AND (c.updated_at < @idle OR (c.state = 'terminated' AND c.updated_at < @ended))
     AND NOT EXISTS (SELECT 1 FROM bindings b WHERE b.call_id = c.call_id AND b.state <> 'terminated')
   LIMIT @limit)`;
-
-const toBinding = (row: unknown): CallBinding | undefined => (row === undefined ? undefined : parseRow(bindingRow, row, 'bindings'));
 
 /** Which call each chat is bound to: the `bindings` table. */
 export class SqliteBindingStore implements BindingStore {

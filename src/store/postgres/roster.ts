@@ -1,6 +1,7 @@
 import { BouncerError } from '../../app/domain/errors.js';
 import { compareRosterOrder, type Participant } from '../../app/domain/participant.js';
 import type { RosterQuery, RosterStore } from '../../app/ports/store.js';
+import { InTurn } from '../in-turn.js';
 import { participantReader, ROSTER_COLUMNS as COLUMNS, toCount } from '../rows/roster.js';
 import { postgresColumns } from './columns.js';
 import { jsonParam, type Database, type Tx } from './database.js';
@@ -107,8 +108,8 @@ export function rosterStatements(roster: string) {
  */
 export class PostgresRosterStore implements RosterStore {
   private readonly sql: ReturnType<typeof rosterStatements>;
-  /** The last sync of each call still running (or failed), so that the next one waits for it. */
-  private readonly syncs = new Map<string, Promise<void>>();
+  /** Syncs of one call take turns in this instance. */
+  private readonly syncs = new InTurn();
 
   constructor(private readonly db: Database) {
     this.sql = rosterStatements(db.tables.roster);
@@ -133,15 +134,7 @@ export class PostgresRosterStore implements RosterStore {
 
   /** One transaction (atomic, which the contract allows): the list upserted, everyone else removed. */
   sync(callId: string, participants: Participant[]): Promise<void> {
-    const previous = this.syncs.get(callId);
-    const run = previous ? previous.then(() => this.syncNow(callId, participants)) : this.syncNow(callId, participants);
-    // The next sync of this call waits for this one, whether it succeeds or not.
-    const settled = run.catch(() => undefined);
-    this.syncs.set(callId, settled);
-    void settled.then(() => {
-      if (this.syncs.get(callId) === settled) this.syncs.delete(callId);
-    });
-    return run;
+    return this.syncs.run(callId, () => this.syncNow(callId, participants));
   }
 
   private async syncNow(callId: string, participants: Participant[]): Promise<void> {

@@ -4,6 +4,7 @@ import { BouncerError } from '../../app/domain/errors.js';
 import { yieldToEventLoop } from '../../app/domain/event-loop.js';
 import { compareRosterOrder, type Participant } from '../../app/domain/participant.js';
 import type { RosterQuery, RosterStore } from '../../app/ports/store.js';
+import { InTurn } from '../in-turn.js';
 import { participantReader, ROSTER_COLUMNS as COLUMNS, toCount } from '../rows/roster.js';
 import { sqliteColumns } from './columns.js';
 import { WriteGuard } from './write-guard.js';
@@ -63,8 +64,8 @@ export class SqliteRosterStore implements RosterStore {
   private readonly byLabel: Database.Statement<[string, string, string]>;
   private readonly byLabelKey: Database.Statement<[string, string]>;
   private readonly byPhone: Database.Statement<[string, string]>;
-  /** The last sync of each call still running (or failed), so that the next one waits for it. */
-  private readonly syncs = new Map<string, Promise<void>>();
+  /** Syncs of one call take turns in this instance. */
+  private readonly syncs = new InTurn();
   // Transactions made once: better-sqlite3 builds a wrapper for each db.transaction().
   private readonly upsertTx: (callId: string, participants: Participant[], syncToken: number | null) => void;
   private readonly removeTx: (callId: string, participantIds: readonly string[]) => number;
@@ -142,15 +143,7 @@ export class SqliteRosterStore implements RosterStore {
   }
 
   sync(callId: string, participants: Participant[]): Promise<void> {
-    const previous = this.syncs.get(callId);
-    const run = previous ? previous.then(() => this.syncNow(callId, participants)) : this.syncNow(callId, participants);
-    // The next sync of this call waits for this one, whether it succeeds or not.
-    const settled = run.catch(() => undefined);
-    this.syncs.set(callId, settled);
-    void settled.then(() => {
-      if (this.syncs.get(callId) === settled) this.syncs.delete(callId);
-    });
-    return run;
+    return this.syncs.run(callId, () => this.syncNow(callId, participants));
   }
 
   /**

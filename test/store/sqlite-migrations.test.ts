@@ -32,20 +32,41 @@ function databaseAt(file: string, version: number): Database.Database {
   return db;
 }
 
+/** Each test's database file, in a temporary folder of its own. */
+let dir: string;
+let file: string;
+beforeEach(() => {
+  dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
+  file = path.join(dir, 'bouncer.sqlite');
+});
+afterEach(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+
+/** Opens the store on `file` (which runs the migrations it lacks), runs `use` on it and closes it. */
+async function withStore(use: (store: SqliteStore) => Promise<void>): Promise<void> {
+  const store = SqliteStore.open(file);
+  try {
+    await use(store);
+  } finally {
+    await store.close();
+  }
+}
+
+/** The schema version `file` is at, read afresh. */
+function versionOf(): number {
+  const inspect = new Database(file, { readonly: true });
+  try {
+    return inspect.pragma('user_version', { simple: true }) as number;
+  } finally {
+    inspect.close();
+  }
+}
+
 const OLD_BINDING = `INSERT INTO bindings (conversation_id, provider, call_id, state, service_url, created_at, updated_at)
   VALUES (?, 'teams', ?, 'established', ?, '2026-11-22T10:00:00.000Z', '2026-11-22T10:00:00.000Z')`;
 
 describe('migration 5: bindings.reply_address', () => {
-  let dir: string;
-  let file: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
-    file = path.join(dir, 'bouncer.sqlite');
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it("turns each service URL into the Teams channel's reply address, {\"serviceUrl\":\"…\"}", async () => {
     const old = databaseAt(file, BEFORE_REPLY_ADDRESS);
     old.prepare(OLD_BINDING).run('19:a@thread.v2', 'call-a', 'https://smba.trafficmanager.net/amer/');
@@ -53,8 +74,7 @@ describe('migration 5: bindings.reply_address', () => {
     old.prepare(OLD_BINDING).run('19:c@thread.v2', 'call-c', null);
     old.close();
 
-    const store = SqliteStore.open(file);
-    try {
+    await withStore(async (store) => {
       expect((await store.bindings.get('19:a@thread.v2'))?.replyAddress).toBe('{"serviceUrl":"https://smba.trafficmanager.net/amer/"}');
       // The same text the Teams channel writes with JSON.stringify.
       expect((await store.bindings.get('19:b@thread.v2'))?.replyAddress).toBe(
@@ -69,14 +89,10 @@ describe('migration 5: bindings.reply_address', () => {
         createdAt: '2026-11-22T10:00:00.000Z',
         updatedAt: '2026-11-22T10:00:00.000Z',
       });
-    } finally {
-      await store.close();
-    }
+    });
 
-    const inspect = new Database(file, { readonly: true });
     // Every later migration applies on top.
-    expect(inspect.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    inspect.close();
+    expect(versionOf()).toBe(MIGRATIONS.length);
   });
 
   it('leaves service_url in place and no longer writes it', async () => {
@@ -84,13 +100,10 @@ describe('migration 5: bindings.reply_address', () => {
     old.prepare(OLD_BINDING).run('19:a@thread.v2', 'call-a', 'https://smba.trafficmanager.net/amer/');
     old.close();
 
-    const store = SqliteStore.open(file);
-    try {
+    await withStore(async (store) => {
       await store.bindings.save(binding({ conversationId: '19:a@thread.v2', replyAddress: 'new address' }));
       await store.bindings.save(binding({ conversationId: '19:new@thread.v2', replyAddress: 'another address' }));
-    } finally {
-      await store.close();
-    }
+    });
 
     const inspect = new Database(file, { readonly: true });
     const rows = inspect.prepare('SELECT conversation_id, service_url, reply_address FROM bindings ORDER BY conversation_id').all();
@@ -103,16 +116,6 @@ describe('migration 5: bindings.reply_address', () => {
 });
 
 describe('migration 7: roster lookup keys and phone numbers', () => {
-  let dir: string;
-  let file: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
-    file = path.join(dir, 'bouncer.sqlite');
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   const OLD_PARTICIPANT = `INSERT INTO roster (call_id, participant_id, kind, identity_id, display_name, is_in_lobby, label, phone_numbers)
     VALUES ('call-1', ?, ?, ?, ?, 0, ?, ?)`;
 
@@ -124,8 +127,7 @@ describe('migration 7: roster lookup keys and phone numbers', () => {
     old.prepare(OLD_PARTICIPANT).run('CA2', 'phone', null, null, null, 'not json');
     old.close();
 
-    const store = SqliteStore.open(file);
-    try {
+    await withStore(async (store) => {
       expect((await store.roster.findByIdentity('call-1', 'aaaa-bbbb')).map((p) => p.participantId)).toEqual(['p1']);
       expect((await store.roster.findByLabel('call-1', 'guest 3', { ignoreCase: true })).map((p) => p.participantId)).toEqual(['CA1']);
       expect((await store.roster.findByLabel('call-1', 'Guest 3')).map((p) => p.participantId)).toEqual(['CA1']);
@@ -134,9 +136,7 @@ describe('migration 7: roster lookup keys and phone numbers', () => {
       // The phone numbers go with their participant.
       await store.roster.remove('call-1', ['CA1']);
       expect(await store.roster.findByPhone('call-1', '+15550000001')).toEqual([]);
-    } finally {
-      await store.close();
-    }
+    });
     const inspect = new Database(file, { readonly: true });
     expect(inspect.prepare('SELECT count(*) AS n FROM roster_phones').get()).toEqual({ n: 0 });
     // Every later migration applies on top.
@@ -146,16 +146,6 @@ describe('migration 7: roster lookup keys and phone numbers', () => {
 });
 
 describe('migration 8: bans, and bindings by call name', () => {
-  let dir: string;
-  let file: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
-    file = path.join(dir, 'bouncer.sqlite');
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('applies to a database an older Bouncer kept: its bindings are found by call name, and bans can be stored', async () => {
     const older = databaseAt(file, BEFORE_BANS);
     older
@@ -165,31 +155,16 @@ describe('migration 8: bans, and bindings by call name', () => {
       )
       .run();
     older.close();
-    const store = SqliteStore.open(file);
-    try {
+    await withStore(async (store) => {
       expect((await store.bindings.listByCallName('twilio', 'Support bridge')).map((b) => b.conversationId)).toEqual(['19:a@thread.v2']);
       await store.bans.add({ caseId: 1, scope: '19:a@thread.v2', identities: [{ kind: 'phone', value: '+15550000001' }], createdAt: '2026-11-22T10:00:00.000Z' });
       expect(await store.bans.findActive(['19:a@thread.v2'], [{ kind: 'phone', value: '+15550000001' }], '2026-11-22T11:00:00.000Z')).toHaveLength(1);
-    } finally {
-      await store.close();
-    }
-    const inspect = new Database(file, { readonly: true });
-    expect(inspect.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    inspect.close();
+    });
+    expect(versionOf()).toBe(MIGRATIONS.length);
   });
 });
 
 describe('migration 10: call states', () => {
-  let dir: string;
-  let file: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
-    file = path.join(dir, 'bouncer.sqlite');
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('applies to a database an older Bouncer kept: its bindings stay, and a call state notified before a binding is saved is kept', async () => {
     const older = databaseAt(file, BEFORE_CALL_STATES);
     older
@@ -199,32 +174,17 @@ describe('migration 10: call states', () => {
       )
       .run();
     older.close();
-    const store = SqliteStore.open(file);
-    try {
+    await withStore(async (store) => {
       expect((await store.bindings.get('19:a@thread.v2'))?.state).toBe('established');
       await store.bindings.setCallState('call-b', 'established', '2026-11-22T10:00:01.000Z');
       await store.bindings.save({ conversationId: '19:b@thread.v2', provider: 'teams', callId: 'call-b', state: 'establishing', createdAt: '2026-11-22T10:00:02.000Z', updatedAt: '2026-11-22T10:00:02.000Z' });
       expect((await store.bindings.get('19:b@thread.v2'))?.state).toBe('established');
-    } finally {
-      await store.close();
-    }
-    const inspect = new Database(file, { readonly: true });
-    expect(inspect.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    inspect.close();
+    });
+    expect(versionOf()).toBe(MIGRATIONS.length);
   });
 });
 
 describe('migration 9: mod-log channels, case reason history, cases by target', () => {
-  let dir: string;
-  let file: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
-    file = path.join(dir, 'bouncer.sqlite');
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it("applies to an older database: its cases' target user ids become lower case and are found; reasons can be edited", async () => {
     const older = databaseAt(file, BEFORE_CASE_TOOLS);
     older
@@ -234,56 +194,28 @@ describe('migration 9: mod-log channels, case reason history, cases by target', 
       )
       .run();
     older.close();
-    const store = SqliteStore.open(file);
-    try {
+    await withStore(async (store) => {
       const [found] = await store.cases.listByTarget({ userId: 'aaaa-bbbb', limit: 5 });
       expect(found).toMatchObject({ id: 1, targetUserId: 'aaaa-bbbb' });
       expect(await store.cases.editReason(1, { reason: 'phishing', editedAt: '2026-11-22T11:00:00.000Z', editCaseId: 2 })).toEqual({ found: true, previous: 'spam' });
       expect(await store.modlog.list()).toEqual([]);
-    } finally {
-      await store.close();
-    }
+    });
   });
 });
 
 describe('migration 11: lockdowns', () => {
-  let dir: string;
-  let file: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
-    file = path.join(dir, 'bouncer.sqlite');
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('applies to a database an older Bouncer kept: a lockdown can be stored and ended', async () => {
     databaseAt(file, BEFORE_LOCKDOWNS).close();
-    const store = SqliteStore.open(file);
-    try {
+    await withStore(async (store) => {
       const l = { provider: 'twilio', callKey: 'Support bridge', callId: 'CF1', caseId: 3, source: 'chat' as const, chat: false, mute: true, startedAt: '2026-11-23T10:00:00.000Z' };
       expect((await store.lockdowns.begin(l)).started).toBe(true);
       expect((await store.lockdowns.end('twilio', 'Support bridge'))?.caseId).toBe(3);
-    } finally {
-      await store.close();
-    }
-    const inspect = new Database(file, { readonly: true });
-    expect(inspect.pragma('user_version', { simple: true })).toBe(MIGRATIONS.length);
-    inspect.close();
+    });
+    expect(versionOf()).toBe(MIGRATIONS.length);
   });
 });
 
 describe('migration 12: call states by when they were last updated', () => {
-  let dir: string;
-  let file: string;
-  beforeEach(() => {
-    dir = mkdtempSync(path.join(os.tmpdir(), 'bouncer-migrate-'));
-    file = path.join(dir, 'bouncer.sqlite');
-  });
-  afterEach(() => {
-    rmSync(dir, { recursive: true, force: true });
-  });
-
   it('is the last migration', () => {
     expect(MIGRATIONS).toHaveLength(BEFORE_CALL_STATE_PRUNING + 1);
   });
@@ -294,12 +226,9 @@ describe('migration 12: call states by when they were last updated', () => {
     insert.run('ended', 'terminated', '2026-11-01T10:00:00.000Z');
     insert.run('live', 'established', '2026-11-22T10:00:00.000Z');
     old.close();
-    const store = SqliteStore.open(file);
-    try {
+    await withStore(async (store) => {
       expect(await store.bindings.pruneCallStates('2026-11-21T10:00:00.000Z', '2026-11-15T10:00:00.000Z')).toBe(1);
-    } finally {
-      await store.close();
-    }
+    });
     const inspect = new Database(file, { readonly: true });
     expect(inspect.pragma('user_version', { simple: true })).toBe(BEFORE_CALL_STATE_PRUNING + 1);
     expect(inspect.prepare('SELECT call_id FROM call_states').all()).toEqual([{ call_id: 'live' }]);

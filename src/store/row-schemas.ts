@@ -98,6 +98,11 @@ export function parseRow<T extends z.ZodType>(schema: T, row: unknown, table: st
   return parsed.data;
 }
 
+/** The reader of one table's rows: each row parsed with `schema` (see parseRow). */
+export function rowReader<T extends z.ZodType>(schema: T, table: string): (row: unknown) => z.output<T> {
+  return (row) => parseRow(schema, row, table);
+}
+
 /**
  * A call's state only moves forward: establishing, then established, then terminated. This is the
  * SQL (the same in SQLite and PostgreSQL) that ranks a state column, or parameter, in that order.

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Ban } from '../../app/ports/store.js';
-import { banIdentities, optional, parseRow, type ColumnReaders } from '../row-schemas.js';
+import { banIdentities, optional, rowReader, type ColumnReaders } from '../row-schemas.js';
 
 /** The columns of the `bans` table, in the order both stores select them. */
 export const BAN_COLUMNS = `case_id, scope, identities, target_name, reason, created_by, created_by_name, created_at, expires_at,
@@ -42,7 +42,4 @@ function banRow(columns: ColumnReaders) {
 }
 
 /** The reader of a driver's `bans` rows. */
-export function banReader(columns: ColumnReaders): (row: unknown) => Ban {
-  const schema = banRow(columns);
-  return (row) => parseRow(schema, row, 'bans');
-}
+export const banReader = (columns: ColumnReaders): ((row: unknown) => Ban) => rowReader(banRow(columns), 'bans');

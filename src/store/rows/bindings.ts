@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { CallBinding } from '../../app/domain/participant.js';
-import { callState, optional, parseRow } from '../row-schemas.js';
+import { callState, optional, rowReader } from '../row-schemas.js';
 
 /**
  * The columns of the `bindings` table, in the order both stores select them (SQLite's old
@@ -41,5 +41,7 @@ const bindingRow = z
     }),
   );
 
+const readBinding = rowReader(bindingRow, 'bindings');
+
 /** A `bindings` row read by either store (no row: undefined). */
-export const toBinding = (row: unknown): CallBinding | undefined => (row === undefined ? undefined : parseRow(bindingRow, row, 'bindings'));
+export const toBinding = (row: unknown): CallBinding | undefined => (row === undefined ? undefined : readBinding(row));

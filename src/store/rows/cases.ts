@@ -6,8 +6,8 @@ import {
   moderationAction,
   optional,
   outcomeKind,
-  parseRow,
   requestSource,
+  rowReader,
   stringList,
   type ColumnReaders,
 } from '../row-schemas.js';
@@ -93,10 +93,8 @@ function reasonEditRow(columns: ColumnReaders) {
 
 /** The readers of a driver's `cases` and `case_reason_edits` rows (each throws STORE_FAILED on a row that does not fit). */
 export function caseReaders(columns: ColumnReaders) {
-  const cases = caseRow(columns);
-  const edits = reasonEditRow(columns);
   return {
-    toCase: (row: unknown): AuditCase => parseRow(cases, row, 'cases'),
-    toReasonEdit: (row: unknown): ReasonEdit => parseRow(edits, row, 'case_reason_edits'),
+    toCase: rowReader(caseRow(columns), 'cases'),
+    toReasonEdit: rowReader(reasonEditRow(columns), 'case_reason_edits'),
   };
 }

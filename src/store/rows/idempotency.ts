@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { IdempotencyRecord } from '../../app/ports/store.js';
-import { idempotencyState, parseRow, type ColumnReaders } from '../row-schemas.js';
+import { idempotencyState, rowReader, type ColumnReaders } from '../row-schemas.js';
 
 /** The columns of the `idempotency_keys` table, in the order both stores select them. */
 export const IDEMPOTENCY_COLUMNS = 'key, request_hash, state, response_status, response_body, created_at, expires_at';
@@ -31,7 +31,4 @@ function idempotencyRow(columns: ColumnReaders) {
 }
 
 /** The reader of a driver's `idempotency_keys` rows. */
-export function idempotencyReader(columns: ColumnReaders): (row: unknown) => IdempotencyRecord {
-  const schema = idempotencyRow(columns);
-  return (row) => parseRow(schema, row, 'idempotency_keys');
-}
+export const idempotencyReader = (columns: ColumnReaders): ((row: unknown) => IdempotencyRecord) => rowReader(idempotencyRow(columns), 'idempotency_keys');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Lockdown } from '../../app/ports/store.js';
-import { jsonObject, optional, parseRow, requestSource, type ColumnReaders } from '../row-schemas.js';
+import { jsonObject, optional, requestSource, rowReader, type ColumnReaders } from '../row-schemas.js';
 
 /** The columns of the `lockdowns` table, in the order both stores select them. */
 export const LOCKDOWN_COLUMNS =
@@ -48,7 +48,4 @@ function lockdownRow(columns: ColumnReaders) {
 }
 
 /** The reader of a driver's `lockdowns` rows. */
-export function lockdownReader(columns: ColumnReaders): (row: unknown) => Lockdown {
-  const schema = lockdownRow(columns);
-  return (row) => parseRow(schema, row, 'lockdowns');
-}
+export const lockdownReader = (columns: ColumnReaders): ((row: unknown) => Lockdown) => rowReader(lockdownRow(columns), 'lockdowns');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { NamedModerator } from '../../app/ports/store.js';
-import { parseRow } from '../row-schemas.js';
+import { rowReader } from '../row-schemas.js';
 
 /** The columns of the `moderators` table both stores read: text only, read alike. */
 export const MODERATOR_COLUMNS = 'conversation_id, user_id, display_name, added_by, added_at';
@@ -24,4 +24,4 @@ const moderatorRow = z
   );
 
 /** A `moderators` row read by either store. */
-export const toModerator = (row: unknown): NamedModerator => parseRow(moderatorRow, row, 'moderators');
+export const toModerator: (row: unknown) => NamedModerator = rowReader(moderatorRow, 'moderators');

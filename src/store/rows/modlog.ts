@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { ModLogChannel } from '../../app/ports/store.js';
-import { optional, parseRow } from '../row-schemas.js';
+import { optional, rowReader } from '../row-schemas.js';
 
 /** The columns of the `modlog_channels` table both stores read: text only, read alike. */
 export const MODLOG_COLUMNS = 'conversation_id, reply_address, tenant_id, added_by, added_at';
@@ -24,4 +24,4 @@ const channelRow = z
   );
 
 /** A `modlog_channels` row read by either store. */
-export const toModLogChannel = (row: unknown): ModLogChannel => parseRow(channelRow, row, 'modlog_channels');
+export const toModLogChannel: (row: unknown) => ModLogChannel = rowReader(channelRow, 'modlog_channels');

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import type { Participant } from '../../app/domain/participant.js';
-import { optional, parseRow, participantKind, stringList, type ColumnReaders } from '../row-schemas.js';
+import { optional, parseRow, participantKind, rowReader, stringList, type ColumnReaders } from '../row-schemas.js';
 
 /** What both stores read of a participant. */
 export const ROSTER_COLUMNS = 'call_id, participant_id, kind, identity_id, display_name, tenant_id, is_in_lobby, label, phone_numbers';
@@ -35,10 +35,7 @@ function rosterRow(columns: ColumnReaders) {
 }
 
 /** The reader of a driver's `roster` rows. */
-export function participantReader(columns: ColumnReaders): (row: unknown) => Participant {
-  const schema = rosterRow(columns);
-  return (row) => parseRow(schema, row, 'roster');
-}
+export const participantReader = (columns: ColumnReaders): ((row: unknown) => Participant) => rowReader(rosterRow(columns), 'roster');
 
 const countRow = z.object({ n: z.number().int().nonnegative() });
 

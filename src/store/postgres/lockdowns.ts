@@ -1,5 +1,5 @@
 import type { Lockdown, LockdownStore } from '../../app/ports/store.js';
-import { LOCKDOWN_COLUMNS, lockdownReader } from '../rows/lockdowns.js';
+import { LOCKDOWN_COLUMNS, lockdownReader, lockdownValues } from '../rows/lockdowns.js';
 import { postgresColumns } from './columns.js';
 import type { Database } from './database.js';
 
@@ -22,21 +22,7 @@ export class PostgresLockdownStore implements LockdownStore {
   }
 
   async begin(l: Lockdown): Promise<{ started: boolean; lockdown: Lockdown }> {
-    const result = await this.db.write<Record<string, unknown>>('start a lockdown', this.sql.upsert, [
-      l.provider,
-      l.callKey,
-      l.callId,
-      l.conversationId ?? null,
-      l.caseId,
-      l.source,
-      l.chat,
-      l.mute,
-      l.meeting?.organizerUserId ?? null,
-      l.meeting?.meetingId ?? null,
-      l.saved === undefined ? null : JSON.stringify(l.saved),
-      l.startedAt,
-      l.startedBy?.toLowerCase() ?? null,
-    ]);
+    const result = await this.db.write<Record<string, unknown>>('start a lockdown', this.sql.upsert, lockdownValues(l, (b) => b));
     const { mine, ...rest } = result.rows[0]!;
     return { started: mine === true, lockdown: toLockdown(rest) };
   }

@@ -6,6 +6,28 @@ import { jsonObject, optional, requestSource, rowReader, type ColumnReaders } fr
 export const LOCKDOWN_COLUMNS =
   'provider, call_key, call_id, conversation_id, case_id, source, chat, mute, meeting_organizer, meeting_id, saved, started_at, started_by';
 
+/**
+ * A lockdown's values in LOCKDOWN_COLUMNS order, as both stores write them; `flag` writes chat and
+ * mute as the driver stores booleans (SQLite 1/0, PostgreSQL booleans).
+ */
+export function lockdownValues(l: Lockdown, flag: (value: boolean) => boolean | number): unknown[] {
+  return [
+    l.provider,
+    l.callKey,
+    l.callId,
+    l.conversationId ?? null,
+    l.caseId,
+    l.source,
+    flag(l.chat),
+    flag(l.mute),
+    l.meeting?.organizerUserId ?? null,
+    l.meeting?.meetingId ?? null,
+    l.saved === undefined ? null : JSON.stringify(l.saved),
+    l.startedAt,
+    l.startedBy?.toLowerCase() ?? null,
+  ];
+}
+
 const meetingRef = z.object({ organizerUserId: z.string(), meetingId: z.string() });
 
 /**

@@ -1,6 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { Lockdown, LockdownStore } from '../../app/ports/store.js';
-import { LOCKDOWN_COLUMNS, lockdownReader } from '../rows/lockdowns.js';
+import { LOCKDOWN_COLUMNS, lockdownReader, lockdownValues } from '../rows/lockdowns.js';
 import { sqliteColumns } from './columns.js';
 import { WriteGuard } from './write-guard.js';
 
@@ -28,22 +28,8 @@ export class SqliteLockdownStore implements LockdownStore {
 
   async begin(l: Lockdown): Promise<{ started: boolean; lockdown: Lockdown }> {
     return this.guard.run('start a lockdown', () => {
-      const result = this.upsert.get(
-        l.provider,
-        l.callKey,
-        l.callId,
-        l.conversationId ?? null,
-        l.caseId,
-        l.source,
-        l.chat ? 1 : 0,
-        l.mute ? 1 : 0,
-        l.meeting?.organizerUserId ?? null,
-        l.meeting?.meetingId ?? null,
-        l.saved === undefined ? null : JSON.stringify(l.saved),
-        l.startedAt,
-        l.startedBy?.toLowerCase() ?? null,
-        l.caseId,
-      ) as Record<string, unknown>;
+      // The values, then the case id again (`mine`).
+      const result = this.upsert.get(...lockdownValues(l, (b) => (b ? 1 : 0)), l.caseId) as Record<string, unknown>;
       const { mine, ...rest } = result;
       return { started: mine === 1, lockdown: toLockdown(rest) };
     });

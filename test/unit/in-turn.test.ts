@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { InTurn } from '../../src/store/in-turn.js';
 
 /** A task that records its start and end, and ends when told to (or fails). */
-function gate(log: string[], name: string) {
+function makeGate(log: string[], name: string) {
   let open!: () => void;
   let fail!: (err: Error) => void;
   const done = new Promise<void>((resolve, reject) => {
@@ -20,13 +20,18 @@ function gate(log: string[], name: string) {
   return { task, open: () => open(), fail: (err: Error) => fail(err) };
 }
 
+/** An InTurn, a log, and gates writing to that log. */
+function fixture() {
+  const log: string[] = [];
+  return { turns: new InTurn(), log, gate: (name: string) => makeGate(log, name) };
+}
+
 describe('InTurn', () => {
   it('starts the first task of a key at once and each next one after the previous settles, in order', async () => {
-    const turns = new InTurn();
-    const log: string[] = [];
-    const a = gate(log, 'a');
-    const b = gate(log, 'b');
-    const c = gate(log, 'c');
+    const { turns, log, gate } = fixture();
+    const a = gate('a');
+    const b = gate('b');
+    const c = gate('c');
     const runs = [turns.run('k', a.task), turns.run('k', b.task), turns.run('k', c.task)];
     expect(log).toEqual(['start a']);
     c.open();
@@ -39,10 +44,9 @@ describe('InTurn', () => {
   });
 
   it('runs the next task after one that failed, and gives the failure to its own caller only', async () => {
-    const turns = new InTurn();
-    const log: string[] = [];
-    const a = gate(log, 'a');
-    const b = gate(log, 'b');
+    const { turns, log, gate } = fixture();
+    const a = gate('a');
+    const b = gate('b');
     const first = turns.run('k', a.task);
     const second = turns.run('k', b.task);
     a.fail(new Error('a failed'));
@@ -53,10 +57,9 @@ describe('InTurn', () => {
   });
 
   it('lets tasks of other keys run meanwhile, and starts a key afresh once its tasks are done', async () => {
-    const turns = new InTurn();
-    const log: string[] = [];
-    const a = gate(log, 'a');
-    const x = gate(log, 'x');
+    const { turns, log, gate } = fixture();
+    const a = gate('a');
+    const x = gate('x');
     const runA = turns.run('k1', a.task);
     const runX = turns.run('k2', x.task);
     expect(log).toEqual(['start a', 'start x']);
@@ -64,7 +67,7 @@ describe('InTurn', () => {
     a.open();
     await Promise.all([runA, runX]);
     await new Promise((resolve) => setImmediate(resolve));
-    const later = gate(log, 'later');
+    const later = gate('later');
     const run = turns.run('k1', later.task);
     // Nothing to wait for: it starts in this turn.
     expect(log.at(-1)).toBe('start later');

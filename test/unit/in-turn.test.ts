@@ -20,18 +20,19 @@ function makeGate(log: string[], name: string) {
   return { task, open: () => open(), fail: (err: Error) => fail(err) };
 }
 
-/** An InTurn, a log, and gates writing to that log. */
+type Gate = ReturnType<typeof makeGate>;
+
+/** An InTurn, a log, and gates (one per name given) writing to that log. */
 function fixture() {
   const log: string[] = [];
-  return { turns: new InTurn(), log, gate: (name: string) => makeGate(log, name) };
+  const gates = <N extends string[]>(...names: N) => names.map((name) => makeGate(log, name)) as { [K in keyof N]: Gate };
+  return { turns: new InTurn(), log, gates };
 }
 
 describe('InTurn', () => {
   it('starts the first task of a key at once and each next one after the previous settles, in order', async () => {
-    const { turns, log, gate } = fixture();
-    const a = gate('a');
-    const b = gate('b');
-    const c = gate('c');
+    const { turns, log, gates } = fixture();
+    const [a, b, c] = gates('a', 'b', 'c');
     const runs = [turns.run('k', a.task), turns.run('k', b.task), turns.run('k', c.task)];
     expect(log).toEqual(['start a']);
     c.open();
@@ -44,9 +45,8 @@ describe('InTurn', () => {
   });
 
   it('runs the next task after one that failed, and gives the failure to its own caller only', async () => {
-    const { turns, log, gate } = fixture();
-    const a = gate('a');
-    const b = gate('b');
+    const { turns, log, gates } = fixture();
+    const [a, b] = gates('a', 'b');
     const first = turns.run('k', a.task);
     const second = turns.run('k', b.task);
     a.fail(new Error('a failed'));
@@ -57,9 +57,8 @@ describe('InTurn', () => {
   });
 
   it('lets tasks of other keys run meanwhile, and starts a key afresh once its tasks are done', async () => {
-    const { turns, log, gate } = fixture();
-    const a = gate('a');
-    const x = gate('x');
+    const { turns, log, gates } = fixture();
+    const [a, x] = gates('a', 'x');
     const runA = turns.run('k1', a.task);
     const runX = turns.run('k2', x.task);
     expect(log).toEqual(['start a', 'start x']);
@@ -67,7 +66,7 @@ describe('InTurn', () => {
     a.open();
     await Promise.all([runA, runX]);
     await new Promise((resolve) => setImmediate(resolve));
-    const later = gate('later');
+    const [later] = gates('later');
     const run = turns.run('k1', later.task);
     // Nothing to wait for: it starts in this turn.
     expect(log.at(-1)).toBe('start later');

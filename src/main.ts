@@ -74,7 +74,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
 
   // The Teams connection first: the moderation app sends private notices through it, and the
   // mod-log channels their posts.
-  const teamsConnection = connectTeams(config.bot, { logger, upstreamTimeoutMs: config.upstreamTimeoutMs });
+  const teamsConnection = connectTeams(config.bot, { logger, upstreamTimeoutMs: config.upstreamTimeoutMs, background });
   const render = { labels: labelsOf, sandbox: config.sandbox };
   // Every case that reaches its outcome, whoever completes it, goes to the mod-log channels
   // (/modlog here) in the background: the store reports it as it is completed.

@@ -10,6 +10,7 @@ import { createLogger } from '../../src/logger.js';
 import { SandboxConnector } from '../../tools/sandbox/protocol/connector-server.js';
 import { TokenServer } from '../../tools/sandbox/protocol/token-server.js';
 import { testTls } from '../support/global-setup.js';
+import { until } from '../support/until.js';
 
 // The Bot Connector calls Bouncer makes outside a turn (chat notices, mod-log posts, meeting
 // notifications and their member lookups) go straight to the chat's Bot Connector: with a token of
@@ -60,7 +61,7 @@ describe('the Bot Connector client of proactive messages', () => {
       ToChannelFromBotLoginUrl: `${tokens.url}/botframework.com`,
     });
     if (!config.ok) throw new Error(config.problems.join('; '));
-    connection = connectTeams(config.config.bot, { logger, upstreamTimeoutMs: 5_000 });
+    connection = connectTeams(config.config.bot, { logger, upstreamTimeoutMs: 5_000, background: { track: () => undefined } });
   });
   afterAll(async () => {
     await connector.close();
@@ -147,7 +148,33 @@ describe('the Bot Connector client of proactive messages', () => {
     ]);
   });
 
-  it('a meeting notification goes to the member found by Entra id, authorized; a non-member fails it without a notification', async () => {
+  it('reads a chat\'s paged member list page by page (pageSize, continuationToken), authorized, within its deadline', async () => {
+    const direct = new BotConnector(connection.auth, APP_ID);
+    const where = { serviceUrl: `${connector.url}/`, conversationId: '19:chat-paged@thread.v2' };
+    const extra = Array.from({ length: 60 }, (_, i) => ({ id: `29:paged-${i}`, name: `Paged ${i}`, aadObjectId: `aad-paged-${i}`, tenantId: TENANT_ID }));
+    for (const m of extra) connector.members.set(m.id, m);
+    try {
+      const first = await direct.pagedMembers(where, 50, undefined, Date.now() + 5_000);
+      expect(first.members).toHaveLength(50);
+      expect(first.continuationToken).toEqual(expect.any(String));
+      const second = await direct.pagedMembers(where, 50, first.continuationToken, Date.now() + 5_000);
+      expect(second.continuationToken).toBeUndefined();
+      const ids = [...first.members, ...second.members].map((m) => m.id);
+      expect(new Set(ids).size).toBe(connector.members.size);
+      const reads = connector.calls.filter((c) => c.path === '/v3/conversations/19%3Achat-paged%40thread.v2/pagedmembers');
+      expect(reads.map((c) => c.authorized)).toEqual([true, true]);
+      // A page the Bot Connector never answers fails at the deadline, as every call does.
+      connector.hang.push(/chat-paged/);
+      const started = Date.now();
+      await expect(direct.pagedMembers(where, 50, undefined, Date.now() + 300)).rejects.toMatchObject({ service: 'teams', retryable: true });
+      expect(Date.now() - started).toBeLessThan(1_000);
+    } finally {
+      connector.hang.length = 0;
+      for (const m of extra) connector.members.delete(m.id);
+    }
+  });
+
+  it('a meeting notification goes to the member found by Entra id, authorized; a non-member is "not reachable", no error, no notification', async () => {
     const notices = teamsParticipantNotifier(connection, { publicBaseUrl: 'https://bouncer.example', upstreamTimeoutMs: 5_000, logger });
     const target = { ...chat(20), meetingId: 'meeting-20', userId: 'aad-member-1' };
     const notice = { kind: 'removal', reason: 'spam', ref: { caseId: 20, token: 'tok' } } as const;
@@ -156,12 +183,48 @@ describe('the Bot Connector client of proactive messages', () => {
     expect(sent).toMatchObject({ status: 202, body: { type: 'targetedMeetingNotification', value: { recipients: ['29:member-1'] } } });
     expect(connector.calls.find((c) => c.path === '/v1/meetings/meeting-20/notification')?.authorized).toBe(true);
 
-    await expect(notices.notifyInMeeting({ ...target, meetingId: 'meeting-21', userId: 'aad-nobody' }, notice as never)).rejects.toMatchObject({
-      service: 'teams',
-      status: 404,
-      message: 'Teams member lookup failed: 404',
-    });
+    const logged = logs.length;
+    expect(await notices.notifyInMeeting({ ...target, meetingId: 'meeting-21', userId: 'aad-nobody' }, notice as never)).toEqual({ sent: false, reason: 'not_a_chat_member' });
     expect(connector.notifications.filter((n) => n.meetingId === 'meeting-21')).toEqual([]);
+    // Nothing logged as a failure (the caller writes the one quiet line).
+    expect(logs.slice(logged).filter((l) => l.includes('aad-nobody') || l.includes('"level":40') || l.includes('"level":50'))).toEqual([]);
+  });
+
+  it("a notice into a chat whose members are not known reads them in the background: the next non-member is answered without a lookup, a member still gets it", async () => {
+    const notices = teamsParticipantNotifier(connection, { publicBaseUrl: 'https://bouncer.example', upstreamTimeoutMs: 5_000, logger });
+    const target = { ...chat(22), meetingId: 'meeting-20' };
+    const notice = { kind: 'removal', reason: 'raid', ref: { caseId: 22, token: 'tok' } } as const;
+    const path = (what: string) => connector.calls.filter((c) => c.path.startsWith(`/v3/conversations/${encodeURIComponent(target.conversationId)}/${what}`));
+    expect(await notices.notifyInMeeting({ ...target, userId: 'aad-raider-1' }, notice as never)).toEqual({ sent: false, reason: 'not_a_chat_member' });
+    expect(path('members/')).toHaveLength(1);
+    await until(() => connection.caches.members.knowsAll(target.conversationId));
+    expect(path('pagedmembers')).toHaveLength(1);
+
+    // Later raiders: "not a member" from the complete listing, no lookup.
+    for (const raider of ['aad-raider-2', 'aad-raider-3']) {
+      expect(await notices.notifyInMeeting({ ...target, userId: raider }, notice as never)).toEqual({ sent: false, reason: 'not_a_chat_member' });
+    }
+    expect(path('members/')).toHaveLength(1);
+    // A member is found in the listing, and told.
+    const before = connector.notifications.length;
+    expect(await notices.notifyInMeeting({ ...target, userId: 'AAD-MEMBER-1' }, notice as never)).toEqual({ sent: true });
+    expect(connector.notifications.slice(before)).toMatchObject([{ status: 202, body: { value: { recipients: ['29:member-1'] } } }]);
+    expect(path('members/')).toHaveLength(1);
+    // The listing is single-flight and not read again while it answers.
+    expect(path('pagedmembers')).toHaveLength(1);
+  });
+
+  it('a member lookup that fails (5xx) is still an outage, thrown', async () => {
+    const notices = teamsParticipantNotifier(connection, { publicBaseUrl: 'https://bouncer.example', upstreamTimeoutMs: 400, logger });
+    connector.script('GET', /chat-23.*\/members\//, [{ status: 503 }]);
+    connector.hang.push(/chat-23.*pagedmembers/);
+    try {
+      await expect(
+        notices.notifyInMeeting({ ...chat(23), meetingId: 'meeting-20', userId: 'aad-whoever' }, { kind: 'removal', reason: 'x', ref: { caseId: 23, token: 't' } } as never),
+      ).rejects.toMatchObject({ service: 'teams', status: 503, retryable: true });
+    } finally {
+      connector.hang.length = 0;
+    }
   });
 
   it('a meeting notification the Bot Connector never answers fails at its deadline', async () => {

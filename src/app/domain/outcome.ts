@@ -20,6 +20,13 @@ export type NonRemovalAction = Exclude<PersonAction, 'kick'>;
 /** Whether a private notice reached its person (a removal's `notice`, NOTIFY_REMOVED). */
 export type NoticeStatus = 'sent' | 'failed';
 
+/**
+ * Why a person cannot be sent a private notice at all, an expected answer rather than an outage:
+ * `not_a_chat_member`: they are not a member of the meeting's chat (guests, dial-in callers, most
+ * raiders), so the chat's channel has no address to notify them at.
+ */
+export type NotReachableReason = 'not_a_chat_member';
+
 /** How a lockdown keeps a call's door shut: the meeting's lobby (Teams' meeting options), or by removing whoever joins (Twilio). */
 export type LockdownDoor = 'lobby' | 'turn_away';
 
@@ -53,6 +60,8 @@ type OutcomeBody =
   | { kind: 'unmuted'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
   /** A private warning was delivered to the person (Teams: a targeted meeting notification; Twilio: an announcement). */
   | { kind: 'warned'; caseId: number; target: TargetSummary; callId: string; participantIds: string[] }
+  /** Nothing was sent: the person cannot be notified privately (`/warn`), for `why`. */
+  | { kind: 'not_reachable'; caseId: number; target: TargetSummary; callId: string; why: NotReachableReason }
   | { kind: 'already_gone'; caseId: number; target: TargetSummary; callId: string }
   /** A removal cut off (a crash or shutdown) before its DELETE: found by reconciliation, the person still in the call. */
   | { kind: 'interrupted'; caseId: number; callId: string }
@@ -173,6 +182,7 @@ export const OUTCOME_KINDS = [
   'muted',
   'unmuted',
   'warned',
+  'not_reachable',
   'already_gone',
   'interrupted',
   'dry_run',

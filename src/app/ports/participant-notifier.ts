@@ -1,6 +1,9 @@
 import type { NoticeContent } from '../domain/notice.js';
+import type { NotReachableReason } from '../domain/outcome.js';
 import type { ReplyAddress } from '../domain/participant.js';
 import type { NoticeRef } from './call-provider.js';
+
+export type { NotReachableReason };
 
 /** A private notice to one person, as a channel delivers it: what it says, and how it is fetched back. */
 export interface PrivateNotice extends NoticeContent {
@@ -22,11 +25,17 @@ export interface MeetingNoticeTarget {
   userId?: string;
 }
 
+
+/** What became of a notice that did not throw: delivered, or the person cannot be reached (nothing was sent). */
+export type NoticeDelivery = { sent: true } | { sent: false; reason: NotReachableReason };
+
 /**
  * Private notices to one person in a chat's meeting (Teams: a targeted in-meeting notification,
- * sent by the chat channel). Each call has a deadline; a notice that was not delivered throws an
- * outage (UpstreamError), so that the caller can record it.
+ * sent by the chat channel). Each call has a deadline. A person who cannot be reached resolves
+ * `{ sent: false }` (no error, nothing logged as a failure); a notice that was not delivered for
+ * any other reason (5xx, a timeout, a refused notification) throws an outage (UpstreamError), so
+ * that the caller can record it.
  */
 export interface ParticipantNotifier {
-  notifyInMeeting(to: MeetingNoticeTarget, notice: PrivateNotice): Promise<void>;
+  notifyInMeeting(to: MeetingNoticeTarget, notice: PrivateNotice): Promise<NoticeDelivery>;
 }

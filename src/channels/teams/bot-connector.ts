@@ -45,13 +45,18 @@ const RETRY_BASE_MS = 1_000;
  */
 export class BotConnector {
   private readonly claims: ClaimsIdentity;
+  private readonly http: HttpFetch;
+  /** Whether `http` is keepAliveHttp(), which takes the deadline as `timeoutMs` (one timer, no AbortSignal per request). */
+  private readonly ownHttp: boolean;
 
   constructor(
     private readonly auth: ConfigurationBotFrameworkAuthentication,
     private readonly appId: string,
-    private readonly http: HttpFetch = keepAliveHttp(),
+    http?: HttpFetch,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
   ) {
+    this.http = http ?? keepAliveHttp();
+    this.ownHttp = http === undefined;
     // The identity botbuilder gives a proactive turn (CloudAdapterBase.createClaimsIdentity).
     this.claims = new ClaimsIdentity([
       { type: AuthenticationConstants.AudienceClaim, value: appId },
@@ -83,6 +88,27 @@ export class BotConnector {
       throw new UpstreamError('teams', 'Teams member lookup answered without a member id', { code: 'UPSTREAM_INVALID_RESPONSE', status: answer.status });
     }
     return member as TeamsChannelAccount;
+  }
+
+  /**
+   * One page of the chat's members (`GET /v3/conversations/{id}/pagedmembers?pageSize=&continuationToken=`,
+   * https://learn.microsoft.com/microsoftteams/platform/bots/how-to/get-teams-context#fetch-the-roster-or-user-profile):
+   * the members, and the token of the next page (absent on the last). Teams takes 50 to 500 a page.
+   */
+  async pagedMembers(chat: ConnectorChat, pageSize: number, continuationToken: string | undefined, deadlineAt: number): Promise<{ members: TeamsChannelAccount[]; continuationToken?: string }> {
+    const query = new URLSearchParams({ pageSize: String(pageSize) });
+    if (continuationToken) query.set('continuationToken', continuationToken);
+    const path = `/v3/conversations/${encodeURIComponent(chat.conversationId)}/pagedmembers?${query.toString()}`;
+    const answer = await this.call(chat.serviceUrl, 'GET', path, 'Teams member list', deadlineAt);
+    const page = answer.body as { members?: unknown; continuationToken?: unknown } | undefined;
+    if (!page || (page.members !== undefined && !Array.isArray(page.members))) {
+      throw new UpstreamError('teams', 'Teams member list answered without a page of members', { code: 'UPSTREAM_INVALID_RESPONSE', status: answer.status });
+    }
+    const members = ((page.members as unknown[] | undefined) ?? []).filter(
+      (m): m is TeamsChannelAccount => typeof (m as { id?: unknown } | null)?.id === 'string' && (m as { id: string }).id !== '',
+    );
+    const next = typeof page.continuationToken === 'string' && page.continuationToken !== '' ? page.continuationToken : undefined;
+    return { members, continuationToken: next };
   }
 
   /**
@@ -132,7 +158,7 @@ export class BotConnector {
           ...(body === undefined ? {} : { 'content-type': 'application/json; charset=utf-8' }),
         },
         body,
-        signal: AbortSignal.timeout(left),
+        ...(this.ownHttp ? { timeoutMs: left } : { signal: AbortSignal.timeout(left) }),
       });
       // The deadline covers the answer's body too: read it before the signal's time is up.
       const text = await res.text();

@@ -90,6 +90,7 @@ function tone(o: Outcome): 'Good' | 'Default' | 'Attention' {
     case 'unsupported':
     case 'denied':
     case 'target_not_found':
+    case 'not_reachable':
     case 'not_bound':
     case 'not_configured':
     case 'upstream_failed':
@@ -273,6 +274,7 @@ function caseTone(c: AuditCase): 'Good' | 'Default' | 'Attention' {
     case 'muted':
     case 'unmuted':
     case 'warned':
+    case 'not_reachable':
     case 'already_gone':
     case 'dry_run':
     case 'bound':

@@ -1,8 +1,6 @@
-import { TeamsInfo, type CloudAdapter } from 'botbuilder';
-import { awaitWithin } from '../../app/domain/deadline.js';
 import type { Logger } from '../../app/ports/runtime.js';
+import type { BotConnector } from './bot-connector.js';
 import type { ChatMembers } from './chat-members.js';
-import { groupChatReference } from './reply-address.js';
 import { teamsFailure } from './teams-directory.js';
 
 /** Members asked for per page: Teams' largest page (it takes 50 to 500). */
@@ -23,20 +21,21 @@ export interface ChatToList {
 
 /**
  * Reads a chat's members from the Bot Connector's paged member list
- * (`GET /v3/conversations/{id}/pagedmembers?pageSize=&continuationToken=`, TeamsInfo.getPagedMembers;
- * https://learn.microsoft.com/microsoftteams/platform/bots/how-to/get-teams-context#fetch-the-roster-or-user-profile)
+ * (`GET /v3/conversations/{id}/pagedmembers?pageSize=&continuationToken=`, `BotConnector.pagedMembers`:
+ * sent directly, each page with the Bot Connector's deadline and retries, no proactive turn)
  * into `ChatMembers`, in the background: never on a request's path, nothing waits for it, and a
  * failure is only logged (a kick of someone not known yet looks them up, as it always did). One
  * listing per chat at a time; a chat read lately is not read again, unless Teams reported members
- * added (`refresh`), which reads it again once the current listing ends.
+ * added (`refresh`), which reads it again once the current listing ends, or a notice found the
+ * chat's members not known whole (`whole`: read unless a reading lately failed or hit the page cap).
+ * A listing that read every page answers misses for COMPLETE_LISTING_FRESH_MS (`chat-members.ts`).
  */
 export class MemberPrefetch {
   private readonly running = new Map<string, { again: boolean }>();
 
   constructor(
     private readonly deps: {
-      adapter: CloudAdapter;
-      appId: string;
+      connector: BotConnector;
       members: ChatMembers;
       /** UPSTREAM_TIMEOUT_MS: each page's deadline. */
       timeoutMs: number;
@@ -46,15 +45,20 @@ export class MemberPrefetch {
     },
   ) {}
 
-  /** Starts reading the chat's members, unless it was read lately (`refresh`: read it anyway) or is being read. */
-  start(chat: ChatToList, why: string, refresh = false): void {
+  /**
+   * Starts reading the chat's members, unless it is being read, or was read lately (`refresh`: read
+   * it anyway; `whole`: unless its members are known whole, or reading them lately failed or hit the page cap).
+   */
+  start(chat: ChatToList, why: string, when: 'unless-listed' | 'refresh' | 'whole' = 'unless-listed'): void {
     const { conversationId } = chat;
     const current = this.running.get(conversationId);
     if (current) {
-      if (refresh) current.again = true;
+      if (when === 'refresh') current.again = true;
       return;
     }
-    if (!refresh && this.deps.members.isListed(conversationId)) return;
+    const { members } = this.deps;
+    if (when === 'unless-listed' && members.isListed(conversationId)) return;
+    if (when === 'whole' && !members.wholeListingDue(conversationId)) return;
     const state = { again: false };
     this.running.set(conversationId, state);
     const work = (async () => {
@@ -71,46 +75,38 @@ export class MemberPrefetch {
   }
 
   private async list(chat: ChatToList, why: string): Promise<void> {
-    const { adapter, appId, members, timeoutMs, logger } = this.deps;
+    const { connector, members, timeoutMs, logger } = this.deps;
     const { conversationId } = chat;
     const startedAt = Date.now();
     const deadline = startedAt + LISTING_DEADLINE_MS;
-    const reference = groupChatReference(appId, chat);
+    /** The Entra ids read: with every page read, the chat's members whole. */
+    const found = new Set<string>();
     let listed = 0;
     let pages = 0;
     /** Whether members were left unread (a next page, or past MAX_LISTED_MEMBERS). */
     let more = false;
-    // A failure inside the callback would go to the adapter's onTurnError (which answers the
-    // chat): it is kept here and thrown after.
-    let failure: unknown;
+    members.listingStarted(conversationId);
     try {
-      const reading = adapter.continueConversationAsync(appId, reference, async (context) => {
-        try {
-          let token: string | undefined;
-          do {
-            const left = deadline - Date.now();
-            const page = await awaitWithin(TeamsInfo.getPagedMembers(context, MEMBER_PAGE_SIZE, token), Math.min(timeoutMs, left), 'teams', 'Teams member list');
-            pages += 1;
-            const accounts = page.members ?? [];
-            const room = MAX_LISTED_MEMBERS - listed;
-            for (const account of accounts.slice(0, room)) {
-              if (typeof account?.id !== 'string' || !account.id) continue;
-              members.remember(conversationId, account);
-              listed += 1;
-            }
-            token = page.continuationToken || undefined;
-            more = !!token || accounts.length > room;
-          } while (token && pages < MAX_MEMBER_PAGES && listed < MAX_LISTED_MEMBERS && Date.now() < deadline);
-        } catch (err) {
-          failure = err;
+      let token: string | undefined;
+      do {
+        // Each page within the Bot Connector's deadline, and within what is left of the listing's.
+        const page = await connector.pagedMembers(chat, MEMBER_PAGE_SIZE, token, Math.min(Date.now() + timeoutMs, deadline));
+        pages += 1;
+        const room = MAX_LISTED_MEMBERS - listed;
+        for (const account of page.members.slice(0, room)) {
+          const user = members.remember(conversationId, account);
+          if (user.userId) found.add(user.userId);
+          listed += 1;
         }
-      });
-      await awaitWithin(reading, LISTING_DEADLINE_MS, 'teams', 'Teams member list');
-      if (failure) throw failure;
-      members.markListed(conversationId, true);
+        token = page.continuationToken;
+        more = !!token || page.members.length > room;
+      } while (token && pages < MAX_MEMBER_PAGES && listed < MAX_LISTED_MEMBERS && Date.now() < deadline);
+      members.listingEnded(conversationId, more ? undefined : found);
+      members.markListed(conversationId, more ? 'partial' : 'whole');
       logger.debug({ conversationId, why, members: listed, pages, whole: !more, ms: Date.now() - startedAt }, 'chat members listed');
     } catch (err) {
-      members.markListed(conversationId, false);
+      members.listingEnded(conversationId, undefined);
+      members.markListed(conversationId, 'failed');
       logger.warn({ err: teamsFailure('member list', err), conversationId, why, members: listed, pages }, 'could not list the chat members');
     }
   }

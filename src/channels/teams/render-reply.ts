@@ -132,6 +132,8 @@ export class Renderer {
         return `Unmuted ${who(o.target)}. ${ref}`;
       case 'warned':
         return `Warned ${who(o.target)} privately: only they got the warning. ${ref}`;
+      case 'not_reachable':
+        return `I couldn't warn ${who(o.target)} privately: they aren't a member of this meeting's chat (guests and dial-in callers often aren't), so Teams can't show them a notice. Nothing was sent. ${ref}`;
       case 'already_gone':
         return `${who(o.target)} had already left the call. ${ref}`;
       case 'interrupted':

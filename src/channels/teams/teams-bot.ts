@@ -97,19 +97,32 @@ export class TeamsBot extends TeamsActivityHandler {
     const added = activity.membersAdded ?? [];
     this.deps.caches.members.added(activity.conversation.id, added);
     this.deps.logger.debug({ conversationId: activity.conversation.id, added: added.length }, 'members added to the chat');
-    this.listMembers(activity, 'members added', true);
+    this.listMembers(activity, 'members added', 'refresh');
     await super.onTeamsMembersAdded(context);
   }
 
+  /**
+   * Teams says people left or were removed from a chat (conversationUpdate `membersRemoved`): they
+   * are no longer known as its members, so a notice to them is not attempted, and a complete listing
+   * of the chat no longer counts them.
+   */
+  protected override async onTeamsMembersRemoved(context: TurnContext): Promise<void> {
+    const activity = context.activity;
+    const removed = activity.membersRemoved ?? [];
+    this.deps.caches.members.removed(activity.conversation.id, removed);
+    this.deps.logger.debug({ conversationId: activity.conversation.id, removed: removed.length }, 'members removed from the chat');
+    await super.onTeamsMembersRemoved(context);
+  }
+
   /** Starts reading the chat's members in the background, for a group chat (a meeting chat, one a call may be bound to). */
-  private listMembers(activity: Activity, why: string, refresh = false): void {
+  private listMembers(activity: Activity, why: string, when?: 'refresh'): void {
     if (!activity.conversation?.isGroup || !activity.serviceUrl) return;
     const chat: ChatToList = {
       conversationId: activity.conversation.id,
       serviceUrl: activity.serviceUrl,
       tenantId: activity.conversation.tenantId ?? (activity.channelData as { tenant?: { id?: string } } | undefined)?.tenant?.id,
     };
-    this.deps.prefetch.start(chat, why, refresh);
+    this.deps.prefetch.start(chat, why, when);
   }
 
   /**

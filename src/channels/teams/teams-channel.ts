@@ -76,13 +76,23 @@ export interface TeamsConnection {
   readonly caches: TeamsLookupCaches;
   /** @internal The Bot Connector calls made outside a turn (notices, meeting notifications), with the adapter's authentication. */
   readonly connector: BotConnector;
+  /** @internal The chats' member lists read in the background: one listing per chat at a time, for the turns and the participant notifier alike. */
+  readonly prefetch: MemberPrefetch;
 }
 
 /**
  * Connects to the Bot Framework: what the channel and the participant notifier share. Made first,
  * so that the moderation app can be given the notifier before the channel is built around it.
  */
-export function connectTeams(config: TeamsChannelConfig, deps: { logger: Logger; upstreamTimeoutMs: number }): TeamsConnection {
+export function connectTeams(
+  config: TeamsChannelConfig,
+  deps: {
+    logger: Logger;
+    upstreamTimeoutMs: number;
+    /** Tracks the member listings read in the background, so that a shutdown waits for them. */
+    background: { track(work: Promise<unknown>): void };
+  },
+): TeamsConnection {
   const { logger } = deps;
   const auth = new ReusingBotFrameworkAuthentication(
     {
@@ -109,7 +119,10 @@ export function connectTeams(config: TeamsChannelConfig, deps: { logger: Logger;
       logger.error({ err: sendErr }, 'could not tell the user about the error');
     }
   };
-  return { config, auth, adapter, caches: new TeamsLookupCaches(), connector: new BotConnector(auth, config.appId) };
+  const caches = new TeamsLookupCaches();
+  const connector = new BotConnector(auth, config.appId);
+  const prefetch = new MemberPrefetch({ connector, members: caches.members, timeoutMs: deps.upstreamTimeoutMs, logger, background: deps.background });
+  return { config, auth, adapter, caches, connector, prefetch };
 }
 
 /**
@@ -120,7 +133,7 @@ export function teamsParticipantNotifier(
   connection: TeamsConnection,
   deps: { publicBaseUrl?: string; upstreamTimeoutMs: number; logger: Logger },
 ): ParticipantNotifier {
-  return new TeamsParticipantNotifier(connection.connector, deps.publicBaseUrl, deps.upstreamTimeoutMs, deps.logger, connection.caches.members);
+  return new TeamsParticipantNotifier(connection.connector, deps.publicBaseUrl, deps.upstreamTimeoutMs, deps.logger, connection.caches.members, connection.prefetch);
 }
 
 /**
@@ -152,16 +165,8 @@ export function createTeamsChannel(deps: {
   joinOnMeetingStart: boolean;
 }): TeamsChannel {
   const { logger } = deps;
-  const { config, auth, adapter, caches } = deps.connection;
+  const { config, auth, adapter, caches, prefetch } = deps.connection;
   const render = new Renderer(deps.render);
-  const prefetch = new MemberPrefetch({
-    adapter,
-    appId: config.appId,
-    members: caches.members,
-    timeoutMs: deps.upstreamTimeoutMs,
-    logger,
-    background: deps.background,
-  });
   const bot = new TeamsBot({
     caches,
     prefetch,

@@ -122,6 +122,7 @@ function retryableOf(c: AuditCase): boolean | undefined {
     case 'muted':
     case 'unmuted':
     case 'warned':
+    case 'not_reachable':
     case 'already_gone':
     case 'dry_run':
     case 'bound':

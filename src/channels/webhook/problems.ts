@@ -11,6 +11,7 @@ export const PROBLEM_TYPES = {
   'target-not-found': { status: 404, title: 'The target is not in the call' },
   'case-not-found': { status: 404, title: 'No such case' },
   'conference-not-found': { status: 404, title: 'No such call or conference' },
+  'not-reachable': { status: 409, title: 'The person cannot be notified privately' },
   'ambiguous-target': { status: 409, title: 'The target matches several participants' },
   'not-bound': { status: 409, title: 'There is no live call to act on' },
   'request-in-progress': { status: 409, title: 'A request with this idempotency key is still being processed' },
@@ -75,6 +76,14 @@ export function outcomeResponse(o: Outcome, action: 'kick' | WebhookPersonAction
       return respond(problem('not-authorized', { caseId: o.caseId, reason: o.reason, retryable: false }));
     case 'target_not_found':
       return respond(problem('target-not-found', { caseId: o.caseId, retryable: false }));
+    case 'not_reachable':
+      return respond(
+        problem('not-reachable', {
+          caseId: o.caseId,
+          detail: "Nothing was sent: the person is not a member of the meeting's chat, so they cannot be notified privately.",
+          retryable: false,
+        }),
+      );
     case 'ambiguous_target':
       return respond(problem('ambiguous-target', { caseId: o.caseId, candidates: o.candidates, retryable: false }));
     case 'not_bound':

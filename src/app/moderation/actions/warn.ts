@@ -17,7 +17,8 @@ import {
  * Warns one person in a call privately: authorize → resolve the call and the target, as a kick
  * does (steps/removal-target.ts) → a notice only they get (Teams: a targeted meeting notification;
  * Twilio: an announcement to that caller) → audit. A notice that was not delivered is an
- * `upstream_failed` case.
+ * `upstream_failed` case; one the notice cannot reach at all (not a member of the meeting's chat) is a
+ * `not_reachable` case, nothing sent.
  */
 export async function warn(req: WarnRequest, scope: RequestScope): Promise<Outcome> {
   const { deps } = scope;
@@ -56,6 +57,8 @@ export async function warn(req: WarnRequest, scope: RequestScope): Promise<Outco
     async (caseId) => {
       const sent = await sendNotice(deps, subject, how.route, { kind: 'warning', reason: req.reason, ref: { caseId, token } });
       if (sent === 'sent') return { kind: 'warned', target: summary, callId, participantIds: keys };
+      // Nothing was sent: the reply says plainly that they could not be warned privately.
+      if (typeof sent === 'object') return { kind: 'not_reachable', target: summary, callId, why: sent.notReachable };
       // A label nobody has is nobody in the call; a participant the backend no longer knows has left.
       return byLabelOnly ? { kind: 'target_not_found', target: summary, callId } : { kind: 'already_gone', target: summary, callId };
     },

@@ -236,6 +236,8 @@ function detailOf(outcome: Unrecorded): Record<string, unknown> {
     case 'unbound':
     case 'target_not_found':
       return {};
+    case 'not_reachable':
+      return { why: outcome.why };
     case 'moderator_added':
       return { already: outcome.already };
     case 'moderator_removed':

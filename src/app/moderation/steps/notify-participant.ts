@@ -3,7 +3,7 @@ import { timeLeftMs, withDeadline } from '../../domain/deadline.js';
 import type { NoticeContent } from '../../domain/notice.js';
 import type { NoticeStatus } from '../../domain/outcome.js';
 import type { NoticeRef } from '../../ports/call-provider.js';
-import type { MeetingNoticeTarget } from '../../ports/participant-notifier.js';
+import type { MeetingNoticeTarget, NotReachableReason } from '../../ports/participant-notifier.js';
 import type { Store } from '../../ports/store.js';
 import type { ModerationDeps } from '../deps.js';
 import type { CallBinding, Participant } from '../../domain/participant.js';
@@ -82,9 +82,14 @@ export function noticeRoute(
   };
 }
 
+/** What became of a notice sent by its route: delivered, the subject has left, or they cannot be notified privately (nothing sent). */
+export type NoticeSent = 'sent' | 'already_gone' | { notReachable: NotReachableReason };
+
 /**
  * Sends the notice by its route. 'already_gone' when the backend no longer knows any of the
- * subject's participants; throws an outage when it was not delivered.
+ * subject's participants; `notReachable` when the chat's channel has no way to reach them (they
+ * are not a member of the meeting's chat): an expected answer, not an error. Throws an outage when
+ * it was not delivered otherwise.
  */
 export async function sendNotice(
   deps: Pick<ModerationDeps, 'notices'>,
@@ -92,10 +97,10 @@ export async function sendNotice(
   route: NoticeRoute,
   notice: NoticeContent & { ref: NoticeRef },
   options: { until?: 'fetched' | 'heard' } = {},
-): Promise<'sent' | 'already_gone'> {
+): Promise<NoticeSent> {
   if (route.via === 'meeting') {
-    await deps.notices!.notifyInMeeting(route.to, notice);
-    return 'sent';
+    const delivery = await deps.notices!.notifyInMeeting(route.to, notice);
+    return delivery.sent ? 'sent' : { notReachable: delivery.reason };
   }
   const { provider, binding, keys } = subject;
   const results: Array<'announced' | 'already_gone'> = [];
@@ -127,6 +132,10 @@ export async function noticeBeforeRemoval(
     const sent = await withDeadline(budgetMs, () =>
       sendNotice(deps, subject, found.route, { kind: options.kind ?? 'removal', reason: req.reason, ref }, { until: 'heard' }),
     );
+    if (typeof sent === 'object') {
+      // Someone the notice cannot reach (a guest, a dial-in, most raiders): expected, so one quiet line, no failure logged.
+      deps.logger.debug({ caseId: ref.caseId, why: sent.notReachable }, 'no notice before the removal: the person cannot be notified privately');
+    }
     return sent === 'sent' ? 'sent' : 'failed';
   } catch (err) {
     // An outage is a failed notice (logged by upstreamFailure); anything else is a bug, rethrown.

@@ -1,7 +1,7 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SandboxConference } from '../../tools/sandbox/protocol/twilio-server.js';
-import { MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
+import { MEETING_CHAT_ID, PEOPLE, TENANT_ID, startHarness, type Harness } from '../support/harness.js';
 import { expectDocumented } from '../support/openapi-doc.js';
 import { signedHeaders } from '../support/webhooks.js';
 
@@ -341,6 +341,23 @@ describe('the webhook API for ban, unban, mute, unmute and warn, through the rea
       const noReason = await post('warn', { call: chat, target: mallory });
       expect(noReason.status).toBe(400);
       expect(noReason.body).toMatchObject({ errors: [{ path: 'reason' }] });
+    });
+    it('someone who is not a member of the meeting chat cannot be warned privately: 409 not-reachable, audited, nothing sent, no failure logged', async () => {
+      const guest = { userId: randomUUID(), displayName: 'Raider', tenantId: TENANT_ID };
+      await h.graph.addPerson(callId(), guest);
+      const logged = h.logs.length;
+      const res = await post('warn', { call: chat, target: { userId: guest.userId }, reason: 'language' });
+      expect(res.status).toBe(409);
+      expect(res.body).toMatchObject({
+        type: 'urn:bouncer:problem:not-reachable',
+        title: 'The person cannot be notified privately',
+        retryable: false,
+        detail: expect.stringContaining('cannot be notified privately'),
+      });
+      expect(h.connector.notifications).toEqual([]);
+      expect(webhookCases().at(-1)).toMatchObject({ action: 'warn', outcome: 'not_reachable', status: 'completed' });
+      expect(JSON.parse(String(webhookCases().at(-1)!.detail))).toMatchObject({ why: 'not_a_chat_member' });
+      expect(h.logs.slice(logged).filter((l) => l.includes('upstream failure'))).toEqual([]);
     });
   });
 

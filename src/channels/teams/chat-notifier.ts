@@ -5,7 +5,7 @@ import type { Logger } from '../../app/ports/runtime.js';
 import type { BotConnector } from './bot-connector.js';
 import { noticeCard } from './cards.js';
 import type { Renderer } from './render-reply.js';
-import { serviceUrlOf } from './reply-address.js';
+import type { ReplyAddresses } from './reply-address.js';
 
 /** Proactive messages to a Teams chat (for actions that did not start in that chat). */
 export class TeamsChatNotifier implements ChatNotifier {
@@ -15,11 +15,13 @@ export class TeamsChatNotifier implements ChatNotifier {
     private readonly logger: Logger,
     /** UPSTREAM_TIMEOUT_MS: the deadline of the whole send (the Bot Connector token and the POST). */
     private readonly timeoutMs: number,
+    /** The chats' reply addresses, each parsed once (the connection's). */
+    private readonly addresses: ReplyAddresses,
   ) {}
 
   /** Sends the notice to the chat; failures are logged, never thrown (the action itself is done). */
   async notify(to: NoticeAddress, notice: ChatNotice): Promise<boolean> {
-    const serviceUrl = serviceUrlOf(to.replyAddress);
+    const serviceUrl = this.addresses.serviceUrlOf(to.replyAddress);
     if (!serviceUrl) {
       this.logger.warn({ conversationId: to.conversationId }, 'the chat has no Teams reply address; not notified');
       return false;

@@ -8,7 +8,7 @@ import type { BotConnector, ConnectorChat } from './bot-connector.js';
 import type { ChatMembers } from './chat-members.js';
 import type { MemberPrefetch } from './member-prefetch.js';
 import { noticePageUrl } from './notice-page.js';
-import { serviceUrlOf } from './reply-address.js';
+import type { ReplyAddresses } from './reply-address.js';
 
 /**
  * A targeted meeting notification to one recipient (the API takes `29:` ids only, ten at most): a
@@ -46,7 +46,9 @@ export class TeamsParticipantNotifier implements ParticipantNotifier {
     /** The chats' members as the turns know them: a recipient's chat id without a lookup, and who is not a member. */
     private readonly members: ChatMembers,
     /** Reads a chat's member list in the background, when a notice finds its members not known whole. */
-    private readonly prefetch?: Pick<MemberPrefetch, 'start'>,
+    private readonly prefetch: Pick<MemberPrefetch, 'start'>,
+    /** The chats' reply addresses, each parsed once (the connection's). */
+    private readonly addresses: ReplyAddresses,
   ) {}
 
   /**
@@ -55,7 +57,7 @@ export class TeamsParticipantNotifier implements ParticipantNotifier {
    * fresh complete listing of its members) resolves `{ sent: false }`: no error, nothing logged here.
    */
   async notifyInMeeting(to: MeetingNoticeTarget, notice: PrivateNotice): Promise<NoticeDelivery> {
-    const serviceUrl = serviceUrlOf(to.replyAddress);
+    const serviceUrl = this.addresses.serviceUrlOf(to.replyAddress);
     if (!serviceUrl || !this.publicBaseUrl) throw new UpstreamError('teams', 'no Teams address or public URL for a meeting notification');
     const chat: ConnectorChat = { serviceUrl, conversationId: to.conversationId };
     // The whole notice (member lookup, token and POST) within its deadline.
@@ -84,7 +86,7 @@ export class TeamsParticipantNotifier implements ParticipantNotifier {
     const known = this.members.chatIdOf(chat.conversationId, userId);
     if (known) return known;
     if (known === null) return undefined;
-    this.prefetch?.start({ serviceUrl: chat.serviceUrl, conversationId: chat.conversationId, tenantId: to.tenantId }, 'notice', 'whole');
+    this.prefetch.start({ serviceUrl: chat.serviceUrl, conversationId: chat.conversationId, tenantId: to.tenantId }, 'notice', 'whole');
     const member = await this.connector.member(chat, userId, deadlineAt);
     if (!member) {
       this.members.notAMember(chat.conversationId, { userId });

@@ -12,18 +12,22 @@ export function toReplyAddress(serviceUrl: string | undefined): ReplyAddress | u
 
 /** Reply addresses read, kept at most (a handful in practice: one per Bot Connector region). */
 const MAX_READ = 256;
-const read = new Map<ReplyAddress, string | undefined>();
 
 /**
- * The service URL of a reply address this channel made (or the store migrated), else undefined.
- * Each address is parsed once: every chat notice and meeting notification reads one.
+ * The reply addresses the channel has read, each parsed once: every chat notice and meeting
+ * notification reads one. One per Teams connection (`TeamsLookupCaches`), not a module's.
  */
-export function serviceUrlOf(address: ReplyAddress): string | undefined {
-  if (read.has(address)) return read.get(address);
-  const serviceUrl = parse(address);
-  if (read.size >= MAX_READ) read.clear();
-  read.set(address, serviceUrl);
-  return serviceUrl;
+export class ReplyAddresses {
+  private readonly read = new Map<ReplyAddress, string | undefined>();
+
+  /** The service URL of a reply address this channel made (or the store migrated), else undefined. */
+  serviceUrlOf(address: ReplyAddress): string | undefined {
+    if (this.read.has(address)) return this.read.get(address);
+    const serviceUrl = parse(address);
+    if (this.read.size >= MAX_READ) this.read.clear();
+    this.read.set(address, serviceUrl);
+    return serviceUrl;
+  }
 }
 
 function parse(address: ReplyAddress): string | undefined {

@@ -133,7 +133,7 @@ export function teamsParticipantNotifier(
   connection: TeamsConnection,
   deps: { publicBaseUrl?: string; upstreamTimeoutMs: number; logger: Logger },
 ): ParticipantNotifier {
-  return new TeamsParticipantNotifier(connection.connector, deps.publicBaseUrl, deps.upstreamTimeoutMs, deps.logger, connection.caches.members, connection.prefetch);
+  return new TeamsParticipantNotifier(connection.connector, deps.publicBaseUrl, deps.upstreamTimeoutMs, deps.logger, connection.caches.members, connection.prefetch, connection.caches.addresses);
 }
 
 /**
@@ -142,7 +142,7 @@ export function teamsParticipantNotifier(
  * moderation app (the channel's own `notifier` is the same kind).
  */
 export function teamsChatNotifier(connection: TeamsConnection, deps: { render: RenderContext; upstreamTimeoutMs: number; logger: Logger }): ChatNotifier {
-  return new TeamsChatNotifier(connection.connector, new Renderer(deps.render), deps.logger, deps.upstreamTimeoutMs);
+  return new TeamsChatNotifier(connection.connector, new Renderer(deps.render), deps.logger, deps.upstreamTimeoutMs, connection.caches.addresses);
 }
 
 /**
@@ -240,7 +240,7 @@ export function createTeamsChannel(deps: {
       },
       noticePageRoute({ findNotice: (caseId, token) => deps.moderation.notice(caseId, token) }),
     ],
-    notifier: new TeamsChatNotifier(deps.connection.connector, render, logger, deps.upstreamTimeoutMs),
+    notifier: new TeamsChatNotifier(deps.connection.connector, render, logger, deps.upstreamTimeoutMs, caches.addresses),
   };
 }
 

@@ -4,6 +4,7 @@ import { UpstreamError } from '../../app/domain/errors.js';
 import type { MeetingDetails } from '../../app/ports/call-provider.js';
 import type { ChatDirectory, ChatUser, MeetingRole } from '../../app/ports/chat-directory.js';
 import { ChatMembers } from './chat-members.js';
+import { ReplyAddresses } from './reply-address.js';
 import { TtlCache } from './ttl-cache.js';
 
 /** How long a meeting's details are kept: its join link, organizer and tenant never change. */
@@ -17,6 +18,8 @@ const NO_MEETING_TTL_MS = 10 * 60_000;
  */
 export class TeamsLookupCaches {
   readonly members = new ChatMembers();
+  /** The chats' reply addresses, each parsed once. */
+  readonly addresses = new ReplyAddresses();
   readonly meetings = new TtlCache<MeetingDetails | null>(MEETING_TTL_MS, 1_000);
 }
 

@@ -163,9 +163,12 @@ describe('members and organizers known ahead', () => {
     expect(h.cases().at(-1)).toMatchObject({ outcome: 'removed' });
     expect(detailOf(h.cases().at(-1))).toMatchObject({ notice: 'failed' });
     expect(h.connector.notifications).toHaveLength(0);
-    // Quiet: no upstream failure, no stack; one debug line names the case (the harness logs at info).
+    // Quiet: no upstream failure, no stack, nothing above debug about it; one debug line names the case.
     const since = h.logs.slice(logged);
-    expect(since.filter((l) => l.includes('upstream failure') || l.includes('"stack"'))).toEqual([]);
+    expect(since.filter((l) => l.includes('upstream failure') || l.includes('"stack"') || l.includes('"level":40') || l.includes('"level":50'))).toEqual([]);
+    const quiet = since.filter((l) => l.includes('the person cannot be notified privately'));
+    expect(quiet).toHaveLength(1);
+    expect(JSON.parse(quiet[0]!)).toMatchObject({ level: 20, caseId: Number(h.cases().at(-1)!.id), why: 'not_a_chat_member' });
 
     // Mallory, a member, kicked by Entra id: found in the listing, told, no lookup either.
     await kick(PEOPLE.mallory.aadObjectId);

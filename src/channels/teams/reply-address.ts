@@ -40,16 +40,3 @@ function parse(address: ReplyAddress): string | undefined {
   const parsed = teamsAddressSchema.safeParse(json);
   return parsed.success ? parsed.data.serviceUrl : undefined;
 }
-
-/**
- * The conversation reference of a proactive turn in a Teams group chat (a meeting chat), made from
- * what Bouncer keeps of it: its Bot Connector, its id and tenant.
- */
-export function groupChatReference(appId: string, chat: { serviceUrl: string; conversationId: string; tenantId?: string }) {
-  return {
-    channelId: 'msteams',
-    serviceUrl: chat.serviceUrl,
-    conversation: { id: chat.conversationId, isGroup: true, conversationType: 'groupChat', tenantId: chat.tenantId, name: '' },
-    bot: { id: `28:${appId}`, name: 'Bouncer' },
-  };
-}

@@ -230,6 +230,28 @@ describe('TtlCache', () => {
     expect(cache.get('c')).toBe(3);
   });
 
+  it('given weights, bounds the sum of the weights: the oldest go until the rest fit, the newest stays', () => {
+    const cache = new TtlCache<Set<string>>(1_000, 5, clock().now, (ids) => ids.size);
+    cache.set('small', new Set(['x']));
+    cache.set('middle', new Set(['a', 'b']));
+    cache.set('big', new Set(['p', 'q', 'r']));
+    // 1 + 2 + 3 > 5: only "small" has to go.
+    expect(cache.get('small')).toBeUndefined();
+    expect(cache.get('middle')?.size).toBe(2);
+    expect(cache.get('big')?.size).toBe(3);
+
+    cache.set('huge', new Set(['1', '2', '3', '4', '5', '6']));
+    expect(cache.get('middle')).toBeUndefined();
+    expect(cache.get('big')).toBeUndefined();
+    expect(cache.get('huge')?.size).toBe(6);
+
+    cache.delete('huge');
+    cache.set('one', new Set(['1']));
+    cache.set('two', new Set(['1', '2']));
+    expect(cache.get('one')?.size).toBe(1);
+    expect(cache.get('two')?.size).toBe(2);
+  });
+
   it('getOrLoad loads once and serves the cached value afterwards', async () => {
     const c = clock();
     const cache = new TtlCache<string>(100, 10, c.now);

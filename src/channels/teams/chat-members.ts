@@ -22,8 +22,8 @@ export const LISTED_TTL_MS = 60 * 60_000;
 export const COMPLETE_LISTING_FRESH_MS = 5 * 60_000;
 /** After a failed read of a chat's member list: no new attempt within this, so a failing Bot Connector is not asked on every command. */
 export const LIST_RETRY_MS = 60_000;
-/** Chats whose complete member listing is kept at most (each a set of its members' Entra ids). */
-const MAX_COMPLETE_LISTINGS = 1_000;
+/** Entra ids kept at most across the chats' complete member listings (a chat's listing weighs its members; the oldest go first). */
+const MAX_LISTED_IDS = 50_000;
 /** Records kept across chats (each way): a few of the biggest listings (5,000 members each, `member-prefetch.ts`). */
 const MAX_RECORDS = 50_000;
 
@@ -60,7 +60,7 @@ export class ChatMembers {
     this.byUserId = new TtlCache(MEMBER_TTL_MS, MAX_RECORDS, now);
     this.listed = new TtlCache(LISTED_TTL_MS, 10_000, now);
     this.inVain = new TtlCache(LISTED_TTL_MS, 10_000, now);
-    this.complete = new TtlCache(COMPLETE_LISTING_FRESH_MS, MAX_COMPLETE_LISTINGS, now);
+    this.complete = new TtlCache<Set<string>>(COMPLETE_LISTING_FRESH_MS, MAX_LISTED_IDS, now, (ids) => ids.size);
   }
 
   /** A member by chat id: their record, null when known not to be a member, undefined when not known. */

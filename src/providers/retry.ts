@@ -42,6 +42,20 @@ export class UpstreamNotSentError extends UpstreamError {
   }
 }
 
+/** System errors of a connection that was never opened: refused, the host's name not resolved, no route. */
+const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
+
+/**
+ * The system error code of a request that failed before it reached the upstream, if that is how it
+ * failed: on the error itself (node:http, axios) or on its cause (`fetch`'s "fetch failed").
+ */
+export function notSentCode(err: unknown): string | undefined {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined, depth = 0; e && depth < 3; e = e.cause as typeof e, depth++) {
+    if (typeof e.code === 'string' && NOT_SENT_CODES.has(e.code)) return e.code;
+  }
+  return undefined;
+}
+
 /**
  * Whether the upstream may have acted on a request that failed this way: it got no answer, or a
  * server error (5xx). A 404 on a retry after such a failure may be that attempt's doing.

@@ -86,6 +86,36 @@ describe('GraphClient against a local server', () => {
   });
 });
 
+describe('GraphClient: a request never sent', () => {
+  it('a connection refused is UpstreamNotSentError and is sent again even when not idempotent (a POST), within its attempts', async () => {
+    const closed = await listen(() => undefined);
+    await closed.close();
+    const { waits, retry } = recordedWaits();
+    const client = new GraphClient({ baseUrl: closed.url, credential, logger: quiet, retry: { ...retry, maxAttempts: 3 } });
+
+    const err = await rejection(client.request('POST', '/communications/calls', { body: { a: 1 } }));
+    expect(err).toBeInstanceOf(UpstreamNotSentError);
+    expect(err).toMatchObject({ service: 'graph', retryable: true, message: expect.stringContaining('could not be sent (ECONNREFUSED)') });
+    expect(waits).toHaveLength(2);
+  });
+
+  it('a connection reset after the request went is UpstreamNoAnswerError: a POST is not sent again', async () => {
+    const seen: string[] = [];
+    const server = await listen((req) => {
+      seen.push(`${req.method} ${req.url}`);
+      req.socket.destroy();
+    });
+    servers.push(server);
+    const { waits, retry } = recordedWaits();
+    const client = new GraphClient({ baseUrl: server.url, credential, logger: quiet, retry: { ...retry, maxAttempts: 3 } });
+
+    const err = await rejection(client.request('POST', '/communications/calls', { body: { a: 1 } }));
+    expect(err).toBeInstanceOf(UpstreamNoAnswerError);
+    expect(seen).toHaveLength(1);
+    expect(waits).toEqual([]);
+  });
+});
+
 describe("GraphClient's own HTTP client (keep-alive node:https, not fetch)", () => {
   it('sends one request after another over one kept-alive connection, with the token, the method and the JSON body', async () => {
     const sockets = new Set<unknown>();

@@ -2,7 +2,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { awaitWithin, callBudgetMs, outOfTime } from '../../app/domain/deadline.js';
 import { UpstreamError, type UpstreamHint } from '../../app/domain/errors.js';
 import type { Logger } from '../../app/ports/runtime.js';
-import { mayHaveActed, RetryScheduler, UpstreamHttpError, UpstreamNoAnswerError, type RetryOptions } from '../retry.js';
+import { mayHaveActed, notSentCode, RetryScheduler, UpstreamHttpError, UpstreamNoAnswerError, UpstreamNotSentError, type RetryOptions } from '../retry.js';
 import { keepAliveHttp, type HttpFetch, type HttpFetchResponse } from '../../http/outbound-http.js';
 
 export interface GraphClientOptions {
@@ -125,9 +125,12 @@ export class GraphClient {
       });
       body = await readBody(res);
     } catch (err) {
+      // Never sent (the connection could not be opened): Graph cannot have acted; sent again whatever it is.
+      const unsent = notSentCode(err);
+      if (unsent !== undefined) throw new UpstreamNotSentError('graph', `${what} could not be sent (${unsent})`, err);
       const timedOut = err instanceof Error && (err.name === 'TimeoutError' || err.name === 'AbortError');
-      // No answer: not sent, timed out, or the connection was reset or closed (Graph may have acted).
-      throw new UpstreamNoAnswerError('graph', `${what} ${timedOut ? `timed out after ${budgetMs} ms` : 'got no answer (not sent, or the connection was closed)'}`, err);
+      // No answer: timed out, or the connection was reset or closed (Graph may have acted).
+      throw new UpstreamNoAnswerError('graph', `${what} ${timedOut ? `timed out after ${budgetMs} ms` : 'got no answer (the connection was closed)'}`, err);
     }
     const requestId = res.headers.get('request-id') ?? res.headers.get('client-request-id') ?? undefined;
     if (res.ok || init.accept?.includes(res.status)) return { status: res.status, body, requestId };

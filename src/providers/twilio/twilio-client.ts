@@ -3,7 +3,7 @@ import type RequestClient from 'twilio/lib/base/RequestClient.js';
 import type ResponseModule from 'twilio/lib/http/response.js';
 import { z } from 'zod';
 import { callBudgetMs, outOfTime } from '../../app/domain/deadline.js';
-import { UpstreamHttpError, UpstreamNoAnswerError, UpstreamNotSentError } from '../retry.js';
+import { notSentCode, UpstreamHttpError, UpstreamNoAnswerError, UpstreamNotSentError } from '../retry.js';
 
 type RequestOptions<T> = RequestClient.RequestOptions<T>;
 type TwilioResponse<T> = ResponseModule.default<T>;
@@ -79,7 +79,6 @@ export class TwilioRequestClient extends twilio.RequestClient {
  * Error codes of a connection that was never opened (Node's, which axios passes on): the request
  * did not leave this machine, so Twilio cannot have acted on it.
  */
-const NOT_SENT_CODES = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ENETUNREACH', 'EHOSTUNREACH']);
 /** Axios' codes for a request that outlived its timeout (ETIMEDOUT with `clarifyTimeoutError`). */
 const TIMEOUT_CODES = new Set(['ECONNABORTED', 'ETIMEDOUT']);
 
@@ -93,7 +92,8 @@ function noAnswerError(what: string, budgetMs: number, err: unknown): UpstreamNo
   const e = err as { code?: unknown; message?: unknown } | undefined;
   const code = typeof e?.code === 'string' ? e.code : undefined;
   const cause = { code, message: typeof e?.message === 'string' ? e.message : undefined };
-  if (code !== undefined && NOT_SENT_CODES.has(code)) return new UpstreamNotSentError('twilio', `${what} could not be sent (${code})`, cause);
+  const unsent = notSentCode(err);
+  if (unsent !== undefined) return new UpstreamNotSentError('twilio', `${what} could not be sent (${unsent})`, cause);
   const timedOut = code !== undefined && TIMEOUT_CODES.has(code);
   return new UpstreamNoAnswerError('twilio', `${what} ${timedOut ? `timed out after ${budgetMs} ms` : `got no answer${code ? ` (${code})` : ''}`}`, cause);
 }

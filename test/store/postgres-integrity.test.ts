@@ -268,6 +268,22 @@ describePostgres('PostgresStore integrity', availability, () => {
     expect(await store.cases.get(id)).toMatchObject({ reason: 'bad\uFFFDreason', detail: { note: 'nul\uFFFDhere', literal: '\\u0000 stays' } });
     expect((await store.roster.list('call-1'))[0]?.displayName).toBe('Mal\uFFFDlory');
   });
+
+  it("stores a lockdown's saved meeting options with a NUL as U+FFFD, as every other JSON it writes", async () => {
+    const begun = await store.lockdowns.begin({
+      provider: 'teams',
+      callKey: 'call-nul',
+      callId: 'call-nul',
+      caseId: 1,
+      source: 'chat',
+      chat: false,
+      mute: false,
+      saved: { allowMeetingChat: 'en\u0000abled', literal: '\\u0000 stays' },
+      startedAt: '2026-11-23T10:00:00.000Z',
+    });
+    expect(begun.started).toBe(true);
+    expect((await store.lockdowns.find('teams', ['call-nul']))?.saved).toEqual({ allowMeetingChat: 'en\uFFFDabled', literal: '\\u0000 stays' });
+  });
 });
 
 describe('collapseParticipants', () => {

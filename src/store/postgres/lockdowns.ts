@@ -1,7 +1,7 @@
 import type { Lockdown, LockdownStore } from '../../app/ports/store.js';
 import { LOCKDOWN_COLUMNS, lockdownReader, lockdownValues } from '../rows/lockdowns.js';
 import { postgresColumns } from './columns.js';
-import type { Database } from './database.js';
+import { jsonParam, type Database } from './database.js';
 
 const toLockdown = lockdownReader(postgresColumns);
 
@@ -22,7 +22,7 @@ export class PostgresLockdownStore implements LockdownStore {
   }
 
   async begin(l: Lockdown): Promise<{ started: boolean; lockdown: Lockdown }> {
-    const result = await this.db.write<Record<string, unknown>>('start a lockdown', this.sql.upsert, lockdownValues(l, (b) => b));
+    const result = await this.db.write<Record<string, unknown>>('start a lockdown', this.sql.upsert, lockdownValues(l, { flag: (b) => b, json: jsonParam }));
     const { mine, ...rest } = result.rows[0]!;
     return { started: mine === true, lockdown: toLockdown(rest) };
   }

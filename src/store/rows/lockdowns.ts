@@ -7,10 +7,12 @@ export const LOCKDOWN_COLUMNS =
   'provider, call_key, call_id, conversation_id, case_id, source, chat, mute, meeting_organizer, meeting_id, saved, started_at, started_by';
 
 /**
- * A lockdown's values in LOCKDOWN_COLUMNS order, as both stores write them; `flag` writes chat and
- * mute as the driver stores booleans (SQLite 1/0, PostgreSQL booleans).
+ * A lockdown's values in LOCKDOWN_COLUMNS order, as both stores write them, given how the driver
+ * writes booleans (`flag`: SQLite 1/0, PostgreSQL booleans) and JSON (`json`: SQLite's TEXT as it
+ * is, PostgreSQL's jsonb, which refuses a NUL, through jsonParam).
  */
-export function lockdownValues(l: Lockdown, flag: (value: boolean) => boolean | number): unknown[] {
+export function lockdownValues(l: Lockdown, write: { flag: (value: boolean) => boolean | number; json: (value: unknown) => string }): unknown[] {
+  const { flag } = write;
   return [
     l.provider,
     l.callKey,
@@ -22,7 +24,7 @@ export function lockdownValues(l: Lockdown, flag: (value: boolean) => boolean | 
     flag(l.mute),
     l.meeting?.organizerUserId ?? null,
     l.meeting?.meetingId ?? null,
-    l.saved === undefined ? null : JSON.stringify(l.saved),
+    l.saved === undefined ? null : write.json(l.saved),
     l.startedAt,
     l.startedBy?.toLowerCase() ?? null,
   ];

@@ -29,7 +29,7 @@ export class SqliteLockdownStore implements LockdownStore {
   async begin(l: Lockdown): Promise<{ started: boolean; lockdown: Lockdown }> {
     return this.guard.run('start a lockdown', () => {
       // The values, then the case id again (`mine`).
-      const result = this.upsert.get(...lockdownValues(l, (b) => (b ? 1 : 0)), l.caseId) as Record<string, unknown>;
+      const result = this.upsert.get(...lockdownValues(l, { flag: (b) => (b ? 1 : 0), json: (v) => JSON.stringify(v) }), l.caseId) as Record<string, unknown>;
       const { mine, ...rest } = result;
       return { started: mine === 1, lockdown: toLockdown(rest) };
     });

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import Database from 'better-sqlite3';
@@ -84,7 +84,7 @@ describe('SqliteStore on disk', () => {
     }
   });
 
-  it('a WAL sync that fails is STORE_FAILED, and the next durable() syncs again', async () => {
+  it('a WAL sync that fails is STORE_FAILED for good: every later durable() fails without syncing, and so does ping, until the file is reopened', async () => {
     const file = path.join(dir, 'bouncer.sqlite');
     let calls = 0;
     const store = SqliteStore.open(file, {
@@ -94,10 +94,39 @@ describe('SqliteStore on disk', () => {
       },
     });
     try {
-      await store.cases.open(newCase());
+      const id = await store.cases.open(newCase());
       await expect(store.durable()).rejects.toMatchObject({ code: 'STORE_FAILED' });
+      // A second fdatasync could succeed although the pages were dropped: it is not tried.
+      await expect(store.durable()).rejects.toMatchObject({ code: 'STORE_FAILED' });
+      await store.cases.close(id, { outcome: 'removed' }, new Date().toISOString());
+      await expect(store.durable()).rejects.toMatchObject({ code: 'STORE_FAILED' });
+      expect(calls).toBe(1);
+      await expect(store.ping()).rejects.toMatchObject({ code: 'STORE_FAILED', message: expect.stringContaining('restart') });
+    } finally {
+      await store.close();
+    }
+    // Reopened (a restart): SQLite reads what the disk holds, and syncs work again.
+    const reopened = SqliteStore.open(file);
+    try {
+      await reopened.cases.open(newCase());
+      await expect(reopened.durable()).resolves.toBeUndefined();
+      await expect(reopened.ping()).resolves.toBeUndefined();
+    } finally {
+      await reopened.close();
+    }
+  });
+
+  it('a WAL file that could not be opened for its sync is tried again: nothing was lost by that', async () => {
+    const file = path.join(dir, 'bouncer.sqlite');
+    const store = SqliteStore.open(file, { sync: async (handle) => handle.datasync() });
+    try {
+      await store.cases.open(newCase());
+      // The WAL is there (the open made it); moved away for a moment, the sync cannot open it.
+      renameSync(`${file}-wal`, `${file}-wal.away`);
+      await expect(store.durable()).rejects.toMatchObject({ code: 'STORE_FAILED' });
+      renameSync(`${file}-wal.away`, `${file}-wal`);
       await expect(store.durable()).resolves.toBeUndefined();
-      expect(calls).toBe(2);
+      await expect(store.ping()).resolves.toBeUndefined();
     } finally {
       await store.close();
     }

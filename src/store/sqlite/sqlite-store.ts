@@ -92,9 +92,14 @@ export class SqliteStore implements Store {
     }
   }
 
-  /** Reads, and fails while a kind of write that failed (a full disk) has not succeeded again. */
+  /**
+   * Reads, and fails while a kind of write that failed (a full disk) has not succeeded again, or
+   * for good once a sync of the WAL failed (see WalSync).
+   */
   async ping(): Promise<void> {
     this.probe.get();
+    const broken = this.walSync?.failure;
+    if (broken) throw new BouncerError('STORE_FAILED', 'the database could not sync its writes to disk (restart Bouncer)', { cause: broken });
     const failure = this.guard.lastFailure;
     if (failure) throw new BouncerError('STORE_FAILED', 'the last write to the database failed', { cause: failure });
   }

@@ -12,6 +12,13 @@ import { open, type FileHandle } from 'node:fs/promises';
  * checkpoint (which moves frames into the database file and lets the WAL start over) syncs the
  * WAL and then the database file itself under `synchronous = NORMAL`: a commit is on disk either
  * in the WAL, once this sync has run, or in the database file.
+ *
+ * A failed fdatasync is not tried again: on Linux the kernel may have dropped the pages it could
+ * not write and cleared the error, so a second fdatasync can succeed although the commits are not
+ * on disk. From then on every `durable()` fails (nothing more is answered or done upstream on this
+ * process's writes) and `failure` says why, for /healthz, until the process restarts and SQLite
+ * reopens the file from what the disk really holds. A WAL file that could not be opened is tried
+ * again: nothing was lost by that.
  */
 export class WalSync {
   /** Writes made (counted by the store), and the count the last finished sync covers. */
@@ -19,6 +26,8 @@ export class WalSync {
   private synced = 0;
   private running?: Promise<void>;
   private file?: Promise<FileHandle>;
+  /** The failed fdatasync after which nothing this process wrote can be called durable. */
+  private broken?: Error;
 
   constructor(
     private readonly walPath: string,
@@ -37,7 +46,9 @@ export class WalSync {
    */
   async durable(): Promise<void> {
     const target = this.written;
-    while (this.synced < target) {
+    for (;;) {
+      if (this.broken) throw this.broken;
+      if (this.synced >= target) return;
       if (this.running) {
         // Its failure is its starter's to report; this caller then tries a sync of its own.
         await this.running.catch(() => undefined);
@@ -45,6 +56,11 @@ export class WalSync {
       }
       await this.start();
     }
+  }
+
+  /** The failed fdatasync that ended durability for this process, if one did. */
+  get failure(): Error | undefined {
+    return this.broken;
   }
 
   async close(): Promise<void> {
@@ -58,15 +74,22 @@ export class WalSync {
     const covers = this.written;
     const run = (async () => {
       try {
-        this.file ??= open(this.walPath, 'r');
-        await this.sync(await this.file);
+        let file: FileHandle;
+        try {
+          this.file ??= open(this.walPath, 'r');
+          file = await this.file;
+        } catch (err) {
+          // Not opened: the next call tries again.
+          this.file = undefined;
+          throw err;
+        }
+        try {
+          await this.sync(file);
+        } catch (err) {
+          this.broken = err instanceof Error ? err : new Error(String(err));
+          throw err;
+        }
         this.synced = Math.max(this.synced, covers);
-      } catch (err) {
-        // Not opened, or the sync failed: the next call tries again with a fresh handle.
-        const file = this.file;
-        this.file = undefined;
-        void file?.then((f) => f.close()).catch(() => undefined);
-        throw err;
       } finally {
         this.running = undefined;
       }

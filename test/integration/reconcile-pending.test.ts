@@ -57,14 +57,14 @@ describe('reconciling pending cases at start', () => {
     )!.id;
     // A webhook kick of Ann cut off before its DELETE: a pending case and a pending idempotency key.
     await h.writeDb((db) => {
-    db.prepare(
-      `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
-       VALUES (?, 'pending', 'webhook', 'kick', 'msg_cut_off', ?, ?, '{}')`,
-    ).run(new Date(Date.now() - 60_000).toISOString(), callId, JSON.stringify([annId]));
-    db.prepare(`INSERT INTO idempotency_keys (key, request_hash, state, created_at, expires_at) VALUES ('webhook-id:msg_cut_off', 'h', 'pending', ?, ?)`).run(
-      new Date().toISOString(),
-      new Date(Date.now() + 86_400_000).toISOString(),
-    );
+      db.prepare(
+        `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
+         VALUES (?, 'pending', 'webhook', 'kick', 'msg_cut_off', ?, ?, '{}')`,
+      ).run(new Date(Date.now() - 60_000).toISOString(), callId, JSON.stringify([annId]));
+      db.prepare(`INSERT INTO idempotency_keys (key, request_hash, state, created_at, expires_at) VALUES ('webhook-id:msg_cut_off', 'h', 'pending', ?, ?)`).run(
+        new Date().toISOString(),
+        new Date(Date.now() + 86_400_000).toISOString(),
+      );
     });
     expect(h.cases().map((c) => c.status)).toEqual(['pending', 'pending']);
 
@@ -84,10 +84,10 @@ describe('reconciling pending cases at start', () => {
   it('a case younger than a request can run is left alone at start: another instance may still be working on it', async () => {
     h = await startHarness();
     await h.writeDb((db) => {
-      db.prepare(
-        `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
-         VALUES (?, 'pending', 'webhook', 'kick', 'msg_in_flight', 'call-x', '["p-1"]', '{}')`,
-      ).run(new Date(Date.now() - 5_000).toISOString());
+        db.prepare(
+          `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
+           VALUES (?, 'pending', 'webhook', 'kick', 'msg_in_flight', 'call-x', '["p-1"]', '{}')`,
+        ).run(new Date(Date.now() - 5_000).toISOString());
     });
 
     restarted = await restart(h);
@@ -105,25 +105,25 @@ describe('reconciling pending cases at start', () => {
     )!.id;
     const keys = ['webhook-id:msg_bulk#1', 'idempotency-key:job-1#1'];
     await h.writeDb((db) => {
-    db.prepare(
-      `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
-       VALUES (?, 'pending', 'webhook', 'kick', 'job-1#1', ?, ?, ?)`,
-    ).run(new Date(Date.now() - 60_000).toISOString(), callId, JSON.stringify([annId]), JSON.stringify({ idempotencyKeys: keys }));
-    // The message's keys, pending while an entry is not final, bind the webhook-id to its body; a retry goes past them.
-    const messageKeys = ['webhook-id:msg_bulk', 'idempotency-key:job-1'];
-    const claim = db.prepare(
-      `INSERT INTO idempotency_keys (key, request_hash, state, response_status, response_body, created_at, expires_at) VALUES (?, 'h', 'pending', ?, ?, ?, ?)`,
-    );
-    const later = new Date(Date.now() + 86_400_000).toISOString();
-    // The entry's keys hold the 202 it was answered; the message's are pending.
-    claim.run(keys[0], 202, '{"caseId":2,"status":"pending"}', new Date().toISOString(), later);
-    claim.run(keys[1], 202, '{"caseId":2,"status":"pending"}', new Date().toISOString(), later);
-    for (const key of messageKeys) claim.run(key, null, null, new Date().toISOString(), later);
-    // Someone else's finished message stays.
-    db.prepare(`INSERT INTO idempotency_keys (key, request_hash, state, response_status, response_body, created_at, expires_at) VALUES ('webhook-id:other', 'h', 'done', 200, '{}', ?, ?)`).run(
-      new Date().toISOString(),
-      later,
-    );
+      db.prepare(
+        `INSERT INTO cases (created_at, status, source, action, request_id, call_id, participant_ids, detail)
+         VALUES (?, 'pending', 'webhook', 'kick', 'job-1#1', ?, ?, ?)`,
+      ).run(new Date(Date.now() - 60_000).toISOString(), callId, JSON.stringify([annId]), JSON.stringify({ idempotencyKeys: keys }));
+      // The message's keys, pending while an entry is not final, bind the webhook-id to its body; a retry goes past them.
+      const messageKeys = ['webhook-id:msg_bulk', 'idempotency-key:job-1'];
+      const claim = db.prepare(
+        `INSERT INTO idempotency_keys (key, request_hash, state, response_status, response_body, created_at, expires_at) VALUES (?, 'h', 'pending', ?, ?, ?, ?)`,
+      );
+      const later = new Date(Date.now() + 86_400_000).toISOString();
+      // The entry's keys hold the 202 it was answered; the message's are pending.
+      claim.run(keys[0], 202, '{"caseId":2,"status":"pending"}', new Date().toISOString(), later);
+      claim.run(keys[1], 202, '{"caseId":2,"status":"pending"}', new Date().toISOString(), later);
+      for (const key of messageKeys) claim.run(key, null, null, new Date().toISOString(), later);
+      // Someone else's finished message stays.
+      db.prepare(`INSERT INTO idempotency_keys (key, request_hash, state, response_status, response_body, created_at, expires_at) VALUES ('webhook-id:other', 'h', 'done', 200, '{}', ?, ?)`).run(
+        new Date().toISOString(),
+        later,
+      );
     });
 
     // Restarted two minutes later: no request can still be running for it (COMMAND_DEADLINE_MS is 60 s).

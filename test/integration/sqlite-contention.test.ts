@@ -3,6 +3,7 @@ import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { MEETING_CHAT_ID, PEOPLE, startHarness, type Harness } from '../support/harness.js';
 import { signedHeaders } from '../support/webhooks.js';
+import { whenUnlocked } from '../support/when-unlocked.js';
 
 const SECRET = `whsec_${randomBytes(32).toString('base64')}`;
 
@@ -24,15 +25,7 @@ describe('SQLite write contention', () => {
   /** Takes the write lock from another connection, on a turn when Bouncer holds none (its writes of a turn share one transaction). */
   async function lock(): Promise<void> {
     other = new Database(h.dbFile, { timeout: 0 });
-    for (const giveUpAt = Date.now() + 5_000; ; ) {
-      try {
-        other.exec('BEGIN IMMEDIATE');
-        return;
-      } catch (err) {
-        if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > giveUpAt) throw err;
-        await new Promise((resolve) => setImmediate(resolve));
-      }
-    }
+    await whenUnlocked(() => other!.exec('BEGIN IMMEDIATE'));
   }
   const deletes = () => h.graph.requests.filter((r) => r.method === 'DELETE');
 

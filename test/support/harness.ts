@@ -18,6 +18,7 @@ import type { TokenServer } from '../../tools/sandbox/protocol/token-server.js';
 import { startWorld } from '../../tools/sandbox/world.js';
 import { testTls } from './global-setup.js';
 import { freePort } from './ports.js';
+import { whenUnlocked } from './when-unlocked.js';
 
 export const APP_ID = '2891555a-92ff-42e6-80fa-6e1300c6b5c6';
 export const APP_PASSWORD = 'test-app-password-not-a-secret';
@@ -316,15 +317,7 @@ export async function startHarness(
     async writeDb(work) {
       const db = new Database(dbFile, { timeout: 0 });
       try {
-        for (const giveUpAt = Date.now() + 5_000; ; ) {
-          try {
-            db.exec('BEGIN IMMEDIATE');
-            break;
-          } catch (err) {
-            if ((err as { code?: unknown }).code !== 'SQLITE_BUSY' || Date.now() > giveUpAt) throw err;
-            await new Promise((resolve) => setImmediate(resolve));
-          }
-        }
+        await whenUnlocked(() => db.exec('BEGIN IMMEDIATE'));
         try {
           if (typeof work === 'string') db.exec(work);
           else work(db);

@@ -251,13 +251,32 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
     counters: () => ({ modlog: { ...modlog.counts } }),
   });
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(config.server.port, config.server.host, () => {
-      server.off('error', reject);
-      resolve();
+  /** Stops the background work and closes the store: after the server closed, or when it never listened. */
+  const stopWork = async (): Promise<void> => {
+    clearInterval(reconciler);
+    lockdowns.stop();
+    await bans.stop();
+    await modlog.stop();
+    // The webhook kicks not told yet are told now, while the store is open.
+    await removalNotices.flush();
+    await pruning;
+    await store.close();
+  };
+
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(config.server.port, config.server.host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (err) {
+    // Not listening (the port taken, say): nothing of this instance may go on running.
+    await background.idle();
+    await stopWork().catch((cleanup: unknown) => logger.error({ err: cleanup }, 'could not stop cleanly after failing to listen'));
+    throw err;
+  }
   const address = server.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `http://${host === '0.0.0.0' || host === '[::]' ? 'localhost' : host}:${address.port}`;
@@ -279,13 +298,7 @@ export async function startBouncer(config: Config, options: StartOptions = {}): 
       logger.warn({ graceMs: config.shutdownGraceMs, background: background.size }, 'requests still in flight after the shutdown grace; cutting them off');
       server.server.closeAllConnections();
     }
-    lockdowns.stop();
-    await bans.stop();
-    await modlog.stop();
-    // The webhook kicks not told yet are told now, while the store is open.
-    await removalNotices.flush();
-    await pruning;
-    await store.close();
+    await stopWork();
   };
   return {
     url,

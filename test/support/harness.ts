@@ -330,11 +330,18 @@ export async function startHarness(
       }
     },
     async startInstance(extra = {}, options = {}) {
-      const other = loadConfig(envOf(await freePort(), extra), dir);
-      if (!other.ok) throw new Error(`test configuration invalid: ${other.problems.join('; ')}`);
-      const instance = await startBouncer(other.config, { logger: createLogger('debug', sink), ...options });
-      others.push(instance);
-      return instance;
+      // A port free a moment ago can be taken by a parallel test before Bouncer listens: take another.
+      for (let attempt = 1; ; attempt++) {
+        const other = loadConfig(envOf(await freePort(), extra), dir);
+        if (!other.ok) throw new Error(`test configuration invalid: ${other.problems.join('; ')}`);
+        try {
+          const instance = await startBouncer(other.config, { logger: createLogger('debug', sink), ...options });
+          others.push(instance);
+          return instance;
+        } catch (err) {
+          if ((err as { code?: unknown }).code !== 'EADDRINUSE' || attempt >= 3) throw err;
+        }
+      }
     },
     async close() {
       for (const other of others.splice(0)) await other.close();
